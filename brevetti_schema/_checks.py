@@ -1,0 +1,179 @@
+"""Build-time checks of a declaration: every front end runs them on the model it made.
+
+`check_schema` yields every problem at once. In lenient mode (legacy documents), value
+problems of defaults become warnings, since the platform has long accepted them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ._errors import SchemaError, SchemaProblem
+from ._model import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
+from ._values import describe, value_problems
+
+__all__ = ["check_schema", "raise_for_problems"]
+
+_BAD_KEY = re.compile(r"[.\s]")
+
+
+def check_schema(schema: Schema, *, lenient: bool = False) -> list[SchemaProblem]:
+    """Every problem of the declaration, errors and (lenient) warnings."""
+    problems: list[SchemaProblem] = []
+    problems += _check_nodes(schema.children, "", lenient)
+    paths = {path: node for path, node in schema.walk() if path}
+    problems += _check_presets(schema, paths)
+    problems += _check_conditions(schema, paths)
+    return problems
+
+
+def raise_for_problems(problems: list[SchemaProblem]) -> list[SchemaProblem]:
+    """Raise `SchemaError` when any problem is an error; return the warnings."""
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise SchemaError(errors)
+    return problems
+
+
+def _check_nodes(nodes: tuple[Node, ...], prefix: str, lenient: bool) -> list[SchemaProblem]:
+    problems: list[SchemaProblem] = []
+    seen: set[str] = set()
+    for node in nodes:
+        if isinstance(node, Heading):
+            continue
+        path = prefix + node.key
+        if not node.key or _BAD_KEY.search(node.key):
+            problems.append(SchemaProblem(path, f"key {node.key!r} must be non-empty, no dots"))
+        if node.key in seen:
+            problems.append(SchemaProblem(path, f"duplicate key {node.key!r}"))
+        seen.add(node.key)
+        if isinstance(node, Section):
+            problems += _check_nodes(node.children, path + ".", lenient)
+        else:
+            problems += [SchemaProblem(path, m) for m in _field_declaration(node)]
+            if node.has_default:
+                severity = "warning" if lenient else "error"
+                problems += [
+                    SchemaProblem(path, f"default {m}", severity=severity)
+                    for m in value_problems(node, node.default)
+                ]
+    return problems
+
+
+def _field_declaration(field: Field) -> Iterator[str]:
+    """Problems of a field's constraints, independent of any value."""
+    for low, high, what in (
+        (field.minimum, field.maximum, "min"),
+        (field.min_length, field.max_length, "min_length"),
+        (field.min_items, field.max_items, "min_items"),
+    ):
+        if low is not None and high is not None and low > high:
+            yield f"{what} {low:g} is greater than its maximum {high:g}"
+    if field.kind in (Kind.CHOICE, Kind.MULTI_CHOICE):
+        if not field.options:
+            yield "options must not be empty"
+        values = [repr(o.value) for o in field.options]
+        if len(set(values)) != len(values):
+            yield "options hold the same value more than once"
+    if field.kind is Kind.LIST and field.item_kind not in SCALAR_KINDS:
+        yield "a list needs an item kind: integer, number, text or boolean"
+    if field.pattern is not None:
+        try:
+            re.compile(field.pattern)
+        except re.error as exc:
+            yield f"pattern {field.pattern!r} is not a valid regular expression: {exc}"
+    if field.multiple_of is not None and field.multiple_of <= 0:
+        yield "multiple_of must be positive"
+    if field.json_schema is not None:
+        import jsonschema
+
+        try:
+            inner = dict(field.json_schema)
+            jsonschema.validators.validator_for(inner).check_schema(inner)
+        except jsonschema.SchemaError as exc:
+            yield f"json_schema is not a valid JSON Schema: {exc.message}"
+
+
+def _check_presets(schema: Schema, paths: Mapping[str, Node]) -> list[SchemaProblem]:
+    problems = []
+    for name, tree in schema.presets.items():
+        for path, value in _leaves(tree, "", paths):
+            node = paths.get(path)
+            where = f"preset {name!r}"
+            if node is None:
+                problems.append(SchemaProblem(path, f"{where} names an unknown field"))
+            elif isinstance(node, Field):
+                problems += [
+                    SchemaProblem(path, f"{where}: {m}") for m in value_problems(node, value)
+                ]
+    return problems
+
+
+def _leaves(
+    tree: Mapping[str, Any], prefix: str, paths: Mapping[str, Node]
+) -> Iterator[tuple[str, Any]]:
+    """(dotted path, value) for each leaf of a partial settings tree.
+
+    A mapping descends only while its path names a section, so a class-mapping or
+    JSON default stays whole.
+    """
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and isinstance(paths.get(path), Section):
+            yield from _leaves(value, path + ".", paths)
+        else:
+            yield path, value
+
+
+def _check_conditions(schema: Schema, paths: Mapping[str, Node]) -> list[SchemaProblem]:
+    problems: list[SchemaProblem] = []
+    depends: dict[str, set[str]] = {}
+    for path, node in paths.items():
+        deps: set[str] = set()
+        parent = path.rpartition(".")[0]
+        if parent:
+            deps.add(parent)
+        condition = node.visible_when if isinstance(node, Field | Section) else None
+        if condition is not None:
+            problems += _condition_problems(condition, path, paths)
+            deps.update(f for f in condition.fields() if f in paths)
+        depends[path] = deps
+    for path in depends:
+        if _reaches(path, path, depends, set()):
+            problems.append(SchemaProblem(path, "visible_when conditions form a cycle"))
+    return problems
+
+
+def _condition_problems(
+    condition: Condition, path: str, paths: Mapping[str, Node]
+) -> Iterator[SchemaProblem]:
+    if condition.op in ("all", "any"):
+        for item in condition.items:
+            yield from _condition_problems(item, path, paths)
+        return
+    target = paths.get(condition.field or "")
+    if target is None:
+        yield SchemaProblem(path, f"visible_when names an unknown field {condition.field!r}")
+        return
+    if not isinstance(target, Field):
+        yield SchemaProblem(path, f"visible_when must test a field, {condition.field!r} is not")
+        return
+    values = condition.value if condition.op == "one_of" else (condition.value,)
+    for value in values:
+        for message in value_problems(target, value):
+            yield SchemaProblem(
+                path, f"visible_when compares {condition.field} with {describe(value)}: {message}"
+            )
+
+
+def _reaches(start: str, goal: str, depends: Mapping[str, set[str]], seen: set[str]) -> bool:
+    for dep in depends.get(start, ()):
+        if dep == goal:
+            return True
+        if dep not in seen:
+            seen.add(dep)
+            if _reaches(dep, goal, depends, seen):
+                return True
+    return False
