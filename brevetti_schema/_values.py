@@ -7,6 +7,7 @@ build-time checks of a declaration.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +22,17 @@ def describe(value: Any) -> str:
     """A short rendering of a value for messages."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+@functools.lru_cache(maxsize=256)
+def compiled_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    """The compiled pattern, or ``None`` when absent or invalid (reported elsewhere)."""
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 def _is_int(value: Any) -> bool:
@@ -72,7 +84,8 @@ def _text(field: Field, value: Any) -> list[str]:
         problems.append(f"text is shorter than {field.min_length} characters")
     if field.max_length is not None and len(value) > field.max_length:
         problems.append(f"text is longer than {field.max_length} characters")
-    if field.pattern is not None and re.search(field.pattern, value) is None:
+    pattern = compiled_pattern(field.pattern)
+    if pattern is not None and pattern.search(value) is None:
         problems.append(f"{describe(value)} does not match the pattern {field.pattern!r}")
     return problems
 

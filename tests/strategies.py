@@ -1,0 +1,184 @@
+"""Hypothesis strategies: random valid schema models and settings valid under them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from brevetti_schema import MISSING, Field, Kind, Option, Schema, Section
+from brevetti_schema._conditions import equals
+from brevetti_schema._model import Node, derive_label
+
+__all__ = ["schemas", "settings_for", "value_for"]
+
+_KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
+_WORDS = st.from_regex(r"[a-z]{1,8}", fullmatch=True)
+_LABEL_CHARS = st.characters(codec="utf-8", categories=("L", "N", "Zs"))
+_LABELS = st.one_of(st.none(), st.text(_LABEL_CHARS, min_size=1, max_size=16))
+_HELP = st.one_of(st.none(), _TEXT.filter(bool))
+
+
+@st.composite
+def _bounds(draw: st.DrawFn, integral: bool) -> dict[str, Any]:
+    number = st.integers(-1000, 1000) if integral else st.floats(-1e3, 1e3, allow_nan=False)
+    low = draw(st.one_of(st.none(), number))
+    high = draw(st.one_of(st.none(), number))
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    spec: dict[str, Any] = {"minimum": low, "maximum": high}
+    if integral and draw(st.booleans()):
+        spec["step"] = 1
+    return spec
+
+
+def _number_in(draw: st.DrawFn, field: Field, integral: bool) -> float:
+    low = field.minimum if field.minimum is not None else -1e4
+    high = field.maximum if field.maximum is not None else 1e4
+    if integral:
+        return draw(st.integers(int(low), int(high)))
+    return draw(st.floats(low, high, allow_nan=False, allow_infinity=False))
+
+
+@st.composite
+def value_for(draw: st.DrawFn, field: Field) -> Any:
+    """A decoded value that satisfies the field's declaration."""
+    kind = field.kind
+    if kind is Kind.INTEGER:
+        return _number_in(draw, field, True)
+    if kind is Kind.NUMBER:
+        return _number_in(draw, field, False)
+    if kind is Kind.TEXT:
+        return draw(_WORDS if field.pattern else _TEXT)
+    if kind is Kind.SECRET:
+        return draw(_WORDS)
+    if kind is Kind.BOOLEAN:
+        return draw(st.booleans())
+    if kind is Kind.CHOICE:
+        return draw(st.sampled_from(field.option_values()))
+    if kind is Kind.MULTI_CHOICE:
+        values = field.option_values()
+        chosen = draw(st.lists(st.sampled_from(range(len(values))), unique=True))
+        return [values[i] for i in sorted(chosen)]
+    if kind is Kind.LIST:
+        item = Field(field.item_kind or Kind.TEXT, "item", "Item", minimum=field.minimum,
+                     maximum=field.maximum)  # fmt: skip
+        size = st.lists(value_for(item), min_size=field.min_items or 0, max_size=4)
+        return draw(size)
+    if kind is Kind.CLASSES:
+        return draw(st.lists(_WORDS, unique=True, max_size=4))
+    if kind is Kind.CLASS_MAPPING:
+        target = st.one_of(_WORDS, st.lists(_WORDS, max_size=3))
+        return draw(st.dictionaries(_WORDS, target, max_size=3))
+    # Kind.JSON
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(-100, 100), _WORDS)
+    return draw(st.one_of(st.dictionaries(_WORDS, leaf, max_size=3), st.lists(leaf, max_size=3)))
+
+
+_OPTION_VALUES = st.one_of(
+    st.lists(_WORDS, min_size=1, max_size=5, unique=True),
+    st.lists(st.integers(0, 50), min_size=1, max_size=5, unique=True),
+)
+
+
+@st.composite
+def _field(draw: st.DrawFn, key: str) -> Field:
+    kind = draw(st.sampled_from(list(Kind)))
+    spec: dict[str, Any] = {
+        "help": draw(_HELP),
+        "required": draw(st.booleans()),
+        "advanced": draw(st.booleans()),
+        "readonly": draw(st.booleans()) and False,
+    }
+    label = draw(_LABELS)
+    if kind in (Kind.INTEGER, Kind.NUMBER):
+        spec.update(draw(_bounds(kind is Kind.INTEGER)))
+    elif kind is Kind.TEXT:
+        spec["multiline"] = draw(st.booleans())
+        if draw(st.booleans()):
+            spec["pattern"] = "^[a-z]*$"
+    elif kind in (Kind.CHOICE, Kind.MULTI_CHOICE):
+        values = draw(_OPTION_VALUES)
+        labelled = draw(st.booleans())
+        spec["options"] = tuple(Option(v, f"Option {v}" if labelled else None) for v in values)
+    elif kind is Kind.LIST:
+        spec["item_kind"] = draw(st.sampled_from([Kind.INTEGER, Kind.NUMBER, Kind.TEXT,
+                                                   Kind.BOOLEAN]))  # fmt: skip
+        if spec["item_kind"] in (Kind.INTEGER, Kind.NUMBER):
+            spec.update(draw(_bounds(spec["item_kind"] is Kind.INTEGER)))
+            spec.pop("step", None)
+        if draw(st.booleans()):
+            spec["min_items"] = draw(st.integers(0, 2))
+    field = Field(kind, key, label if label is not None else derive_label(key), **spec)
+    if draw(st.booleans()):
+        default = draw(value_for(field))
+        return Field(kind, key, field.label, default=default, **spec)
+    return field
+
+
+@st.composite
+def _nodes(draw: st.DrawFn, depth: int) -> tuple[Node, ...]:
+    keys = draw(st.lists(_KEYS, min_size=1, max_size=6, unique=True))
+    nodes: list[Node] = []
+    for key in keys:
+        if depth > 0 and draw(st.integers(0, 4)) == 0:
+            children = draw(_nodes(depth - 1))
+            nodes.append(Section(key, derive_label(key), children,
+                                 advanced=draw(st.booleans())))  # fmt: skip
+        else:
+            nodes.append(draw(_field(key)))
+    return tuple(nodes)
+
+
+@st.composite
+def schemas(draw: st.DrawFn, *, conditions: bool = True) -> Schema:
+    """A random schema that passes the declaration checks."""
+    children = draw(_nodes(2))
+    schema = Schema(children=children)
+    booleans = [p for p, f in schema.fields() if f.kind is Kind.BOOLEAN and "." not in p]
+    if conditions and booleans and draw(st.booleans()):
+        guard = booleans[0]
+        rebuilt: list[Node] = []
+        for node in children:
+            if isinstance(node, Field) and node.key != guard and draw(st.booleans()):
+                node = _evolve(node, visible_when=equals(guard, draw(st.booleans())))
+            rebuilt.append(node)
+        schema = Schema(children=tuple(rebuilt))
+    fields = list(schema.fields())
+    presets: dict[str, dict[str, Any]] = {}
+    if fields and draw(st.booleans()):
+        path, field = draw(st.sampled_from(fields))
+        tree: dict[str, Any] = presets.setdefault(draw(_WORDS), {})
+        *parents, last = path.split(".")
+        for part in parents:
+            tree = tree.setdefault(part, {})
+        tree[last] = draw(value_for(field))
+    return Schema(children=schema.children, presets=presets)
+
+
+def _evolve(field: Field, **changes: Any) -> Field:
+    import attrs
+
+    return attrs.evolve(field, **changes)
+
+
+@st.composite
+def settings_for(draw: st.DrawFn, schema: Schema, *, complete: bool = True) -> dict[str, Any]:
+    """A decoded settings tree valid under `schema` (every field given when `complete`)."""
+
+    def fill(nodes: tuple[Node, ...]) -> dict[str, Any]:
+        tree: dict[str, Any] = {}
+        for node in nodes:
+            if isinstance(node, Section):
+                tree[node.key] = fill(node.children)
+            elif isinstance(node, Field) and (complete or node.required or draw(st.booleans())):
+                tree[node.key] = draw(value_for(node))
+        return tree
+
+    return fill(schema.children)
+
+
+def has_default(field: Field) -> bool:
+    """Whether a field declares a default."""
+    return field.default is not MISSING
