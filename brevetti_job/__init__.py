@@ -1,5 +1,30 @@
-"""The job runtime for the Brevetti AI platform (in progress)."""
+"""The job runtime for the Brevetti AI platform: typed settings and platform tooling.
+
+    from brevetti_job import Job
+
+    with Job.init(schema="settings.yaml") as job:
+        job.add_output_metric("accuracy", 0.93)
+
+The public API; everything in a `_module` is private.
+"""
+
+from brevetti_schema import SettingsError
+
+from ._description import Dataset, JobDescription
+from ._errors import ArtifactPathError, BrevettiJobError, JobConfigError, JobStateError, MetricError
+from ._job import Job
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "ArtifactPathError",
+    "BrevettiJobError",
+    "Dataset",
+    "Job",
+    "JobConfigError",
+    "JobDescription",
+    "JobStateError",
+    "MetricError",
+    "SettingsError",
+    "__version__",
+]

@@ -1,14 +1,77 @@
 """Declare a job's settings once; get the platform form, a JSON Schema and typed classes.
 
-The public API of `brevetti_schema`; everything in a `_module` is private.
+The public API of `brevetti_schema`; everything in a `_module` is private. Back ends
+that pull in heavier libraries (YAML, jsonschema, cattrs, code generation) load on first
+use, so ``import brevetti_schema`` stays cheap.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._builder import SchemaBuilder, SectionBuilder
 from ._conditions import all_of, any_of, equals, not_equals, one_of
-from ._errors import BrevettiSchemaError, SchemaError, SchemaProblem
+from ._errors import (
+    BrevettiSchemaError,
+    SchemaError,
+    SchemaProblem,
+    SettingsError,
+    SettingsProblem,
+)
 from ._model import MISSING, Condition, Field, Heading, Kind, Option, Schema, Section, derive_label
+from ._pipeline import Resolved, encode_settings, masked_tree, resolve_settings
+from ._secret import Secret
+from ._sources import load_schema
+
+if TYPE_CHECKING:
+    from ._attrs_classes import settings_class, structure, unstructure
+    from ._class_first import schema_from_class, setting
+    from ._codegen import generate_source
+    from ._defaults import defaults, dump_defaults_yaml, preset_settings
+    from ._format_schema import format_schema
+    from ._json_schema import dump_json_schema, emit_json_schema
+    from ._platform_ui import dump_platform_ui, emit_platform_ui
+    from ._platform_ui_load import load_platform_ui
+    from ._yaml_dump import dump_schema_yaml
+    from ._yaml_format import load_schema_file, load_schema_text
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "settings_class": "_attrs_classes",
+    "structure": "_attrs_classes",
+    "unstructure": "_attrs_classes",
+    "schema_from_class": "_class_first",
+    "setting": "_class_first",
+    "generate_source": "_codegen",
+    "defaults": "_defaults",
+    "dump_defaults_yaml": "_defaults",
+    "preset_settings": "_defaults",
+    "format_schema": "_format_schema",
+    "dump_json_schema": "_json_schema",
+    "emit_json_schema": "_json_schema",
+    "dump_platform_ui": "_platform_ui",
+    "emit_platform_ui": "_platform_ui",
+    "load_platform_ui": "_platform_ui_load",
+    "dump_schema_yaml": "_yaml_dump",
+    "load_schema_file": "_yaml_format",
+    "load_schema_text": "_yaml_format",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "MISSING",
@@ -18,17 +81,43 @@ __all__ = [
     "Heading",
     "Kind",
     "Option",
+    "Resolved",
     "Schema",
     "SchemaBuilder",
     "SchemaError",
     "SchemaProblem",
+    "Secret",
     "Section",
     "SectionBuilder",
+    "SettingsError",
+    "SettingsProblem",
     "__version__",
     "all_of",
     "any_of",
+    "defaults",
     "derive_label",
+    "dump_defaults_yaml",
+    "dump_json_schema",
+    "dump_platform_ui",
+    "dump_schema_yaml",
+    "emit_json_schema",
+    "emit_platform_ui",
+    "encode_settings",
     "equals",
+    "format_schema",
+    "generate_source",
+    "load_platform_ui",
+    "load_schema",
+    "load_schema_file",
+    "load_schema_text",
+    "masked_tree",
     "not_equals",
     "one_of",
+    "preset_settings",
+    "resolve_settings",
+    "schema_from_class",
+    "setting",
+    "settings_class",
+    "structure",
+    "unstructure",
 ]

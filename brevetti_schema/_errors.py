@@ -13,10 +13,17 @@ renders as readable lines (`str()`) so people can.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
-__all__ = ["BrevettiSchemaError", "SchemaError", "SchemaProblem"]
+__all__ = [
+    "BrevettiSchemaError",
+    "SchemaError",
+    "SchemaProblem",
+    "SettingsError",
+    "SettingsProblem",
+]
 
 
 class BrevettiSchemaError(Exception):
@@ -79,3 +86,81 @@ class SchemaError(BrevettiSchemaError):
     ) -> SchemaError:
         """An error holding one problem."""
         return cls([SchemaProblem(path, message, source, line, column)])
+
+
+@attrs.frozen
+class SettingsProblem:
+    """One problem with a settings document, located by dotted path and JSON pointer.
+
+    `value` is what was given, already masked when the field is a secret; `label` is the
+    field's label in the form, so people recognise it.
+    """
+
+    path: str
+    pointer: str
+    label: str
+    message: str
+    value: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready record, e.g. for the platform to highlight the field."""
+        return {
+            "path": self.path,
+            "pointer": self.pointer,
+            "label": self.label,
+            "message": self.message,
+            "value": _json_safe(self.value),
+        }
+
+    def __str__(self) -> str:
+        where = self.path or "(settings)"
+        label = f" ({self.label})" if self.label else ""
+        return f"{where}{label}: {self.message}"
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return repr(value)
+
+
+class SettingsError(BrevettiSchemaError, ValueError):
+    """Raised when settings do not satisfy their schema; lists every problem at once."""
+
+    def __init__(self, problems: Iterable[SettingsProblem]) -> None:
+        self.problems: tuple[SettingsProblem, ...] = tuple(problems)
+        super().__init__(self.table())
+
+    def table(self) -> str:
+        """The problems as a readable table: path, label, problem, value given."""
+        header = ("setting", "label", "problem", "given")
+        rows = [
+            (p.path or "(settings)", p.label, p.message, _short(p.value)) for p in self.problems
+        ]
+        widths = [
+            min(max(len(r[i]) for r in [header, *rows]), 48 if i < 3 else 30) for i in range(4)
+        ]
+        count = len(self.problems)
+        lines = [f"{count} problem{'s' if count != 1 else ''} with the settings:"]
+        for row in [header, *rows]:
+            cells = [_fit(cell, widths[i]) for i, cell in enumerate(row)]
+            lines.append("  " + "  ".join(cells).rstrip())
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """The problems as JSON-ready records under ``"problems"``."""
+        return {"problems": [p.to_json() for p in self.problems]}
+
+
+def _short(value: Any) -> str:
+    return "" if value is None else repr(value)
+
+
+def _fit(text: str, width: int) -> str:
+    if len(text) > width and width > 3:
+        text = text[: width - 3] + "..."
+    return text.ljust(width)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final, TypeAlias, TypeVar, cast
 
 import attrs
 
@@ -69,6 +69,7 @@ JSON_TRANSPORT_KINDS: Final = frozenset({Kind.LIST, Kind.JSON, Kind.CLASSES, Kin
 
 
 Scalar: TypeAlias = str | int | float | bool | None
+T = TypeVar("T")
 
 CONDITION_OPS: Final = ("equals", "not_equals", "one_of", "all", "any")
 """The operators a `Condition` may use."""
@@ -239,8 +240,17 @@ class Schema:
     presets: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     title: str | None = None
     warnings: tuple[Any, ...] = attrs.field(default=(), eq=False)
+    _memo: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     __hash__ = None  # type: ignore[assignment]
+
+    def memo(self, key: str, make: Callable[[Schema], T]) -> T:
+        """A derived artefact (JSON Schema, classes, validators), made once per schema."""
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            value = self._memo[key] = make(self)
+            return value
 
     def walk(self) -> Iterator[tuple[str, Node]]:
         """Every node in document order with its dotted path (headings get ``""``)."""

@@ -175,7 +175,9 @@ def _class_mapping(field: Field, value: Any) -> list[str]:
 
 
 def _secret(field: Field, value: Any) -> list[str]:
-    return [] if isinstance(value, str) else ["expected text"]
+    if not isinstance(value, str):
+        return ["expected text"]
+    return [m.replace(describe(value), "the value") for m in _text(field, value)]
 
 
 _CHECKERS: dict[Kind, Callable[[Field, Any], list[str]]] = {

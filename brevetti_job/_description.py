@@ -1,0 +1,168 @@
+"""The job description (``info.json``): what the platform tells a job about itself."""
+
+from __future__ import annotations
+
+import json
+import secrets as _random
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from ._errors import JobConfigError
+
+__all__ = ["MASK", "Dataset", "JobDescription", "new_job_id"]
+
+MASK: Final = "********"
+
+_KNOWN: Final = (
+    "id", "name", "run_id", "api_key", "host_name", "settings", "datasets", "models",
+    "tags", "parent", "complete_url", "charts_url", "remote_url",
+)  # fmt: skip
+
+
+def new_job_id() -> str:
+    """A fresh local job id: sortable by time, unique enough for one machine."""
+    return time.strftime("local-%Y%m%d-%H%M%S-") + _random.token_hex(3)
+
+
+@attrs.frozen
+class Dataset:
+    """A dataset the job was given: id, name and storage bucket."""
+
+    id: str
+    name: str = ""
+    bucket: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> Dataset:
+        """A dataset from its description record (unknown keys tolerated)."""
+        if not isinstance(data, Mapping) or "id" not in data:
+            raise JobConfigError(f"a dataset needs an 'id', got {data!r}")
+        return cls(str(data["id"]), str(data.get("name") or ""), str(data.get("bucket") or ""))
+
+
+@attrs.frozen
+class JobDescription:
+    """The parsed ``info.json``; keys we do not know are kept in `extra`.
+
+    `api_key` is excluded from the repr; `to_json(mask=True)` masks it.
+    """
+
+    id: str
+    name: str = ""
+    run_id: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)
+    host_name: str | None = None
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
+    datasets: tuple[Dataset, ...] = ()
+    models: tuple[Mapping[str, Any], ...] = ()
+    tags: tuple[Any, ...] = ()
+    parent: Any = None
+    complete_url: str | None = None
+    charts_url: str | None = None
+    remote_url: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "job description") -> JobDescription:
+        """Parse a description; tells which key is wrong, never echoing the API key."""
+        if not isinstance(data, Mapping):
+            raise JobConfigError(f"{source}: expected a JSON object")
+        if not data.get("id"):
+            raise JobConfigError(f"{source}: the description has no 'id'")
+        settings = data.get("settings") or {}
+        if isinstance(settings, str):
+            try:
+                settings = json.loads(settings)
+            except json.JSONDecodeError:
+                raise JobConfigError(f"{source}: 'settings' is not a JSON object") from None
+        if not isinstance(settings, Mapping):
+            raise JobConfigError(f"{source}: 'settings' must be an object")
+        datasets = data.get("datasets") or []
+        if not isinstance(datasets, list):
+            raise JobConfigError(f"{source}: 'datasets' must be a list")
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or data["id"]),
+            run_id=_opt(data.get("run_id")),
+            api_key=_opt(data.get("api_key")),
+            host_name=_opt(data.get("host_name")),
+            settings=dict(settings),
+            datasets=tuple(Dataset.from_json(d) for d in datasets),
+            models=tuple(m for m in data.get("models") or [] if isinstance(m, Mapping)),
+            tags=tuple(data.get("tags") or ()),
+            parent=data.get("parent"),
+            complete_url=_opt(data.get("complete_url")),
+            charts_url=_opt(data.get("charts_url")),
+            remote_url=_opt(data.get("remote_url")),
+            extra={k: v for k, v in data.items() if k not in _KNOWN},
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> JobDescription:
+        """Read ``info.json``; a missing or broken file is a `JobConfigError`."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise JobConfigError(f"no job description at {path}") from None
+        except json.JSONDecodeError as exc:
+            raise JobConfigError(
+                f"{path}:{exc.lineno}:{exc.colno}: the job description is not JSON: {exc.msg}"
+            ) from None
+        return cls.from_json(data, source=str(path))
+
+    def to_json(
+        self, *, mask: bool = True, settings: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The description as JSON data; URLs with a ``key=`` query are masked too."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "run_id": self.run_id,
+            "api_key": (MASK if mask and self.api_key else self.api_key),
+            "host_name": self.host_name,
+            "settings": dict(settings if settings is not None else self.settings),
+            "datasets": [attrs.asdict(d) for d in self.datasets],
+            "models": [dict(m) for m in self.models],
+            "tags": list(self.tags),
+            "parent": self.parent,
+        }
+        for key in ("complete_url", "charts_url", "remote_url"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = _mask_url_key(value) if mask else value
+        data.update(self.extra)
+        if mask:
+            data = _mask_keys(data, self.api_key)
+        return data
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _mask_url_key(url: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit  # noqa: PLC0415
+
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, MASK if k.lower() in ("key", "api_key") else v) for k, v in pairs]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
+
+
+def _mask_keys(data: Any, key: str | None) -> Any:
+    """Replace the API key wherever it appears in unknown extra data as well."""
+    if not key:
+        return data
+    if isinstance(data, str):
+        return data.replace(key, MASK)
+    if isinstance(data, Mapping):
+        return {k: _mask_keys(v, key) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_mask_keys(v, key) for v in data]
+    return data

@@ -1,0 +1,187 @@
+"""Who the job is: identity and settings overrides from arguments, argv, env and files.
+
+Precedence per item, highest first: explicit arguments to `Job.init`, argv, the
+environment, the hosted container's hyperparameter file. Remaining ``--a.b VALUE``
+arguments are settings overrides.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from ._errors import JobConfigError
+
+__all__ = ["HYPERPARAMETERS_FILE", "Identity", "parse_argv", "resolve_identity"]
+
+HYPERPARAMETERS_FILE: Final = "/opt/ml/input/config/hyperparameters.json"
+"""Where the hosted container service puts the job's arguments (string values)."""
+
+HOSTED_SERVICE_ENV: Final = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+"""Set by the hosted container service; tells that the job runs there."""
+
+# flag name -> identity attribute; the platform passes --model_id or --test_id
+_FLAGS: Final = {
+    "job_id": "job_id",
+    "model_id": "job_id",
+    "test_id": "job_id",
+    "api_key": "api_key",
+    "job_dir": "job_dir",
+    "info_file": "info_file",
+    "host": "host",
+    "preset": "preset",
+    "settings": "settings_file",
+    "cache_path": "cache_path",
+}
+
+_ENV: Final = (
+    ("BREVETTI_JOB_ID", "job_id"),
+    ("BREVETTI_API_KEY", "api_key"),
+    ("BREVETTI_HOST", "host"),
+    ("BREVETTIAI_HOST_NAME", "host"),
+    ("BREVETTI_JOB_DIR", "job_dir"),
+    ("BREVETTI_AI_CACHE", "cache_path"),
+)
+
+
+@attrs.frozen
+class Identity:
+    """The resolved identity of a job and the settings overrides given with it.
+
+    `api_key` is kept out of the repr so it never lands in a log by accident.
+    """
+
+    job_id: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)
+    host: str | None = None
+    job_dir: str | None = None
+    info_file: str | None = None
+    preset: str | None = None
+    settings_file: str | None = None
+    cache_path: str | None = None
+    kind: str = "model"
+    overrides: tuple[tuple[str, str], ...] = ()
+    hosted: bool = False
+
+
+def _flag_name(token: str) -> str:
+    return token[2:].replace("-", "_") if "." not in token else token[2:]
+
+
+def parse_argv(
+    argv: Sequence[str], setting_paths: Iterable[str] | None
+) -> tuple[dict[str, str], list[tuple[str, str]], str | None]:
+    """Known flags, settings overrides and the job kind from command-line arguments.
+
+    `setting_paths` lists the schema's dotted paths (``None``: no schema, any
+    ``--a.b`` is taken as a setting). Anything else is a `JobConfigError` that lists
+    the known flags and settings.
+    """
+    paths = set(setting_paths) if setting_paths is not None else None
+    flags: dict[str, str] = {}
+    overrides: list[tuple[str, str]] = []
+    kind: str | None = None
+    tokens = list(argv)
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if not token.startswith("--") or token == "--":  # noqa: S105 - not a password
+            raise _unknown(token, paths)
+        name, has_value, value = token.partition("=")
+        name = _flag_name(name)
+        if not has_value:
+            if index + 1 >= len(tokens):
+                raise JobConfigError(f"argument {token} needs a value")
+            value = tokens[index + 1]
+            index += 1
+        index += 1
+        if name in _FLAGS:
+            flags[_FLAGS[name]] = value
+            if name == "test_id":
+                kind = "report"
+            elif name == "model_id":
+                kind = "model"
+        elif paths is None or name in paths:
+            overrides.append((name, value))
+        else:
+            raise _unknown(token, paths)
+    return flags, overrides, kind
+
+
+def _unknown(token: str, paths: set[str] | None) -> JobConfigError:
+    name = _flag_name(token.partition("=")[0]) if token.startswith("--") else token
+    candidates = sorted(_FLAGS) + sorted(paths or ())
+    close = difflib.get_close_matches(name, candidates, n=1)
+    hint = f" Did you mean --{close[0]}?" if close else ""
+    flags = ", ".join(f"--{f}" for f in sorted(_FLAGS))
+    settings = ", ".join(f"--{p}" for p in sorted(paths or ())) or "(none)"
+    return JobConfigError(
+        f"unknown argument {token!r}: it is neither a known flag nor a setting.{hint}\n"
+        f"  flags: {flags}\n  settings: {settings}"
+    )
+
+
+def _read_hyperparameters(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise JobConfigError(f"cannot read the hyperparameter file {path}: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise JobConfigError(f"the hyperparameter file {path} must hold a JSON object")
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+
+
+def resolve_identity(
+    explicit: Mapping[str, Any],
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    setting_paths: Iterable[str] | None,
+) -> Identity:
+    """Merge the four sources of identity by precedence (see the module docstring)."""
+    paths = list(setting_paths) if setting_paths is not None else None
+    hyper_path = Path(env.get("BREVETTI_HYPERPARAMETERS_FILE", HYPERPARAMETERS_FILE))
+    hosted = HOSTED_SERVICE_ENV in env
+    hyper_flags: dict[str, str] = {}
+    hyper_overrides: list[tuple[str, str]] = []
+    kind: str | None = None
+    hyper = _read_hyperparameters(hyper_path)
+    for key, value in hyper.items():
+        name = key[2:] if key.startswith("--") else key
+        if name in _FLAGS:
+            hyper_flags[_FLAGS[name]] = value
+            kind = "report" if name == "test_id" else "model" if name == "model_id" else kind
+        elif paths is None or name in paths:
+            hyper_overrides.append((name, value))
+        else:
+            raise _unknown(f"--{name}", set(paths))
+    env_flags: dict[str, str] = {}
+    for variable, attribute in _ENV:
+        if env.get(variable) and attribute not in env_flags:
+            env_flags[attribute] = env[variable]
+    argv_flags, argv_overrides, argv_kind = parse_argv(argv, paths)
+    merged: dict[str, Any] = {**hyper_flags, **env_flags, **argv_flags}
+    merged.update({k: v for k, v in explicit.items() if v is not None})
+    return Identity(
+        job_id=merged.get("job_id"),
+        api_key=merged.get("api_key"),
+        host=merged.get("host"),
+        job_dir=_text(merged.get("job_dir")),
+        info_file=_text(merged.get("info_file")),
+        preset=merged.get("preset"),
+        settings_file=_text(merged.get("settings_file")),
+        cache_path=merged.get("cache_path"),
+        kind=explicit.get("kind") or argv_kind or kind or "model",
+        overrides=tuple(hyper_overrides + argv_overrides),
+        hosted=hosted,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

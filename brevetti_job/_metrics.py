@@ -1,0 +1,54 @@
+"""Output metrics: checked when they are added, so a bad value fails at its source."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import MetricError
+
+__all__ = ["checked_metric"]
+
+_MAX_DEPTH = 8
+
+
+def checked_metric(name: Any, value: Any, *, _depth: int = 0) -> Any:
+    """A JSON-ready copy of a metric value, or `MetricError` saying what is wrong.
+
+    Accepted: finite numbers (NumPy-like scalars too, via ``item()``), text, booleans,
+    ``None``, and mappings of them with text keys.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise MetricError(f"a metric name must be non-empty text, got {name!r}")
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MetricError(f"metric {name!r}: {value!r} is not a finite number")
+        return float(value)
+    if isinstance(value, Mapping):
+        if _depth >= _MAX_DEPTH:
+            raise MetricError(f"metric {name!r}: nested deeper than {_MAX_DEPTH} levels")
+        return {
+            _text_key(name, key): checked_metric(key, item, _depth=_depth + 1)
+            for key, item in value.items()
+        }
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) in ((), None):
+        try:
+            return checked_metric(name, item(), _depth=_depth)
+        except (TypeError, ValueError):
+            pass
+    raise MetricError(
+        f"metric {name!r}: expected a finite number, text, a boolean or a mapping of "
+        f"them, got {type(value).__name__}"
+    )
+
+
+def _text_key(name: str, key: Any) -> str:
+    if not isinstance(key, str):
+        raise MetricError(f"metric {name!r}: keys of a nested metric must be text, got {key!r}")
+    return key

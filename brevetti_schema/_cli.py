@@ -1,0 +1,220 @@
+"""`brevetti-schema`: build, check, convert and validate schemas from the command line.
+
+User errors print one line per problem and exit 1; usage errors exit 2; no tracebacks.
+Each command imports only what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._errors import BrevettiSchemaError, SchemaError, SettingsError
+
+__all__ = ["main"]
+
+PROG = "brevetti-schema"
+
+
+def _write(text: str, out: str | None) -> None:
+    if out is None or out == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _schema(args: argparse.Namespace) -> Any:
+    from ._sources import load_schema  # noqa: PLC0415
+
+    return load_schema(args.src)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from ._platform_ui import dump_platform_ui  # noqa: PLC0415
+
+    _write(dump_platform_ui(_schema(args)), args.output)
+    return 0
+
+
+def _json_schema(args: argparse.Namespace) -> int:
+    from ._json_schema import dump_json_schema  # noqa: PLC0415
+
+    _write(dump_json_schema(_schema(args), strict=args.strict), args.output)
+    return 0
+
+
+def _defaults(args: argparse.Namespace) -> int:
+    from ._defaults import dump_defaults_yaml  # noqa: PLC0415
+
+    _write(dump_defaults_yaml(_schema(args)), args.output)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        schema = _schema(args)
+    except SchemaError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return 1
+    warnings = list(schema.warnings)
+    for problem in warnings:
+        print(problem)
+    if warnings:
+        return 1
+    print(f"{args.src}: ok ({schema.field_count()} fields, {len(schema.presets)} presets)")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from ._yaml_dump import dump_schema_yaml  # noqa: PLC0415
+
+    _write(dump_schema_yaml(_schema(args)), args.output)
+    return 0
+
+
+def _format_schema(args: argparse.Namespace) -> int:
+    from ._format_schema import format_schema  # noqa: PLC0415
+
+    _write(json.dumps(format_schema(), indent=2, ensure_ascii=False) + "\n", args.output)
+    return 0
+
+
+def _read_settings(path: str) -> Any:
+    import yaml  # noqa: PLC0415
+
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise SchemaError.single("", f"{path}{where}: not valid YAML/JSON") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SchemaError.single("", f"{path}: settings must be a mapping at the top")
+    return data
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from ._pipeline import masked_tree, resolve_settings  # noqa: PLC0415
+
+    schema = _schema(args)
+    raw = _read_settings(args.settings)
+    try:
+        result = resolve_settings(
+            schema,
+            raw,
+            overrides=args.set or (),
+            preset=args.preset,
+            strict=args.strict,
+            structure=False,
+        )
+    except SettingsError as exc:
+        if args.format == "json":
+            print(json.dumps({"valid": False, **exc.to_json()}, indent=2))
+        else:
+            print(exc.table())
+        return 1
+    shown = masked_tree(schema, result.tree)
+    if args.format == "json":
+        report = {
+            "valid": True,
+            "settings": shown,
+            "warnings": [w.to_json() for w in result.warnings],
+        }
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        import yaml  # noqa: PLC0415
+
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True))
+    return 0
+
+
+def _codegen(args: argparse.Namespace) -> int:
+    from ._codegen import generate_source  # noqa: PLC0415
+
+    _write(generate_source(_schema(args)), args.output)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Declare a job's settings once; emit the platform form, JSON Schema, "
+        "defaults and typed classes, and validate settings.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    src_help = (
+        "a YAML/JSON authoring file, a platform UI JSON file, or package.module:attr "
+        "naming a SchemaBuilder or schema"
+    )
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], text: str, *, out: bool = True
+    ) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.set_defaults(handler=handler)
+        if name != "format-schema":
+            cmd.add_argument("src", metavar="SRC", help=src_help)
+        if out:
+            cmd.add_argument("-o", "--output", metavar="OUT", help="write here (default stdout)")
+        return cmd
+
+    command("build", _build, "write the platform UI JSON (settings form)")
+    cmd = command("json-schema", _json_schema, "write the JSON Schema of the settings")
+    cmd.add_argument("--strict", action="store_true", help="forbid unknown keys")
+    command("defaults", _defaults, "write a settings YAML with every default, help as comments")
+    command("check", _check, "list every authoring problem; exit 1 if any", out=False)
+    cmd = command("convert", _convert, "convert a schema (e.g. platform UI JSON) to our YAML")
+    cmd.set_defaults(output_required=True)
+    command("format-schema", _format_schema, "write the JSON Schema of the authoring format")
+    cmd = command("validate", _validate, "validate a settings file; exit 1 if invalid", out=False)
+    cmd.add_argument("settings", metavar="SETTINGS", help="settings YAML/JSON file, - for stdin")
+    cmd.add_argument(
+        "--set", action="append", metavar="PATH=VALUE", help="override a setting (repeatable)"
+    )
+    cmd.add_argument("--preset", metavar="NAME", help="apply a named preset")
+    cmd.add_argument("--strict", action="store_true", help="unknown keys are errors")
+    cmd.add_argument("--format", choices=("table", "json"), default="table")
+    command("codegen", _codegen, "write a Python module of typed attrs settings classes")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 invalid input, 2 usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "output_required", False) and not args.output:
+        parser.error(f"{args.command} needs -o/--output")
+    try:
+        status: int = args.handler(args)
+    except SchemaError as exc:
+        for problem in exc.problems:
+            print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 1
+    except BrevettiSchemaError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{PROG}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

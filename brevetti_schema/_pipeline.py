@@ -1,0 +1,388 @@
+"""The settings pipeline: raw settings in, a typed frozen settings object out.
+
+::
+
+    raw + preset + overrides -> decode transport -> set aside unknown keys
+      -> drop inactive fields -> fill defaults -> validate (every problem) -> structure
+
+One implementation serves the job runtime and the CLI. Valid documents take a fast
+path checked against our own model; jsonschema, on the emitted JSON Schema, is the
+authority that explains invalid ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ._errors import SettingsError, SettingsProblem
+from ._model import MISSING, Field, Heading, Kind, Schema, Section
+from ._transport import NOT_SET, DecodeError, decode_value, encode_value
+from ._values import value_problems
+
+__all__ = [
+    "Resolved",
+    "encode_settings",
+    "masked_tree",
+    "parse_override",
+    "resolve_settings",
+]
+
+logger = logging.getLogger("brevetti_schema")
+
+MASK = "********"
+
+
+@attrs.frozen
+class Resolved:
+    """The outcome of the pipeline.
+
+    `settings` is the typed frozen object (or the plain tree when no class is asked
+    for); `tree` the complete decoded settings; `unknown` the keys set aside; `warnings`
+    what was accepted but deserves a look (unknown keys, values of inactive fields).
+    """
+
+    settings: Any
+    tree: dict[str, Any]
+    unknown: dict[str, Any]
+    warnings: tuple[SettingsProblem, ...]
+
+
+def pointer(path: str) -> str:
+    """The JSON pointer of a dotted path."""
+    if not path:
+        return ""
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path.split("."))
+
+
+def mask_value(field: Field | None, value: Any) -> Any:
+    """The value as it may be shown: secrets masked."""
+    if field is not None and field.kind is Kind.SECRET and value not in (None, ""):
+        return MASK
+    return value
+
+
+def masked_tree(schema: Schema, tree: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a settings tree with every secret value masked, for showing or saving."""
+    return _masked(schema.children, tree)
+
+
+def _masked(nodes: tuple[Any, ...], tree: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(tree)
+    for node in nodes:
+        if node.__class__ is Heading or node.key not in result:
+            continue
+        value = result[node.key]
+        if isinstance(node, Section):
+            if isinstance(value, Mapping):
+                result[node.key] = _masked(node.children, value)
+        else:
+            result[node.key] = mask_value(node, value)
+    return result
+
+
+def encode_settings(
+    schema: Schema, tree: Mapping[str, Any], *, secrets: str = "mask"
+) -> dict[str, Any]:
+    """A decoded settings tree in the platform's transport form (JSON text for `isJson`).
+
+    `secrets` is ``"mask"`` (shown as a mask), ``"omit"`` (left out) or ``"keep"``.
+    Keys the schema does not know are kept as they are.
+    """
+    if secrets not in ("mask", "omit", "keep"):
+        raise ValueError(f"secrets must be 'mask', 'omit' or 'keep', got {secrets!r}")
+    return _encoded(schema.children, tree, secrets)
+
+
+def _encoded(nodes: tuple[Any, ...], tree: Mapping[str, Any], secrets: str) -> dict[str, Any]:
+    result = dict(tree)
+    for node in nodes:
+        if node.__class__ is Heading or node.key not in result:
+            continue
+        value = result[node.key]
+        if isinstance(node, Section):
+            if isinstance(value, Mapping):
+                result[node.key] = _encoded(node.children, value, secrets)
+        elif node.kind is Kind.SECRET and secrets != "keep":
+            if secrets == "omit":
+                del result[node.key]
+            else:
+                result[node.key] = mask_value(node, value)
+        else:
+            result[node.key] = encode_value(node, value)
+    return result
+
+
+def parse_override(text: str) -> tuple[str, str]:
+    """``"a.b=value"`` -> ``("a.b", "value")``."""
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise SettingsError(
+            [SettingsProblem("", "", "", f"an override must look like PATH=VALUE, got {text!r}")]
+        )
+    return path.strip(), value
+
+
+class _Run:
+    """The state of one pipeline run: problems and warnings collected on the way."""
+
+    def __init__(self, schema: Schema, strict: bool) -> None:
+        self.schema = schema
+        self.strict = strict
+        self.problems: list[SettingsProblem] = []
+        self.warnings: list[SettingsProblem] = []
+        self.unknown: dict[str, Any] = {}
+
+    def problem(self, path: str, message: str, value: Any = None) -> None:
+        node = self.schema.find(path) if path else None
+        field = node if isinstance(node, Field) else None
+        label = node.label if node is not None else ""
+        self.problems.append(
+            SettingsProblem(path, pointer(path), label, message, mask_value(field, value))
+        )
+
+    def warn(self, path: str, message: str) -> None:
+        node = self.schema.find(path) if path else None
+        label = node.label if node is not None else ""
+        self.warnings.append(SettingsProblem(path, pointer(path), label, message))
+        logger.warning("settings: %s: %s", path, message)
+
+    # -- decoding and unknown keys ------------------------------------------------
+
+    def decode(self, nodes: tuple[Any, ...], tree: Any, prefix: str) -> dict[str, Any]:
+        """A decoded copy of one level of the tree; unknown keys set aside."""
+        if isinstance(tree, str):
+            tree = self._section_text(tree, prefix)
+        if not isinstance(tree, Mapping):
+            self.problem(prefix.rstrip("."), f"expected a group of settings, got {tree!r}")
+            return {}
+        known = {n.key: n for n in nodes if isinstance(n, Field | Section)}
+        result: dict[str, Any] = {}
+        for key, value in tree.items():
+            path = f"{prefix}{key}"
+            node = known.get(str(key))
+            if node is None:
+                self._unknown(path, value, list(known))
+            elif isinstance(node, Section):
+                result[node.key] = self.decode(node.children, value, path + ".")
+            else:
+                try:
+                    decoded = decode_value(node, value)
+                except DecodeError as exc:
+                    self.problem(path, str(exc), value)
+                    continue
+                if decoded is not NOT_SET:
+                    result[node.key] = decoded
+        return result
+
+    def _section_text(self, text: str, prefix: str) -> Any:
+        import json  # noqa: PLC0415 - rare: a section sent as JSON text
+
+        if text == "":
+            return {}
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            self.problem(prefix.rstrip("."), f"expected a JSON object, {exc.msg}", text)
+            return {}
+
+    def _unknown(self, path: str, value: Any, siblings: list[str]) -> None:
+        self.unknown[path] = value
+        key = path.rpartition(".")[2]
+        close = difflib.get_close_matches(key, siblings, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        message = f"unknown setting{hint}"
+        if self.strict:
+            self.problem(path, message, value)
+        else:
+            self.warn(path, message + " (ignored)")
+
+    # -- conditions and defaults --------------------------------------------------
+
+    def complete(self, tree: dict[str, Any]) -> dict[str, Any]:
+        """Defaults filled for active fields; values of inactive fields dropped."""
+        lookup = _Lookup(self.schema, tree)
+        return self._complete(self.schema.children, tree, "", lookup)
+
+    def _complete(
+        self, nodes: tuple[Any, ...], tree: dict[str, Any], prefix: str, lookup: _Lookup
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for node in nodes:
+            if not isinstance(node, Field | Section):
+                continue
+            path = prefix + node.key
+            given = tree.get(node.key, MISSING)
+            if not lookup.active(path):
+                if given is not MISSING and given != {}:
+                    self.warn(path, "is not active under its visible_when condition (ignored)")
+                continue
+            if isinstance(node, Section):
+                inner = given if isinstance(given, dict) else {}
+                result[node.key] = self._complete(node.children, inner, path + ".", lookup)
+            elif given is not MISSING:
+                result[node.key] = given
+            elif node.has_default:
+                result[node.key] = copy.deepcopy(node.default)
+            elif node.required:
+                self.problem(path, "a value is required")
+            else:
+                result[node.key] = None
+        return result
+
+    # -- validation ---------------------------------------------------------------
+
+    def check(self, tree: dict[str, Any]) -> None:
+        """Every value problem, explained by jsonschema where it has words for it."""
+        ours: list[tuple[str, str, Any]] = []
+        for path, field, value in _present_fields(self.schema.children, tree, ""):
+            ours += [(path, m, value) for m in value_problems(field, value)]
+        if not ours:
+            return
+        from ._jsonschema_problems import explain  # noqa: PLC0415 - only invalid documents
+
+        # Our checks decide validity; jsonschema words the problems they found.
+        ours_paths = {path for path, _, _ in ours}
+        explained = [e for e in explain(self.schema, tree) if e[0] in ours_paths]
+        flagged = {p for p, _, _ in explained}
+        for path, message, value in explained:
+            self.problem(path, message, value)
+        for path, message, value in ours:
+            if path not in flagged:
+                self.problem(path, message, value)
+
+
+class _Lookup(Mapping[str, Any]):
+    """Field values by dotted path (given, else default) and whether nodes are active."""
+
+    def __init__(self, schema: Schema, tree: Mapping[str, Any]) -> None:
+        self._schema = schema
+        self._tree = tree
+        self._active: dict[str, bool] = {}
+
+    def __getitem__(self, path: str) -> Any:
+        node: Any = self._tree
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                field = self._schema.find(path)
+                if isinstance(field, Field) and field.has_default and self.active(path):
+                    return field.default
+                raise KeyError(path)
+            node = node[part]
+        return node
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def active(self, path: str) -> bool:
+        known = self._active.get(path)
+        if known is not None:
+            return known
+        self._active[path] = True  # cycles are refused at build time; this guards anyway
+        parent = path.rpartition(".")[0]
+        node = self._schema.find(path)
+        result = (not parent or self.active(parent)) and (
+            node is None
+            or (
+                isinstance(node, Field | Section)
+                and (node.visible_when is None or node.visible_when.holds(self))
+            )
+        )
+        self._active[path] = result
+        return result
+
+
+def _present_fields(
+    nodes: tuple[Any, ...], tree: Mapping[str, Any], prefix: str
+) -> Iterable[tuple[str, Field, Any]]:
+    for node in nodes:
+        if isinstance(node, Section):
+            inner = tree.get(node.key)
+            if isinstance(inner, Mapping):
+                yield from _present_fields(node.children, inner, f"{prefix}{node.key}.")
+        elif isinstance(node, Field) and node.key in tree:
+            yield f"{prefix}{node.key}", node, tree[node.key]
+
+
+def _set_path(tree: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        child = tree.get(part)
+        # copy on write: the caller's nested mappings are never changed
+        copied = dict(child) if isinstance(child, Mapping) else {}
+        tree[part] = copied
+        tree = copied
+    tree[last] = value
+
+
+def _merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
+    for key, value in tree.items():
+        current = target.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged = dict(current)
+            _merge(merged, value)
+            target[key] = merged
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _override_paths(schema: Schema) -> list[str]:
+    return [path for path, _ in schema.fields()]
+
+
+def resolve_settings(
+    schema: Schema,
+    raw: Mapping[str, Any] | None = None,
+    *,
+    overrides: Mapping[str, Any] | Iterable[str] = (),
+    preset: str | None = None,
+    strict: bool = False,
+    structure: bool = True,
+) -> Resolved:
+    """Run the pipeline; raise `SettingsError` listing every problem.
+
+    Precedence, lowest first: defaults, `raw`, the named `preset`, `overrides` (a
+    mapping of dotted path to value, or ``"path=value"`` strings). With
+    ``structure=False`` the result's `settings` is the plain decoded tree.
+    """
+    run = _Run(schema, strict)
+    tree: dict[str, Any] = dict(raw or {})
+    if preset is not None:
+        if preset not in schema.presets:
+            known = ", ".join(sorted(schema.presets)) or "none"
+            run.problem("", f"unknown preset {preset!r} (known: {known})", preset)
+        else:
+            _merge(tree, schema.presets[preset])
+    items = (
+        overrides.items()
+        if isinstance(overrides, Mapping)
+        else (parse_override(o) for o in overrides)
+    )
+    paths = None
+    for path, value in items:
+        if not isinstance(schema.find(path), Field):
+            paths = paths or _override_paths(schema)
+            close = difflib.get_close_matches(path, paths, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            run.problem(path, f"override of an unknown setting{hint}", value)
+            continue
+        _set_path(tree, path, value)
+    decoded = run.decode(schema.children, tree, "")
+    complete = run.complete(decoded)
+    run.check(complete)
+    if run.problems:
+        raise SettingsError(run.problems)
+    settings: Any = complete
+    if structure:
+        from ._attrs_classes import structure as _structure  # noqa: PLC0415
+
+        settings = _structure(schema, complete)
+    return Resolved(settings, complete, run.unknown, tuple(run.warnings))

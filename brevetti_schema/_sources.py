@@ -1,0 +1,109 @@
+"""`load_schema`: one entry point from anything that declares a schema to the model.
+
+Accepted: a `Schema`; a `SchemaBuilder`; a brevettiai-style compat builder; a class-first
+attrs class; a platform UI JSON document (mapping); a path to a YAML/JSON authoring file
+or to a platform UI JSON file; or ``"package.module:attr"`` naming any of these.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._builder import SchemaBuilder
+from ._errors import SchemaError
+from ._model import Schema
+
+__all__ = ["load_schema"]
+
+
+def load_schema(source: Any) -> Schema:
+    """The schema model declared by `source` (see the module docstring)."""
+    if isinstance(source, Schema):
+        return source
+    if isinstance(source, SchemaBuilder):
+        return source.build()
+    if isinstance(source, os.PathLike):
+        return _from_path(Path(source))
+    if isinstance(source, str):
+        if _looks_like_object_ref(source):
+            return load_schema(_import_attr(source))
+        return _from_path(Path(source))
+    if isinstance(source, Mapping):
+        from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
+
+        return load_platform_ui(source)
+    if isinstance(source, type) and hasattr(source, "__attrs_attrs__"):
+        from ._class_first import schema_from_class  # noqa: PLC0415
+
+        return schema_from_class(source)
+    document = getattr(source, "schema", None)
+    if isinstance(document, Mapping) and "fields" in document:
+        from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
+
+        return load_platform_ui(document)
+    raise SchemaError.single(
+        "",
+        f"cannot read a schema from {type(source).__name__}: expected a Schema, a "
+        "SchemaBuilder, an attrs class, a platform UI JSON document, a file path or "
+        "'module:attr'",
+    )
+
+
+def _looks_like_object_ref(text: str) -> bool:
+    module, sep, attr = text.partition(":")
+    return (
+        bool(sep)
+        and bool(attr)
+        and all(part.isidentifier() for part in module.split("."))
+        and all(part.isidentifier() for part in attr.split("."))
+    )
+
+
+def _import_attr(reference: str) -> Any:
+    module_name, _, attr = reference.partition(":")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SchemaError.single("", f"cannot import {module_name!r}: {exc}") from None
+    for part in attr.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise SchemaError.single("", f"{module_name!r} has no attribute {attr!r}") from None
+    if callable(target) and not isinstance(target, type) and not hasattr(target, "build"):
+        target = target()
+    return target
+
+
+def _from_path(path: Path) -> Schema:
+    if not path.is_file():
+        raise SchemaError.single("", f"no such schema file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".json" and _is_platform_ui(path):
+        from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
+
+        return load_platform_ui(path, source=str(path))
+    if suffix in (".yaml", ".yml", ".json"):
+        from ._yaml_format import load_schema_file  # noqa: PLC0415
+
+        return load_schema_file(path)
+    raise SchemaError.single(
+        "", f"{path}: unknown schema file type {suffix!r} (expected .yaml, .yml or .json)"
+    )
+
+
+def _is_platform_ui(path: Path) -> bool:
+    """Whether a JSON file is a platform UI document (``fields`` is a list of records)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(document, Mapping) and isinstance(document.get("fields"), list)

@@ -1,0 +1,214 @@
+"""The settings pipeline: decoding, presets, overrides, defaults, conditions, problems."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from brevetti_schema import Schema, SchemaBuilder, SettingsError
+from brevetti_schema._pipeline import resolve_settings
+
+
+def _schema() -> Schema:
+    b = SchemaBuilder()
+    b.integer("epochs", default=10, min=1, max=100, presets={"quick": 2})
+    b.number("lr", default=0.01, exclusive_min=0)
+    b.boolean("flip", default=True)
+    b.choice("loss", options={"bce": "Binary CE", "mse": "Squared"}, default="bce")
+    b.choice("size", options=[64, 128], default=64)
+    b.list("shape", of="integer", default=[224, 224])
+    b.classes(default=["ok", "bad"])
+    b.class_mapping(default={})
+    b.text("name", default="run")
+    b.secret("token")
+    with b.section("aug") as aug:
+        aug.number("gamma", default=1.0, min=0.1, max=10)
+        aug.choice("mode", options=["none", "blur"], default="none")
+        aug.integer(
+            "radius", default=3, min=1, visible_when={"field": "aug.mode", "equals": "blur"}
+        )
+        aug.text("kernel", required=True, visible_when={"field": "aug.mode", "equals": "blur"})
+    return b.build()
+
+
+def _tree(raw: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    return resolve_settings(_schema(), raw, structure=False, **kw).tree
+
+
+def _paths(raw: dict[str, Any] | None = None, **kw: Any) -> list[str]:
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(_schema(), raw, structure=False, **kw)
+    return [p.path for p in info.value.problems]
+
+
+def test_defaults_fill_everything_active() -> None:
+    assert _tree() == {
+        "epochs": 10, "lr": 0.01, "flip": True, "loss": "bce", "size": 64,
+        "shape": [224, 224], "classes": ["ok", "bad"], "class_mapping": {}, "name": "run",
+        "token": None, "aug": {"gamma": 1.0, "mode": "none"},
+    }  # fmt: skip
+
+
+def test_platform_transport_is_decoded() -> None:
+    raw = {
+        "epochs": 5,
+        "size": "128",
+        "shape": "[32, 32]",
+        "classes": '["a"]',
+        "class_mapping": '{"f": "a"}',
+        "aug": '{"gamma": 2.5}',
+    }
+    tree = _tree(raw)
+    assert tree["size"] == 128 and tree["shape"] == [32, 32] and tree["classes"] == ["a"]
+    assert tree["class_mapping"] == {"f": "a"} and tree["aug"]["gamma"] == 2.5
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "expected"),
+    [
+        ("epochs", "3", 3),
+        ("lr", "0.5", 0.5),
+        ("lr", "1e-3", 0.001),
+        ("flip", "false", False),
+        ("flip", "1", True),
+        ("flip", "YES", True),
+        ("flip", "no", False),
+        ("shape", "1,2", [1, 2]),
+        ("shape", "[1, 2]", [1, 2]),
+        ("classes", "a, b", ["a", "b"]),
+        ("loss", "mse", "mse"),
+        ("name", "", ""),
+    ],
+)
+def test_strings_from_argv_decode_by_kind(path: str, text: str, expected: Any) -> None:
+    tree = _tree(overrides=[f"{path}={text}"])
+    assert tree[path] == expected
+
+
+def test_empty_string_means_not_set() -> None:
+    tree = _tree({"epochs": "", "shape": "", "aug": {"gamma": ""}})
+    assert tree["epochs"] == 10 and tree["shape"] == [224, 224] and tree["aug"]["gamma"] == 1.0
+
+
+def test_undecodable_values_are_problems_listed_together() -> None:
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(
+            _schema(),
+            {"epochs": "ten", "flip": "maybe", "shape": "[1,", "lr": -1, "aug": {"gamma": 99}},
+            structure=False,
+        )
+    problems = {p.path: p for p in info.value.problems}
+    assert set(problems) == {"epochs", "flip", "shape", "lr", "aug.gamma"}
+    assert problems["epochs"].message == "expected an integer, got 'ten'"
+    assert problems["epochs"].label == "Epochs" and problems["epochs"].pointer == "/epochs"
+    assert problems["flip"].value == "maybe"
+    assert problems["aug.gamma"].message == "99 is above the maximum 10"
+    assert problems["aug.gamma"].pointer == "/aug/gamma"
+    assert problems["lr"].message == "-1 must be greater than 0"
+
+
+def test_wrong_types_and_options_are_explained() -> None:
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(
+            _schema(), {"epochs": True, "loss": "l1", "classes": [1], "name": 3}, structure=False
+        )
+    messages = {p.path: p.message for p in info.value.problems}
+    assert messages == {
+        "epochs": "expected an integer, got True",
+        "loss": "'l1' is not one of the options ('bce', 'mse')",
+        "classes": "item 0: expected text, got 1",
+        "name": "expected text, got 3",
+    }
+
+
+def test_preset_then_overrides_win() -> None:
+    assert _tree({"epochs": 50}, preset="quick")["epochs"] == 2
+    assert _tree({"epochs": 50}, preset="quick", overrides={"epochs": 7})["epochs"] == 7
+    assert _tree(overrides=["aug.gamma=3"])["aug"]["gamma"] == 3
+
+
+def test_unknown_preset_and_override_are_problems_with_suggestions() -> None:
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(_schema(), preset="quik", overrides=["aug.gama=1"], structure=False)
+    messages = [p.message for p in info.value.problems]
+    assert messages == [
+        "unknown preset 'quik' (known: quick)",
+        "override of an unknown setting; did you mean 'aug.gamma'?",
+    ]
+
+
+def test_unknown_keys_are_kept_aside_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="brevetti_schema"):
+        result = resolve_settings(_schema(), {"epoch": 3, "aug": {"gama": 2}}, structure=False)
+    assert result.unknown == {"epoch": 3, "aug.gama": 2}
+    assert [w.message for w in result.warnings] == [
+        "unknown setting; did you mean 'epochs'? (ignored)",
+        "unknown setting; did you mean 'gamma'? (ignored)",
+    ]
+    assert "did you mean 'epochs'" in caplog.text
+    assert "epoch" not in result.tree
+
+
+def test_strict_mode_makes_unknown_keys_errors() -> None:
+    assert _paths({"epoch": 3}, strict=True) == ["epoch"]
+
+
+def test_inactive_fields_are_not_defaulted_nor_required() -> None:
+    tree = _tree()
+    assert "radius" not in tree["aug"] and "kernel" not in tree["aug"]
+
+
+def test_active_conditional_fields_are_defaulted_and_required() -> None:
+    assert _paths({"aug": {"mode": "blur"}}) == ["aug.kernel"]
+    tree = _tree({"aug": {"mode": "blur", "kernel": "box"}})
+    assert tree["aug"] == {"gamma": 1.0, "mode": "blur", "radius": 3, "kernel": "box"}
+
+
+def test_values_of_inactive_fields_are_dropped_with_a_warning() -> None:
+    result = resolve_settings(_schema(), {"aug": {"radius": 5}}, structure=False)
+    assert "radius" not in result.tree["aug"]
+    assert [(w.path, w.message) for w in result.warnings] == [
+        ("aug.radius", "is not active under its visible_when condition (ignored)")
+    ]
+
+
+def test_secrets_never_appear_in_problems() -> None:
+    b = SchemaBuilder().secret("token", min_length=40, pattern="^tok_")
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(b.build(), {"token": "hunter2-very-secret"}, structure=False)
+    text = str(info.value) + json.dumps(info.value.to_json()) + repr(info.value.problems)
+    assert "hunter2" not in text
+    assert {p.value for p in info.value.problems} == {"********"}
+
+
+def test_error_renders_as_table_and_json() -> None:
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(_schema(), {"epochs": 0, "loss": "x"}, structure=False)
+    text = str(info.value)
+    lines = text.splitlines()
+    assert lines[0] == "2 problems with the settings:"
+    assert lines[1].split() == ["setting", "label", "problem", "given"]
+    assert "epochs" in lines[2] and "Epochs" in lines[2] and "below the minimum 1" in lines[2]
+    data = info.value.to_json()
+    assert data["problems"][0] == {
+        "path": "epochs",
+        "pointer": "/epochs",
+        "label": "Epochs",
+        "message": "0 is below the minimum 1",
+        "value": 0,
+    }
+    json.dumps(data)
+
+
+def test_raw_settings_are_not_mutated() -> None:
+    raw = {"epochs": "3", "aug": {"gamma": "2"}}
+    before = json.dumps(raw)
+    _tree(raw, overrides={"aug.mode": "blur", "aug.kernel": "k"})
+    assert json.dumps(raw) == before
+
+
+def test_a_section_given_as_a_scalar_is_a_problem() -> None:
+    assert _paths({"aug": 5}) == ["aug"]
