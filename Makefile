@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check brevetti_schema brevetti_job tests benchmarks
-	$(BIN)/ruff format --check brevetti_schema brevetti_job tests benchmarks
+	$(BIN)/ruff check brevetti_schema brevetti_job tests benchmarks schema_examples
+	$(BIN)/ruff format --check brevetti_schema brevetti_job tests benchmarks schema_examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
@@ -26,11 +26,19 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+DEMO := demo-output/image-classification
+
 demo: $(STAMP)
-	$(BIN)/python -m schema_examples.demo
+	rm -rf $(DEMO)
+	$(BIN)/brevetti-schema build schema_examples/image_classification.yaml -o $(DEMO)-settings-schema.json
+	$(BIN)/python schema_examples/train_classifier.py --job_dir $(DEMO) --preset quick
+	$(BIN)/brevetti-job status $(DEMO)
+	@echo
+	@echo "Settings form:  $(DEMO)-settings-schema.json"
+	@echo "Job folder:     $(DEMO)/  (info.json, status.json, artifacts/, charts/, progress.jsonl)"
 
 examples: $(STAMP)
-	$(BIN)/python -m schema_examples.regenerate
+	$(BIN)/python schema_examples/regenerate.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
