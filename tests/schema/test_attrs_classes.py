@@ -1,0 +1,325 @@
+"""Live settings classes: annotations, immutability, caching, secrets, (un)structuring."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+import typing
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+import cattrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section
+from brevetti_schema._attrs_classes import (
+    METADATA_KEY,
+    plan_classes,
+    settings_class,
+    structure,
+    unstructure,
+)
+from brevetti_schema._secret import MASK, Secret
+from brevetti_schema._transport import encode_value
+from tests.strategies import schemas, settings_for
+
+
+def _schema() -> Schema:
+    b = SchemaBuilder(title="demo job")
+    b.integer("epochs", default=10, min=1)
+    b.number("lr", default=1)
+    b.text("name")
+    b.boolean("flip", default=True)
+    b.choice("loss", options={"bce": "Binary", "mse": "Squared"}, default="bce")
+    b.choice("size", options=[64, 128], default=64)
+    b.choice("ratio", options=[1, 0.5], default=1)
+    b.multi_choice("metrics", options=["acc", "f1"], default=["acc"])
+    b.list("shape", of="integer", default=[224, 224])
+    b.list("scales", of="number", default=[1, 2.5])
+    b.json("extra", default={"a": [1]})
+    b.classes(default=["ok", "bad"])
+    b.class_mapping(default={"good": "ok", "scratch": ["bad", "worse"]})
+    b.secret("token", default="hunter2")
+    b.secret("api_key")
+    with b.section("aug", visible_when={"field": "flip", "equals": True}, help="Augment") as a:
+        a.text("kernel", required=True)
+        a.integer("radius", default=3)
+    with b.section("model") as m:
+        m.text("arch", required=True)
+    return b.build()
+
+
+def _instance(schema: Schema | None = None, **extra: Any) -> Any:
+    return structure(schema or _schema(), {"model": {"arch": "resnet"}, **extra})
+
+
+def test_annotations_are_precise() -> None:
+    cls = settings_class(_schema())
+    hints = typing.get_type_hints(cls)
+    aug, model = hints["aug"], hints["model"]
+    assert hints == {
+        "epochs": int,
+        "lr": float,
+        "name": str | None,
+        "flip": bool,
+        "loss": Literal["bce", "mse"],
+        "size": Literal[64, 128],
+        "ratio": int | float,
+        "metrics": tuple[Literal["acc", "f1"], ...],
+        "shape": tuple[int, ...],
+        "scales": tuple[float, ...],
+        "extra": dict[str, Any] | list[Any],
+        "classes": tuple[str, ...],
+        "class_mapping": Mapping[str, str | tuple[str, ...]],
+        "token": Secret,
+        "api_key": Secret | None,
+        "aug": aug,
+        "model": model,
+    }
+    # a field under a condition may be absent, so even a required one admits None
+    assert typing.get_type_hints(aug) == {"kernel": str | None, "radius": int}
+    assert typing.get_type_hints(model) == {"arch": str}
+    assert (cls.__name__, aug.__name__, model.__name__) == ("DemoJob", "Aug", "Model")
+    assert aug.__doc__ == "Augment"
+
+
+def test_defaults_are_on_the_attributes_in_attribute_form() -> None:
+    fields = attrs.fields_dict(settings_class(_schema()))
+    assert fields["epochs"].default == 10
+    assert fields["lr"].default == 1.0 and isinstance(fields["lr"].default, float)
+    assert fields["name"].default is None
+    assert fields["metrics"].default == ("acc",)
+    assert fields["scales"].default == (1.0, 2.5)
+    assert fields["class_mapping"].default == {"good": "ok", "scratch": ("bad", "worse")}
+    assert isinstance(fields["class_mapping"].default, MappingProxyType)
+    assert fields["token"].default == Secret("hunter2")
+    assert fields["model"].default is attrs.NOTHING  # it holds a required field
+    assert isinstance(fields["aug"].default, attrs.Factory)  # type: ignore[arg-type]
+
+
+def test_instances_are_frozen_slotted_and_deeply_immutable() -> None:
+    settings = _instance()
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        settings.epochs = 3
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        settings.aug.radius = 3
+    assert not hasattr(settings, "__dict__") and "__slots__" in type(settings).__dict__
+    with pytest.raises(TypeError):
+        settings.class_mapping["new"] = "x"
+    assert isinstance(settings.shape, tuple) and isinstance(
+        settings.class_mapping["scratch"], tuple
+    )
+
+
+def test_json_defaults_are_not_shared_between_instances() -> None:
+    first, second = _instance(), _instance()
+    first.extra["a"].append(2)
+    assert second.extra == {"a": [1]} and _instance().extra == {"a": [1]}
+
+
+def test_the_class_is_cached_per_schema() -> None:
+    schema = _schema()
+    assert settings_class(schema) is settings_class(schema)
+    assert settings_class(_schema()) is settings_class(schema)  # an equal model
+    other = SchemaBuilder().integer("epochs", default=11).build()
+    assert settings_class(other) is not settings_class(schema)
+
+
+def test_structure_fills_defaults_and_keeps_given_values() -> None:
+    settings = _instance(epochs=5, size=128, metrics=["f1", "acc"], class_mapping={"x": ["a"]})
+    assert settings.epochs == 5 and settings.size == 128 and settings.lr == 1.0
+    assert settings.metrics == ("f1", "acc") and settings.class_mapping == {"x": ("a",)}
+    assert settings.aug.radius == 3 and settings.aug.kernel is None
+    assert settings.token == Secret("hunter2") and settings.api_key is None
+
+
+def test_none_for_a_field_with_a_default_means_not_set() -> None:
+    assert _instance(epochs=None, name=None).epochs == 10
+    assert _instance(name=None).name is None
+
+
+def test_choices_keep_the_option_value() -> None:
+    assert _instance(size=128.0).size == 128 and type(_instance(size=128.0).size) is int
+    assert type(_instance(ratio=1).ratio) is int and _instance(ratio=0.5).ratio == 0.5
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"epochs": "3"},
+        {"epochs": 2.5},
+        {"flip": "yes"},
+        {"loss": "hinge"},
+        {"shape": "224"},
+        {"class_mapping": {"a": 3}},
+        {"extra": "text"},
+        {"token": 5},
+        {"unknown": 1},
+        {"model": {}},
+    ],
+)
+def test_structure_rejects_what_the_pipeline_would(data: dict[str, Any]) -> None:
+    with pytest.raises(cattrs.BaseValidationError):
+        structure(_schema(), {"model": {"arch": "resnet"}, **data})
+
+
+def test_unstructure_gives_plain_values_with_secrets_masked() -> None:
+    settings = _instance()
+    tree = unstructure(settings)
+    assert tree["token"] == MASK and tree["api_key"] is None
+    assert tree["metrics"] == ["acc"] and tree["class_mapping"]["scratch"] == ["bad", "worse"]
+    assert type(tree["class_mapping"]) is dict and tree["aug"] == {"kernel": None, "radius": 3}
+    assert "hunter2" not in json.dumps(tree)
+    assert unstructure(settings, reveal_secrets=True)["token"] == "hunter2"
+
+
+def test_secrets_never_show_in_repr_str_or_format() -> None:
+    settings = _instance()
+    for text in (repr(settings), str(settings), f"{settings}", "%s" % (settings,)):  # noqa: UP031
+        assert "hunter2" not in text and MASK in text
+    with pytest.raises(TypeError):
+        json.dumps(attrs.asdict(settings))  # refuses, rather than printing the secret
+
+
+def test_transport_form_matches_the_platform_encoding() -> None:
+    schema = _schema()
+    settings = _instance(schema)
+    tree = unstructure(settings, transport=True)
+    plain = unstructure(settings)
+    assert tree["shape"] == "[224, 224]" and tree["extra"] == '{"a": [1]}'
+    assert tree["class_mapping"] == json.dumps(plain["class_mapping"], sort_keys=True)
+    assert tree["epochs"] == 10 and tree["flip"] is True and tree["metrics"] == ["acc"]
+    assert tree["name"] == "" and tree["api_key"] == "" and tree["aug"]["kernel"] == ""
+    assert tree["token"] == MASK
+    assert unstructure(settings, transport=True, reveal_secrets=True)["token"] == "hunter2"
+    for path, field in schema.fields():
+        if field.json_transport and "." not in path:
+            assert json.loads(tree[path]) == plain[path]
+
+
+def test_transport_of_a_nested_section_uses_its_own_fields() -> None:
+    settings = _instance(aug={"kernel": "box"})
+    assert unstructure(settings.aug, transport=True) == {"kernel": "box", "radius": 3}
+
+
+def test_transport_needs_a_schema_for_foreign_classes() -> None:
+    @attrs.frozen
+    class Plain:
+        shape: tuple[int, ...] = (1, 2)
+
+    with pytest.raises(TypeError, match="schema"):
+        unstructure(Plain(), transport=True)
+    schema = SchemaBuilder().list("shape", of="integer").build()
+    assert unstructure(Plain(), schema=schema, transport=True) == {"shape": "[1, 2]"}
+
+
+def test_unsafe_keys_get_safe_names_and_keep_their_keys() -> None:
+    b = SchemaBuilder()
+    for key in ("learning-rate", "class", "self", "1st", "a_b", "a-b", "int", "__x", "_p"):
+        b.text(key, default=key)
+    schema = b.build()
+    cls = settings_class(schema)
+    names = {_key(a): a.name for a in attrs.fields(cls)}
+    assert names == {
+        "learning-rate": "learning_rate", "class": "class_", "self": "self_", "1st": "f_1st",
+        "a_b": "a_b", "a-b": "a_b_2", "int": "int_", "__x": "f__x", "_p": "_p",
+    }  # fmt: skip
+    data = {key: key.upper() for key in names}
+    settings = structure(schema, data)
+    assert settings.learning_rate == "LEARNING-RATE" and settings._p == "_P"
+    assert unstructure(settings) == data
+
+
+def _key(attribute: attrs.Attribute[Any]) -> str:
+    return str(attribute.metadata.get(METADATA_KEY, {}).get("key", attribute.name))
+
+
+def test_class_names_are_camel_case_and_unique() -> None:
+    b = SchemaBuilder()
+    with b.section("data_set") as d:
+        d.section("opts").integer("a", default=1)
+    with b.section("model") as m:
+        m.section("opts").integer("b", default=1)
+    b.section("secret").integer("c", default=1)
+    b.section("3d").integer("d", default=1)
+    names = {plan.path: plan.name for plan in plan_classes(b.build())}
+    assert names == {
+        "": "Settings", "data_set": "DataSet", "data_set.opts": "Opts", "model": "Model",
+        "model.opts": "ModelOpts", "secret": "Secret2", "3d": "Section3d",
+    }  # fmt: skip
+
+
+def test_settings_objects_pickle_and_copy() -> None:
+    settings = _instance(token="s3cret")
+    for clone in (pickle.loads(pickle.dumps(settings)), copy.deepcopy(settings)):
+        assert clone == settings and type(clone) is type(settings)
+        assert clone.token.reveal() == "s3cret"
+    aug = pickle.loads(pickle.dumps(settings.aug))
+    assert aug == settings.aug
+
+
+@given(st.data())
+def test_structure_and_unstructure_round_trip(data: st.DataObject) -> None:
+    schema = data.draw(schemas())
+    tree = data.draw(settings_for(schema))
+    settings = structure(schema, tree)
+    plain = unstructure(settings, reveal_secrets=True)
+    assert plain == tree
+    assert structure(schema, plain) == settings
+    transport = unstructure(settings, transport=True, reveal_secrets=True)
+    _check_transport(schema.children, transport, plain)
+
+
+def _check_transport(nodes: tuple[Any, ...], transport: Any, plain: Any) -> None:
+    for node in nodes:
+        if isinstance(node, Section):
+            _check_transport(node.children, transport[node.key], plain[node.key])
+        elif isinstance(node, Field):
+            assert transport[node.key] == encode_value(node, plain[node.key])
+
+
+@given(schemas())
+def test_defaults_structure_like_the_declared_defaults(schema: Schema) -> None:
+    required = _required_tree(schema.children)
+    settings = structure(schema, required)
+    plain = unstructure(settings, reveal_secrets=True)
+    for path, field in schema.fields():
+        if field.has_default:
+            assert _at(plain, path) == field.default
+
+
+def _required_tree(nodes: tuple[Any, ...]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for node in nodes:
+        if isinstance(node, Section):
+            tree[node.key] = _required_tree(node.children)
+        elif isinstance(node, Field) and node.required and not node.has_default:
+            tree[node.key] = _SAMPLES[node.kind](node)
+    return tree
+
+
+_SAMPLES: dict[Kind, Any] = {
+    Kind.INTEGER: lambda f: int(f.minimum if f.minimum is not None else 0),
+    Kind.NUMBER: lambda f: float(f.minimum if f.minimum is not None else 0),
+    Kind.TEXT: lambda f: "",
+    Kind.SECRET: lambda f: "",
+    Kind.BOOLEAN: lambda f: False,
+    Kind.CHOICE: lambda f: f.options[0].value,
+    Kind.MULTI_CHOICE: lambda f: [],
+    Kind.LIST: lambda f: [],
+    Kind.JSON: lambda f: {},
+    Kind.CLASSES: lambda f: [],
+    Kind.CLASS_MAPPING: lambda f: {},
+}
+
+
+def _at(tree: Mapping[str, Any], path: str) -> Any:
+    value: Any = tree
+    for part in path.split("."):
+        value = value[part]
+    return value
