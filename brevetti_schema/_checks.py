@@ -24,7 +24,7 @@ def check_schema(schema: Schema, *, lenient: bool = False) -> list[SchemaProblem
     problems: list[SchemaProblem] = []
     problems += _check_nodes(schema.children, "", lenient)
     paths = {path: node for path, node in schema.walk() if path}
-    problems += _check_presets(schema, paths)
+    problems += _check_presets(schema, paths, lenient)
     problems += _check_conditions(schema, paths)
     return problems
 
@@ -87,7 +87,7 @@ def _field_declaration(field: Field) -> Iterator[str]:
     if field.multiple_of is not None and field.multiple_of <= 0:
         yield "multiple_of must be positive"
     if field.json_schema is not None:
-        import jsonschema
+        import jsonschema  # noqa: PLC0415 - loaded only for fields with an inner JSON Schema
 
         try:
             inner = dict(field.json_schema)
@@ -96,8 +96,11 @@ def _field_declaration(field: Field) -> Iterator[str]:
             yield f"json_schema is not a valid JSON Schema: {exc.message}"
 
 
-def _check_presets(schema: Schema, paths: Mapping[str, Node]) -> list[SchemaProblem]:
+def _check_presets(
+    schema: Schema, paths: Mapping[str, Node], lenient: bool = False
+) -> list[SchemaProblem]:
     problems = []
+    severity = "warning" if lenient else "error"
     for name, tree in schema.presets.items():
         for path, value in _leaves(tree, "", paths):
             node = paths.get(path)
@@ -106,7 +109,8 @@ def _check_presets(schema: Schema, paths: Mapping[str, Node]) -> list[SchemaProb
                 problems.append(SchemaProblem(path, f"{where} names an unknown field"))
             elif isinstance(node, Field):
                 problems += [
-                    SchemaProblem(path, f"{where}: {m}") for m in value_problems(node, value)
+                    SchemaProblem(path, f"{where}: {m}", severity=severity)
+                    for m in value_problems(node, value)
                 ]
     return problems
 

@@ -1,0 +1,395 @@
+"""Platform UI JSON back end: the vue-form-generator document the platform renders.
+
+One small function per field kind gives the kind's own keys; `field_record` wraps them
+in the common keys, in brevettiai's key order (kind keys, ``label``, ``model``,
+``default``, ``required``, then pass-through keys). What no standard key can carry goes
+in one extension key, ``"brevetti"``, present only when needed. A loaded legacy record's
+``ui_extra``/``ui_omit`` are replayed last, so it comes out as it came in.
+See ``docs/platform-ui.md`` for the exact shapes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+
+from ._conditions import condition_to_data
+from ._model import Field, Heading, Kind, Node, Schema, Section
+
+__all__ = [
+    "CLASS_MAPPING_HINT",
+    "EXTENSION_ATTRIBUTES",
+    "EXTENSION_KEY",
+    "dump_platform_ui",
+    "emit_platform_ui",
+    "encode_transport",
+    "field_record",
+    "heading_record",
+    "json_text",
+    "plain",
+    "section_record",
+    "trailing_heading",
+]
+
+EXTENSION_KEY: Final = "brevetti"
+"""The one record key holding what the standard vue-form-generator keys cannot carry."""
+
+CLASS_MAPPING_HINT: Final = "Json mapping from folder name to class"
+"""The hint a class-mapping text area shows when the field declares none."""
+
+EXTENSION_ATTRIBUTES: Final = (
+    "unit",
+    "minimum",
+    "maximum",
+    "exclusive_minimum",
+    "exclusive_maximum",
+    "step",
+    "multiple_of",
+    "multiline",
+    "rows",
+    "min_length",
+    "max_length",
+    "pattern",
+    "item_kind",
+    "min_items",
+    "max_items",
+    "json_schema",
+)
+"""Field attributes that go in the extension key when the kind's record has no key for them."""
+
+
+@attrs.define
+class _Part:
+    """The kind-specific part of a record and what it carries."""
+
+    head: dict[str, Any]
+    carried: frozenset[str] = frozenset()
+    validators: tuple[str, ...] = ()
+    tail: dict[str, Any] = attrs.field(factory=dict)
+
+
+def _put(record: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        record[key] = value
+
+
+def _required(field: Field) -> tuple[str, ...]:
+    return ("required",) if field.required else ()
+
+
+def _text_validators(field: Field) -> tuple[str, ...]:
+    """``string`` checks lengths, ``regexp`` the pattern; both also check ``required``."""
+    names = []
+    if field.min_length is not None or field.max_length is not None:
+        names.append("string")
+    if field.pattern is not None:
+        names.append("regexp")
+    return tuple(names) or _required(field)
+
+
+def _number_head(field: Field) -> dict[str, Any]:
+    head: dict[str, Any] = {"type": "input", "inputType": "number"}
+    _put(head, "min", field.minimum)
+    _put(head, "max", field.maximum)
+    return head
+
+
+def _integer(field: Field) -> _Part:
+    head = _number_head(field)
+    _put(head, "step", field.step)
+    return _Part(head, frozenset({"minimum", "maximum", "step"}), ("integer",))
+
+
+def _number(field: Field) -> _Part:
+    head = _number_head(field)
+    head["step"] = field.step if field.step is not None else "any"
+    return _Part(head, frozenset({"minimum", "maximum", "step"}), ("number",))
+
+
+def _lengths(head: dict[str, Any], field: Field) -> None:
+    _put(head, "min", field.min_length)
+    _put(head, "max", field.max_length)
+    _put(head, "pattern", field.pattern)
+
+
+_LENGTHS = frozenset({"min_length", "max_length", "pattern"})
+
+
+def _text_area_head(field: Field, *, hint: str | None = None) -> dict[str, Any]:
+    head: dict[str, Any] = {"type": "textArea"}
+    _put(head, "hint", field.hint if field.hint is not None else hint)
+    _put(head, "placeholder", field.placeholder)
+    _put(head, "rows", field.rows)
+    return head
+
+
+def _text(field: Field) -> _Part:
+    if field.multiline:
+        head = _text_area_head(field)
+        carried = _LENGTHS | {"multiline", "rows"}
+    else:
+        head = {"type": "input", "inputType": "text"}
+        carried = _LENGTHS
+    _lengths(head, field)
+    head["isJson"] = False
+    return _Part(head, carried, _text_validators(field))
+
+
+def _secret(field: Field) -> _Part:
+    head: dict[str, Any] = {"type": "input", "inputType": "password"}
+    _lengths(head, field)
+    head["isJson"] = False
+    return _Part(head, _LENGTHS, _text_validators(field))
+
+
+def _boolean(field: Field) -> _Part:
+    return _Part({"type": "checkbox"}, validators=_required(field))
+
+
+def _encode_option(field: Field, value: Any) -> Any:
+    return json.dumps(value) if field.json_transport else value
+
+
+def _choice(field: Field) -> _Part:
+    values: list[Any] = [_encode_option(field, o.value) for o in field.options]
+    if field.labelled_options:
+        values = [{"id": v, "name": o.shown} for v, o in zip(values, field.options, strict=True)]
+    head = {"type": "select", "values": values, "isJson": field.json_transport}
+    return _Part(head, validators=_required(field))
+
+
+def _multi_choice(field: Field) -> _Part:
+    values: list[Any] = [o.value for o in field.options]
+    if field.labelled_options:
+        values = [{"value": o.value, "name": o.shown} for o in field.options]
+    head = {"type": "checklist", "listbox": True, "listBox": True, "values": values}
+    return _Part(head, validators=_required(field))
+
+
+def _json_line(field: Field) -> _Part:
+    head = {"type": "input", "inputType": "text", "isJson": True}
+    return _Part(head, validators=_required(field))
+
+
+def _json_area(field: Field) -> _Part:
+    head = _text_area_head(field)
+    head["isJson"] = True
+    return _Part(head, frozenset({"rows"}), _required(field))
+
+
+def _classes(field: Field) -> _Part:
+    part = _json_line(field)
+    part.tail["criterionType"] = "classes"
+    return part
+
+
+def _class_mapping(field: Field) -> _Part:
+    head = _text_area_head(field, hint=CLASS_MAPPING_HINT)
+    head["isJson"] = True
+    tail = {"criterionType": "class_mapping"}
+    return _Part(head, frozenset({"rows"}), _required(field), tail)
+
+
+_KINDS: dict[Kind, Callable[[Field], _Part]] = {
+    Kind.INTEGER: _integer,
+    Kind.NUMBER: _number,
+    Kind.TEXT: _text,
+    Kind.SECRET: _secret,
+    Kind.BOOLEAN: _boolean,
+    Kind.CHOICE: _choice,
+    Kind.MULTI_CHOICE: _multi_choice,
+    Kind.LIST: _json_line,
+    Kind.JSON: _json_area,
+    Kind.CLASSES: _classes,
+    Kind.CLASS_MAPPING: _class_mapping,
+}
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain JSON data: mappings become dicts, tuples lists."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _extension(field: Field, carried: frozenset[str]) -> dict[str, Any]:
+    extension: dict[str, Any] = {}
+    for name in EXTENSION_ATTRIBUTES:
+        value = getattr(field, name)
+        if name in carried or value is None or value is False:
+            continue
+        extension[name] = value.value if isinstance(value, Kind) else plain(value)
+    return extension
+
+
+def _is_json_text(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def encode_transport(field: Field, record: Mapping[str, Any], value: Any) -> Any:
+    """`value` as `record` holds it: JSON text when ``isJson`` is true, else plain data.
+
+    ``None`` becomes ``""`` (an empty JSON box), or in a select ``"null"`` when ``None``
+    is an option and ``null`` (nothing selected) when it is not. A select's legacy
+    option text that is not JSON (brevettiai leaves such options unencoded) stays as is.
+    """
+    if record.get("isJson") is not True:
+        return plain(value)
+    if value is None:
+        if field.kind is not Kind.CHOICE:
+            return ""
+        return "null" if any(o.value is None for o in field.options) else None
+    if (
+        isinstance(value, str)
+        and record.get("type") == "select"
+        and value in (record.get("values") or ())
+        and not _is_json_text(value)
+    ):
+        return value
+    indent = 2 if record.get("type") == "textArea" else None
+    return json.dumps(plain(value), sort_keys=True, indent=indent)
+
+
+def _validator(names: tuple[str, ...]) -> str | list[str]:
+    return names[0] if len(names) == 1 else list(names)
+
+
+def field_record(field: Field, path: str, *, hidden: bool = False) -> dict[str, Any]:
+    """The record of one field at dotted `path`; `hidden` when an enclosing section is."""
+    part = _KINDS[field.kind](field)
+    record = dict(part.head)
+    record["label"] = field.label
+    record["model"] = path
+    if field.has_default:
+        record["default"] = None  # placed here, encoded below once the final keys are known
+    record["required"] = field.required
+    record.update(part.tail)
+    if part.validators:
+        record["validator"] = _validator(part.validators)
+    if field.advanced or hidden:
+        record["visible"] = False
+    for key in ("help", "hint", "placeholder"):
+        if key not in record:
+            _put(record, key, getattr(field, key))
+    if field.readonly:
+        record["readonly"] = True
+    if field.visible_when is not None:
+        record["visibleWhen"] = condition_to_data(field.visible_when)
+    extension = _extension(field, part.carried)
+    if hidden and field.advanced:
+        extension["advanced"] = True
+    if extension:
+        record[EXTENSION_KEY] = extension
+    record.update(plain(field.ui_extra))
+    if field.has_default and "default" not in field.ui_extra:
+        record["default"] = encode_transport(field, record, field.default)
+    for key in field.ui_omit:
+        record.pop(key, None)
+    return record
+
+
+def section_record(section: Section, path: str, *, hidden: bool = False) -> dict[str, Any]:
+    """The header record (a label with ``tag``) that opens a section's group."""
+    record: dict[str, Any] = {"type": "label", "label": section.label, "tag": path}
+    _put(record, "help", section.help)
+    if section.advanced or hidden:
+        record["visible"] = False
+    if section.visible_when is not None:
+        record["visibleWhen"] = condition_to_data(section.visible_when)
+    if hidden and section.advanced:
+        record[EXTENSION_KEY] = {"advanced": True}
+    record.update(plain(section.ui_extra))
+    return record
+
+
+def heading_record(
+    heading: Heading, *, hidden: bool = False, section: str | None = None
+) -> dict[str, Any]:
+    """The label record of a heading; `section` marks a heading that ends its section."""
+    record: dict[str, Any] = {"type": "label", "label": heading.label}
+    _put(record, "help", heading.help)
+    if hidden:
+        record["visible"] = False
+    if section:
+        record[EXTENSION_KEY] = {"section": section}
+    record.update(plain(heading.ui_extra))
+    return record
+
+
+def trailing_heading(is_heading: Sequence[bool], index: int) -> bool:
+    """Whether only headings follow position `index` among its siblings.
+
+    A loader places a heading by the records around it; one that ends a section would
+    land after the section, so its record names the section it belongs to.
+    """
+    return all(is_heading[index + 1 :])
+
+
+@attrs.define
+class _Emitter:
+    records: list[dict[str, Any]] = attrs.field(factory=list)
+    fields: dict[str, tuple[Field, dict[str, Any]]] = attrs.field(factory=dict)
+    sections: set[str] = attrs.field(factory=set)
+
+    def nodes(self, nodes: tuple[Node, ...], prefix: str, hidden: bool) -> None:
+        is_heading = [isinstance(node, Heading) for node in nodes]
+        for index, node in enumerate(nodes):
+            if isinstance(node, Heading):
+                marker = prefix[:-1] if prefix and trailing_heading(is_heading, index) else None
+                self.records.append(heading_record(node, hidden=hidden, section=marker))
+            elif isinstance(node, Section):
+                path = prefix + node.key
+                self.sections.add(path)
+                if node.header:
+                    self.records.append(section_record(node, path, hidden=hidden))
+                self.nodes(node.children, path + ".", hidden or node.advanced)
+            else:
+                path = prefix + node.key
+                record = field_record(node, path, hidden=hidden)
+                self.fields[path] = (node, record)
+                self.records.append(record)
+
+    def preset(self, tree: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in tree.items():
+            path = prefix + key
+            if path in self.fields:
+                field, record = self.fields[path]
+                result[key] = encode_transport(field, record, value)
+            elif path in self.sections and isinstance(value, Mapping):
+                result[key] = self.preset(value, path + ".")
+            else:
+                result[key] = plain(value)
+        return result
+
+
+def emit_platform_ui(schema: Schema) -> dict[str, Any]:
+    """The platform UI JSON document of a schema: ``{"fields": [...], "presets": {...}}``."""
+    emitter = _Emitter()
+    emitter.nodes(schema.children, "", False)
+    document: dict[str, Any] = {
+        "fields": emitter.records,
+        "presets": {name: emitter.preset(tree, "") for name, tree in schema.presets.items()},
+    }
+    if schema.title is not None:
+        document["title"] = schema.title
+    return document
+
+
+def dump_platform_ui(schema: Schema) -> str:
+    """The document as deterministic JSON text (indent 2, UTF-8 as is, final newline)."""
+    return json_text(emit_platform_ui(schema))
+
+
+def json_text(document: Mapping[str, Any] | Iterable[Any]) -> str:
+    """Deterministic JSON text of a document."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
