@@ -31,7 +31,7 @@ __all__ = [
     "json_text",
     "plain",
     "section_record",
-    "trailing_heading",
+    "trailing_headings",
 ]
 
 EXTENSION_KEY: Final = "brevetti"
@@ -325,13 +325,18 @@ def heading_record(
     return record
 
 
-def trailing_heading(is_heading: Sequence[bool], index: int) -> bool:
-    """Whether only headings follow position `index` among its siblings.
+def trailing_headings(is_heading: Sequence[bool]) -> list[bool]:
+    """For each sibling, whether only headings follow it.
 
     A loader places a heading by the records around it; one that ends a section would
     land after the section, so its record names the section it belongs to.
     """
-    return all(is_heading[index + 1 :])
+    trailing = [False] * len(is_heading)
+    only_headings = True
+    for index in range(len(is_heading) - 1, -1, -1):
+        trailing[index] = only_headings
+        only_headings = only_headings and is_heading[index]
+    return trailing
 
 
 @attrs.define
@@ -341,10 +346,10 @@ class _Emitter:
     sections: set[str] = attrs.field(factory=set)
 
     def nodes(self, nodes: tuple[Node, ...], prefix: str, hidden: bool) -> None:
-        is_heading = [isinstance(node, Heading) for node in nodes]
+        trailing = trailing_headings([isinstance(node, Heading) for node in nodes])
         for index, node in enumerate(nodes):
             if isinstance(node, Heading):
-                marker = prefix[:-1] if prefix and trailing_heading(is_heading, index) else None
+                marker = prefix[:-1] if prefix and trailing[index] else None
                 self.records.append(heading_record(node, hidden=hidden, section=marker))
             elif isinstance(node, Section):
                 path = prefix + node.key

@@ -36,7 +36,7 @@ from ._platform_ui import (
     heading_record,
     plain,
     section_record,
-    trailing_heading,
+    trailing_headings,
 )
 
 __all__ = ["load_platform_ui"]
@@ -347,13 +347,15 @@ class _Loader:
 
     def build(self, group: _Group, hidden: bool) -> tuple[Node, ...]:
         nodes: list[Node] = []
-        is_heading = [isinstance(i, _Record) and i.kind is None for i in group.items]
+        trailing = trailing_headings(
+            [isinstance(i, _Record) and i.kind is None for i in group.items]
+        )
         for position, item in enumerate(group.items):
             if isinstance(item, _Group):
                 nodes.append(self.section(item, hidden))
             elif item.kind is None:  # a heading
-                trailing = group.path and trailing_heading(is_heading, position)
-                nodes.append(self.heading(item, hidden, group.path if trailing else None))
+                marker = group.path if group.path and trailing[position] else None
+                nodes.append(self.heading(item, hidden, marker))
             else:
                 try:
                     nodes.append(self.field(item, item.kind, hidden))
