@@ -18,6 +18,9 @@ Decisions, kept the same by the live classes here and by the generated source
 * A key that is not a safe Python name (not an identifier, a keyword, ``self``, a name
   the generated module uses, starting with ``__``) gets a safe attribute name; the key
   is kept in ``metadata["brevetti_schema"]["key"]`` and used in (un)structured data.
+* Settings objects compare by value and pickle (by schema and values, so a worker
+  process rebuilds the same class); one holding a JSON value or a class mapping is
+  not hashable.
 * Classes are cached per schema: by object identity (a weak reference) and, behind
   that, by a fingerprint of the model, so equal schemas share their classes.
 """
@@ -38,8 +41,10 @@ from typing import Any, Final, Literal, TypeVar, Union, get_args, get_origin, ov
 
 import attrs
 import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
+from ._errors import SettingsError, SettingsProblem
 from ._model import MISSING, Field, Kind, Node, Schema, Section
 from ._secret import MASK, Secret
 from ._transport import encode_value
@@ -180,7 +185,7 @@ def _attribute_names(keys: list[str], reserved: frozenset[str]) -> dict[str, str
         base = name = _safe_name(key, reserved)
         count = 2
         while name in taken:
-            name = f"{base}_{count}"
+            name = _safe_name(f"{base}_{count}", reserved)
             count += 1
         names[key] = name
         taken.add(name)
@@ -189,9 +194,11 @@ def _attribute_names(keys: list[str], reserved: frozenset[str]) -> dict[str, str
 
 def _camel(text: str) -> str:
     parts = re.split(r"[\W_]+", _nfkc(text))
-    name = "".join(p[:1].upper() + p[1:] for p in parts if p)
-    name = "".join(c if ("_" + c).isidentifier() else "_" for c in name)
-    return "Section" + name if name[:1].isdigit() else name
+    name = _nfkc("".join(p[:1].upper() + p[1:] for p in parts if p))
+    name = "".join(c if ("_" + c).isidentifier() else "_" for c in name).lstrip("_")
+    if name and not name.isidentifier():
+        name = "Section" + name
+    return name if name.isidentifier() and _nfkc(name) == name else ""
 
 
 def _class_names(schema: Schema) -> dict[str, str]:
@@ -423,12 +430,16 @@ def _same_value(a: Any, b: Any) -> bool:
 
 
 def _structure_int(value: Any, _: Any) -> int:
+    if value.__class__ is int:
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
         return int(value)
     raise TypeError(f"expected an integer, got {type(value).__name__}")
 
 
 def _structure_float(value: Any, _: Any) -> float:
+    if value.__class__ is float:
+        return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     raise TypeError(f"expected a number, got {type(value).__name__}")
@@ -457,6 +468,19 @@ def _structure_literal(value: Any, tp: Any) -> Any:
         if _same_value(value, option):
             return option
     raise ValueError(f"{value!r} is not one of {list(get_args(tp))!r}")
+
+
+def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    """`_structure_literal` with the exact matches looked up in a table."""
+    table = {(option.__class__, option): option for option in get_args(tp)}
+
+    def structure_literal(value: Any, _: Any) -> Any:
+        try:
+            return table[value.__class__, value]
+        except (KeyError, TypeError):
+            return _structure_literal(value, tp)
+
+    return structure_literal
 
 
 _SCALAR_HOOKS: Final[dict[Any, Callable[[Any, Any], Any]]] = {
@@ -551,7 +575,17 @@ def _tuple_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], tu
     def structure_tuple(value: Any, _: Any) -> tuple[Any, ...]:
         if not isinstance(value, list | tuple):
             raise TypeError(f"expected a list, got {type(value).__name__}")
-        return tuple(item_hook(item, item_type) for item in value)
+        try:
+            return tuple([item_hook(item, item_type) for item in value])
+        except (TypeError, ValueError):
+            pass
+        problems = []
+        for index, item in enumerate(value):
+            try:
+                item_hook(item, item_type)
+            except (TypeError, ValueError) as exc:
+                problems.append(f"item {index}: {exc}")
+        raise ValueError("; ".join(problems))
 
     return structure_tuple
 
@@ -572,8 +606,13 @@ def _attrs_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[A
         return inner
 
     def structure_settings(data: Any, tp: Any) -> Any:
-        if isinstance(data, Mapping) and any(data.get(k, 0) is None for k in unset_when_none):
-            data = {k: v for k, v in data.items() if v is not None or k not in unset_when_none}
+        if isinstance(data, Mapping):
+            for key in unset_when_none:
+                if key in data and data[key] is None:
+                    data = {
+                        k: v for k, v in data.items() if v is not None or k not in unset_when_none
+                    }
+                    break
         return inner(data, tp)
 
     return structure_settings
@@ -584,7 +623,7 @@ def _make_structurer() -> cattrs.Converter:
     for tp, hook in _SCALAR_HOOKS.items():
         converter.register_structure_hook(tp, hook)
     converter.register_structure_hook(Secret, _structure_secret)
-    converter.register_structure_hook_func(_is_literal, _structure_literal)
+    converter.register_structure_hook_factory(_is_literal, _literal_hook)
     converter.register_structure_hook_factory(_is_union, _union_hook)
     converter.register_structure_hook_func(_is_json_type, _structure_json)
     converter.register_structure_hook_func(
@@ -638,11 +677,59 @@ def structure(target: Schema | type[Any], data: Mapping[str, Any]) -> Any:
     """A settings object from a decoded settings tree.
 
     `target` is a schema (its live class is used) or an attrs settings class (a
-    generated or class-first one). Raises cattrs's ``ClassValidationError`` for data
-    the pipeline would have rejected; the pipeline validates first and reports.
+    generated or class-first one). Data of the wrong shape raises `SettingsError`
+    (every problem, by path, values never shown); the settings pipeline validates
+    before structuring and explains problems in more detail.
     """
     cls = settings_class(target) if isinstance(target, Schema) else target
-    return _STRUCTURER.structure(data, cls)
+    schema = target if isinstance(target, Schema) else None
+    if not isinstance(data, Mapping):
+        raise _settings_error(schema, [((), f"expected settings, got {type(data).__name__}")])
+    try:
+        return _STRUCTURER.structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        raise _settings_error(schema, list(_problems(exc, cls, ()))) from exc
+
+
+def _problems(
+    exc: BaseException, tp: Any, path: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(key path, message) for each leaf of a cattrs error tree."""
+    if isinstance(exc, ClassValidationError):
+        keys = {a.name: _key(a) for a in attrs.fields(tp)} if attrs.has(tp) else {}
+        noted, bare = exc.group_exceptions()
+        for sub, note in noted:
+            yield from _problems(sub, note.type, (*path, keys.get(note.name, note.name)))
+        for sub in bare:
+            yield from _problems(sub, tp, path)
+    elif isinstance(exc, IterableValidationError):
+        items, bare = exc.group_exceptions()
+        for sub, item in items:
+            yield from _problems(sub, item.type, (*path, str(item.index)))
+        for sub in bare:
+            yield from _problems(sub, tp, path)
+    elif isinstance(exc, ForbiddenExtraKeysError):
+        for key in sorted(exc.extra_fields):
+            yield (*path, key), "unknown setting"
+    elif isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _problems(inner, tp, path)
+    elif isinstance(exc, KeyError):
+        yield path, "a value is required"
+    else:
+        yield path, str(exc)
+
+
+def _settings_error(
+    schema: Schema | None, problems: list[tuple[tuple[str, ...], str]]
+) -> SettingsError:
+    records = []
+    for parts, message in problems:
+        path = ".".join(parts)
+        node = schema.find(path) if schema is not None and path else None
+        pointer = "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+        records.append(SettingsProblem(path, pointer, node.label if node else "", message))
+    return SettingsError(records)
 
 
 def unstructure(
@@ -663,10 +750,9 @@ def unstructure(
     tree: dict[str, Any] = (_REVEALING if reveal_secrets else _MASKING).unstructure(settings)
     if not transport:
         return tree
-    path = ""
+    path = getattr(type(settings), "__brevetti_path__", "")
     if schema is None:
         schema = getattr(type(settings), "__brevetti_schema__", None)
-        path = getattr(type(settings), "__brevetti_path__", "")
     if schema is None:
         raise TypeError("the transport form needs the schema: pass schema=")
     section = schema.find(path) if path else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import subprocess
+import sys
 import typing
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -16,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section
+from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section, SettingsError
 from brevetti_schema._attrs_classes import (
     METADATA_KEY,
     plan_classes,
@@ -164,8 +166,38 @@ def test_choices_keep_the_option_value() -> None:
     ],
 )
 def test_structure_rejects_what_the_pipeline_would(data: dict[str, Any]) -> None:
-    with pytest.raises(cattrs.BaseValidationError):
+    with pytest.raises(SettingsError) as info:
         structure(_schema(), {"model": {"arch": "resnet"}, **data})
+    assert isinstance(info.value.__cause__, cattrs.BaseValidationError)
+    key = next(iter(data))
+    (problem,) = info.value.problems
+    assert problem.path == ("model.arch" if key == "model" else key)
+
+
+def test_structure_reports_every_problem_by_key_path_without_values() -> None:
+    data = {"epochs": "3", "learning": 1, "shape": [1, "x"], "token": 7, "model": {}}
+    data["aug"] = {"radius": "r"}
+    with pytest.raises(SettingsError) as info:
+        structure(_schema(), data)
+    found = {(p.path, p.pointer, p.label) for p in info.value.problems}
+    assert found == {
+        ("epochs", "/epochs", "Epochs"), ("learning", "/learning", ""),
+        ("shape", "/shape", "Shape"), ("token", "/token", "Token"),
+        ("model.arch", "/model/arch", "Arch"), ("aug.radius", "/aug/radius", "Radius"),
+    }  # fmt: skip
+    messages = {p.path: p.message for p in info.value.problems}
+    assert messages["model.arch"] == "a value is required"
+    assert messages["learning"] == "unknown setting" and "7" not in messages["token"]
+    assert messages["shape"] == "item 1: expected an integer, got str"
+    with pytest.raises(SettingsError, match="expected settings"):
+        structure(_schema(), [])  # type: ignore[call-overload]
+
+
+def test_renamed_keys_are_reported_by_key() -> None:
+    schema = SchemaBuilder().integer("learning-rate", default=1).build()
+    with pytest.raises(SettingsError) as info:
+        structure(schema, {"learning-rate": "x"})
+    assert [p.path for p in info.value.problems] == ["learning-rate"]
 
 
 def test_unstructure_gives_plain_values_with_secrets_masked() -> None:
@@ -263,6 +295,18 @@ def test_settings_objects_pickle_and_copy() -> None:
     assert aug == settings.aug
 
 
+def test_a_settings_object_unpickles_in_a_fresh_process() -> None:
+    payload = pickle.dumps(_instance(token="s3cret", epochs=7))
+    script = (
+        "import pickle, sys; s = pickle.loads(sys.stdin.buffer.read()); "
+        "print(type(s).__name__, s.epochs, s.token.reveal(), s.aug.radius, s.shape)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=payload, capture_output=True, check=True
+    )
+    assert done.stdout.decode().split() == ["DemoJob", "7", "s3cret", "3", "(224,", "224)"]
+
+
 @given(st.data())
 def test_structure_and_unstructure_round_trip(data: st.DataObject) -> None:
     schema = data.draw(schemas())
@@ -323,3 +367,35 @@ def _at(tree: Mapping[str, Any], path: str) -> Any:
     for part in path.split("."):
         value = value[part]
     return value
+
+
+# -- Secret ---------------------------------------------------------------------------------
+
+
+def test_a_secret_is_masked_in_every_rendering() -> None:
+    secret = Secret("hunter2")
+    renderings = [repr(secret), str(secret), f"{secret}", f"{secret!s}", f"{secret!r}"]
+    renderings += ["%s" % secret, "{}".format(secret), f"{secret:>12}"]  # noqa: UP031, UP032
+    renderings.append(repr([secret, {"k": secret}]))
+    for text in renderings:
+        assert "hunter2" not in text and MASK in text
+    assert f"{secret:>12}" == MASK.rjust(12)
+    with pytest.raises(TypeError):
+        json.dumps({"token": secret})
+
+
+def test_a_secret_reveals_only_on_request_and_compares_by_value() -> None:
+    secret = Secret("hunter2")
+    assert secret.reveal() == "hunter2" and Secret(secret).reveal() == "hunter2"
+    assert secret == Secret("hunter2") and secret != Secret("other") and secret != "hunter2"
+    assert hash(secret) == hash(Secret("hunter2")) and bool(secret) and not Secret("")
+    with pytest.raises(AttributeError):
+        secret._value = "x"
+    with pytest.raises(TypeError):
+        Secret(5)  # type: ignore[arg-type]
+
+
+def test_a_secret_survives_pickle_and_copy() -> None:
+    secret = Secret("hunter2")
+    for clone in (pickle.loads(pickle.dumps(secret)), copy.copy(secret), copy.deepcopy(secret)):
+        assert isinstance(clone, Secret) and clone == secret and clone.reveal() == "hunter2"

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import brevetti_schema
@@ -197,3 +197,40 @@ def test_random_generated_classes_behave_like_the_live_ones(data: st.DataObject)
     assert unstructure(ours, reveal_secrets=True) == unstructure(theirs, reveal_secrets=True)
     transport = unstructure(ours, transport=True, schema=schema)
     assert transport == unstructure(theirs, transport=True, schema=schema)
+
+
+_ODD_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+_ODD_KEYS = st.one_of(
+    st.sampled_from(["class", "self", "int", "Secret", "attrs", "None", "__init__", "_", "1x"]),
+    st.text(
+        st.characters(exclude_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=6
+    ),
+).filter(lambda k: "." not in k and not any(c.isspace() for c in k))
+
+
+@given(
+    title=st.one_of(st.none(), _ODD_TEXT),
+    keys=st.lists(_ODD_KEYS, min_size=1, max_size=5, unique=True),
+    section=_ODD_KEYS,
+    helps=st.lists(_ODD_TEXT, min_size=5, max_size=5),
+)
+def test_odd_keys_titles_and_help_still_give_working_source(
+    title: str | None, keys: list[str], section: str, helps: list[str]
+) -> None:
+    assume(section not in keys)
+    b = SchemaBuilder(title=title)
+    for key, help_text in zip(keys, helps, strict=False):
+        b.text(key, default=key, help=help_text or None)
+    inner = b.section(section, help=helps[-1] or None)
+    for key in keys:
+        inner.integer(key, default=1)
+    schema = b.build()
+    namespace: dict[str, Any] = {"__name__": "odd_settings"}
+    source = generate_source(schema)
+    exec(compile(source, "<generated>", "exec", dont_inherit=True), namespace)
+    generated = namespace[plan_classes(schema)[-1].name]
+    assert _same_hints(generated, settings_class(schema))
+    data: dict[str, Any] = {key: key * 2 for key in keys}
+    data[section] = {key: 2 for key in keys}
+    assert unstructure(structure(generated, data)) == data
+    assert unstructure(structure(schema, data)) == data
