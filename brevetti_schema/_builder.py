@@ -358,7 +358,8 @@ class SectionBuilder:
             )
         label = common.pop("label", None)
         condition = _condition(common.pop("visible_when", None), path)
-        spec = {k: v for k, v in spec.items() if v is not None}
+        # None is a real default (an optional setting); elsewhere it means "not given"
+        spec = {k: v for k, v in spec.items() if v is not None or k == "default"}
         field = Field(
             kind=kind,
             key=key,

@@ -346,12 +346,15 @@ def resolve_settings(
     preset: str | None = None,
     strict: bool = False,
     structure: bool = True,
+    fast: bool = True,
 ) -> Resolved:
     """Run the pipeline; raise `SettingsError` listing every problem.
 
     Precedence, lowest first: defaults, `raw`, the named `preset`, `overrides` (a
     mapping of dotted path to value, or ``"path=value"`` strings). With
-    ``structure=False`` the result's `settings` is the plain decoded tree.
+    ``structure=False`` the result's `settings` is the plain decoded tree. Valid
+    documents take a path compiled from the model; ``fast=False`` forces the general
+    path (same results; tests and benchmarks compare the two).
     """
     run = _Run(schema, strict)
     tree: dict[str, Any] = dict(raw or {})
@@ -375,6 +378,13 @@ def resolve_settings(
             run.problem(path, f"override of an unknown setting{hint}", value)
             continue
         _set_path(tree, path, value)
+    if fast and not run.problems:
+        from ._fastpath import compiled  # noqa: PLC0415 - made on first use per schema
+
+        quick = compiled(schema)(tree, structure)
+        if quick is not None:
+            obj, complete_tree = quick
+            return Resolved(obj if structure else complete_tree, complete_tree, {}, ())
     decoded = run.decode(schema.children, tree, "")
     complete = run.complete(decoded)
     run.check(complete)

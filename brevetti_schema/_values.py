@@ -142,7 +142,7 @@ def _json(field: Field, value: Any) -> list[str]:
         return [f"expected a JSON object or list, got {describe(value)}"]
     if field.json_schema is None:
         return []
-    import jsonschema
+    import jsonschema  # noqa: PLC0415 - only fields with an inner JSON Schema need it
 
     validator_class = jsonschema.validators.validator_for(field.json_schema)
     validator = validator_class(field.json_schema)

@@ -1,0 +1,145 @@
+"""Properties of the settings pipeline over random schemas and settings."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from brevetti_schema import Field, Kind, Schema, Section, SettingsError, unstructure
+from brevetti_schema._pipeline import encode_settings, resolve_settings
+from tests.strategies import schemas, settings_for
+
+
+def _resolve(schema: Schema, raw: Any, **kw: Any) -> Any:
+    try:
+        return resolve_settings(schema, raw, **kw)
+    except SettingsError as exc:
+        return exc
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, SettingsError) or isinstance(b, SettingsError):
+        # compare what the problems say; a NaN value is never equal to itself
+        return (
+            isinstance(a, SettingsError)
+            and isinstance(b, SettingsError)
+            and [(p.path, p.message, repr(p.value)) for p in a.problems]
+            == [(p.path, p.message, repr(p.value)) for p in b.problems]
+        )
+    return bool(a.settings == b.settings and a.tree == b.tree and a.warnings == b.warnings)
+
+
+@given(st.data())
+def test_valid_settings_resolve_and_round_trip(data: st.DataObject) -> None:
+    schema = data.draw(schemas())
+    raw = data.draw(settings_for(schema))
+    note(f"raw={raw!r}")
+    result = resolve_settings(schema, raw)
+    back = unstructure(result.settings, reveal_secrets=True)
+    again = resolve_settings(schema, back)
+    assert again.settings == result.settings
+    assert resolve_settings(schema, result.tree).settings == result.settings
+
+
+@given(st.data())
+def test_transport_form_decodes_to_the_same_result(data: st.DataObject) -> None:
+    schema = data.draw(schemas())
+    raw = data.draw(settings_for(schema))
+    result = resolve_settings(schema, raw)
+    transported = encode_settings(schema, result.tree, secrets="keep")
+    json.dumps(transported)
+    assert resolve_settings(schema, transported).settings == result.settings
+
+
+@given(st.data())
+def test_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None:
+    schema = data.draw(schemas())
+    raw = data.draw(settings_for(schema, complete=data.draw(st.booleans())))
+    raw = data.draw(st.one_of(st.just(raw), _mutated(schema, raw)))
+    note(f"raw={raw!r}")
+    fast = _resolve(schema, copy.deepcopy(raw))
+    slow = _resolve(schema, copy.deepcopy(raw), fast=False)
+    assert _same(fast, slow)
+
+
+def _field_paths(schema: Schema) -> list[tuple[str, Field]]:
+    return list(schema.fields())
+
+
+_WRONG = st.sampled_from([True, "x", -(10**9), 10**9, 1.5, [1], {"a": 1}, None, "", float("nan")])
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
+    raw = copy.deepcopy(raw)
+    fields = _field_paths(schema)
+    what = draw(st.sampled_from(["wrong", "unknown", "drop"]))
+    if what == "unknown" or not fields:
+        raw[draw(st.from_regex(r"zz[a-z]{1,5}", fullmatch=True))] = 1
+        return raw
+    path, _ = draw(st.sampled_from(fields))
+    *parents, last = path.split(".")
+    tree = raw
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    if what == "drop":
+        tree.pop(last, None)
+    else:
+        tree[last] = draw(_WRONG)
+    return raw
+
+
+@given(st.data())
+def test_mutated_settings_give_settings_error_naming_the_path(data: st.DataObject) -> None:
+    schema = data.draw(schemas(conditions=False))
+    raw = data.draw(settings_for(schema))
+    fields = [(p, f) for p, f in _field_paths(schema) if f.kind is not Kind.JSON]
+    if not fields:
+        return
+    path, field = data.draw(st.sampled_from(fields))
+    wrong = data.draw(_WRONG)
+    *parents, last = path.split(".")
+    tree = raw
+    for part in parents:
+        tree = tree[part]
+    tree[last] = wrong
+    note(f"{path} = {wrong!r}")
+    try:
+        resolve_settings(schema, raw)
+    except SettingsError as exc:
+        assert path in {p.path for p in exc.problems}
+        assert all(p.pointer == "/" + p.path.replace(".", "/") for p in exc.problems)
+        return
+    # accepted: the wrong value must then be one the field takes
+    from brevetti_schema._transport import NOT_SET, decode_value
+    from brevetti_schema._values import value_problems
+
+    decoded = decode_value(field, wrong) if isinstance(wrong, str) else wrong
+    assert (
+        decoded is NOT_SET
+        or (decoded is None and not field.required)
+        or not value_problems(field, decoded)
+    )
+
+
+@given(st.data())
+def test_unknown_keys_warn_or_fail_in_strict_mode(data: st.DataObject) -> None:
+    schema = data.draw(schemas())
+    raw = data.draw(settings_for(schema))
+    raw["zz_unknown"] = 1
+    result = resolve_settings(schema, raw)
+    assert result.unknown == {"zz_unknown": 1}
+    try:
+        resolve_settings(schema, raw, strict=True)
+    except SettingsError as exc:
+        assert "zz_unknown" in {p.path for p in exc.problems}
+    else:
+        raise AssertionError("strict mode accepted an unknown key")
+
+
+def _sections(schema: Schema) -> list[str]:
+    return [p for p, n in schema.walk() if isinstance(n, Section)]
