@@ -1,0 +1,1 @@
+"""Reproducible benchmarks; `make bench` runs them and BENCHMARKS.md records results."""
