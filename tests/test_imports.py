@@ -1,0 +1,43 @@
+"""Lean imports: importing the packages pulls in no heavy or optional modules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HEAVY = ("jsonschema", "requests", "cattrs", "yaml", "werkzeug", "referencing")
+
+
+def _imported_after(code: str, cwd: Path) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=cwd
+    ).stdout
+    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+
+
+def test_import_brevetti_schema_is_lean(tmp_path: Path) -> None:
+    loaded = _imported_after("import brevetti_schema", tmp_path)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_import_brevetti_job_is_lean(tmp_path: Path) -> None:
+    loaded = _imported_after("import brevetti_job", tmp_path)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_local_job_with_valid_settings_needs_no_jsonschema_or_requests(tmp_path: Path) -> None:
+    code = (
+        "from brevetti_job import Job\n"
+        "from brevetti_schema import SchemaBuilder\n"
+        "b = SchemaBuilder()\n"
+        "b.integer('epochs', default=3, min=1).list('sizes', of='integer', default=[1, 2])\n"
+        "b.choice('loss', options=['a', 'b'], default='a').secret('token')\n"
+        f"Job.init(schema=b, argv=['--job_dir', {str(tmp_path / 'j')!r}, '--epochs', '4'], env={{}})"
+    )
+    loaded = _imported_after(code, tmp_path)
+    assert "jsonschema" not in loaded and "requests" not in loaded
