@@ -26,6 +26,7 @@ from ._conditions import condition_from_data
 from ._errors import SchemaError
 from ._model import MISSING, Condition, Field, Heading, Kind, Node, Option, Schema, Section
 from ._model import derive_label as _derive_label
+from ._trees import deep_merge, plain_copy, set_path
 
 __all__ = ["SchemaBuilder", "SectionBuilder", "options_from", "presets_merge"]
 
@@ -53,29 +54,8 @@ def options_from(options: OptionsInput, path: str = "") -> tuple[Option, ...]:
     return tuple(result)
 
 
-def presets_merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
-    """Deep-merge a partial settings tree into `target` (later values win)."""
-    for key, value in tree.items():
-        current = target.get(key)
-        if isinstance(value, Mapping) and isinstance(current, dict):
-            presets_merge(current, value)
-        else:
-            target[key] = _plain_copy(value)
-
-
-def _plain_copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain_copy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_copy(v) for v in value]
-    return value
-
-
-def _set_path(tree: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        tree = tree.setdefault(part, {})
-    tree[last] = _plain_copy(value)
+presets_merge = deep_merge
+"""Deep-merge a partial settings tree into a preset (later values win)."""
 
 
 class SectionBuilder:
@@ -259,8 +239,8 @@ class SectionBuilder:
             Kind.JSON,
             key,
             common,
-            default=_plain_copy(default) if default is not MISSING else MISSING,
-            json_schema=_plain_copy(json_schema) if json_schema is not None else None,
+            default=plain_copy(default) if default is not MISSING else MISSING,
+            json_schema=plain_copy(json_schema) if json_schema is not None else None,
             rows=rows,
         )
 
@@ -291,7 +271,7 @@ class SectionBuilder:
             Kind.CLASS_MAPPING,
             key,
             common,
-            default=_plain_copy(default) if default is not MISSING else MISSING,
+            default=plain_copy(default) if default is not MISSING else MISSING,
         )
 
     # -- structure -----------------------------------------------------------------
@@ -422,7 +402,7 @@ class SchemaBuilder(SectionBuilder):
         """The checked, immutable model; raises `SchemaError` listing every problem."""
         presets: dict[str, dict[str, Any]] = {}
         for name, path, value in self._preset_values:
-            _set_path(presets.setdefault(name, {}), path, value)
+            set_path(presets.setdefault(name, {}), path, plain_copy(value))
         for name, tree in self._presets.items():
             presets_merge(presets.setdefault(name, {}), tree)
         schema = Schema(children=self._freeze(), presets=presets, title=self._title)

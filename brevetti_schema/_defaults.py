@@ -17,6 +17,7 @@ import yaml
 
 from ._errors import SchemaError
 from ._model import MISSING, Condition, Field, Heading, Kind, Node, Schema, Section
+from ._trees import plain_copy
 
 __all__ = ["active_settings", "defaults", "dump_defaults_yaml", "preset_settings"]
 
@@ -61,17 +62,8 @@ def _defaults_of(nodes: tuple[Node, ...]) -> dict[str, Any]:
         if isinstance(node, Section):
             tree[node.key] = _defaults_of(node.children)
         elif isinstance(node, Field) and node.has_default:
-            tree[node.key] = _plain(node.default)
+            tree[node.key] = plain_copy(node.default)
     return tree
-
-
-def _plain(value: Any) -> Any:
-    """A deep copy in plain shapes (tuples become lists)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _merge(target: dict[str, Any], tree: Mapping[str, Any], nodes: tuple[Node, ...]) -> None:
@@ -83,7 +75,7 @@ def _merge(target: dict[str, Any], tree: Mapping[str, Any], nodes: tuple[Node, .
         if section is not None and isinstance(value, Mapping) and isinstance(current, dict):
             _merge(current, value, section.children)
         else:
-            target[key] = _plain(value)
+            target[key] = plain_copy(value)
 
 
 # -- activity under conditions ---------------------------------------------------------------
@@ -155,12 +147,12 @@ def _prune(
     for key, value in tree.items():
         node = declared.get(key)
         if node is None:
-            result[key] = _plain(value)
+            result[key] = plain_copy(value)
         elif activity.active(prefix + key):
             if isinstance(node, Section) and isinstance(value, Mapping):
                 result[key] = _prune(value, node.children, f"{prefix}{key}.", activity)
             else:
-                result[key] = _plain(value)
+                result[key] = plain_copy(value)
     return result
 
 
@@ -229,7 +221,7 @@ def _field(field: Field, indent: str) -> list[str]:
     lines += _comment(_when(field.visible_when), indent)
     key = _yaml_key(field.key)
     if field.has_default:
-        lines += _value_lines(key, _plain(field.default), indent)
+        lines += _value_lines(key, plain_copy(field.default), indent)
     else:
         lines += _comment("No default.", indent)
         lines.append(f"{indent}# {key}:")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
+from ._trees import plain_copy
 
 __all__ = ["DIALECT", "dump_json_schema", "emit_json_schema"]
 
@@ -140,7 +141,7 @@ def _list(field: Field, path: str) -> Fragment:
 def _json(field: Field, path: str) -> Fragment:
     fragment: Fragment = {"type": ["object", "array"]}
     if field.json_schema is not None:
-        inner = _plain(field.json_schema)
+        inner = plain_copy(field.json_schema)
         if "$id" not in inner:
             # its own resource: "#/..." references and "$schema" stay within it
             inner = {"$id": _INNER_ID_PREFIX + path, **inner}
@@ -196,21 +197,12 @@ def _field_schema(field: Field, path: str) -> Fragment:
     value = _KINDS[field.kind](field, path)
     fragment.update(value if field.required else _nullable(value))
     if field.has_default:
-        fragment["default"] = _plain(field.default)
+        fragment["default"] = plain_copy(field.default)
     if field.readonly:
         fragment["readOnly"] = True
     if field.kind is Kind.SECRET:
         fragment["writeOnly"] = True
     return fragment
-
-
-def _plain(value: Any) -> Any:
-    """A deep copy in JSON shapes (tuples become lists), so the model is never shared."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 # -- sections and conditions ---------------------------------------------------------------
@@ -307,7 +299,7 @@ def _at_path(path: str, test: Fragment) -> Fragment:
 
 
 def _equals(condition: Condition) -> Fragment:
-    return _at_path(condition.field or "", {"const": _plain(condition.value)})
+    return _at_path(condition.field or "", {"const": plain_copy(condition.value)})
 
 
 def _not_equals(condition: Condition) -> Fragment:
@@ -315,7 +307,7 @@ def _not_equals(condition: Condition) -> Fragment:
 
 
 def _one_of(condition: Condition) -> Fragment:
-    return _at_path(condition.field or "", {"enum": _plain(list(condition.value))})
+    return _at_path(condition.field or "", {"enum": plain_copy(list(condition.value))})
 
 
 def _all(condition: Condition) -> Fragment:

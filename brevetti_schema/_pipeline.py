@@ -23,6 +23,7 @@ import attrs
 from ._errors import SettingsError, SettingsProblem
 from ._model import MISSING, Field, Heading, Kind, Schema, Section
 from ._transport import NOT_SET, DecodeError, decode_value, encode_value
+from ._trees import deep_merge, set_path
 from ._values import value_problems
 
 __all__ = [
@@ -312,28 +313,6 @@ def _present_fields(
             yield f"{prefix}{node.key}", node, tree[node.key]
 
 
-def _set_path(tree: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        child = tree.get(part)
-        # copy on write: the caller's nested mappings are never changed
-        copied = dict(child) if isinstance(child, Mapping) else {}
-        tree[part] = copied
-        tree = copied
-    tree[last] = value
-
-
-def _merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
-    for key, value in tree.items():
-        current = target.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            merged = dict(current)
-            _merge(merged, value)
-            target[key] = merged
-        else:
-            target[key] = copy.deepcopy(value)
-
-
 def _override_paths(schema: Schema) -> list[str]:
     return [path for path, _ in schema.fields()]
 
@@ -363,7 +342,7 @@ def resolve_settings(
             known = ", ".join(sorted(schema.presets)) or "none"
             run.problem("", f"unknown preset {preset!r} (known: {known})", preset)
         else:
-            _merge(tree, schema.presets[preset])
+            deep_merge(tree, schema.presets[preset])
     items = (
         overrides.items()
         if isinstance(overrides, Mapping)
@@ -377,7 +356,7 @@ def resolve_settings(
             hint = f"; did you mean {close[0]!r}?" if close else ""
             run.problem(path, f"override of an unknown setting{hint}", value)
             continue
-        _set_path(tree, path, value)
+        set_path(tree, path, value)
     if fast and not run.problems:
         from ._fastpath import compiled  # noqa: PLC0415 - made on first use per schema
 

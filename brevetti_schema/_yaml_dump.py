@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
 
 import attrs
@@ -20,6 +20,7 @@ from ._checks import check_schema
 from ._conditions import condition_to_data
 from ._format_schema import FIELD_OPTIONS, KIND_OPTIONS
 from ._model import MISSING, Field, Heading, Kind, Node, Option, Schema, Section, derive_label
+from ._trees import plain_copy
 from ._yaml_format import CORE_SCALARS
 
 __all__ = ["dump_schema_yaml"]
@@ -68,15 +69,6 @@ _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(str, _represent_str)
 
 
-def _plain(value: Any) -> Any:
-    """Tuples to lists and mappings to dicts, recursively: what the dumper can write."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _options(options: tuple[Option, ...]) -> Any:
     labels = [o.label for o in options]
     if all(label is None for label in labels):
@@ -118,7 +110,7 @@ def _field(key: str, field: Field) -> dict[str, Any]:
         else:
             keep = not _same(value, _FIELD_DEFAULTS[option.attr])
         if keep or (name not in allowed and not _same(value, _FIELD_DEFAULTS[option.attr])):
-            out[name] = _TO_DATA.get(name, _plain)(value)
+            out[name] = _TO_DATA.get(name, plain_copy)(value)
     return out
 
 
@@ -139,7 +131,7 @@ def _section(key: str, section: Section) -> dict[str, Any]:
     if not section.header:
         out["header"] = False
     if section.ui_extra:
-        out["ui"] = _plain(section.ui_extra)
+        out["ui"] = plain_copy(section.ui_extra)
     out["fields"] = _entries(section.children)
     return out
 
@@ -151,7 +143,7 @@ def _heading(key: str, heading: Heading) -> dict[str, Any]:
     if heading.help is not None:
         out["help"] = heading.help
     if heading.ui_extra:
-        out["ui"] = _plain(heading.ui_extra)
+        out["ui"] = plain_copy(heading.ui_extra)
     return out
 
 
@@ -190,7 +182,7 @@ def dump_schema_yaml(schema: Schema) -> str:
     if schema.children:
         document["fields"] = _entries(schema.children)
     if schema.presets:
-        document["presets"] = _plain(schema.presets)
+        document["presets"] = plain_copy(schema.presets)
     return yaml.dump(
         document,
         Dumper=_Dumper,

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 from ._errors import SchemaError, SettingsError, SettingsProblem
+from ._trees import deep_merge, set_path
 
 if TYPE_CHECKING:
     from ._model import Schema
@@ -335,7 +336,7 @@ class SchemaBuilder:
             raise SchemaError.single(
                 "", f"preset {preset!r}: the field {record.get('label')!r} has no model"
             )
-        _set_path(self.presets.setdefault(preset, {}), model, _encode_for(record, value))
+        set_path(self.presets.setdefault(preset, {}), model, _encode_for(record, value))
         return self
 
     def append(self, item: Any, *args: Any, **kwargs: Any) -> Self:
@@ -352,7 +353,7 @@ class SchemaBuilder:
         document = _document_of(item, *args, **kwargs)
         self.fields.extend(copy.deepcopy(dict(f)) for f in document.get("fields", ()))
         for name, tree in (document.get("presets") or {}).items():
-            _merge(self.presets.setdefault(name, {}), tree)
+            deep_merge(self.presets.setdefault(name, {}), _plain(tree))
         if isinstance(item, SchemaBuilder):
             self.modules.extend(item.modules)
         return self
@@ -401,26 +402,6 @@ class SchemaBuilder:
             if key is not None:
                 record[key] = f"{self.namespace}.{record[key]}"
         return record
-
-
-def _set_path(tree: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``tree[a][b]...`` for a dotted path, creating (or replacing) inner objects."""
-    *parents, last = path.split(".")
-    for part in parents:
-        inner = tree.get(part)
-        if not isinstance(inner, dict):
-            inner = tree[part] = {}
-        tree = inner
-    tree[last] = value
-
-
-def _merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
-    """Deep-merge a settings tree into `target`; the merged-in values win."""
-    for key, value in tree.items():
-        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = copy.deepcopy(_plain(value))
 
 
 def _nest(namespace: str | None, tree: dict[str, Any]) -> dict[str, Any]:
