@@ -15,6 +15,8 @@ from typing import Any, Final, TypeAlias, TypeVar, cast
 
 import attrs
 
+from ._errors import SchemaProblem
+
 __all__ = [
     "MISSING",
     "Condition",
@@ -239,7 +241,7 @@ class Schema:
     children: tuple[Node, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     title: str | None = None
-    warnings: tuple[Any, ...] = attrs.field(default=(), eq=False)
+    warnings: tuple[SchemaProblem, ...] = attrs.field(default=(), eq=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     __hash__ = None  # type: ignore[assignment]
