@@ -1,0 +1,226 @@
+"""Issue 4: cold start of a job, from a fresh interpreter to the return of `Job.init()`.
+
+Each variant runs as a fresh process, in alternation, against ``python -c pass`` in
+the same run: wall time (median of N runs) and peak RSS (the child's own
+``ru_maxrss`` from `os.wait4`). The job is a small script calling ``Job.init(schema=
+"segmentation.yaml")`` in local mode, with ``--job_dir`` pointing at a new temporary
+folder and no ``BREVETTI_*`` / ``AWS_*`` variables in its environment. A second job
+variant uses the same schema without the inner JSON Schema of its JSON field (made in
+a temporary file at run time), since that declaration makes the checks import
+jsonschema.
+
+    python -m benchmarks.cold_start [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._common import EXAMPLES, Table, load, main, median, ms, ratio, spread
+
+SCHEMA_FILE = EXAMPLES / "segmentation.yaml"
+WATCHED = ("jsonschema", "requests", "cattrs", "yaml")
+
+_JOB = """\
+from brevetti_job import Job
+
+job = Job.init(schema={schema!r})
+"""
+
+_REPORT = """
+import sys
+
+print(", ".join(m for m in {watched!r} if m in sys.modules))
+"""
+
+_INNER_SCHEMA = re.compile(r"^\s*json_schema:.*\n", re.MULTILINE)
+
+
+def without_inner_schema(text: str) -> str:
+    """The segmentation schema text without the ``json_schema:`` line of its JSON field."""
+    result, count = _INNER_SCHEMA.subn("", text)
+    if count != 1:
+        raise ValueError(f"expected one json_schema line in the schema, found {count}")
+    return result
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without platform or cloud variables."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+
+
+@dataclass
+class Sample:
+    """One fresh process: wall seconds and peak resident memory in bytes."""
+
+    seconds: float
+    peak_rss: int
+
+
+def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """Run a process to its end; its wall time and its own peak RSS."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv} exited {proc.returncode}: {errors.decode(errors='replace')}")
+    return Sample(seconds, usage.ru_maxrss * 1024)  # Linux reports KiB
+
+
+@dataclass
+class Variant:
+    """A command to time; `job` variants get a fresh ``--job_dir`` on every run."""
+
+    name: str
+    argv: list[str]
+    job: bool = False
+
+
+def variants(folder: Path) -> list[Variant]:
+    """The baseline, a bare import, and the two job variants (scripts written in `folder`)."""
+    stripped = folder / "segmentation-no-inner-schema.yaml"
+    stripped.write_text(without_inner_schema(SCHEMA_FILE.read_text(encoding="utf-8")))
+    full_job = folder / "job_full.py"
+    full_job.write_text(_JOB.format(schema=str(SCHEMA_FILE)))
+    lean_job = folder / "job_lean.py"
+    lean_job.write_text(_JOB.format(schema=str(stripped)))
+    python = sys.executable
+    return [
+        Variant("`python -c pass`", [python, "-c", "pass"]),
+        Variant("`import brevetti_job`", [python, "-c", "import brevetti_job"]),
+        Variant("`Job.init()`, segmentation.yaml", [python, str(full_job)], job=True),
+        Variant("`Job.init()`, same without inner JSON Schema", [python, str(lean_job)], job=True),
+    ]
+
+
+def _argv(variant: Variant, job_dir: Path) -> list[str]:
+    return [*variant.argv, "--job_dir", str(job_dir)] if variant.job else variant.argv
+
+
+def imported(variant: Variant, index: int, folder: Path, env: dict[str, str]) -> str:
+    """Which watched modules the variant's process had imported when it finished."""
+    script = folder / f"report-{index}.py"
+    if variant.job:
+        script.write_text(Path(variant.argv[-1]).read_text() + _REPORT.format(watched=WATCHED))
+        argv = [sys.executable, str(script), "--job_dir", str(folder / "jobs-report")]
+    else:
+        code = variant.argv[-1] if variant.argv[-1] != "pass" else ""
+        script.write_text(code + "\n" + _REPORT.format(watched=WATCHED))
+        argv = [sys.executable, str(script)]
+    out = subprocess.run(argv, cwd=folder, env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip() or "none"
+
+
+PROFILED = ("brevetti_job", "brevetti_schema", "attrs", "yaml", "cattrs", "jsonschema", "requests")
+
+
+def import_profile(variant: Variant, folder: Path, env: dict[str, str]) -> str:
+    """Cumulative import time of the main packages, by ``python -X importtime``.
+
+    Each package's figure includes what it imports, so they overlap (brevetti_job
+    includes brevetti_schema, which includes attrs); lazily imported packages count
+    where they are first imported.
+    """
+    argv = [sys.executable, "-X", "importtime", variant.argv[-1], "--job_dir"]
+    argv.append(str(folder / "jobs-importtime"))
+    err = subprocess.run(argv, cwd=folder, env=env, check=True, capture_output=True, text=True)
+    cumulative: dict[str, int] = {}
+    total = 0
+    for line in err.stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        name = parts[2].rstrip()
+        if not name.startswith("  "):  # a top-level import
+            total += int(parts[1])
+        if name.strip() in PROFILED:
+            cumulative.setdefault(name.strip(), int(parts[1]))
+    shown = [f"{name} {cumulative[name] / 1e3:.0f}" for name in PROFILED if name in cumulative]
+    return f"all imports {total / 1e3:.0f} ms, of which " + ", ".join(shown)
+
+
+def run(quick: bool = False) -> list[Table]:
+    """Time every variant in alternation; report medians, ratios and imported modules."""
+    rounds = 1 if quick else 21
+    env = clean_env()
+    before = load()
+    with tempfile.TemporaryDirectory(prefix="brevetti-cold-") as tmp:
+        folder = Path(tmp)
+        chosen = variants(folder)
+        for n, variant in enumerate(chosen):  # warm the file cache and the bytecode caches
+            spawn(_argv(variant, folder / "jobs" / f"warmup-{n}"), folder, env)
+        samples: dict[str, list[Sample]] = {v.name: [] for v in chosen}
+        for index in range(rounds):
+            for n, variant in enumerate(chosen):
+                job_dir = folder / "jobs" / f"{index}-{n}"
+                samples[variant.name].append(spawn(_argv(variant, job_dir), folder, env))
+        modules = {v.name: imported(v, n, folder, env) for n, v in enumerate(chosen)}
+        profiles = {v.name: import_profile(v, folder, env) for v in chosen if v.job}
+    table = Table(
+        "Cold start: fresh process to the return of `Job.init()`, local mode (issue 4)",
+        [
+            "process",
+            "wall ms",
+            "vs bare",
+            "over bare",
+            "spread",
+            "peak RSS MiB",
+            "vs bare",
+            "imported",
+        ],
+    )
+    base = chosen[0].name
+    base_time = median([s.seconds for s in samples[base]])
+    base_rss = median([s.peak_rss for s in samples[base]])
+    for variant in chosen:
+        times = [s.seconds for s in samples[variant.name]]
+        rss = median([s.peak_rss for s in samples[variant.name]])
+        table.add(
+            variant.name,
+            ms(median(times)),
+            ratio(median(times), base_time),
+            f"+{ms(median(times) - base_time)} ms",
+            spread(times),
+            f"{rss / 2**20:.1f}",
+            ratio(rss, base_rss),
+            modules[variant.name],
+        )
+    job_names = [v.name for v in chosen if v.job]
+    verdicts = []
+    for name in job_names:
+        wall = median([s.seconds for s in samples[name]])
+        rss = median([s.peak_rss for s in samples[name]]) / 2**20
+        verdicts.append(
+            f"{name}: {'under' if wall < 0.25 else 'OVER'} 0.25 s, "
+            f"{'under' if rss < 40 else 'OVER'} 40 MiB"
+        )
+    table.notes += [
+        f"median of {rounds} runs per process, in alternation, after one warmup run each; "
+        "wall time from spawn to exit (interpreter shutdown included, as for the baseline); "
+        "peak RSS is the child's ru_maxrss from os.wait4",
+        "imported: which of " + ", ".join(WATCHED) + " were in sys.modules at the end "
+        "(a separate run)",
+        *[f"import time in ms (-X importtime, which adds overhead) for {n}: {p}"
+          for n, p in profiles.items()],
+        "targets: " + "; ".join(verdicts),
+        f"load average before/after: {before}/{load()}",
+    ]  # fmt: skip
+    return [table]
+
+
+if __name__ == "__main__":
+    main(run, __doc__ or "")

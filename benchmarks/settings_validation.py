@@ -1,0 +1,417 @@
+"""Issue 3: validate and structure a 60-field settings document, side by side with pydantic v2.
+
+The schema is ``schema_examples/segmentation.yaml`` (59 fields in 6 sections plus two
+at the root); the document sets 57 of them (the others are inactive under their
+conditions). Measured per document, warm, in the same run and in alternation:
+
+* `resolve_settings(schema, doc)`: the compiled fast path (the default);
+* `resolve_settings(schema, doc, fast=False)`: the general pipeline;
+* pydantic v2 `model_validate(doc)` on an equivalent hand-written frozen model;
+
+plus the same document in the platform's transport form, a document whose JSON field
+holds a non-default value, an invalid document (time to the error listing every
+problem), and the one-off cost of preparing a schema in a fresh process.
+
+    python -m benchmarks.settings_validation [--quick]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from brevetti_schema import (
+    Schema,
+    SettingsError,
+    encode_settings,
+    load_schema,
+    resolve_settings,
+    unstructure,
+)
+
+from ._common import EXAMPLES, Table, interleaved, load, main, median, ms, ratio, spread, us
+
+SCHEMA_FILE = EXAMPLES / "segmentation.yaml"
+
+# -- the document ----------------------------------------------------------------------
+
+DOCUMENT: dict[str, Any] = {
+    "classes": ["background", "scratch", "dent", "stain", "crack"],
+    "class_mapping": {"scratches": "scratch", "dents": ["dent"], "cracks": "crack"},
+    "dataset": {
+        "image_height": 640, "image_width": 480, "channels": 3, "mask_format": "polygons",
+        "ignore_label": 255, "validation_split": 0.15, "cache_images": True, "tile_overlap": 32,
+    },
+    "model": {
+        "architecture": "unet", "backbone": "resnet50", "pretrained": True, "depth": 5,
+        "base_filters": 64, "dropout": 0.2, "activation": "gelu", "batch_norm": True,
+        "freeze_backbone_epochs": 3,
+    },
+    "training": {
+        "epochs": 120, "batch_size": 16, "optimizer": "sgd", "learning_rate": 0.01,
+        "momentum": 0.9, "weight_decay": 0.0005, "schedule": "step", "step_epochs": [60, 90],
+        "warmup_epochs": 5, "mixed_precision": True, "gradient_clip": 1.0, "seed": 42,
+    },
+    "augmentation": {
+        "enabled": True, "flip_horizontal": True, "flip_vertical": True,
+        "rotation_degrees": 15, "scale_range": [0.8, 1.25], "brightness": 0.2,
+        "contrast": 0.2, "hue": 0.02, "blur_probability": 0.1, "blur_sigma": 1.5,
+        "noise_std": 0.01, "cutout_count": 2, "elastic": False, "pipeline_override": {},
+    },
+    "loss": {
+        "function": "focal", "class_weights": [0.2, 1.0, 1.0, 1.5, 2.0], "focal_gamma": 2.5,
+        "label_smoothing": 0.05, "ignore_background": False,
+    },
+    "export": {
+        "formats": ["onnx", "tflite"], "quantize": True, "archive_name": "segmenter.tar.gz",
+        "threshold": 0.45, "min_region_px": 24, "report_per_class": True,
+        "notes": "Trained on the March line-3 images.",
+    },
+}  # fmt: skip
+"""A realistic valid document: every active field given, many away from their defaults."""
+
+
+def with_pipeline_override() -> dict[str, Any]:
+    """The document with the JSON field (inner JSON Schema) set away from its default."""
+    doc = copy.deepcopy(DOCUMENT)
+    doc["augmentation"]["pipeline_override"] = {"elastic": {"alpha": 30, "sigma": 4}}
+    return doc
+
+
+def invalid_document() -> dict[str, Any]:
+    """The document with eight mistakes in five sections."""
+    doc = copy.deepcopy(DOCUMENT)
+    doc["classes"] = ["defect"]  # min_items 2
+    doc["dataset"]["image_height"] = 500  # not a multiple of 32
+    doc["model"]["activation"] = "tanh"  # not an option
+    doc["training"]["epochs"] = 0  # below the minimum
+    doc["training"]["learning_rate"] = -0.1  # not greater than 0
+    doc["augmentation"]["scale_range"] = [0.9]  # min_items 2
+    doc["loss"]["label_smoothing"] = 1.5  # not less than 1
+    doc["export"]["archive_name"] = "my model!.tar"  # pattern
+    return doc
+
+
+def count_leaves(tree: Mapping[str, Any], schema: Schema) -> int:
+    """How many fields a document sets."""
+    paths = {path for path, _ in schema.fields()}
+    count = 0
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        nonlocal count
+        for key, value in node.items():
+            path = prefix + key
+            if path in paths:
+                count += 1
+            elif isinstance(value, Mapping):
+                walk(value, path + ".")
+
+    walk(tree, "")
+    return count
+
+
+# -- the equivalent pydantic model -----------------------------------------------------
+
+
+def _unique(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    if len(set(value)) != len(value):
+        raise ValueError("options are listed more than once")
+    return value
+
+
+def _between(ge: float | None = None, le: float | None = None, **more: Any) -> Any:
+    return Field(ge=ge, le=le, **more)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+
+class PDataset(_Frozen):
+    image_height: Annotated[int, _between(32, 8192, multiple_of=32)] = 512
+    image_width: Annotated[int, _between(32, 8192, multiple_of=32)] = 512
+    channels: Literal[1, 3] = 3
+    mask_format: Literal["png", "polygons"] = "polygons"
+    ignore_label: Annotated[int, _between(0, 255)] = 255
+    validation_split: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    cache_images: bool = True
+    tile_overlap: Annotated[int, _between(0, 256)] = 0
+
+
+class PModel(_Frozen):
+    architecture: Literal["unet", "deeplab", "fpn"] = "unet"
+    backbone: Literal["resnet18", "resnet34", "resnet50", "efficientnet_b0"] = "resnet34"
+    pretrained: bool = True
+    depth: Annotated[int, _between(2, 6)] = 4
+    base_filters: Annotated[int, _between(8, 256)] = 32
+    output_stride: Literal[8, 16] = 16
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    activation: Literal["relu", "gelu", "swish"] = "relu"
+    batch_norm: bool = True
+    freeze_backbone_epochs: Annotated[int, _between(0)] = 0
+
+
+class PTraining(_Frozen):
+    epochs: Annotated[int, _between(1, 10000)] = 50
+    batch_size: Annotated[int, _between(1, 512)] = 8
+    optimizer: Literal["adam", "sgd", "adamw"] = "adam"
+    learning_rate: Annotated[float, Field(gt=0, le=1)] = 0.001
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    weight_decay: Annotated[float, _between(0, 1)] = 0.0001
+    schedule: Literal["constant", "cosine", "step"] = "cosine"
+    step_epochs: tuple[Annotated[int, _between(1)], ...] = (30, 45)
+    warmup_epochs: Annotated[int, _between(0, 100)] = 2
+    mixed_precision: bool = True
+    gradient_clip: Annotated[float, _between(0)] = 0.0
+    seed: Annotated[int, _between(0)] = 1234
+
+
+class PAugmentation(_Frozen):
+    enabled: bool = True
+    flip_horizontal: bool = True
+    flip_vertical: bool = False
+    rotation_degrees: Annotated[float, _between(0, 180)] = 10.0
+    scale_range: Annotated[
+        tuple[Annotated[float, _between(0.1, 10)], ...], Field(min_length=2, max_length=2)
+    ] = (0.9, 1.1)
+    brightness: Annotated[float, _between(0, 1)] = 0.1
+    contrast: Annotated[float, _between(0, 1)] = 0.1
+    hue: Annotated[float, _between(0, 0.5)] = 0.0
+    blur_probability: Annotated[float, _between(0, 1)] = 0.1
+    blur_sigma: Annotated[float, Field(gt=0, le=10)] = 1.0
+    noise_std: Annotated[float, _between(0, 1)] = 0.02
+    cutout_count: Annotated[int, _between(0, 20)] = 0
+    elastic: bool = False
+    pipeline_override: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class PLoss(_Frozen):
+    function: Literal["ce", "dice", "focal", "combo"] = "combo"
+    class_weights: tuple[Annotated[float, _between(0)], ...] = ()
+    focal_gamma: Annotated[float, _between(0, 10)] = 2.0
+    dice_smooth: Annotated[float, _between(0)] = 1.0
+    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    ignore_background: bool = False
+
+
+class PExport(_Frozen):
+    formats: Annotated[
+        tuple[Literal["onnx", "tflite", "saved_model"], ...],
+        Field(min_length=1),
+        AfterValidator(_unique),
+    ] = ("onnx",)
+    quantize: bool = False
+    archive_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = "saved_model.tar.gz"
+    threshold: Annotated[float, _between(0, 1)] = 0.5
+    min_region_px: Annotated[int, _between(0)] = 16
+    report_per_class: bool = True
+    notes: Annotated[str, Field(max_length=2000)] = ""
+
+
+class PSegmentation(_Frozen):
+    """The pydantic v2 twin of ``schema_examples/segmentation.yaml``."""
+
+    classes: Annotated[tuple[str, ...], Field(min_length=2)] = (
+        "background", "scratch", "dent", "stain",
+    )  # fmt: skip
+    class_mapping: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
+    dataset: PDataset = Field(default_factory=PDataset)
+    model: PModel = Field(default_factory=PModel)
+    training: PTraining = Field(default_factory=PTraining)
+    augmentation: PAugmentation = Field(default_factory=PAugmentation)
+    loss: PLoss = Field(default_factory=PLoss)
+    export: PExport = Field(default_factory=PExport)
+
+
+# -- checks that both sides agree -------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping | MappingProxyType):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def check_equivalent(schema: Schema) -> int:
+    """Raise unless ours and pydantic agree on every document used; the problem count."""
+    for doc in (DOCUMENT, with_pipeline_override()):
+        for fast in (True, False):
+            ours = resolve_settings(schema, doc, fast=fast)
+            if ours.warnings or ours.unknown:
+                raise AssertionError(f"unexpected warnings: {ours.warnings} {ours.unknown}")
+            theirs = PSegmentation.model_validate(doc).model_dump()
+            if _plain(unstructure(ours.settings)) != _plain(theirs):
+                raise AssertionError("pydantic and resolve_settings disagree on the document")
+    transported = encode_settings(schema, DOCUMENT)
+    if (
+        resolve_settings(schema, transported).settings
+        != resolve_settings(schema, DOCUMENT).settings
+    ):
+        raise AssertionError("the transport form resolves differently")
+    try:
+        resolve_settings(schema, invalid_document())
+    except SettingsError as exc:
+        ours_count = len(exc.problems)
+    else:
+        raise AssertionError("the invalid document was accepted")
+    try:
+        PSegmentation.model_validate(invalid_document())
+    except ValidationError as exc:
+        theirs_count = exc.error_count()
+    else:
+        raise AssertionError("pydantic accepted the invalid document")
+    if ours_count != theirs_count:
+        raise AssertionError(f"{ours_count} problems reported, pydantic {theirs_count}")
+    return ours_count
+
+
+def _raises(fn: Callable[[], object], error: type[Exception]) -> Callable[[], None]:
+    def call() -> None:
+        try:
+            fn()
+        except error:
+            return
+        raise AssertionError("expected an error")
+
+    return call
+
+
+# -- warm, per document -------------------------------------------------------------------
+
+
+def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
+    """µs per document for every contender, sampled in alternation."""
+    problems = check_equivalent(schema)
+    transported = encode_settings(schema, DOCUMENT)
+    override = with_pipeline_override()
+    invalid = invalid_document()
+    validate = PSegmentation.model_validate
+    contenders: dict[str, Callable[[], object]] = {
+        "pydantic": lambda: validate(DOCUMENT),
+        "fast": lambda: resolve_settings(schema, DOCUMENT),
+        "general": lambda: resolve_settings(schema, DOCUMENT, fast=False),
+        "transport": lambda: resolve_settings(schema, transported),
+        "pydantic override": lambda: validate(override),
+        "ours override": lambda: resolve_settings(schema, override),
+        "pydantic invalid": _raises(lambda: validate(invalid), ValidationError),
+        "ours invalid": _raises(lambda: resolve_settings(schema, invalid), SettingsError),
+    }
+    before = load()
+    samples = interleaved(contenders, budget=budget, repeat=repeat)
+    mid = {name: median(s) for name, s in samples.items()}
+    table = Table(
+        "Settings: validate and structure one document, warm (issue 3)",
+        ["document", "what", "µs/doc", "vs pydantic", "spread"],
+    )
+    fields = count_leaves(DOCUMENT, schema)
+    rows = [
+        (f"valid, {fields} fields", "pydantic v2 `model_validate`", "pydantic", "pydantic"),
+        ("", "`resolve_settings` (fast path, default)", "fast", "pydantic"),
+        ("", "`resolve_settings(fast=False)` (general)", "general", "pydantic"),
+        ("same, transport form", "`resolve_settings` (fast path)", "transport", "pydantic"),
+        ("JSON field set", "pydantic v2 `model_validate`", "pydantic override",
+         "pydantic override"),
+        ("", "`resolve_settings`", "ours override", "pydantic override"),
+        (f"invalid, {problems} problems", "pydantic v2 -> `ValidationError`", "pydantic invalid",
+         "pydantic invalid"),
+        ("", "ours -> `SettingsError`", "ours invalid", "pydantic invalid"),
+    ]  # fmt: skip
+    for doc, what, name, base in rows:
+        table.add(doc, what, us(mid[name]), ratio(mid[name], mid[base]), spread(samples[name]))
+    table.notes += [
+        "median of "
+        f"{repeat} samples per contender, taken in alternation (each sample about "
+        f"{budget * 1e3:.0f} ms of back-to-back calls, garbage collector paused); spread is "
+        "half the range over the median",
+        "transport form: the same document as the platform form sends it (JSON text for "
+        "classes, class mapping, lists and the JSON field; choice values as text)",
+        "JSON field set: `augmentation.pipeline_override` (which declares an inner JSON "
+        "Schema) holds a value other than its default",
+        "invalid: eight mistakes in five sections; both sides report all of them",
+        f"load average before/after: {before}/{load()}",
+    ]
+    return table
+
+
+# -- one-off: preparing a schema in a fresh process --------------------------------------
+
+_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import brevetti_schema
+t1 = time.perf_counter()
+from brevetti_schema import load_schema, resolve_settings
+doc = json.loads(sys.argv[2])
+schema = load_schema(sys.argv[1])
+t2 = time.perf_counter()
+resolve_settings(schema, doc)
+t3 = time.perf_counter()
+resolve_settings(schema, doc)
+t4 = time.perf_counter()
+again = load_schema(sys.argv[1])
+t5 = time.perf_counter()
+resolve_settings(again, doc)
+t6 = time.perf_counter()
+print(json.dumps({
+    "import": t1 - t0, "load": t2 - t1, "first": t3 - t2, "warm": t4 - t3,
+    "load_again": t5 - t4, "first_again": t6 - t5,
+    "modules": sorted(m for m in ("jsonschema", "cattrs", "yaml", "requests")
+                      if m in sys.modules),
+}))
+"""
+
+
+def prepare(rounds: int) -> Table:
+    """The one-off costs, each the median over `rounds` fresh processes."""
+    samples: list[dict[str, Any]] = []
+    command = [sys.executable, "-c", _CHILD, str(SCHEMA_FILE), json.dumps(DOCUMENT)]
+    subprocess.run(command, check=True, capture_output=True)  # warm the file cache
+    for _ in range(rounds):
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        samples.append(json.loads(out))
+    mid = {key: median([s[key] for s in samples]) for key in samples[0] if key != "modules"}
+    table = Table(
+        "Settings: one-off cost of preparing a schema, fresh process (issue 3)",
+        ["step", "ms", "target"],
+    )
+    table.add("`import brevetti_schema`", ms(mid["import"]), "")
+    table.add("YAML load + build (`load_schema`), first in the process", ms(mid["load"]), "")
+    table.add(
+        "first `resolve_settings` on it (imports, class creation, fast-path compilation)",
+        ms(mid["first"]),
+        "< 50 ms: " + ("met" if mid["first"] < 0.05 else "NOT met"),
+    )
+    table.add("second `resolve_settings` (warm, for scale)", ms(mid["warm"]), "")
+    table.add("YAML load + build again (modules already imported)", ms(mid["load_again"]), "")
+    table.add(
+        "first `resolve_settings` on that fresh schema (class creation + compilation only)",
+        ms(mid["first_again"]),
+        "",
+    )
+    table.notes += [
+        f"median of {rounds} fresh processes; modules imported by the end: "
+        + ", ".join(samples[-1]["modules"]),
+        "the YAML load includes the declaration checks; the inner JSON Schema of "
+        "`augmentation.pipeline_override` makes them import jsonschema",
+    ]
+    return table
+
+
+def run(quick: bool = False) -> list[Table]:
+    """Both tables: warm per-document figures, then the one-off costs."""
+    schema = load_schema(SCHEMA_FILE)
+    budget, repeat, rounds = (0.001, 1, 1) if quick else (0.05, 15, 9)
+    return [per_document(schema, budget=budget, repeat=repeat), prepare(rounds)]
+
+
+if __name__ == "__main__":
+    main(run, __doc__ or "")
