@@ -331,7 +331,7 @@ def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
         "median of "
         f"{repeat} samples per contender, taken in alternation (each sample about "
         f"{budget * 1e3:.0f} ms of back-to-back calls, garbage collector paused); spread is "
-        "half the range over the median",
+        "half the interquartile range over the median",
         "transport form: the same document as the platform form sends it (JSON text for "
         "classes, class mapping, lists and the JSON field; choice values as text)",
         "JSON field set: `augmentation.pipeline_override` (which declares an inner JSON "

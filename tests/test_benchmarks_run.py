@@ -84,3 +84,21 @@ def test_cold_start_environment_has_no_platform_or_cloud_variables(monkeypatch):
     env = cold_start.clean_env()
     assert not [k for k in env if k.startswith(("BREVETTI", "AWS_"))]
     assert env.get("PATH") == os.environ.get("PATH")
+
+
+@pytest.mark.parametrize("use_time", [False, True])
+def test_cold_start_spawn_reports_wall_time_and_peak_memory(tmp_path, use_time):
+    if use_time and not cold_start.gnu_time():
+        pytest.skip("GNU time is not installed")
+    sample = cold_start.spawn(
+        [sys.executable, "-c", "pass"], tmp_path, cold_start.clean_env(), use_time=use_time
+    )
+    assert sample.seconds > 0
+    assert sample.peak_rss > 1024 * 1024
+    with pytest.raises(RuntimeError, match="exited 3"):
+        cold_start.spawn(
+            [sys.executable, "-c", "raise SystemExit(3)"],
+            tmp_path,
+            cold_start.clean_env(),
+            use_time=use_time,
+        )
