@@ -8,6 +8,7 @@ use, so ``import brevetti_schema`` stays cheap.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._builder import SchemaBuilder, SectionBuilder
@@ -33,10 +34,14 @@ if TYPE_CHECKING:
     from ._json_schema import dump_json_schema, emit_json_schema
     from ._platform_ui import dump_platform_ui, emit_platform_ui
     from ._platform_ui_load import load_platform_ui
+    from ._settings_files import load_settings_file, load_settings_text
     from ._yaml_dump import dump_schema_yaml
     from ._yaml_format import load_schema_file, load_schema_text
 
 __version__ = "0.1.0"
+
+# a library logs, the application decides where it goes (no "last resort" printing)
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
     "settings_class": "_attrs_classes",
@@ -57,6 +62,8 @@ _LAZY = {
     "dump_schema_yaml": "_yaml_dump",
     "load_schema_file": "_yaml_format",
     "load_schema_text": "_yaml_format",
+    "load_settings_file": "_settings_files",
+    "load_settings_text": "_settings_files",
 }
 
 
@@ -110,6 +117,8 @@ __all__ = [
     "load_schema",
     "load_schema_file",
     "load_schema_text",
+    "load_settings_file",
+    "load_settings_text",
     "masked_tree",
     "not_equals",
     "one_of",

@@ -90,20 +90,11 @@ def _format_schema(args: argparse.Namespace) -> int:
 
 
 def _read_settings(path: str) -> Any:
-    import yaml  # noqa: PLC0415
+    from ._settings_files import load_settings_file, load_settings_text  # noqa: PLC0415
 
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise SchemaError.single("", f"{path}{where}: not valid YAML/JSON") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise SchemaError.single("", f"{path}: settings must be a mapping at the top")
-    return data
+    if path == "-":
+        return load_settings_text(sys.stdin.read(), source="<stdin>")
+    return load_settings_file(path)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -150,6 +141,30 @@ def _codegen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview(args: argparse.Namespace) -> int:
+    schema = _schema(args)
+    try:
+        from . import _preview as preview  # noqa: PLC0415 - werkzeug loads only to serve
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] != "werkzeug":
+            raise
+        raise BrevettiSchemaError(
+            "the preview needs werkzeug: pip install 'brevetti-toolkit[server]'"
+        ) from None
+    missing = preview.missing_assets()
+    if missing:
+        raise BrevettiSchemaError(preview.ASSETS_HINT.format(where=preview.VENDOR_DIR))
+    server = preview.make_preview_server(schema, args.host, args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Previewing {args.src} at http://{host}:{server.server_port}/ (Ctrl+C stops)")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -190,6 +205,11 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--strict", action="store_true", help="unknown keys are errors")
     cmd.add_argument("--format", choices=("table", "json"), default="table")
     command("codegen", _codegen, "write a Python module of typed attrs settings classes")
+    cmd = command(
+        "preview", _preview, "serve the settings form in a browser page, live-checked", out=False
+    )
+    cmd.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    cmd.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     return parser
 
 

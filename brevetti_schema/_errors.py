@@ -136,19 +136,21 @@ class SettingsError(BrevettiSchemaError, ValueError):
         super().__init__(self.table())
 
     def table(self) -> str:
-        """The problems as a readable table: path, label, problem, value given."""
-        header = ("setting", "label", "problem", "given")
+        """The problems as a readable table: setting, label, value given, problem.
+
+        Columns line up; nothing but a long given value is cut, so no message is lost.
+        """
+        header = ("setting", "label", "given", "problem")
         rows = [
-            (p.path or "(settings)", p.label, p.message, _short(p.value)) for p in self.problems
+            (p.path or "(settings)", p.label, _fit(_short(p.value), 30), p.message)
+            for p in self.problems
         ]
-        widths = [
-            min(max(len(r[i]) for r in [header, *rows]), 48 if i < 3 else 30) for i in range(4)
-        ]
+        widths = [min(max(len(r[i]) for r in [header, *rows]), 40) for i in range(3)]
         count = len(self.problems)
         lines = [f"{count} problem{'s' if count != 1 else ''} with the settings:"]
         for row in [header, *rows]:
-            cells = [_fit(cell, widths[i]) for i, cell in enumerate(row)]
-            lines.append("  " + "  ".join(cells).rstrip())
+            cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:3])]
+            lines.append("  " + "  ".join([*cells, row[3]]).rstrip())
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -161,6 +163,4 @@ def _short(value: Any) -> str:
 
 
 def _fit(text: str, width: int) -> str:
-    if len(text) > width and width > 3:
-        text = text[: width - 3] + "..."
-    return text.ljust(width)
+    return text[: width - 3] + "..." if len(text) > width else text

@@ -89,8 +89,18 @@ def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.Validation
     if error.context and str(error.validator) in ("allOf", "then", "if"):
         for sub in error.context:
             yield from _leaves(sub)
+    elif error.context and str(error.validator) == "anyOf" and _nullable(error):
+        # an optional value: `null` or the real schema; explain the real one
+        for sub in error.context:
+            if not (sub.validator == "type" and sub.validator_value == "null"):
+                yield from _leaves(sub)
     else:
         yield error
+
+
+def _nullable(error: jsonschema.ValidationError) -> bool:
+    branches: Any = error.validator_value
+    return isinstance(branches, list) and {"type": "null"} in branches
 
 
 def explain(schema: Schema, tree: dict[str, Any]) -> list[tuple[str, str, Any]]:

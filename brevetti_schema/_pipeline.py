@@ -325,15 +325,18 @@ def resolve_settings(
     preset: str | None = None,
     strict: bool = False,
     structure: bool = True,
+    into: type | None = None,
     fast: bool = True,
 ) -> Resolved:
     """Run the pipeline; raise `SettingsError` listing every problem.
 
     Precedence, lowest first: defaults, `raw`, the named `preset`, `overrides` (a
     mapping of dotted path to value, or ``"path=value"`` strings). With
-    ``structure=False`` the result's `settings` is the plain decoded tree. Valid
-    documents take a path compiled from the model; ``fast=False`` forces the general
-    path (same results; tests and benchmarks compare the two).
+    ``structure=False`` the result's `settings` is the plain decoded tree; with `into`
+    (an attrs class, e.g. the class-first declaration) it is an instance of that class
+    instead of the live class. Valid documents take a path compiled from the model;
+    ``fast=False`` forces the general path (same results; tests and benchmarks compare
+    the two).
     """
     run = _Run(schema, strict)
     tree: dict[str, Any] = dict(raw or {})
@@ -360,18 +363,22 @@ def resolve_settings(
     if fast and not run.problems:
         from ._fastpath import compiled  # noqa: PLC0415 - made on first use per schema
 
-        quick = compiled(schema)(tree, structure)
+        quick = compiled(schema)(tree, structure and into is None)
         if quick is not None:
             obj, complete_tree = quick
-            return Resolved(obj if structure else complete_tree, complete_tree, {}, ())
+            typed = _typed(schema, complete_tree, into) if into is not None else obj
+            return Resolved(typed if structure else complete_tree, complete_tree, {}, ())
     decoded = run.decode(schema.children, tree, "")
     complete = run.complete(decoded)
     run.check(complete)
     if run.problems:
         raise SettingsError(run.problems)
-    settings: Any = complete
-    if structure:
-        from ._attrs_classes import structure as _structure  # noqa: PLC0415
-
-        settings = _structure(schema, complete)
+    settings: Any = _typed(schema, complete, into) if structure else complete
     return Resolved(settings, complete, run.unknown, tuple(run.warnings))
+
+
+def _typed(schema: Schema, tree: dict[str, Any], into: type | None) -> Any:
+    """The typed object of a complete tree: the live class, or `into`."""
+    from ._attrs_classes import structure  # noqa: PLC0415 - cattrs only when structuring
+
+    return structure(into if into is not None else schema, tree)

@@ -135,7 +135,8 @@ def _encode_json(value: Any) -> str:
 def encode_value(field: Field, value: Any) -> Any:
     """A decoded value in the form the platform form sends (JSON text for `isJson`)."""
     if value is None:
-        return "" if field.json_transport or field.kind in (Kind.TEXT, Kind.SECRET) else None
+        # JSON null: "" would read back as empty text (text) or "not set" (other kinds)
+        return None
     if field.json_transport:
         return _encode_json(value)
     if isinstance(value, tuple):

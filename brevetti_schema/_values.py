@@ -145,7 +145,7 @@ def _json(field: Field, value: Any) -> list[str]:
     import jsonschema  # noqa: PLC0415 - only fields with an inner JSON Schema need it
 
     validator_class = jsonschema.validators.validator_for(field.json_schema)
-    validator = validator_class(field.json_schema)
+    validator = validator_class(field.json_schema, format_checker=validator_class.FORMAT_CHECKER)
     return [
         f"{'/'.join(map(str, e.absolute_path)) or 'value'}: {e.message}"
         for e in validator.iter_errors(value)

@@ -19,14 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section, SettingsError
-from brevetti_schema._attrs_classes import (
-    METADATA_KEY,
-    plan_classes,
-    settings_class,
-    structure,
-    unstructure,
-)
+from brevetti_schema._attrs_classes import settings_class, structure, unstructure
+from brevetti_schema._class_plan import plan_classes
 from brevetti_schema._secret import MASK, Secret
+from brevetti_schema._settings_types import METADATA_KEY
 from brevetti_schema._transport import encode_value
 from tests.strategies import schemas, settings_for
 
@@ -226,7 +222,8 @@ def test_transport_form_matches_the_platform_encoding() -> None:
     assert tree["shape"] == "[224, 224]" and tree["extra"] == '{"a": [1]}'
     assert tree["class_mapping"] == json.dumps(plain["class_mapping"], sort_keys=True)
     assert tree["epochs"] == 10 and tree["flip"] is True and tree["metrics"] == ["acc"]
-    assert tree["name"] == "" and tree["api_key"] == "" and tree["aug"]["kernel"] == ""
+    # an unset optional text travels as JSON null: "" would read back as empty text
+    assert tree["name"] is None and tree["api_key"] is None and tree["aug"]["kernel"] is None
     assert tree["token"] == MASK
     assert unstructure(settings, transport=True, reveal_secrets=True)["token"] == "hunter2"
     for path, field in schema.fields():

@@ -6,10 +6,21 @@ import json
 import logging
 from typing import Any
 
+import attrs
 import pytest
 
-from brevetti_schema import Schema, SchemaBuilder, SettingsError
+from brevetti_schema import Schema, SchemaBuilder, SettingsError, setting
 from brevetti_schema._pipeline import resolve_settings
+
+
+@attrs.frozen
+class IntoTraining:
+    epochs: int = setting(default=3, min=1)
+
+
+@attrs.frozen
+class IntoConfig:
+    training: IntoTraining = setting(factory=IntoTraining)
 
 
 def _schema() -> Schema:
@@ -190,7 +201,7 @@ def test_error_renders_as_table_and_json() -> None:
     text = str(info.value)
     lines = text.splitlines()
     assert lines[0] == "2 problems with the settings:"
-    assert lines[1].split() == ["setting", "label", "problem", "given"]
+    assert lines[1].split() == ["setting", "label", "given", "problem"]
     assert "epochs" in lines[2] and "Epochs" in lines[2] and "below the minimum 1" in lines[2]
     data = info.value.to_json()
     assert data["problems"][0] == {
@@ -212,3 +223,47 @@ def test_raw_settings_are_not_mutated() -> None:
 
 def test_a_section_given_as_a_scalar_is_a_problem() -> None:
     assert _paths({"aug": 5}) == ["aug"]
+
+
+def test_an_unset_optional_text_survives_the_transport_form() -> None:
+    from brevetti_schema import encode_settings
+
+    schema = SchemaBuilder().text("note", min_length=1).build()
+    first = resolve_settings(schema, {})
+    assert first.tree == {"note": None}
+    again = resolve_settings(schema, encode_settings(schema, first.tree))
+    assert again.settings == first.settings
+
+
+def test_formats_inside_a_json_fields_schema_are_checked() -> None:
+    inner = {"type": "object", "properties": {"ip": {"type": "string", "format": "ipv4"}}}
+    schema = SchemaBuilder().json("net", default={}, json_schema=inner).build()
+    assert resolve_settings(schema, {"net": {"ip": "10.0.0.1"}}).tree["net"]["ip"] == "10.0.0.1"
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(schema, {"net": {"ip": "not-an-ip"}})
+    assert [p.path for p in info.value.problems] == ["net"]
+    assert "ipv4" in info.value.problems[0].message
+
+
+def test_structure_into_a_class_of_ones_own() -> None:
+    from brevetti_schema import schema_from_class
+
+    schema = schema_from_class(IntoConfig)
+    result = resolve_settings(schema, {"training": {"epochs": 5}}, into=IntoConfig)
+    assert result.settings == IntoConfig(IntoTraining(5))
+    assert isinstance(result.settings, IntoConfig)
+
+
+def test_settings_files_are_read_as_yaml_1_2(tmp_path: Any) -> None:
+    from brevetti_schema import load_settings_file
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: no\nwhen: 2024-01-31\nrate: 1e-3\n")
+    assert load_settings_file(path) == {"name": "no", "when": "2024-01-31", "rate": 0.001}
+    path.write_text("a: 1\na: 2\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings_file(path)
+    assert "s.yaml:2:" in info.value.problems[0].message
+    path.write_text("- 1\n")
+    with pytest.raises(SettingsError, match="mapping at the top level"):
+        load_settings_file(path)

@@ -1,0 +1,51 @@
+"""Reading a settings document from a YAML or JSON file, the way schema files are read.
+
+YAML 1.2 core scalars (``no`` stays text, ``2024-01-31`` stays text, ``1e-3`` is a
+number), composed safely (no tag can build an object), duplicate keys refused; a broken
+file names its line and column.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ._errors import SchemaError, SettingsError, SettingsProblem
+
+__all__ = ["load_settings_file", "load_settings_text"]
+
+
+def load_settings_text(text: str, *, source: str = "<string>") -> dict[str, Any]:
+    """A settings tree from YAML or JSON text; `SettingsError` locating what is wrong."""
+    from ._yaml_format import compose_data  # noqa: PLC0415 - YAML only when a file is read
+
+    try:
+        data = compose_data(text, source=source)
+    except SchemaError as exc:
+        raise SettingsError(
+            [
+                SettingsProblem(p.path, "", "", _located(p.message, p.source, p.line, p.column))
+                for p in exc.problems
+            ]
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SettingsError(
+            [SettingsProblem("", "", "", f"{source}: settings must be a mapping at the top level")]
+        )
+    return data
+
+
+def load_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A settings tree from a ``.yaml``/``.yml``/``.json`` file (see the module docstring)."""
+    file = Path(path)
+    return load_settings_text(file.read_text(encoding="utf-8"), source=str(file))
+
+
+def _located(message: str, source: str | None, line: int | None, column: int | None) -> str:
+    where = source or ""
+    if line is not None:
+        where += f":{line}" + (f":{column}" if column is not None else "")
+    return f"{where}: {message}" if where else message
