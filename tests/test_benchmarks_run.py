@@ -36,6 +36,10 @@ def test_each_benchmark_runs_alone_in_quick_mode(module, title):
     assert result.returncode == 0, result.stderr
     assert f"### {title}" in result.stdout
     assert "nan" not in result.stdout.lower()
+    for table in result.stdout.split("### ")[1:]:
+        rows = [line for line in table.splitlines() if line.startswith("|")]
+        assert len(rows) >= 3, table
+        assert {row.count("|") for row in rows} == {rows[0].count("|")}, table
 
 
 def test_run_writes_only_between_the_markers(tmp_path):
