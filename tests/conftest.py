@@ -1,9 +1,48 @@
-"""Shared fixtures and hypothesis profiles."""
+"""Shared fixtures and hypothesis profiles.
+
+Dev platform fixtures (the server of ``brevetti_job.devserver``, talked to over loopback;
+nothing of our HTTP layer is mocked):
+
+``devserver``
+    The dev server running in a background thread of the test process for the whole
+    session (``devserver_session``), on 127.0.0.1 with a free port and a temporary store.
+    A `DevServer`: ``base_url``, ``admin_token``, ``root``, ``create_job(...)`` (via the
+    admin API; returns a `PlatformJob` with ``id``, ``api_key``, ``url``, ``headers``),
+    ``state(job_id)`` (everything stored about a job), ``set_faults(...)``, the
+    ``faults(...)`` context manager, ``fault_state()`` (counts of injected faults) and
+    ``wait_idle()`` (until no job request is in flight). Fault injection is switched
+    off after each test.
+
+``start_devserver``
+    A factory for more in-thread servers with their own options, e.g.
+    ``start_devserver(max_artifact_bytes=1024)``; each gets a fresh store unless
+    ``root=`` is given. Stopped after the test.
+
+``devserver_process``
+    A factory for the server as a SUBPROCESS (``python -m brevetti_job serve``) on a
+    free (or given) port: ``proc = devserver_process(root=None, port=None, *extra_args)``.
+    It waits until ``/openapi.json`` answers. ``proc.stop()`` (SIGTERM), ``proc.kill()``
+    (SIGKILL), ``proc.start()`` (again, same root and port: a restart) and
+    ``proc.running``; for outage and crash tests. Killed after the test.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import pytest
+import requests
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -13,3 +52,272 @@ settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_SCHEMA = REPO / "schema_examples" / "image_classification.yaml"
+"""The schema jobs get by default in the dev platform fixtures."""
+
+SEGMENTS = {"model": "models", "report": "reports"}
+
+
+@dataclass(frozen=True)
+class PlatformJob:
+    """A job created on a dev server: id, key, kind, and its API base URL."""
+
+    id: str
+    api_key: str = field(repr=False)
+    kind: str
+    name: str
+    base_url: str
+
+    @property
+    def url(self) -> str:
+        """``<base>/api/<models|reports>/<id>``: prefix of every job call."""
+        return f"{self.base_url}/api/{SEGMENTS[self.kind]}/{self.id}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Authorization header with this job's key."""
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+class DevServer:
+    """A reachable dev server and helpers that use its admin API."""
+
+    def __init__(self, base_url: str, admin_token: str, root: Path) -> None:
+        self.base_url = base_url
+        self.admin_token = admin_token
+        self.root = root
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+    def create_job(
+        self,
+        schema: Any = None,
+        *,
+        settings: dict[str, Any] | None = None,
+        preset: str | None = None,
+        kind: str = "model",
+        name: str | None = None,
+    ) -> PlatformJob:
+        """Create a job (default schema: the image classification example)."""
+        if schema is None:
+            schema = DEMO_SCHEMA.read_text(encoding="utf-8")
+        elif isinstance(schema, Path):
+            schema = schema.read_text(encoding="utf-8")
+        body: dict[str, Any] = {"schema": schema, "kind": kind}
+        for key, value in (("settings", settings), ("preset", preset), ("name", name)):
+            if value is not None:
+                body[key] = value
+        answer = requests.post(
+            f"{self.base_url}/api/admin/jobs", json=body, headers=self.admin_headers, timeout=10
+        )
+        assert answer.status_code == 201, answer.text
+        data = answer.json()
+        return PlatformJob(data["id"], data["api_key"], data["kind"], data["name"], self.base_url)
+
+    def state(self, job_id: str) -> dict[str, Any]:
+        """Everything the server stored about a job (admin view)."""
+        answer = requests.get(
+            f"{self.base_url}/api/admin/jobs/{job_id}", headers=self.admin_headers, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def set_faults(
+        self,
+        rate: float = 0.0,
+        modes: Sequence[str] = ("503", "drop", "slow", "applied-then-503"),
+        delay: float = 0.5,
+        seed: int | None = 1,
+    ) -> dict[str, Any]:
+        """Switch fault injection (rate 0: off); returns the server's fault state."""
+        answer = requests.put(
+            f"{self.base_url}/api/admin/faults",
+            json={"rate": rate, "modes": list(modes), "delay": delay, "seed": seed},
+            headers=self.admin_headers,
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def fault_state(self) -> dict[str, Any]:
+        """The fault configuration and how many faults of each mode were injected."""
+        answer = requests.get(
+            f"{self.base_url}/api/admin/faults", headers=self.admin_headers, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until no job request is being answered (e.g. one delayed by ``slow``)."""
+        deadline = time.monotonic() + timeout
+        while self.fault_state()["in_flight"]:
+            assert time.monotonic() < deadline, "job requests still in flight"
+            time.sleep(0.02)  # polling interval; the server's count decides
+
+    @contextlib.contextmanager
+    def faults(self, rate: float, **options: Any) -> Iterator[None]:
+        """Fault injection on inside the block, off after it."""
+        self.set_faults(rate, **options)
+        try:
+            yield
+        finally:
+            self.set_faults(0.0)
+
+
+class ThreadedDevServer(DevServer):
+    """The dev server in a background thread of this process (port picked by the OS)."""
+
+    def __init__(self, root: Path, **options: Any) -> None:
+        from brevetti_job.devserver import make_dev_server
+
+        options.setdefault("quiet", True)
+        self._server, self.app, token = make_dev_server(root, port=0, **options)
+        super().__init__(f"http://127.0.0.1:{self._server.server_port}", token, root)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="devserver",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class DevServerProcess(DevServer):
+    """``python -m brevetti_job serve`` in a subprocess, restartable on the same port."""
+
+    TOKEN = "test-admin-token"
+
+    def __init__(self, root: Path, port: int, args: Sequence[str] = ()) -> None:
+        super().__init__(f"http://127.0.0.1:{port}", self.TOKEN, root)
+        self.port = port
+        self.args = list(args)
+        self.log = root.parent / f"{root.name}-server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, timeout: float = 30.0) -> DevServerProcess:
+        """Start the server and wait until it answers ``/openapi.json``."""
+        assert not self.running, "already running"
+        command = [
+            sys.executable, "-m", "brevetti_job", "serve", "--root", str(self.root),
+            "--port", str(self.port), "--admin-token", self.admin_token, *self.args,
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env, cwd=REPO)
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the dev server exited:\n{self.log.read_text()}")
+            try:
+                answer = requests.get(f"{self.base_url}/openapi.json", timeout=0.5)
+            except requests.ConnectionError:
+                time.sleep(0.05)  # polling interval; readiness is decided by the answer
+                continue
+            if answer.status_code == 200:
+                return
+        raise TimeoutError(f"the dev server did not answer in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM and wait (SIGKILL if it does not end)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once, mid-request if it was in one."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def devserver_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedDevServer]:
+    """One in-thread dev server for the whole session (use `devserver` in tests)."""
+    server = ThreadedDevServer(tmp_path_factory.mktemp("devserver") / "store")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def devserver(devserver_session: ThreadedDevServer) -> Iterator[ThreadedDevServer]:
+    """The session's in-thread dev server; fault injection is off again after the test."""
+    yield devserver_session
+    devserver_session.set_faults(0.0)
+
+
+@pytest.fixture
+def start_devserver(tmp_path: Path) -> Iterator[Callable[..., ThreadedDevServer]]:
+    """Factory: another in-thread dev server with options (e.g. max_artifact_bytes)."""
+    servers: list[ThreadedDevServer] = []
+
+    def start(root: Path | None = None, **options: Any) -> ThreadedDevServer:
+        server = ThreadedDevServer(root or tmp_path / f"store-{len(servers)}", **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def devserver_process(tmp_path: Path) -> Iterator[Callable[..., DevServerProcess]]:
+    """Factory: the dev server as a subprocess, started and ready; killed after the test.
+
+    ``devserver_process(root=None, port=None, *args, start=True)``: `args` are extra
+    ``serve`` flags such as ``"--fail-rate", "0.3"``. With ``start=False`` it is only
+    prepared (call ``.start()`` later, e.g. after a job ran against the down server).
+    """
+    processes: list[DevServerProcess] = []
+
+    def spawn(
+        root: Path | None = None, port: int | None = None, *args: str, start: bool = True
+    ) -> DevServerProcess:
+        process = DevServerProcess(
+            root or tmp_path / f"proc-store-{len(processes)}", port or free_port(), args
+        )
+        processes.append(process)
+        return process.start() if start else process
+
+    yield spawn
+    for process in processes:
+        process.kill()

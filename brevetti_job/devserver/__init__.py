@@ -1,0 +1,47 @@
+"""The dev platform: a small job-side platform server with a file-backed store.
+
+``brevetti-job serve`` runs it; ``brevetti-job platform create`` makes jobs in its
+store. Needs the ``server`` extra (werkzeug); importing this package alone loads none
+of it, so the names below load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import DevServerApp
+    from ._faults import FaultConfig, FaultInjector
+    from ._openapi import openapi_document
+    from ._serve import make_dev_server
+    from ._store import CreatedJob, Store
+
+_LAZY = {
+    "DevServerApp": "_app",
+    "FaultConfig": "_faults",
+    "FaultInjector": "_faults",
+    "openapi_document": "_openapi",
+    "make_dev_server": "_serve",
+    "CreatedJob": "_store",
+    "Store": "_store",
+}
+
+__all__ = [
+    "CreatedJob",
+    "DevServerApp",
+    "FaultConfig",
+    "FaultInjector",
+    "Store",
+    "make_dev_server",
+    "openapi_document",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

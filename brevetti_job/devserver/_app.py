@@ -1,0 +1,462 @@
+"""The dev platform's WSGI application (werkzeug): routing, auth, idempotency, faults.
+
+Job calls authenticate with ``Authorization: Bearer <job key>``; admin calls with the
+server's admin token. Writes carrying an ``Idempotency-Key`` are applied once: the
+first successful answer is stored and replayed for repeats. The API contract is the
+OpenAPI document served at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, Final
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, Map, Rule
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+from brevetti_schema import SchemaError, SettingsError
+
+from ._auth import bearer_token, key_hash, key_matches
+from ._creation import job_settings, schema_from_data
+from ._faults import FaultInjector, parse_fault_config
+from ._openapi import openapi_text
+from ._store import (
+    CHUNK,
+    KINDS,
+    Store,
+    StoreError,
+    check_artifact_name,
+    check_chart_name,
+    is_sha256,
+    valid_idempotency_key,
+)
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+__all__ = ["MAX_ARTIFACT_BYTES", "MAX_JSON_BYTES", "DevServerApp"]
+
+logger = logging.getLogger("brevetti_job.devserver")
+
+MAX_JSON_BYTES: Final = 8 * 1024 * 1024
+"""Largest JSON (or form) body accepted."""
+
+MAX_ARTIFACT_BYTES: Final = 4 * 1024**3
+"""Default largest artifact accepted (``--max-artifact-bytes``)."""
+
+_FORMS: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+Result = tuple[int, Any]
+"""A write handler's answer: HTTP status and JSON body (``None`` for no body)."""
+
+
+class _Fail(Exception):
+    """Raised inside the app to answer with an error status and message."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **extra}
+
+
+class _AnyPath(BaseConverter):
+    """Matches the rest of the path, even empty or with a leading slash (checked later)."""
+
+    regex = ".*"
+    weight = 200
+    part_isolating = False
+
+
+class _Request(Request):
+    max_content_length = MAX_JSON_BYTES
+    max_form_memory_size = MAX_JSON_BYTES
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    if body is None:
+        response = Response(status=status, headers=dict(headers or {}))
+        response.headers.remove("Content-Type")
+        return response
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False)
+    return Response(text, status, headers=dict(headers or {}), mimetype="application/json")
+
+
+def _error(status: int, body: Mapping[str, Any]) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return _json(status, dict(body), headers)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_json(data: bytes | str, what: str = "the body") -> Any:
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _Fail(400, f"{what} is not valid JSON") from None
+
+
+def _json_body(request: Request, *, optional: bool = False) -> Any:
+    data = request.get_data(cache=False)
+    if not data.strip() and optional:
+        return None
+    return _parse_json(data)
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    value = _json_body(request)
+    if not isinstance(value, dict):
+        raise _Fail(400, "the body must be a JSON object")
+    return value
+
+
+class DevServerApp:
+    """The WSGI application over a `Store`; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        admin_token: str,
+        max_artifact_bytes: int = MAX_ARTIFACT_BYTES,
+        faults: FaultInjector | None = None,
+    ) -> None:
+        self.store = store
+        self.max_artifact_bytes = max_artifact_bytes
+        self.faults = faults or FaultInjector()
+        self._admin_hash = key_hash(admin_token)
+        job = "/api/<any(models, reports):segment>/<job_id>"
+        self.url_map = Map(
+            [
+                Rule("/", endpoint="index", methods=["GET"]),
+                Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
+                Rule("/api/admin/jobs", endpoint="admin_jobs", methods=["GET"]),
+                Rule("/api/admin/jobs", endpoint="admin_create", methods=["POST"]),
+                Rule("/api/admin/jobs/<job_id>", endpoint="admin_job", methods=["GET"]),
+                Rule("/api/admin/faults", endpoint="admin_faults", methods=["GET"]),
+                Rule("/api/admin/faults", endpoint="admin_set_faults", methods=["PUT"]),
+                Rule(job, endpoint="job_description", methods=["GET"]),
+                Rule(f"{job}/status", endpoint="job_status", methods=["GET"]),
+                Rule(f"{job}/artifacts", endpoint="job_artifacts", methods=["GET"]),
+                Rule(f"{job}/artifacts/<anypath:name>", endpoint="job_artifact", methods=["GET"]),
+                Rule(f"{job}/artifacts/<anypath:name>", endpoint="put_artifact", methods=["PUT"]),
+                Rule(f"{job}/output", endpoint="put_output", methods=["PUT"]),
+                Rule(f"{job}/charts", endpoint="post_chart", methods=["POST"]),
+                Rule(f"{job}/remotemonitor", endpoint="post_progress", methods=["POST"]),
+                Rule(f"{job}/complete", endpoint="post_complete", methods=["POST"]),
+            ],
+            converters={"anypath": _AnyPath},
+            merge_slashes=False,
+        )
+        self._plain: dict[str, Callable[..., Response]] = {
+            "index": self._index,
+            "openapi": self._openapi,
+            "admin_jobs": self._admin_jobs,
+            "admin_create": self._admin_create,
+            "admin_job": self._admin_job,
+            "admin_faults": self._admin_faults,
+            "admin_set_faults": self._admin_set_faults,
+        }
+        self._reads: dict[str, Callable[..., Response]] = {
+            "job_description": self._description,
+            "job_status": self._status,
+            "job_artifacts": self._artifacts,
+            "job_artifact": self._artifact,
+        }
+        self._writes: dict[str, Callable[..., Result]] = {
+            "put_artifact": self._put_artifact,
+            "put_output": self._put_output,
+            "post_chart": self._post_chart,
+            "post_progress": self._post_progress,
+            "post_complete": self._post_complete,
+        }
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = _Request(environ)
+        try:
+            response = self._dispatch(request)
+        except _Fail as exc:
+            response = _error(exc.status, exc.body)
+        except StoreError as exc:
+            response = _error(exc.status, {"error": exc.message})
+        except HTTPException as exc:
+            response = _error(exc.code or 500, {"error": exc.name.lower()})
+        except Exception:  # any bug answers 500 JSON; logged with its traceback
+            logger.exception("error on %s %s", request.method, request.path)
+            response = _error(500, {"error": "internal server error"})
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, matched = adapter.match()
+        except HTTPException as exc:
+            message = "no such endpoint" if exc.code == 404 else exc.name.lower()
+            raise _Fail(exc.code or 404, message) from None
+        if endpoint in self._plain:
+            if endpoint.startswith("admin_"):
+                self._check_admin(request)
+            return self._plain[endpoint](request, **matched)
+        with self.faults.watch():
+            return self._job_call(request, endpoint, dict(matched))
+
+    # -- job calls: faults, auth, idempotency ------------------------------------------
+
+    def _job_call(self, request: Request, endpoint: str, args: dict[str, Any]) -> Response:
+        fault = self.faults.draw()
+        if fault == "503":
+            return _unavailable()
+        if fault == "drop":
+            return _drop(request)
+        if fault == "slow":
+            time.sleep(self.faults.config.delay)
+        segment, job_id = args.pop("segment"), args.pop("job_id")
+        meta = self._authenticate(request, segment, job_id)
+        if endpoint in self._reads:
+            response = self._reads[endpoint](request, meta, **args)
+        else:
+            response = self._idempotent(request, meta, self._writes[endpoint], args)
+        if fault == "applied-then-503" and response.status_code < 400:
+            response.close()
+            return _unavailable()
+        return response
+
+    def _authenticate(self, request: Request, segment: str, job_id: str) -> dict[str, Any]:
+        token = bearer_token(request.headers.get("Authorization"))
+        if token is None:
+            raise _Fail(401, "missing API key: send 'Authorization: Bearer <job api key>'")
+        meta = self.store.meta(job_id)
+        if meta is not None and key_matches(token, meta["key_sha256"]):
+            if KINDS[meta["kind"]] != segment:
+                raise _Fail(404, f"job {job_id} is a {meta['kind']}, not under /api/{segment}")
+            return meta
+        if self.store.job_of_key(token) is not None:
+            raise _Fail(403, "this API key gives access to another job only")
+        raise _Fail(401, "invalid API key")
+
+    def _idempotent(
+        self,
+        request: Request,
+        meta: dict[str, Any],
+        handler: Callable[..., Result],
+        args: dict[str, Any],
+    ) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return _json(*handler(request, meta, None, **args))
+        if not valid_idempotency_key(key):
+            raise _Fail(400, "Idempotency-Key must be 1-128 letters, digits, '-' or '_'")
+        query = request.query_string.decode("latin-1")
+        fingerprint = f"{request.method} {request.path}" + (f"?{query}" if query else "")
+        with self.store.idempotency_lock(meta["id"], key):
+            record = self.store.replay(meta["id"], key)
+            if record is not None:
+                if record.get("request") != fingerprint:
+                    raise _Fail(422, "this Idempotency-Key was used for a different request")
+                return _json(record["status"], record["body"], {"Idempotent-Replay": "true"})
+            status, body = handler(request, meta, key, **args)
+            if 200 <= status < 300:
+                self.store.remember(meta["id"], key, fingerprint, status, body)
+        return _json(status, body)
+
+    # -- job reads ------------------------------------------------------------------------
+
+    def _description(self, request: Request, meta: dict[str, Any]) -> Response:
+        description = dict(meta["description"])
+        description.pop("api_key", None)
+        host = request.host_url.rstrip("/")
+        ordered = {"id": description.pop("id"), "name": description.pop("name")}
+        ordered["run_id"] = description.pop("run_id", None)
+        ordered["host_name"] = host
+        return _json(200, {**ordered, **description})
+
+    def _status(self, request: Request, meta: dict[str, Any]) -> Response:
+        return _json(200, self.store.status(meta["id"]))
+
+    def _artifacts(self, request: Request, meta: dict[str, Any]) -> Response:
+        return _json(200, {"artifacts": self.store.artifacts(meta["id"])})
+
+    def _artifact(self, request: Request, meta: dict[str, Any], name: str) -> Response:
+        found = self.store.artifact(meta["id"], check_artifact_name(name))
+        if found is None:
+            raise _Fail(404, "no such artifact")
+        path, record = found
+        headers = {"Content-Length": str(record["size"]), "X-Content-SHA256": record["sha256"]}
+        if request.method == "HEAD":
+            response = Response(status=200, headers=headers, mimetype="application/octet-stream")
+            return response
+        body = wrap_file(request.environ, path.open("rb"), buffer_size=CHUNK)
+        return Response(
+            body,
+            200,
+            headers=headers,
+            mimetype="application/octet-stream",
+            direct_passthrough=True,
+        )
+
+    # -- job writes (return status and body; the store applies them) ----------------------
+
+    def _put_artifact(
+        self, request: Request, meta: dict[str, Any], key: str | None, name: str
+    ) -> Result:
+        name = check_artifact_name(name)
+        if meta["status"] in ("completed", "failed"):
+            raise _Fail(409, f"the job has ended ({meta['status']}); no more writes")
+        length = request.content_length
+        if length is None or "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            raise _Fail(411, "an artifact upload needs a Content-Length header")
+        if length > self.max_artifact_bytes:
+            raise _Fail(413, f"the artifact is larger than {self.max_artifact_bytes} bytes")
+        expected = request.headers.get("X-Content-SHA256")
+        if expected is not None and not is_sha256(expected):
+            raise _Fail(400, "X-Content-SHA256 must be 64 hex digits")
+        request.max_content_length = self.max_artifact_bytes
+        created, record = self.store.receive_artifact(
+            meta["id"], key, name, request.stream, length, expected
+        )
+        return (201 if created else 200), record
+
+    def _put_output(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+        document = _json_object(request)
+        self.store.put_output(meta["id"], key, document)
+        return 200, {"ok": True}
+
+    def _post_chart(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+        name = check_chart_name(request.args.get("name"))
+        spec = _json_object(request)
+        self.store.put_chart(meta["id"], key, name, spec)
+        return 204, None
+
+    def _post_progress(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+        if request.mimetype in _FORMS:
+            data = request.form.get("data")
+            if data is None:
+                raise _Fail(400, "the form needs a field 'data' holding a JSON object")
+            record = _parse_json(data, "the form field 'data'")
+        else:
+            record = _json_body(request)
+        if not isinstance(record, dict):
+            raise _Fail(400, "a progress record must be a JSON object")
+        epoch = record.get("epoch")
+        if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int | float)):
+            raise _Fail(400, "'epoch' must be a number")
+        self.store.add_progress(meta["id"], key, record)
+        return 204, None
+
+    def _post_complete(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+        model_path = request.args.get("modelPath", "")
+        if model_path:
+            check_artifact_name(model_path)
+        body = _json_body(request, optional=True)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise _Fail(400, "the body must be a JSON object (or empty)")
+        status = body.get("status", "completed")
+        if status not in ("completed", "failed"):
+            raise _Fail(400, "'status' must be 'completed' or 'failed'")
+        reason = body.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise _Fail(400, "'reason' must be text")
+        return 200, self.store.complete(meta["id"], key, status, model_path, reason)
+
+    # -- plain and admin calls ------------------------------------------------------------
+
+    def _index(self, request: Request) -> Response:
+        from .. import __version__  # noqa: PLC0415 - the package is loaded already
+
+        return _json(
+            200,
+            {
+                "service": "brevetti-job dev platform",
+                "version": __version__,
+                "openapi": "/openapi.json",
+                "jobs": "/api/{models|reports}/{id}",
+            },
+        )
+
+    def _openapi(self, request: Request) -> Response:
+        return Response(openapi_text(), 200, mimetype="application/json")
+
+    def _check_admin(self, request: Request) -> None:
+        token = bearer_token(request.headers.get("Authorization"))
+        if token is None or not key_matches(token, self._admin_hash):
+            raise _Fail(401, "admin calls need 'Authorization: Bearer <admin token>'")
+
+    def _admin_jobs(self, request: Request) -> Response:
+        jobs = []
+        for job_id in self.store.job_ids():
+            meta = self.store.meta(job_id)
+            if meta is not None:
+                jobs.append({k: meta[k] for k in ("id", "kind", "name", "status", "created_at")})
+        return _json(200, {"jobs": jobs})
+
+    def _admin_create(self, request: Request) -> Response:
+        body = _json_object(request)
+        kind = body.get("kind", "model")
+        if kind not in KINDS:
+            raise _Fail(400, "'kind' must be 'model' or 'report'")
+        name, preset, settings = body.get("name"), body.get("preset"), body.get("settings")
+        if name is not None and not isinstance(name, str):
+            raise _Fail(400, "'name' must be text")
+        if preset is not None and not isinstance(preset, str):
+            raise _Fail(400, "'preset' must be text")
+        if settings is not None and not isinstance(settings, dict):
+            raise _Fail(400, "'settings' must be a JSON object")
+        try:
+            source = body.get("schema")
+            schema = schema_from_data(source) if source is not None else None
+            schema_ui, transport = job_settings(schema, settings, preset)
+        except SettingsError as exc:
+            raise _Fail(400, "invalid settings", **exc.to_json()) from None
+        except SchemaError as exc:
+            problems = [str(p) for p in exc.problems]
+            raise _Fail(400, "invalid schema", problems=problems) from None
+        created = self.store.create_job(
+            kind=kind, name=name, settings=transport, schema_ui=schema_ui
+        )
+        return _json(201, created.to_json())
+
+    def _admin_job(self, request: Request, job_id: str) -> Response:
+        state = self.store.state(job_id)
+        if state is None:
+            raise _Fail(404, "no such job")
+        return _json(200, state)
+
+    def _admin_faults(self, request: Request) -> Response:
+        return _json(200, self.faults.to_json())
+
+    def _admin_set_faults(self, request: Request) -> Response:
+        try:
+            config = parse_fault_config(_json_body(request))
+        except ValueError as exc:
+            raise _Fail(400, f"invalid fault configuration: {exc}") from None
+        self.faults.configure(config)
+        return _json(200, self.faults.to_json())
+
+
+def _unavailable() -> Response:
+    return _json(503, {"error": "service unavailable (injected fault)"}, {"Retry-After": "0"})
+
+
+def _drop(request: Request) -> Response:
+    """Read part of the body, then close the connection without an answer."""
+    length = request.content_length or 0
+    stream = request.environ["wsgi.input"]
+    if length:
+        with suppress(OSError, ValueError):
+            stream.read(min(length // 2, CHUNK))
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        return _unavailable()
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    return _unavailable()

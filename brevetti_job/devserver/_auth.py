@@ -1,0 +1,70 @@
+"""API keys and the admin token: made with `secrets`, kept only as sha256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import Final
+
+__all__ = [
+    "ADMIN_TOKEN_FILE",
+    "bearer_token",
+    "key_hash",
+    "key_matches",
+    "load_admin_token",
+    "new_key",
+]
+
+ADMIN_TOKEN_FILE: Final = "admin-token"  # noqa: S105 - a file name, not a secret
+"""Where the server keeps its admin token, under the store root (mode 0600)."""
+
+
+def new_key() -> str:
+    """A fresh secret key (256 random bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
+
+
+def key_hash(key: str) -> str:
+    """The sha256 hex digest of a key: what the store keeps instead of the key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_matches(key: str, stored_hash: str) -> bool:
+    """Whether `key` hashes to `stored_hash`, compared in constant time."""
+    return hmac.compare_digest(key_hash(key), stored_hash)
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or ``None``."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+        return None
+    return token
+
+
+def load_admin_token(root: Path, given: str | None = None) -> tuple[str, bool]:
+    """The admin token: `given`, else the one saved under `root`, else a new one.
+
+    The token is (re)written to ``<root>/admin-token`` with mode 0600. Returns the
+    token and whether it was generated now (so the caller prints it once).
+    """
+    path = root / ADMIN_TOKEN_FILE
+    generated = False
+    token = given
+    if token is None and path.is_file():
+        token = path.read_text(encoding="utf-8").strip() or None
+    if token is None:
+        token = secrets.token_urlsafe(24)
+        generated = True
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    path.chmod(0o600)
+    return token, generated

@@ -1,0 +1,96 @@
+"""The server as a subprocess: restarts (SIGTERM or SIGKILL) keep the store; CLI flags."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import requests
+
+from ..conftest import DevServer, PlatformJob
+
+
+def _fill(server: DevServer) -> tuple[PlatformJob, bytes]:
+    job = server.create_job(settings={"training": {"epochs": 3}})
+    blob = os.urandom(300_000)
+    key = {"Idempotency-Key": "upload-1"}
+    put = requests.put(
+        job.url + "/artifacts/model.bin", data=blob, headers={**job.headers, **key}, timeout=10
+    )
+    assert put.status_code == 201
+    requests.put(job.url + "/output", json={"output": {"acc": 0.5}}, headers=job.headers, timeout=5)
+    requests.post(job.url + "/remotemonitor", json={"epoch": 1}, headers=job.headers, timeout=5)
+    return job, blob
+
+
+def _check(server: DevServer, job: PlatformJob, blob: bytes) -> None:
+    description = requests.get(job.url, headers=job.headers, timeout=5)
+    assert description.status_code == 200
+    assert description.json()["settings"]["training"]["epochs"] == 3
+    got = requests.get(job.url + "/artifacts/model.bin", headers=job.headers, timeout=10)
+    assert got.content == blob
+    assert got.headers["X-Content-SHA256"] == hashlib.sha256(blob).hexdigest()
+    replay = requests.put(
+        job.url + "/artifacts/model.bin",
+        data=blob,
+        headers={**job.headers, "Idempotency-Key": "upload-1"},
+        timeout=10,
+    )
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replay"] == "true"
+    state = server.state(job.id)
+    assert state["output"] == {"output": {"acc": 0.5}}
+    assert state["progress"] == [{"epoch": 1}]
+    assert state["writes"] == {"upload-1": 1}
+
+
+def test_a_restart_keeps_the_store(devserver_process):
+    server = devserver_process()
+    job, blob = _fill(server)
+    server.stop()
+    assert not server.running
+    server.start()
+    _check(server, job, blob)
+
+
+def test_a_killed_server_keeps_the_store(devserver_process):
+    server = devserver_process()
+    job, blob = _fill(server)
+    server.kill()
+    server.start()
+    _check(server, job, blob)
+    assert (server.root / "admin-token").read_text().strip() == server.admin_token
+    assert oct((server.root / "admin-token").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_prepared_server_answers_only_once_started(devserver_process):
+    server = devserver_process(start=False)
+    try:
+        requests.get(server.base_url + "/openapi.json", timeout=1)
+    except requests.ConnectionError:
+        pass
+    else:
+        raise AssertionError("nothing should listen before start()")
+    server.start()
+    assert requests.get(server.base_url + "/openapi.json", timeout=5).status_code == 200
+
+
+def test_fault_flags_switch_injection_on(devserver_process):
+    server = devserver_process(None, None, "--fail-rate", "1", "--fail-modes", "503")
+    job = server.create_job()
+    answer = requests.get(job.url, headers=job.headers, timeout=5)
+    assert answer.status_code == 503
+    state = server.fault_state()
+    assert state["rate"] == 1.0 and state["modes"] == ["503"]
+    server.set_faults(0.0)
+    assert requests.get(job.url, headers=job.headers, timeout=5).status_code == 200
+
+
+def test_the_log_shows_no_key(devserver_process):
+    server = devserver_process()
+    job = server.create_job()
+    requests.get(job.url, headers=job.headers, timeout=5)
+    requests.get(job.url, params={"key": job.api_key}, timeout=5)
+    server.stop()
+    log = server.log.read_text()
+    assert f"/api/models/{job.id}" in log
+    assert job.api_key not in log
