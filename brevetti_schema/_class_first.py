@@ -30,13 +30,13 @@ from typing import Any, Final, get_args, get_origin
 
 import attrs
 
-from ._attrs_classes import METADATA_KEY, _is_literal, _is_union
 from ._builder import options_from, presets_merge
 from ._checks import check_schema, raise_for_problems
 from ._conditions import condition_from_data
 from ._errors import SchemaError, SchemaProblem
 from ._model import MISSING, SCALAR_KINDS, Field, Kind, Node, Option, Schema, Section, derive_label
 from ._secret import Secret
+from ._settings_types import METADATA_KEY, is_literal, is_union
 
 __all__ = ["schema_from_class", "setting"]
 
@@ -258,7 +258,7 @@ def _model_value(value: Any) -> Any:
 def _infer(tp: Any, record: dict[str, Any], path: str) -> tuple[bool, Kind, dict[str, Any]]:
     """Whether the type admits ``None``, the field kind, and what the type implies."""
     optional = False
-    if _is_union(tp) and NoneType in get_args(tp):
+    if is_union(tp) and NoneType in get_args(tp):
         optional = True
         rest = [a for a in get_args(tp) if a is not NoneType]
         tp = rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]  # noqa: UP007
@@ -304,7 +304,7 @@ def _from_type(tp: Any, has_options: bool) -> tuple[Kind, dict[str, Any]] | None
         if has_options and tp is not Secret:
             return Kind.CHOICE, {}
         return _SCALARS[tp], {}
-    if _is_literal(tp):
+    if is_literal(tp):
         return Kind.CHOICE, {"options": _literal_options(tp)}
     if tp is Any or tp in (dict, list, Mapping) or _is_json_union(tp):
         return Kind.JSON, {}
@@ -322,7 +322,7 @@ def _sequence(
     if origin is tuple and (len(args) != 2 or args[1] is not Ellipsis):
         return None
     item = args[0] if args else Any
-    if _is_literal(item):
+    if is_literal(item):
         return Kind.MULTI_CHOICE, {"options": _literal_options(item)}
     if item in _SCALARS and item is not Secret:
         if has_options:
@@ -334,7 +334,7 @@ def _sequence(
 
 
 def _is_json_union(tp: Any) -> bool:
-    origins = {get_origin(a) or a for a in get_args(tp)} if _is_union(tp) else set()
+    origins = {get_origin(a) or a for a in get_args(tp)} if is_union(tp) else set()
     return bool(origins) and origins <= {dict, list, Mapping} and len(origins) == 2
 
 
@@ -342,7 +342,7 @@ def _is_class_target(tp: Any) -> bool:
     """Whether a mapping's value type is a class name or a list of class names."""
     if tp is str:
         return True
-    targets = set(get_args(tp)) if _is_union(tp) else {tp}
+    targets = set(get_args(tp)) if is_union(tp) else {tp}
     sequences = {t for t in targets if t is not str}
     return (
         str in targets

@@ -15,17 +15,10 @@ from typing import Any, Final, get_args, get_origin
 
 import attrs
 
-from ._attrs_classes import (
-    METADATA_KEY,
-    SECTION_DEFAULT,
-    AttributePlan,
-    ClassPlan,
-    _is_literal,
-    _is_union,
-    plan_classes,
-)
+from ._class_plan import SECTION_DEFAULT, AttributePlan, ClassPlan, plan_classes
 from ._model import MISSING, Schema
 from ._secret import Secret
+from ._settings_types import METADATA_KEY, is_literal, is_union
 
 __all__ = ["generate_source"]
 
@@ -168,9 +161,9 @@ def _type(tp: Any) -> Doc:
         return tp.name
     if tp in _NAMED:
         return _NAMED[tp]
-    if _is_literal(tp):
+    if is_literal(tp):
         return _Group("Literal[", tuple(("", _value(v)) for v in get_args(tp)), "]")
-    if _is_union(tp):
+    if is_union(tp):
         parts: list[Doc] = []
         for arg in get_args(tp):
             parts += [" | ", _type(arg)] if parts else [_type(arg)]
@@ -254,11 +247,11 @@ def _type_names(tp: Any) -> Iterator[str]:
         return
     if tp in (Any, Secret):
         yield _NAMED[tp]
-    elif _is_literal(tp):
+    elif is_literal(tp):
         yield "Literal"
     elif get_origin(tp) is Mapping:
         yield "Mapping"
-    for arg in () if _is_literal(tp) else get_args(tp):
+    for arg in () if is_literal(tp) else get_args(tp):
         yield from _type_names(arg)
 
 

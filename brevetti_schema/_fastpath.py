@@ -201,14 +201,15 @@ class _Compiler:
 
 def _attribute_names(schema: Schema, path: str) -> dict[str, tuple[str, bool]]:
     """Settings key -> (attribute name, whether the attribute accepts None) at `path`."""
-    from ._attrs_classes import _admits_none, _key, settings_class  # noqa: PLC0415
+    from ._attrs_classes import settings_class  # noqa: PLC0415
+    from ._settings_types import admits_none, settings_key  # noqa: PLC0415
 
     cls = settings_class(schema)
     for part in path.split(".") if path else ():
-        (attribute,) = (a for a in attrs.fields(cls) if _key(a) == part)
+        (attribute,) = (a for a in attrs.fields(cls) if settings_key(a) == part)
         cls = attribute.type
     attrs.resolve_types(cls)
-    return {_key(a): (a.name, _admits_none(a.type)) for a in attrs.fields(cls)}
+    return {settings_key(a): (a.name, admits_none(a.type)) for a in attrs.fields(cls)}
 
 
 def _section_class(cls: type, name: str) -> type:
@@ -368,18 +369,20 @@ def _to_tuple(c: _Compiler, f: Field, g: str) -> str:
 
 
 def _to_choice(c: _Compiler, f: Field, g: str) -> str:
-    from ._attrs_classes import _STRUCTURER, field_type  # noqa: PLC0415
+    from ._converters import STRUCTURER  # noqa: PLC0415
+    from ._settings_types import field_type  # noqa: PLC0415
 
     tp = field_type(f)
-    table = {(type(o.value), o.value): _STRUCTURER.structure(o.value, tp) for o in f.options}
+    table = {(type(o.value), o.value): STRUCTURER.structure(o.value, tp) for o in f.options}
     return f"{c.const(table)}[({g}.__class__, {g})]"
 
 
 def _to_multi_choice(c: _Compiler, f: Field, g: str) -> str:
-    from ._attrs_classes import _STRUCTURER, field_type  # noqa: PLC0415
+    from ._converters import STRUCTURER  # noqa: PLC0415
+    from ._settings_types import field_type  # noqa: PLC0415
 
     tp = field_type(f)
-    table = {(type(o.value), o.value): _STRUCTURER.structure([o.value], tp)[0] for o in f.options}
+    table = {(type(o.value), o.value): STRUCTURER.structure([o.value], tp)[0] for o in f.options}
     return f"tuple([{c.const(table)}[(_x.__class__, _x)] for _x in {g}])"
 
 

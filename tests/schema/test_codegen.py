@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 import brevetti_schema
 from brevetti_schema import Schema, SchemaBuilder
-from brevetti_schema._attrs_classes import plan_classes, settings_class, structure, unstructure
+from brevetti_schema._attrs_classes import settings_class, structure, unstructure
+from brevetti_schema._class_plan import plan_classes
 from brevetti_schema._codegen import generate_source
 from tests.strategies import schemas, settings_for
 

@@ -1,0 +1,295 @@
+"""The cattrs converters between settings trees and settings objects.
+
+`STRUCTURER` is strict: an integer stays an integer (no bool), a number accepts an
+integer, text is text, a union takes the first member whose runtime shape the value
+has, unknown keys are errors, and JSON values are deep-copied. An explicit ``None``
+given for a field that has a non-``None`` default and a type without ``None`` means
+"not set": the default holds. `MASKING` and `REVEALING` unstructure by settings key,
+showing secrets masked or revealed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType, NoneType
+from typing import Any, Final, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._secret import MASK, Secret
+from ._settings_types import (
+    CLASS_MAPPING_TYPE,
+    JSON_TYPE,
+    admits_none,
+    is_literal,
+    is_union,
+    settings_key,
+)
+
+__all__ = ["MASKING", "REVEALING", "STRUCTURER"]
+
+
+# -- structuring -----------------------------------------------------------------------
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if type(a) is type(b):
+        return bool(a == b)
+    numbers = (int, float)
+    return (
+        isinstance(a, numbers)
+        and isinstance(b, numbers)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
+    )
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if value.__class__ is int:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if value.__class__ is float:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(f"expected text, got {type(value).__name__}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected true or false, got {type(value).__name__}")
+
+
+def _structure_secret(value: Any, _: Any) -> Secret:
+    if isinstance(value, str | Secret):
+        return Secret(value)
+    raise TypeError(f"expected text for a secret, got {type(value).__name__}")
+
+
+def _structure_literal(value: Any, tp: Any) -> Any:
+    for option in get_args(tp):
+        if _same_value(value, option):
+            return option
+    raise ValueError(f"{value!r} is not one of {list(get_args(tp))!r}")
+
+
+def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    """`_structure_literal` with the exact matches looked up in a table."""
+    table = {(option.__class__, option): option for option in get_args(tp)}
+
+    def structure_literal(value: Any, _: Any) -> Any:
+        try:
+            return table[value.__class__, value]
+        except (KeyError, TypeError):
+            return _structure_literal(value, tp)
+
+    return structure_literal
+
+
+_SCALAR_HOOKS: Final[dict[Any, Callable[[Any, Any], Any]]] = {
+    int: _structure_int,
+    float: _structure_float,
+    str: _structure_str,
+    bool: _structure_bool,
+}
+
+
+def _shape_fits(value: Any, tp: Any) -> bool:
+    """Whether `value` has the runtime shape of `tp` (which member of a union it is)."""
+    if tp is NoneType:
+        return value is None
+    if tp is Any:
+        return True
+    if is_literal(tp):
+        return any(_same_value(value, option) for option in get_args(tp))
+    scalar = _structure_secret if tp is Secret else _SCALAR_HOOKS.get(tp)
+    if scalar is not None:
+        try:
+            scalar(value, tp)
+        except TypeError:
+            return False
+        return True
+    origin = get_origin(tp) or tp
+    if origin in (list, tuple, Sequence):
+        return isinstance(value, list | tuple)
+    if origin in (dict, Mapping) or attrs.has(origin):
+        return isinstance(value, Mapping)
+    return isinstance(origin, type) and isinstance(value, origin)
+
+
+def _union_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Structure a union by the first member whose runtime shape the value has."""
+    members = get_args(tp)
+
+    def structure_union(value: Any, _: Any) -> Any:
+        for member in members:
+            if _shape_fits(value, member):
+                return None if member is NoneType else converter.structure(value, member)
+        raise TypeError(f"{type(value).__name__} value does not match {tp}")
+
+    return structure_union
+
+
+_JSON_MEMBERS: Final = frozenset(get_args(JSON_TYPE))
+
+
+def _is_json_type(tp: Any) -> bool:
+    members = set(get_args(tp)) - {NoneType} if is_union(tp) else {tp}
+    return bool(members) and members <= _JSON_MEMBERS
+
+
+def _structure_json(value: Any, tp: Any) -> Any:
+    """A deep copy, so that the settings object shares nothing with its input."""
+    members = get_args(tp) if is_union(tp) else (tp,)
+    if value is None and NoneType in members:
+        return None
+    if any(_shape_fits(value, member) for member in members if member is not NoneType):
+        return copy.deepcopy(value)
+    raise TypeError(f"expected a JSON object or list, got {type(value).__name__}")
+
+
+def _structure_class_mapping(value: Any, _: Any) -> Mapping[str, str | tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping of folder to class, got {type(value).__name__}")
+    result: dict[str, str | tuple[str, ...]] = {}
+    for folder, target in value.items():
+        if isinstance(folder, str) and isinstance(target, str):
+            result[folder] = target
+        elif (
+            isinstance(folder, str)
+            and isinstance(target, list | tuple)
+            and all(isinstance(t, str) for t in target)
+        ):
+            result[folder] = tuple(target)
+        else:
+            raise TypeError(f"{folder!r}: expected a class name or a list of class names")
+    return MappingProxyType(result)
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], tuple[Any, ...]]:
+    item_type = get_args(tp)[0]
+    item_hook = converter.get_structure_hook(item_type)
+
+    def structure_tuple(value: Any, _: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        try:
+            return tuple([item_hook(item, item_type) for item in value])
+        except (TypeError, ValueError):
+            pass
+        problems = []
+        for index, item in enumerate(value):
+            try:
+                item_hook(item, item_type)
+            except (TypeError, ValueError) as exc:
+                problems.append(f"item {index}: {exc}")
+        raise ValueError("; ".join(problems))
+
+    return structure_tuple
+
+
+def _attrs_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    renames: dict[str, Any] = {
+        a.name: override(rename=settings_key(a)) for a in fields if settings_key(a) != a.name
+    }
+    inner: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        cls, converter, _cattrs_forbid_extra_keys=True, **renames
+    )
+    unset_when_none = frozenset(
+        settings_key(a)
+        for a in fields
+        if a.default is not attrs.NOTHING and not admits_none(a.type)
+    )
+    if not unset_when_none:
+        return inner
+
+    def structure_settings(data: Any, tp: Any) -> Any:
+        if isinstance(data, Mapping):
+            for key in unset_when_none:
+                if key in data and data[key] is None:
+                    data = {
+                        k: v for k, v in data.items() if v is not None or k not in unset_when_none
+                    }
+                    break
+        return inner(data, tp)
+
+    return structure_settings
+
+
+def _make_structurer() -> cattrs.Converter:
+    converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+    for tp, hook in _SCALAR_HOOKS.items():
+        converter.register_structure_hook(tp, hook)
+    converter.register_structure_hook(Secret, _structure_secret)
+    converter.register_structure_hook_factory(is_literal, _literal_hook)
+    converter.register_structure_hook_factory(is_union, _union_hook)
+    converter.register_structure_hook_func(_is_json_type, _structure_json)
+    converter.register_structure_hook_func(
+        lambda tp: tp == CLASS_MAPPING_TYPE, _structure_class_mapping
+    )
+    converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
+    converter.register_structure_hook_factory(attrs.has, _attrs_structure_hook)
+    return converter
+
+
+# -- unstructuring ---------------------------------------------------------------------
+
+
+def _make_unstructurer(reveal: bool) -> cattrs.Converter:
+    converter = cattrs.Converter()
+    plain = converter.unstructure
+
+    def sequence(value: Any) -> list[Any]:
+        return [plain(v) for v in value]
+
+    def mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
+        return {k: plain(v) for k, v in value.items()}
+
+    def settings_hook(cls: type) -> Callable[[Any], dict[str, Any]]:
+        names = [(a.name, settings_key(a)) for a in attrs.fields(cls)]
+
+        def unstructure_settings(obj: Any) -> dict[str, Any]:
+            return {key: plain(getattr(obj, name)) for name, key in names}
+
+        return unstructure_settings
+
+    converter.register_unstructure_hook(Secret, Secret.reveal if reveal else lambda _: MASK)
+    for sequence_type in (tuple, list):
+        converter.register_unstructure_hook(sequence_type, sequence)
+    for mapping_type in (dict, MappingProxyType):
+        converter.register_unstructure_hook(mapping_type, mapping)
+    converter.register_unstructure_hook_factory(attrs.has, settings_hook)
+    return converter
+
+
+STRUCTURER: Final = _make_structurer()
+"""Settings tree -> settings object (or one attribute's value), strictly."""
+
+MASKING: Final = _make_unstructurer(reveal=False)
+"""Settings object -> plain tree by settings key, secrets masked."""
+
+REVEALING: Final = _make_unstructurer(reveal=True)
+"""Settings object -> plain tree by settings key, secrets revealed."""

@@ -1,0 +1,465 @@
+"""Reading one platform UI record: its kind, and the `Field` a field record gives.
+
+A record's ``type`` (and ``inputType``, ``criterionType``, ``isJson``, validators)
+decide its kind through `_TYPES`; each kind then reads its standard keys through
+`_KIND_READERS`, and the ``brevetti`` extension key adds the attributes the form has no
+key for. A key of the wrong type is left unread with a warning (the loader's diff keeps
+it in ``ui_extra``); a record the loader cannot read at all raises `RecordError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol
+
+from ._conditions import condition_from_data
+from ._errors import SchemaError
+from ._model import Condition, Field, Kind, Option, derive_label
+from ._platform_ui import CLASS_MAPPING_HINT, EXTENSION_ATTRIBUTES, EXTENSION_KEY
+
+__all__ = [
+    "PRESENTATION_KEYS",
+    "ProblemSink",
+    "RecordError",
+    "RecordReader",
+    "field_from_record",
+    "fold_kwargs",
+    "read_condition",
+    "record_kind",
+    "same",
+    "where",
+]
+
+_STANDARD_KEYS: Final = frozenset(
+    {"type", "inputType", "label", "model", "default", "required", "visible", "help", "hint",
+     "placeholder", "readonly", "min", "max", "step", "rows", "pattern", "values", "isJson",
+     "listbox", "listBox", "validator", "criterionType", "visibleWhen", "tag", EXTENSION_KEY,
+     "exclusiveMinimum", "exclusiveMaximum"}
+)  # fmt: skip
+"""Keys the loader reads (``exclusive*`` as our compat layer writes gt/lt bounds)."""
+
+PRESENTATION_KEYS: Final = frozenset(
+    {"id", "inputName", "featured", "disabled", "styleClasses", "fieldClasses", "labelClasses",
+     "attributes", "autocomplete", "buttons", "selectOptions", "checklistOptions",
+     "radiosOptions", "textOn", "textOff", "valueOn", "valueOff", "maxlength", "minlength",
+     "size", "accept", "alt", "dirname", "list", "multiple", "width", "height", "src",
+     "noValidate", "validateDebounceTime", "hideNoneSelectedText", "noneSelectedText",
+     "helpAsHtml", "multi"}
+)  # fmt: skip
+"""Presentation-only vue-form-generator keys: kept as they are in ``ui_extra``."""
+
+_LABEL_EXTENSION: Final = frozenset({"advanced", "section"})
+_FIELD_EXTENSION: Final = frozenset(EXTENSION_ATTRIBUTES) | {"advanced"}
+
+_TEXT_INPUTS: Final = frozenset({"text", "email", "url", "tel", "search"})
+_NUMBER_INPUTS: Final = frozenset({"number", "range"})
+_CRITERIA: Final = {"classes": Kind.CLASSES, "class_mapping": Kind.CLASS_MAPPING}
+
+
+class RecordError(Exception):
+    """A record the loader cannot read; turned into a `SchemaProblem` naming it."""
+
+
+class ProblemSink(Protocol):
+    """Where reading a record reports what it finds: the loader."""
+
+    def error(self, path: str, message: str) -> None:
+        """Report an error at a dotted settings path."""
+
+    def warn(self, path: str, message: str) -> None:
+        """Report a warning at a dotted settings path."""
+
+
+def where(index: int, record: Mapping[str, Any]) -> str:
+    """How an error names a record: its position, model (or tag) and type."""
+    model = record.get("model", record.get("tag"))
+    return f"fields[{index}] (model {model!r}, type {record.get('type')!r})"
+
+
+def same(a: Any, b: Any) -> bool:
+    """JSON equality: key order aside, but 1, 1.0 and true are all different."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# -- checking a record, and its kind ---------------------------------------------------
+
+
+def fold_kwargs(problems: ProblemSink, index: int, record: dict[str, Any]) -> dict[str, Any]:
+    """brevettiai put keywords of its classes factories in a stray ``kwargs`` object."""
+    if "kwargs" not in record:
+        return record
+    extra = record.pop("kwargs")
+    if not isinstance(extra, Mapping):
+        raise RecordError(f"{where(index, record)}: 'kwargs' must be an object")
+    for key, value in extra.items():
+        if key in record and not same(record[key], value):
+            problems.warn(
+                str(record.get("model", "")),
+                f"fields[{index}]: 'kwargs' sets {key!r} to {value!r} over {record[key]!r}",
+            )
+        record[key] = value
+    return record
+
+
+def record_kind(index: int, record: Mapping[str, Any]) -> Kind | None:
+    """The kind of a record (``None`` for a label); an unknown type, key or extension raises."""
+    type_name = record.get("type")
+    kind_of = _TYPES.get(type_name) if isinstance(type_name, str) else None
+    if kind_of is None:
+        known = ", ".join(sorted(_TYPES))
+        raise RecordError(f"{where(index, record)}: unknown type (known: {known})")
+    unknown = sorted(set(record) - _STANDARD_KEYS - PRESENTATION_KEYS)
+    if unknown:
+        raise RecordError(f"{where(index, record)}: unknown key(s) {', '.join(unknown)}")
+    kind = kind_of(record, index)
+    _check_extension(index, record, kind)
+    return kind
+
+
+def _check_extension(index: int, record: Mapping[str, Any], kind: Kind | None) -> None:
+    extension = record.get(EXTENSION_KEY)
+    if extension is None:
+        return
+    if not isinstance(extension, Mapping):
+        raise RecordError(f"{where(index, record)}: {EXTENSION_KEY!r} must be an object")
+    allowed = _LABEL_EXTENSION if kind is None else _FIELD_EXTENSION
+    unknown = sorted(set(extension) - allowed)
+    if unknown:
+        raise RecordError(
+            f"{where(index, record)}: unknown {EXTENSION_KEY!r} key(s) {', '.join(unknown)}"
+        )
+
+
+# -- record types -> kinds -------------------------------------------------------------
+
+
+def _criterion(record: Mapping[str, Any], index: int) -> Kind | None:
+    criterion = record.get("criterionType")
+    if criterion is None:
+        return None
+    if criterion not in _CRITERIA:
+        raise RecordError(
+            f"{where(index, record)}: unknown criterionType {criterion!r} "
+            "(known: classes, class_mapping)"
+        )
+    return _CRITERIA[criterion]
+
+
+def _json_kind(record: Mapping[str, Any]) -> Kind:
+    extension = record.get(EXTENSION_KEY)
+    has_items = isinstance(extension, Mapping) and "item_kind" in extension
+    return Kind.LIST if has_items else Kind.JSON
+
+
+def _text_kind(record: Mapping[str, Any], index: int) -> Kind:
+    criterion = _criterion(record, index)
+    if criterion is not None:
+        return criterion
+    return _json_kind(record) if record.get("isJson") is True else Kind.TEXT
+
+
+def _input(record: Mapping[str, Any], index: int) -> Kind | None:
+    input_type = record.get("inputType", "text")
+    if input_type in _NUMBER_INPUTS:
+        return _number_kind(record)
+    if input_type == "password":
+        return Kind.SECRET
+    if input_type in _TEXT_INPUTS:
+        return _text_kind(record, index)
+    known = ", ".join(sorted(_NUMBER_INPUTS | _TEXT_INPUTS | {"password"}))
+    raise RecordError(f"{where(index, record)}: unknown inputType {input_type!r} (known: {known})")
+
+
+def _number_kind(record: Mapping[str, Any]) -> Kind:
+    """``integer``/``number`` validators decide; else integral bounds, step and default."""
+    validator = record.get("validator")
+    names = validator if isinstance(validator, list) else [validator]
+    if "integer" in names:
+        return Kind.INTEGER
+    if "number" in names or "double" in names:
+        return Kind.NUMBER
+    values = [record.get(k) for k in ("min", "max", "step", "default")]
+    integral = all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
+    return Kind.INTEGER if integral and record.get("step") != "any" else Kind.NUMBER
+
+
+_TYPES: dict[str, Callable[[Mapping[str, Any], int], Kind | None]] = {
+    "label": lambda record, index: None,
+    "input": _input,
+    "textArea": _text_kind,
+    "checkbox": lambda record, index: Kind.BOOLEAN,
+    "switch": lambda record, index: Kind.BOOLEAN,
+    "select": lambda record, index: Kind.CHOICE,
+    "radios": lambda record, index: Kind.CHOICE,
+    "checklist": lambda record, index: Kind.MULTI_CHOICE,
+}
+"""vue-form-generator field types the loader reads, and the kind each gives."""
+
+
+# -- reading one field record ----------------------------------------------------------
+
+
+class RecordReader:
+    """Typed access to one field record's keys; a key of the wrong type is left unread."""
+
+    def __init__(self, problems: ProblemSink, index: int, record: Mapping[str, Any]) -> None:
+        self.problems = problems
+        self.index = index
+        self.record = record
+        self.model = str(record.get("model", ""))
+
+    def wrong(self, key: str, expected: str) -> None:
+        value = self.record.get(key)
+        self.problems.warn(
+            self.model,
+            f"fields[{self.index}]: {key} {value!r} is not {expected}; kept as it is in the form",
+        )
+
+    def get(self, key: str, valid: Callable[[Any], bool], expected: str) -> Any:
+        value = self.record.get(key)
+        if value is None:
+            return None
+        if valid(value):
+            return value
+        self.wrong(key, expected)
+        return None
+
+    def number(self, key: str) -> Any:
+        return self.get(key, _is_number, "a number")
+
+    def count(self, key: str) -> Any:
+        return self.get(key, _is_count, "a whole number >= 0")
+
+    def text(self, key: str) -> str | None:
+        return self.get(key, lambda v: isinstance(v, str), "text")  # type: ignore[no-any-return]
+
+    def flag(self, key: str) -> bool:
+        return bool(self.get(key, lambda v: isinstance(v, bool), "true or false"))
+
+    def pattern(self, key: str = "pattern") -> str | None:
+        return self.get(key, _compiles, "a regular expression Python can use")  # type: ignore[no-any-return]
+
+    def extension(self) -> dict[str, Any]:
+        """Field attributes from the ``brevetti`` extension key."""
+        extension = self.record.get(EXTENSION_KEY) or {}
+        spec: dict[str, Any] = {}
+        for name, value in extension.items():
+            if name == "advanced":
+                continue
+            check, expected = _EXTENSION_TYPES[name]
+            if not check(value):
+                self.problems.warn(
+                    self.model,
+                    f"fields[{self.index}]: {EXTENSION_KEY}.{name} {value!r} is not {expected}",
+                )
+                continue
+            spec[name] = Kind(value) if name == "item_kind" else value
+        return spec
+
+    def transported(self, value: Any, what: str) -> Any:
+        """A value as the record holds it, decoded when it is JSON text (``isJson``)."""
+        if self.record.get("isJson") is not True or not isinstance(value, str):
+            return value
+        if value == "":
+            return None
+        try:
+            return json.loads(value)
+        except ValueError:
+            if value in _raw_options(self.record):
+                return value
+            self.problems.warn(
+                self.model,
+                f"fields[{self.index}]: {what} {value!r} is not JSON text; kept as text",
+            )
+            return value
+
+    def options(self, id_key: str) -> tuple[Option, ...]:
+        values = self.record.get("values")
+        if not isinstance(values, list):
+            raise RecordError(f"{where(self.index, self.record)}: 'values' must be a list")
+        encoded = self.record.get("isJson") is True
+        options = []
+        for position, item in enumerate(values):
+            name = None
+            if isinstance(item, Mapping):
+                value = item.get(id_key, item.get("value", item.get("id")))
+                name = item.get("name")
+            else:
+                value = item
+            if encoded and isinstance(value, str):
+                value = _decoded_option(value)
+            if isinstance(value, dict | list):
+                raise RecordError(
+                    f"{where(self.index, self.record)}: option {position} is not a single value"
+                )
+            shown = name if isinstance(name, str) and name != str(value) else None
+            options.append(Option(value, shown))
+        return tuple(options)
+
+
+def _compiles(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        re.compile(value)
+    except re.error:
+        return False
+    return True
+
+
+def _decoded_option(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # brevettiai leaves text options of a JSON select unencoded
+
+
+def _raw_options(record: Mapping[str, Any]) -> list[Any]:
+    values = record.get("values") if record.get("type") in ("select", "radios") else None
+    return values if isinstance(values, list) else []
+
+
+_EXTENSION_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "unit": (lambda v: isinstance(v, str), "text"),
+    "minimum": (_is_number, "a number"),
+    "maximum": (_is_number, "a number"),
+    "exclusive_minimum": (_is_number, "a number"),
+    "exclusive_maximum": (_is_number, "a number"),
+    "step": (_is_number, "a number"),
+    "multiple_of": (_is_number, "a number"),
+    "multiline": (lambda v: isinstance(v, bool), "true or false"),
+    "rows": (_is_count, "a whole number >= 0"),
+    "min_length": (_is_count, "a whole number >= 0"),
+    "max_length": (_is_count, "a whole number >= 0"),
+    "pattern": (_compiles, "a regular expression"),
+    "item_kind": (lambda v: v in ("integer", "number", "text", "boolean"), "a scalar kind"),
+    "min_items": (_is_count, "a whole number >= 0"),
+    "max_items": (_is_count, "a whole number >= 0"),
+    "json_schema": (lambda v: isinstance(v, dict), "an object"),
+}
+
+
+def _numeric(read: RecordReader) -> dict[str, Any]:
+    step = read.record.get("step")
+    return {
+        "minimum": read.number("min"),
+        "maximum": read.number("max"),
+        "step": None if step == "any" else read.number("step"),
+        "exclusive_minimum": read.number("exclusiveMinimum"),
+        "exclusive_maximum": read.number("exclusiveMaximum"),
+    }
+
+
+def _lengths(read: RecordReader) -> dict[str, Any]:
+    return {
+        "min_length": read.count("min"),
+        "max_length": read.count("max"),
+        "pattern": read.pattern(),
+    }
+
+
+def _text(read: RecordReader) -> dict[str, Any]:
+    spec = _lengths(read)
+    if read.record.get("type") == "textArea":
+        spec.update(multiline=True, rows=read.count("rows"))
+    return spec
+
+
+def _area_rows(read: RecordReader) -> dict[str, Any]:
+    if read.record.get("type") != "textArea":
+        return {}
+    return {"rows": read.count("rows")}
+
+
+def _choice(read: RecordReader) -> dict[str, Any]:
+    return {"options": read.options("id")}
+
+
+def _multi_choice(read: RecordReader) -> dict[str, Any]:
+    return {"options": read.options("value")}
+
+
+def _class_mapping(read: RecordReader) -> dict[str, Any]:
+    spec = _area_rows(read)
+    hint = read.text("hint")
+    spec["hint"] = None if hint == CLASS_MAPPING_HINT else hint
+    return spec
+
+
+_KIND_READERS: dict[Kind, Callable[[RecordReader], dict[str, Any]]] = {
+    Kind.INTEGER: _numeric,
+    Kind.NUMBER: _numeric,
+    Kind.TEXT: _text,
+    Kind.SECRET: _lengths,
+    Kind.BOOLEAN: lambda read: {},
+    Kind.CHOICE: _choice,
+    Kind.MULTI_CHOICE: _multi_choice,
+    Kind.LIST: lambda read: {},
+    Kind.JSON: _area_rows,
+    Kind.CLASSES: lambda read: {},
+    Kind.CLASS_MAPPING: _class_mapping,
+}
+"""What each kind reads from the standard keys of its record."""
+
+
+def read_condition(
+    problems: ProblemSink, index: int, record: Mapping[str, Any]
+) -> Condition | None:
+    """The record's ``visibleWhen`` condition; errors in it are reported, giving ``None``."""
+    if "visibleWhen" not in record:
+        return None
+    path = str(record.get("model", record.get("tag", "")))
+    try:
+        return condition_from_data(record["visibleWhen"], path)
+    except SchemaError as exc:
+        for problem in exc.problems:
+            problems.error(problem.path, f"fields[{index}]: {problem.message}")
+        return None
+
+
+def field_from_record(
+    problems: ProblemSink, index: int, record: Mapping[str, Any], kind: Kind, *, hidden: bool
+) -> Field:
+    """The field a record of `kind` gives; `hidden` when it lies in an advanced section."""
+    model: str = record["model"]
+    read = RecordReader(problems, index, record)
+    spec = _KIND_READERS[kind](read)
+    spec.update(read.extension())
+    if "default" in record:
+        spec["default"] = read.transported(record["default"], "default")
+    visible = record.get("visible")
+    advanced = visible is False
+    if hidden:
+        advanced = (record.get(EXTENSION_KEY) or {}).get("advanced") is True
+    key = model.rpartition(".")[2]
+    label = read.text("label")
+    hint = spec.pop("hint") if "hint" in spec else read.text("hint")
+    return Field(
+        kind=kind,
+        key=key,
+        label=label if label is not None else derive_label(key),
+        help=read.text("help"),
+        hint=hint,
+        placeholder=read.text("placeholder"),
+        required=read.flag("required"),
+        readonly=read.flag("readonly"),
+        advanced=advanced,
+        visible_when=read_condition(problems, index, record),
+        **spec,
+    )
