@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck pytest demo examples bench clean
+.PHONY: venv assets test lint typecheck pytest demo examples bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# Browser libraries for the form preview and the dev server's pages: installed from the
+# npm registry by package-lock.json, their dist files copied into the package as data.
+WEB := brevetti_schema/_web
+ASSETS := $(WEB)/vendor/.built
+
+$(ASSETS): package.json package-lock.json $(WEB)/vendor.json $(WEB)/vendor.mjs
+	@command -v npm >/dev/null || { echo "make assets needs Node.js and npm (apt-get install -y nodejs npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	node $(WEB)/vendor.mjs
+	touch $(ASSETS)
+
+assets: $(ASSETS)
+
+venv: $(STAMP) $(ASSETS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check brevetti_schema brevetti_job tests benchmarks schema_examples
@@ -21,14 +34,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
 
 DEMO := demo-output/image-classification
 
-demo: $(STAMP)
+demo: $(STAMP) $(ASSETS)
 	rm -rf $(DEMO)
 	$(BIN)/brevetti-schema build schema_examples/image_classification.yaml -o $(DEMO)-settings-schema.json
 	$(BIN)/python schema_examples/train_classifier.py --job_dir $(DEMO) --preset quick
@@ -44,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info node_modules $(WEB)/vendor
