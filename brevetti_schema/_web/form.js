@@ -421,15 +421,22 @@
           decoded.set(field.path, error);
         }
       }
-      // Values of inactive fields are left out; leaving one out can make another field
-      // inactive (a condition on it), so repeat until nothing changes.
-      let activity;
-      for (;;) {
-        activity = this.activity(present, decoded);
-        const inactive = [...present.keys()].filter((path) => !activity.field(path));
-        if (!inactive.length) break;
-        inactive.forEach((path) => present.delete(path));
+      // Values of inactive fields are left out. Leaving one out can change what another
+      // condition sees (an absent value, or its default), so look for the set of values
+      // that is exactly the set of fields active under it: then the pipeline, which
+      // judges activity once on what it gets, agrees with the page.
+      const given = new Map(present);
+      let kept = new Map(present);
+      let activity = this.activity(kept, decoded);
+      for (let round = 0; round < 2 * given.size + 2; round++) {
+        const next = new Map([...given].filter(([path]) => activity.field(path)));
+        const settled = next.size === kept.size && [...next.keys()].every((p) => kept.has(p));
+        kept = next;
+        activity = this.activity(kept, decoded);
+        if (settled) break;
       }
+      present.clear();
+      kept.forEach((value, path) => present.set(path, value));
       const sent = {};
       for (const [path, value] of present) setPath(sent, path, value);
       for (const [path, value] of decoded) {

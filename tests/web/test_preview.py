@@ -324,3 +324,78 @@ def test_a_required_field_without_a_default(
     assert _pairs(report["problems"]) == _pairs(cli["problems"])
     assert sorted(_live_problems(page)) == sorted(_pairs(cli["problems"]))
     assert ("level", "a value is required") in _pairs(cli["problems"])
+
+
+CONDITIONS = """\
+fields:
+  mode: {type: choice, options: [train, evaluate], default: train}
+  size: {type: choice, options: [1, 3, 5], default: 3}
+  training:
+    type: section
+    visible_when: {field: mode, equals: train}
+    fields:
+      basics: heading
+      epochs: {type: integer, default: 10, min: 1}
+      schedule: {type: choice, options: [constant, step], default: constant}
+      step_at:
+        type: integer
+        default: 5
+        visible_when:
+          all: [{field: size, one_of: [3, 5]}, {field: training.schedule, equals: step}]
+  big_only:
+    type: boolean
+    default: false
+    visible_when: {any: [{field: size, equals: 5}, {field: training.epochs, not_equals: 10}]}
+"""
+
+
+def _shown_labels(page: Any) -> list[str]:
+    labels = page.locator(".vue-form-generator .form-group > label")
+    return [labels.nth(i).inner_text().strip() for i in range(labels.count())]
+
+
+def _wait_shown(page: Any, model: str, shown: bool) -> None:
+    state = "attached" if shown else "detached"
+    page.wait_for_selector(f'[data-model="{model}"]', state=state)
+
+
+def test_sections_headings_and_combined_conditions(
+    page: Any, preview_url: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "conditions.yaml"
+    source.write_text(CONDITIONS)
+    _open(page, preview_url(source))
+    assert _shown_labels(page) == ["Mode", "Size", "Training", "Basics", "Epochs", "Schedule"]
+
+    page.select_option('[data-model="training.schedule"]', "step")
+    _wait_shown(page, "training.step_at", True)
+    page.select_option('[data-model="size"]', "1")  # a choice of numbers: one_of [3, 5]
+    _wait_shown(page, "training.step_at", False)
+    assert _settings(page)["size"] == "1"
+    page.select_option('[data-model="size"]', "5")
+    _wait_shown(page, "training.step_at", True)
+    _wait_shown(page, "big_only", True)
+    page.select_option('[data-model="size"]', "3")
+    _wait_shown(page, "big_only", False)
+    _type(page, "training.epochs", "11")  # not_equals 10
+    _wait_shown(page, "big_only", True)
+    _type(page, "training.epochs", "10")
+    _wait_shown(page, "big_only", False)
+
+    # the whole section goes, heading included; big_only's condition then reads an
+    # inactive field, which counts as absent, so not_equals holds
+    page.select_option('[data-model="mode"]', "evaluate")
+    _wait_shown(page, "training.epochs", False)
+    _wait_shown(page, "big_only", True)
+    assert _shown_labels(page) == ["Mode", "Size", "Big only"]
+    settings = _settings(page)
+    assert settings == {"mode": "evaluate", "size": "3", "big_only": False}
+    page.screenshot(path=str(tmp_path / "conditions.png"), full_page=True)
+
+    report = _check(page)
+    cli = _cli_validate(capsys, source, settings, tmp_path)
+    assert report["valid"] is True and cli["valid"] is True
+    assert (
+        report["settings"] == cli["settings"] == {"mode": "evaluate", "size": 3, "big_only": False}
+    )
+    assert report["warnings"] == cli["warnings"] == []
