@@ -58,7 +58,9 @@ def settings_class(schema: Schema) -> type:
             while len(_by_print) > _MAX_PRINTS:
                 del _by_print[next(iter(_by_print))]
         key = id(schema)
-        _by_id[key] = (weakref.ref(schema, lambda _ref: _by_id.pop(key, None)), cls)
+        # bind pop now: at interpreter exit the module's globals may already be gone
+        forget = functools.partial(_by_id.pop, key, None)
+        _by_id[key] = (weakref.ref(schema, lambda _ref: forget()), cls)
     return cls
 
 
