@@ -11,7 +11,16 @@ The public API; everything in a `_module` is private.
 from brevetti_schema import SettingsError
 
 from ._description import Dataset, JobDescription
-from ._errors import ArtifactPathError, BrevettiJobError, JobConfigError, JobStateError, MetricError
+from ._errors import (
+    ArtifactPathError,
+    BrevettiJobError,
+    JobConfigError,
+    JobStateError,
+    MetricError,
+    PlatformAuthError,
+    PlatformError,
+    PlatformUnavailable,
+)
 from ._job import Job
 
 __version__ = "0.1.0"
@@ -25,6 +34,9 @@ __all__ = [
     "JobDescription",
     "JobStateError",
     "MetricError",
+    "PlatformAuthError",
+    "PlatformError",
+    "PlatformUnavailable",
     "SettingsError",
     "__version__",
 ]

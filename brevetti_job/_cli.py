@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("job_dir", metavar="JOB_DIR")
     status.add_argument("--json", action="store_true", help="also print status and metrics as JSON")
     status.set_defaults(handler=_status)
+    from ._sync import add_sync_command  # noqa: PLC0415 - the command lives with its code
+
+    add_sync_command(sub)
     from .devserver._commands import add_commands  # noqa: PLC0415 - dev platform commands
 
     add_commands(sub)

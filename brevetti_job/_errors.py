@@ -6,7 +6,10 @@
     ├── JobConfigError          the job cannot be identified or set up (arguments, files)
     ├── ArtifactPathError       an artifact name would escape the artifacts folder
     ├── MetricError             an output metric is not a finite number, text or boolean
-    └── JobStateError           an operation does not fit the job's state (e.g. ended)
+    ├── JobStateError           an operation does not fit the job's state (e.g. ended)
+    └── PlatformError           a platform request failed for good (a 4xx answer)
+        ├── PlatformAuthError   the API key was refused (401/403); never retried
+        └── PlatformUnavailable the platform could not be reached within the retry budget
 
 Invalid settings raise `brevetti_schema.SettingsError`, which lists every problem.
 """
@@ -19,6 +22,9 @@ __all__ = [
     "JobConfigError",
     "JobStateError",
     "MetricError",
+    "PlatformAuthError",
+    "PlatformError",
+    "PlatformUnavailable",
 ]
 
 
@@ -40,3 +46,24 @@ class MetricError(BrevettiJobError, ValueError):
 
 class JobStateError(BrevettiJobError):
     """Raised when an operation does not fit the job's state."""
+
+
+class PlatformError(BrevettiJobError):
+    """Raised when the platform answers a request with an error it will not undo on retry.
+
+    `status` is the HTTP status (``None`` when there was no answer) and `request` the
+    method and path (never the key, which only travels in a header).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, request: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.request = request
+
+
+class PlatformAuthError(PlatformError):
+    """Raised when the platform refuses the job's API key (401) or its scope (403)."""
+
+
+class PlatformUnavailable(PlatformError):
+    """Raised when the platform cannot be reached, or keeps failing, within the retry budget."""

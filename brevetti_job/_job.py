@@ -20,7 +20,7 @@ from typing import Any, Final, Self
 from brevetti_schema import Schema, SettingsError, encode_settings, load_schema, resolve_settings
 
 from ._backend import Backend, LocalBackend
-from ._description import Dataset, JobDescription, new_job_id
+from ._description import Dataset, JobDescription, _mask_keys, new_job_id
 from ._errors import JobConfigError, JobStateError, MetricError
 from ._files import atomic_write_bytes, atomic_write_json, safe_child
 from ._identity import Identity, resolve_identity
@@ -183,23 +183,31 @@ class Job:
             "job_dir": None if job_dir is None else os.fspath(job_dir),
         }
         identity = resolve_identity(explicit, argv, env, paths)
-        if identity.host:
-            raise JobConfigError(
-                f"platform mode (host {identity.host}) is not available in this version; "
-                "unset the host to run in local mode"
-            )
         resolved_id = identity.job_id or new_job_id()
         folder = Path(identity.job_dir) if identity.job_dir else Path.cwd() / "jobs" / resolved_id
         folder.mkdir(parents=True, exist_ok=True)
-        description, created = cls._load_description(identity, folder, resolved_id)
-        raw = dict(description.settings)
-        if identity.settings_file:
-            _merge(raw, _read_settings_file(Path(identity.settings_file)))
-        if isinstance(settings, Mapping):
-            _merge(raw, settings)
-        elif settings is not None:
-            _merge(raw, _read_settings_file(Path(settings)))
-        job = cls._make(description, identity, folder, model, raw, env, strict)
+        backend: Backend = LocalBackend()
+        if identity.host:
+            from ._platform import connect  # noqa: PLC0415 - requests only in platform mode
+
+            backend, description = connect(identity, folder, env)
+            created = False
+        else:
+            description, created = cls._load_description(identity, folder, resolved_id)
+        try:
+            raw = dict(description.settings)
+            if identity.settings_file:
+                _merge(raw, _read_settings_file(Path(identity.settings_file)))
+            if isinstance(settings, Mapping):
+                _merge(raw, settings)
+            elif settings is not None:
+                _merge(raw, _read_settings_file(Path(settings)))
+            job = cls._make(description, identity, folder, model, raw, env, strict, backend)
+        except SettingsError:
+            raise  # recorded as failed (and sent) by _record_invalid
+        except BaseException:
+            backend.close()
+            raise
         if created:
             job._write_description()
         return job
@@ -225,8 +233,8 @@ class Job:
         raw: dict[str, Any],
         env: Mapping[str, str],
         strict: bool,
+        backend: Backend,
     ) -> Self:
-        backend = LocalBackend()
         if model is None:
             tree = dict(raw)
             for path, value in identity.overrides:
@@ -250,7 +258,7 @@ class Job:
                 strict=strict,
             )
         except SettingsError as exc:
-            cls._record_invalid(folder, description, exc, env, identity)
+            cls._record_invalid(folder, description, exc, env, identity, backend)
             raise
         return cls(
             description=description,
@@ -270,6 +278,7 @@ class Job:
         error: SettingsError,
         env: Mapping[str, str],
         identity: Identity,
+        backend: Backend,
     ) -> None:
         """An invalid-settings job is failed with the report, so the platform shows why."""
         atomic_write_json(folder / "problems.json", error.to_json())
@@ -277,6 +286,10 @@ class Job:
         _write_status(folder, "failed", reason=reason, kind=identity.kind)
         _write_failure_file(env, identity, reason)
         logger.error("job %s: invalid settings\n%s", description.id, reason)
+        try:
+            backend.fail(reason)
+        finally:
+            backend.close()
 
     def _write_description(self) -> None:
         settings = (
@@ -428,11 +441,18 @@ class Job:
             settings = encode_settings(self._schema, self._tree, secrets="mask")
         else:
             settings = dict(self._tree)
-        return {
+        document = {
             "output": dict(self._metrics),
             "environment": environment(self._env, __version__, check_dirty=check_dirty),
             "config": self._description.to_json(mask=True, settings=settings),
         }
+        masked: dict[str, Any] = self._masked(document)
+        return masked
+
+    def _masked(self, data: Any) -> Any:
+        """`data` with the API key masked wherever it appears (user values included)."""
+        masked: Any = _mask_keys(data, self._description.api_key)
+        return masked
 
     def upload_job_output(self, *, check_dirty: bool = True) -> Path:
         """Write artifacts/output.json atomically and send it to the platform."""
@@ -452,7 +472,8 @@ class Job:
         except (TypeError, ValueError) as exc:
             raise JobStateError(f"chart {name!r}: the spec is not JSON data: {exc}") from None
         path = safe_child(self._job_dir / "charts", f"{name}.json")
-        atomic_write_json(path, dict(spec))
+        spec = self._masked(dict(spec))
+        atomic_write_json(path, spec)
         self._backend.post_chart(name, spec)
         return path
 
@@ -460,6 +481,7 @@ class Job:
         """Log one epoch's metrics locally; forward to the platform at most once a second."""
         record = {"epoch": epoch, **{k: checked_metric(k, v) for k, v in metrics.items()}}
         record["time"] = round(time.time(), 3)
+        record = self._masked(record)
         line = json.dumps(record, allow_nan=False) + "\n"
         with self._lock, (self._job_dir / "progress.jsonl").open("a", encoding="utf-8") as log:
             log.write(line)

@@ -1,0 +1,413 @@
+"""The HTTP client of the job-side platform API, on a `requests` session.
+
+Every call has a (connect, read) timeout. Connection errors, timeouts, 5xx and 429 are
+retried with exponential backoff and full jitter (or after the server's ``Retry-After``)
+within a total budget; a write keeps the same ``Idempotency-Key`` across its retries so
+the platform applies it once. 401/403 raise `PlatformAuthError` at once. The API key
+only travels in the ``Authorization`` header: it is kept out of URLs, reprs, log lines
+and exception messages.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+import attrs
+import requests
+from requests.adapters import HTTPAdapter
+
+from ._errors import PlatformAuthError, PlatformError, PlatformUnavailable
+
+__all__ = ["Answer", "PlatformClient", "RetryPolicy", "new_idempotency_key"]
+
+logger = logging.getLogger("brevetti_job.platform")
+
+MASK: Final = "********"
+DEFAULT_TIMEOUT: Final = (5.0, 60.0)
+"""Seconds to connect and to wait for each read of an answer."""
+
+BLOCK_SIZE: Final = 1 << 20
+"""Bytes handed to the socket per send while streaming a file (fewer, larger syscalls)."""
+
+PROGRESS_MIN_SIZE: Final = 64 << 20
+"""Uploads at least this large show progress on stderr when it is a terminal."""
+
+_RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+_WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def new_idempotency_key() -> str:
+    """A fresh idempotency key (a random UUID)."""
+    return str(uuid.uuid4())
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How long one request keeps trying: attempts, a total time budget, and backoff."""
+
+    attempts: int = 8
+    budget: float = 60.0
+    base: float = 0.25
+    cap: float = 10.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: a uniform wait up to ``min(cap, base * 2**(attempt - 1))``."""
+        return rng.uniform(0.0, min(self.cap, self.base * 2 ** (attempt - 1)))
+
+
+def _seconds(text: str, variable: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{variable} must be a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{variable} must be a non-negative number of seconds, got {text!r}")
+    return value
+
+
+def settings_from_env(env: Mapping[str, str]) -> tuple[tuple[float, float], RetryPolicy]:
+    """Timeout and retry policy from ``BREVETTI_HTTP_TIMEOUT`` (``read`` or
+    ``connect,read``), ``BREVETTI_RETRY_BUDGET`` (seconds) and ``BREVETTI_RETRY_ATTEMPTS``.
+    """
+    timeout = DEFAULT_TIMEOUT
+    policy = RetryPolicy()
+    text = env.get("BREVETTI_HTTP_TIMEOUT", "").strip()
+    if text:
+        parts = [_seconds(p.strip(), "BREVETTI_HTTP_TIMEOUT") for p in text.split(",")]
+        connect = parts[0] if len(parts) > 1 else min(DEFAULT_TIMEOUT[0], parts[0])
+        timeout = (connect, parts[-1])
+    budget = env.get("BREVETTI_RETRY_BUDGET", "").strip()
+    if budget:
+        policy = attrs.evolve(policy, budget=_seconds(budget, "BREVETTI_RETRY_BUDGET"))
+    attempts = env.get("BREVETTI_RETRY_ATTEMPTS", "").strip()
+    if attempts:
+        if not attempts.isdigit() or int(attempts) < 1:
+            raise ValueError(f"BREVETTI_RETRY_ATTEMPTS must be a whole number >= 1: {attempts!r}")
+        policy = attrs.evolve(policy, attempts=int(attempts))
+    return timeout, policy
+
+
+@attrs.frozen
+class Answer:
+    """A successful answer: status, headers (lower-case names) and the body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    attempts: int = 1
+
+    @property
+    def replayed(self) -> bool:
+        """True when the platform answered from its idempotency record (already applied)."""
+        return self.headers.get("idempotent-replay", "").lower() == "true"
+
+    def json(self) -> Any:
+        """The body as JSON data (``None`` for an empty body)."""
+        return json.loads(self.body) if self.body else None
+
+
+@attrs.frozen
+class Upload:
+    """A file to stream as a request body: opened afresh for every attempt."""
+
+    path: Path
+    label: str = ""
+
+
+class _Adapter(HTTPAdapter):
+    """An adapter whose connections send streamed bodies in large blocks."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("blocksize", BLOCK_SIZE)
+        super().init_poolmanager(*args, **kwargs)
+
+
+class _Progress:
+    """A file reader that draws an upload's progress on stderr (a terminal) as it goes."""
+
+    def __init__(self, handle: IO[bytes], size: int, label: str) -> None:
+        self._handle = handle
+        self._size = size
+        self._label = label
+        self._done = 0
+        self._started = time.monotonic()
+        self._shown = 0.0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Any:
+        return iter(lambda: self.read(BLOCK_SIZE), b"")
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._handle.read(size)
+        self._done += len(block)
+        now = time.monotonic()
+        if now - self._shown >= 0.5 or not block:
+            self._shown = now
+            self._draw(now, final=not block)
+        return block
+
+    def _draw(self, now: float, *, final: bool) -> None:
+        mib = 1 << 20
+        rate = self._done / max(now - self._started, 1e-6) / mib
+        percent = 100.0 * self._done / self._size if self._size else 100.0
+        end = "\n" if final else ""
+        sys.stderr.write(
+            f"\rupload {self._label}: {percent:5.1f}% ({self._done // mib}/{self._size // mib}"
+            f" MiB, {rate:.0f} MiB/s){end}"
+        )
+        sys.stderr.flush()
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, Mapping) and isinstance(data.get("error"), str):
+        return str(data["error"])[:500]
+    return (response.reason or "").strip() or f"HTTP {response.status_code}"
+
+
+def _failure_text(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, requests.ReadTimeout):
+        return "timed out waiting for the answer"
+    reason: Any = exc.args[0] if exc.args else exc
+    reason = getattr(reason, "reason", reason)
+    text = str(reason)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+class PlatformClient:
+    """Calls to one platform host with one job's API key; see the module docstring."""
+
+    def __init__(
+        self,
+        host: str,
+        api_key: str,
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
+        if not host.startswith(("http://", "https://")):
+            raise ValueError(f"the platform host must be an http(s) URL, got {host!r}")
+        if not api_key:
+            raise PlatformAuthError("no API key for the platform")
+        self._host = host.rstrip("/")
+        self._key = api_key
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = random.Random(seed)  # noqa: S311 - backoff jitter, not cryptography
+        self._session = requests.Session()
+        adapter = _Adapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers["User-Agent"] = "brevetti-job"
+
+    @classmethod
+    def from_env(cls, host: str, api_key: str, env: Mapping[str, str]) -> PlatformClient:
+        """A client with timeout and retry settings from the environment (see above)."""
+        timeout, policy = settings_from_env(env)
+        return cls(host, api_key, timeout=timeout, retry=policy)
+
+    @property
+    def host(self) -> str:
+        """The platform's base URL."""
+        return self._host
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of every call."""
+        return self._retry
+
+    def __repr__(self) -> str:
+        return f"<PlatformClient host={self._host!r}>"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def scrub(self, text: str) -> str:
+        """`text` with the API key masked (for messages built from foreign text)."""
+        return text.replace(self._key, MASK) if self._key else text
+
+    # -- one request, retried -----------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        upload: Upload | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        accept: frozenset[int] = frozenset(),
+    ) -> Answer:
+        """Send a request, retrying what may succeed later; returns a 2xx answer.
+
+        Statuses in `accept` (e.g. 404 for a HEAD) count as answers too. Other 4xx raise
+        `PlatformError` (401/403: `PlatformAuthError`); running out of attempts or budget
+        raises `PlatformUnavailable`.
+        """
+        method = method.upper()
+        target = f"{method} {path}"
+        sent = {"Authorization": f"Bearer {self._key}", **(headers or {})}
+        if method in _WRITE_METHODS:
+            sent["Idempotency-Key"] = idempotency_key or new_idempotency_key()
+        url = self._host + (path if path.startswith("/") else "/" + path)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            cause: requests.RequestException | None = None
+            wait: float | None = None
+            try:
+                response = self._send(method, url, params, json_body, form, upload, sent)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                cause, failure = exc, _failure_text(exc)
+            except requests.exceptions.ChunkedEncodingError as exc:
+                cause, failure = exc, "the answer was cut off"
+            else:
+                status = response.status_code
+                if status < 300 or status in accept:
+                    headers_out = {k.lower(): v for k, v in response.headers.items()}
+                    return Answer(status, headers_out, response.content, attempt)
+                if status in (401, 403):
+                    raise PlatformAuthError(
+                        f"{target}: the platform refused the job's API key ({status}: "
+                        f"{self.scrub(_error_text(response))})",
+                        status=status,
+                        request=target,
+                    )
+                if status not in _RETRY_STATUS:
+                    raise PlatformError(
+                        f"{target}: {status} {self.scrub(_error_text(response))}",
+                        status=status,
+                        request=target,
+                    )
+                failure = f"{status} {self.scrub(_error_text(response))}"
+                wait = _retry_after(response.headers.get("Retry-After"))
+            if wait is None:
+                wait = self._retry.backoff(attempt, self._rng)
+            elapsed = time.monotonic() - started
+            if attempt >= self._retry.attempts or elapsed + wait > self._retry.budget:
+                raise PlatformUnavailable(
+                    f"{target}: {self.scrub(failure)} (gave up after {attempt} attempt"
+                    f"{'s' if attempt > 1 else ''} in {elapsed:.1f}s)",
+                    request=target,
+                ) from cause
+            logger.info("%s: %s; retrying in %.2fs", target, self.scrub(failure), wait)
+            self._sleep(wait)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Sequence[tuple[str, str]],
+        json_body: Any,
+        form: Mapping[str, str] | None,
+        upload: Upload | None,
+        headers: dict[str, str],
+    ) -> requests.Response:
+        if upload is None:
+            with self._session.request(
+                method,
+                url,
+                params=list(params),
+                json=json_body,
+                data=form,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                _ = response.content
+                return response
+        with upload.path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            body: Any = handle
+            if size >= PROGRESS_MIN_SIZE and sys.stderr.isatty():
+                body = _Progress(handle, size, upload.label or upload.path.name)
+            with self._session.request(
+                method,
+                url,
+                params=list(params),
+                data=body,
+                headers={**headers, "Content-Length": str(size)},
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                _ = response.content
+                return response
+
+    # -- the job-side calls -----------------------------------------------------------------
+
+    def get_json(self, path: str) -> Any:
+        """GET a JSON document."""
+        return self.request("GET", path).json()
+
+    def head_artifact(self, path: str) -> tuple[int, str] | None:
+        """Size and sha256 of an artifact the platform holds, or ``None`` if it has none."""
+        answer = self.request("HEAD", path, accept=frozenset({404}))
+        if answer.status == 404:
+            return None
+        size = int(answer.headers.get("content-length") or 0)
+        return size, answer.headers.get("x-content-sha256", "")
+
+    def put_file(
+        self,
+        path: str,
+        source: Path,
+        *,
+        sha256: str | None = None,
+        idempotency_key: str | None = None,
+        label: str = "",
+    ) -> Answer:
+        """Stream a file as the body of a PUT (constant memory), with its sha256 if known."""
+        headers = {"Content-Type": "application/octet-stream"}
+        if sha256:
+            headers["X-Content-SHA256"] = sha256
+        return self.request(
+            "PUT",
+            path,
+            upload=Upload(source, label),
+            headers=headers,
+            idempotency_key=idempotency_key,
+        )

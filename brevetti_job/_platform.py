@@ -1,0 +1,441 @@
+"""Platform mode: a `Backend` that records every write in the outbox, then delivers it.
+
+Each write is recorded durably first and then everything pending is sent in order.
+When the platform stays unreachable the records are kept, a warning is logged and the
+job carries on locally; delivery is tried again after a pause, at the end of the job,
+and by ``brevetti-job sync``. Calls block the job while they are sent.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import attrs
+
+from ._client import PlatformClient, new_idempotency_key
+from ._description import JobDescription
+from ._errors import (
+    ArtifactPathError,
+    JobConfigError,
+    PlatformAuthError,
+    PlatformError,
+    PlatformUnavailable,
+)
+from ._files import atomic_write_json, safe_child
+from ._identity import Identity
+from ._outbox import ArtifactRef, Outbox, Record
+
+__all__ = ["PlatformBackend", "Routes", "Summary", "connect", "deliver_pending", "file_sha256"]
+
+logger = logging.getLogger("brevetti_job.platform")
+
+COOLDOWN: Final = 60.0
+"""Seconds to only record writes after the platform was found unreachable."""
+
+_KEY_PARAMS: Final = frozenset({"key", "api_key", "apikey"})
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in blocks (constant memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _url_parts(url: str, drop: Sequence[str] = ()) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The path and query of a description URL without any key (and without `drop`).
+
+    Only the path is honoured: the request always goes to the configured host, so the
+    key in the header can never be sent to another one.
+    """
+    parts = urlsplit(url)
+    skip = _KEY_PARAMS | {d.lower() for d in drop}
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    return parts.path or "/", tuple((k, v) for k, v in pairs if k.lower() not in skip)
+
+
+@attrs.frozen
+class Routes:
+    """Where each kind of write goes for one job: path and query parameters."""
+
+    kind: str
+    job_id: str
+    complete_url: str | None = None
+    charts_url: str | None = None
+    remote_url: str | None = None
+
+    @classmethod
+    def for_job(cls, kind: str, job_id: str, description: JobDescription | None = None) -> Routes:
+        """Routes of a job, honouring the description's URLs where it has them."""
+        if description is None:
+            return cls(kind, job_id)
+        return cls(
+            kind, job_id, description.complete_url, description.charts_url, description.remote_url
+        )
+
+    @property
+    def base(self) -> str:
+        """``/api/{kind}/{id}``."""
+        return f"/api/{self.kind}/{quote(self.job_id, safe='')}"
+
+    def description(self) -> str:
+        """The job description."""
+        return self.base
+
+    def output(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """output.json."""
+        return f"{self.base}/output", ()
+
+    def artifact(self, name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """An artifact by its relative name."""
+        return f"{self.base}/artifacts/{quote(name, safe='/')}", ()
+
+    def chart(self, name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """A named chart."""
+        if self.charts_url:
+            path, params = _url_parts(self.charts_url, drop=("name",))
+        else:
+            path, params = f"{self.base}/charts", ()
+        return path, (*params, ("name", name))
+
+    def progress(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The remote monitor (progress per epoch)."""
+        if self.remote_url:
+            return _url_parts(self.remote_url)
+        return f"{self.base}/remotemonitor", ()
+
+    def complete(self, model_path: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Completion (or failure) with the model archive path."""
+        if self.complete_url:
+            path, params = _url_parts(self.complete_url, drop=("modelPath",))
+        else:
+            path, params = f"{self.base}/complete", ()
+        return path, (*params, ("modelPath", model_path))
+
+
+@attrs.define
+class Summary:
+    """What one delivery run did."""
+
+    sent: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    replayed: int = 0
+    skipped: int = 0
+    rejected: list[str] = attrs.field(factory=list)
+    pending: int = 0
+    unavailable: str | None = None
+    auth_error: str | None = None
+
+    @property
+    def delivered(self) -> int:
+        """Records marked done in this run (sent, replayed or already there)."""
+        return sum(self.sent.values())
+
+
+class _LocalFileGone(Exception):
+    """An artifact recorded for upload is no longer in the job folder."""
+
+
+def _send_artifact(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
+    ref = record.artifact
+    assert ref is not None
+    try:
+        source = safe_child(artifacts_dir, ref.name)
+        stat = source.stat()
+    except (ArtifactPathError, FileNotFoundError) as exc:
+        raise _LocalFileGone(f"artifact {ref.name!r} is not in {artifacts_dir}: {exc}") from None
+    sha = ref.sha256
+    if (stat.st_size, stat.st_mtime_ns) != (ref.size, ref.mtime_ns):
+        sha = file_sha256(source)  # changed since it was recorded: send what is there now
+    held = client.head_artifact(record.path)
+    if held is not None and held[1] == sha:
+        return "skipped"
+    for _ in range(3):
+        try:
+            answer = client.put_file(
+                record.path, source, sha256=sha, idempotency_key=record.idempotency_key,
+                label=ref.name,
+            )  # fmt: skip
+        except PlatformError as exc:
+            if exc.status != 400 or isinstance(exc, PlatformUnavailable):
+                raise
+            fresh = file_sha256(source)
+            if fresh == sha:
+                raise
+            sha = fresh  # the file changed while it was sent; nothing was stored
+            continue
+        return "replayed" if answer.replayed else "sent"
+    raise PlatformError(f"artifact {ref.name!r} keeps changing while it is uploaded")
+
+
+def _send(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
+    if record.artifact is not None:
+        return _send_artifact(client, record, artifacts_dir)
+    form = None
+    body = record.body
+    if record.form:
+        form, body = {"data": json.dumps(record.body, allow_nan=False)}, None
+    answer = client.request(
+        record.method,
+        record.path,
+        params=record.params,
+        json_body=body,
+        form=form,
+        idempotency_key=record.idempotency_key,
+    )
+    return "replayed" if answer.replayed else "sent"
+
+
+def deliver_pending(
+    outbox: Outbox, client_for: Callable[[str], PlatformClient], artifacts_dir: Path
+) -> Summary:
+    """Send every pending record in order, each once; stop at the first outage or auth error.
+
+    A record the platform refuses for good (another 4xx), or whose artifact is gone,
+    is moved to ``rejected/`` and logged, and delivery goes on with the next.
+    """
+    summary = Summary()
+    with outbox.delivering():
+        records = outbox.pending()
+        for index, record in enumerate(records):
+            try:
+                outcome = _send(client_for(record.host), record, artifacts_dir)
+            except PlatformAuthError as exc:
+                summary.auth_error, summary.pending = str(exc), len(records) - index
+                break
+            except PlatformUnavailable as exc:
+                summary.unavailable, summary.pending = str(exc), len(records) - index
+                break
+            except (PlatformError, _LocalFileGone) as exc:
+                logger.error("platform write %s (%s) rejected: %s", record.seq, record.op, exc)
+                outbox.mark_rejected(record, str(exc))
+                summary.rejected.append(f"{record.file_name} ({record.op}): {exc}")
+                continue
+            outbox.mark_done(record)
+            summary.sent[record.op] += 1
+            summary.replayed += outcome == "replayed"
+            summary.skipped += outcome == "skipped"
+    return summary
+
+
+class PlatformBackend:
+    """Forwards a job's records to the platform through the durable outbox."""
+
+    mode = "platform"
+
+    def __init__(
+        self,
+        client: PlatformClient,
+        outbox: Outbox,
+        routes: Routes,
+        artifacts_dir: Path,
+        *,
+        offline: bool = False,
+        cooldown: float = COOLDOWN,
+    ) -> None:
+        self._client = client
+        self._outbox = outbox
+        self._routes = routes
+        self._artifacts_dir = artifacts_dir
+        self._cooldown = cooldown
+        self._lock = threading.RLock()
+        self._offline_until = time.monotonic() + cooldown if offline else 0.0
+        self._auth_failed = False
+        self._warned = offline
+        self._tried_all = False  # the last attempt failed and nothing was recorded since
+
+    def __repr__(self) -> str:
+        return f"<PlatformBackend host={self._client.host!r} job={self._routes.job_id!r}>"
+
+    @property
+    def outbox(self) -> Outbox:
+        """The job's outbox."""
+        return self._outbox
+
+    # -- recording ----------------------------------------------------------------------
+
+    def _record(
+        self,
+        op: str,
+        method: str,
+        route: tuple[str, tuple[tuple[str, str], ...]],
+        *,
+        body: Any = None,
+        form: bool = False,
+        artifact: ArtifactRef | None = None,
+    ) -> None:
+        path, params = route
+        with self._lock:
+            self._outbox.add(
+                host=self._client.host,
+                job_id=self._routes.job_id,
+                kind=self._routes.kind,
+                op=op,
+                method=method,
+                path=path,
+                params=params,
+                body=self._plain(body),
+                form=form,
+                artifact=artifact,
+                idempotency_key=new_idempotency_key(),
+            )
+            self._tried_all = False
+            self._deliver()
+
+    def _plain(self, data: Any) -> Any:
+        """Plain JSON data (dicts and lists) with the key masked wherever user data holds it."""
+        if isinstance(data, str):
+            return self._client.scrub(data)
+        if isinstance(data, Mapping):
+            return {self._client.scrub(str(k)): self._plain(v) for k, v in data.items()}
+        if isinstance(data, list | tuple):
+            return [self._plain(v) for v in data]
+        return data
+
+    def _deliver(self, *, final: bool = False) -> Summary | None:
+        now = time.monotonic()
+        if self._auth_failed or (not final and now < self._offline_until):
+            return None
+        summary = deliver_pending(self._outbox, self._client_for, self._artifacts_dir)
+        self._tried_all = bool(summary.auth_error or summary.unavailable)
+        if summary.auth_error:
+            self._auth_failed = True
+            logger.error(
+                "%s; %d platform write(s) kept in %s (deliver them with `brevetti-job sync "
+                "%s --api-key ...`)",
+                summary.auth_error, summary.pending, self._outbox.folder,
+                self._outbox.folder.parent,
+            )  # fmt: skip
+        elif summary.unavailable:
+            self._offline_until = time.monotonic() + self._cooldown
+            if not self._warned or final:
+                logger.warning(
+                    "platform unreachable (%s); %d write(s) kept in %s, sent later or by "
+                    "`brevetti-job sync %s`",
+                    summary.unavailable, summary.pending, self._outbox.folder,
+                    self._outbox.folder.parent,
+                )  # fmt: skip
+            self._warned = True
+        elif self._warned:
+            logger.info("platform reachable again; pending writes delivered")
+            self._warned = False
+        return summary
+
+    def _client_for(self, host: str) -> PlatformClient:
+        return self._client
+
+    # -- the Backend protocol ---------------------------------------------------------------
+
+    def put_output(self, document: Mapping[str, Any]) -> None:
+        """Record and send the current output.json."""
+        self._record("output", "PUT", self._routes.output(), body=document)
+
+    def put_artifact(self, name: str, path: Path) -> None:
+        """Record the artifact's name and sha256, then stream it."""
+        stat = path.stat()
+        ref = ArtifactRef(name, file_sha256(path), stat.st_size, stat.st_mtime_ns)
+        self._record("artifact", "PUT", self._routes.artifact(name), artifact=ref)
+
+    def post_chart(self, name: str, spec: Mapping[str, Any]) -> None:
+        """Record and send a Vega-Lite chart."""
+        self._record("chart", "POST", self._routes.chart(name), body=spec)
+
+    def post_progress(self, record: Mapping[str, Any]) -> None:
+        """Record and send one progress record (form field ``data``, as the platform takes)."""
+        self._record("progress", "POST", self._routes.progress(), body=record, form=True)
+
+    def complete(self, model_path: str) -> None:
+        """Record and send the completion."""
+        body = {"status": "completed"}
+        self._record("complete", "POST", self._routes.complete(model_path), body=body)
+
+    def fail(self, reason: str) -> None:
+        """Record and send the failure with its reason."""
+        body = {"status": "failed", "reason": reason}
+        self._record("complete", "POST", self._routes.complete(""), body=body)
+
+    def close(self) -> None:
+        """A last delivery attempt; what stays pending is left for ``brevetti-job sync``."""
+        with self._lock:
+            try:
+                summary = None if self._tried_all else self._deliver(final=True)
+                pending = self._outbox.count()
+                if pending and summary is None:
+                    logger.warning(
+                        "%d platform write(s) pending in %s; deliver them with "
+                        "`brevetti-job sync %s`",
+                        pending, self._outbox.folder, self._outbox.folder.parent,
+                    )  # fmt: skip
+            finally:
+                self._client.close()
+
+
+def connect(
+    identity: Identity, folder: Path, env: Mapping[str, str]
+) -> tuple[PlatformBackend, JobDescription]:
+    """Platform mode: fetch and cache the description (or fall back) and make the backend."""
+    host = identity.host or ""
+    if not identity.job_id or not identity.api_key:
+        raise JobConfigError(
+            f"platform mode (host {host}) needs a job id (--model_id, --test_id or --job_id) "
+            "and the job's API key (--api_key or BREVETTI_API_KEY)"
+        )
+    kind = "reports" if identity.kind == "report" else "models"
+    try:
+        client = PlatformClient.from_env(host, identity.api_key, env)
+    except ValueError as exc:
+        raise JobConfigError(str(exc)) from None
+    routes = Routes.for_job(kind, identity.job_id)
+    offline = False
+    try:
+        data = client.get_json(routes.description())
+    except PlatformUnavailable as exc:
+        description = _fallback(identity, folder, host, str(exc), client)
+        offline = True
+    except BaseException:
+        client.close()
+        raise
+    else:
+        source = f"the platform's description of job {identity.job_id}"
+        description = JobDescription.from_json(data, source=source)
+        cached = attrs.evolve(description, api_key=identity.api_key).to_json(mask=True)
+        cached.pop("api_key", None)
+        atomic_write_json(folder / "info.json", cached)
+    description = attrs.evolve(description, api_key=identity.api_key)
+    backend = PlatformBackend(
+        client,
+        Outbox(folder / "outbox"),
+        Routes.for_job(kind, identity.job_id, description),
+        folder / "artifacts",
+        offline=offline,
+    )
+    return backend, description
+
+
+def _fallback(
+    identity: Identity, folder: Path, host: str, problem: str, client: PlatformClient
+) -> JobDescription:
+    candidates = [Path(identity.info_file)] if identity.info_file else []
+    candidates.append(folder / "info.json")
+    for path in candidates:
+        if path.is_file():
+            logger.warning(
+                "platform unreachable at start (%s); using the job description in %s",
+                problem, path,
+            )  # fmt: skip
+            return JobDescription.from_file(path)
+    client.close()
+    raise JobConfigError(
+        f"the platform at {host} is unreachable ({problem}) and there is no local job "
+        f"description to fall back to (no {folder / 'info.json'} and no --info_file)"
+    )

@@ -1,0 +1,120 @@
+"""`brevetti-job sync JOB_DIR`: deliver a job's pending platform writes, in order, once.
+
+The outbox records hold everything but the key, which comes from ``--api-key`` or
+``BREVETTI_API_KEY``. Each write keeps its idempotency key, so running sync again (or
+after a partial delivery) never applies a write twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_sync_command", "sync"]
+
+PROG = "brevetti-job"
+
+_NAMES = {
+    "output": ("output.json", "output.json"),
+    "artifact": ("artifact", "artifacts"),
+    "chart": ("chart", "charts"),
+    "progress": ("progress record", "progress records"),
+    "complete": ("completion", "completions"),
+}
+
+
+def add_sync_command(sub: Any) -> None:
+    """Add ``sync`` to the CLI's subcommands."""
+    sync_parser = sub.add_parser("sync", help="deliver a job's pending platform writes (outbox)")
+    sync_parser.add_argument("job_dir", metavar="JOB_DIR")
+    sync_parser.add_argument("--api-key", help="the job's API key (default: $BREVETTI_API_KEY)")
+    sync_parser.add_argument("--host", help="platform URL (default: the one recorded)")
+    sync_parser.set_defaults(handler=_handler)
+
+
+def _handler(args: argparse.Namespace) -> int:
+    return sync(Path(args.job_dir), api_key=args.api_key, host=args.host)
+
+
+def _counted(counts: Mapping[str, int]) -> str:
+    parts = []
+    for op, n in counts.items():
+        one, many = _NAMES.get(op, (op, op + "s"))
+        parts.append(f"{n} {one if n == 1 else many}")
+    return ", ".join(parts)
+
+
+def sync(
+    job_dir: Path, *, api_key: str | None, host: str | None, env: Mapping[str, str] | None = None
+) -> int:
+    """Deliver what is pending in ``job_dir/outbox``; prints a summary, returns the exit code."""
+    env = os.environ if env is None else env
+    key = api_key or env.get("BREVETTI_API_KEY")
+    if not key:
+        print(
+            f"{PROG}: error: no API key: pass --api-key or set BREVETTI_API_KEY",
+            file=sys.stderr,
+        )
+        return 1
+    if not (job_dir / "outbox").is_dir() and not (job_dir / "info.json").is_file():
+        print(f"{PROG}: error: {job_dir} holds no job (no info.json, no outbox)", file=sys.stderr)
+        return 1
+    from ._client import PlatformClient  # noqa: PLC0415 - requests only when syncing
+    from ._outbox import Outbox  # noqa: PLC0415
+    from ._platform import deliver_pending  # noqa: PLC0415
+
+    outbox = Outbox(job_dir / "outbox")
+    pending = outbox.pending()
+    if not pending:
+        print(f"nothing pending in {outbox.folder}")
+        return 0
+    clients: dict[str, PlatformClient] = {}
+
+    def client_for(recorded: str) -> PlatformClient:
+        target = host or recorded
+        if target not in clients:
+            try:
+                clients[target] = PlatformClient.from_env(target, key, env)
+            except ValueError as exc:
+                raise SystemExit(f"{PROG}: error: {exc}") from None
+        return clients[target]
+
+    where = host or pending[0].host
+    print(f"sync {job_dir}: {len(pending)} pending write(s) for job {pending[0].job_id} at {where}")
+    try:
+        summary = deliver_pending(outbox, client_for, job_dir / "artifacts")
+    finally:
+        for client in clients.values():
+            client.close()
+    line = f"delivered {summary.delivered}"
+    if summary.delivered:
+        line += f" ({_counted(summary.sent)})"
+    notes = []
+    if summary.skipped:
+        notes.append(f"{summary.skipped} artifact(s) already on the platform")
+    if summary.replayed:
+        notes.append(f"{summary.replayed} already applied before")
+    if notes:
+        line += "; " + ", ".join(notes)
+    print(line)
+    for rejected in summary.rejected:
+        print(f"rejected {rejected}")
+    print(f"pending {summary.pending}")
+    if summary.auth_error:
+        print(
+            f"{PROG}: error: {summary.auth_error}; {summary.pending} write(s) still pending",
+            file=sys.stderr,
+        )
+        return 1
+    if summary.unavailable:
+        print(
+            f"{PROG}: error: the platform is unreachable ({summary.unavailable}); "
+            f"{summary.pending} write(s) still pending, run sync again later",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if summary.rejected else 0

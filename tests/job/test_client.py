@@ -1,0 +1,299 @@
+"""The platform HTTP client against the dev server: timeouts, retries, idempotency, auth."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import pty
+import random
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brevetti_job import PlatformAuthError, PlatformError, PlatformUnavailable
+from brevetti_job._client import (
+    PlatformClient,
+    RetryPolicy,
+    _retry_after,
+    new_idempotency_key,
+    settings_from_env,
+)
+from brevetti_job._description import JobDescription
+from brevetti_job._platform import Routes
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Sleeps(list[float]):
+    """Records the waits between attempts instead of sleeping them (tests run fast)."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def _client(job: Any, sleeps: Sleeps | None = None, **kw: Any) -> PlatformClient:
+    kw.setdefault("retry", RetryPolicy(attempts=6, budget=30.0, base=0.01, cap=0.05))
+    return PlatformClient(
+        job.base_url, job.api_key, sleep=Sleeps() if sleeps is None else sleeps, seed=1, **kw
+    )
+
+
+def _path(job: Any, suffix: str = "") -> str:
+    return f"/api/{'models' if job.kind == 'model' else 'reports'}/{job.id}{suffix}"
+
+
+def test_description_is_fetched_with_the_key_in_a_header(devserver) -> None:
+    job = devserver.create_job(preset="quick")
+    client = _client(job)
+    data = client.get_json(_path(job))
+    assert data["id"] == job.id and "api_key" not in data
+    assert data["settings"]["data"]["samples"] == 200
+    assert job.api_key not in repr(client)
+    client.close()
+
+
+@pytest.mark.parametrize("wrong", ["no-such-key", "other-job"])
+def test_auth_failures_are_clear_and_never_retried(devserver, wrong: str) -> None:
+    job = devserver.create_job()
+    other = devserver.create_job()
+    key = other.api_key if wrong == "other-job" else "key_WRONG_abcdef0123"
+    sleeps = Sleeps()
+    client = PlatformClient(job.base_url, key, sleep=sleeps, seed=1)
+    with pytest.raises(PlatformAuthError) as caught:
+        client.request("PUT", _path(job, "/output"), json_body={"output": {}})
+    assert caught.value.status == (403 if wrong == "other-job" else 401)
+    assert "API key" in str(caught.value) and key not in str(caught.value)
+    assert sleeps == []  # not retried
+    assert devserver.state(job.id)["writes"] == {}
+    client.close()
+
+
+def test_503_is_retried_until_the_attempts_run_out(devserver) -> None:
+    job = devserver.create_job()
+    sleeps = Sleeps()
+    client = _client(job, sleeps, retry=RetryPolicy(attempts=4, budget=30.0))
+    with devserver.faults(1.0, modes=["503"]):
+        with pytest.raises(PlatformUnavailable) as caught:
+            client.get_json(_path(job))
+        injected = devserver.fault_state()["injected"]["503"]
+    assert "503" in str(caught.value) and "4 attempts" in str(caught.value)
+    assert injected == 4
+    assert sleeps == [0.0, 0.0, 0.0]  # the server's Retry-After: 0 is honoured
+    client.close()
+
+
+def test_connection_errors_back_off_with_full_jitter_within_the_budget() -> None:
+    sleeps = Sleeps()
+    policy = RetryPolicy(attempts=7, budget=60.0, base=0.1, cap=0.4)
+    client = PlatformClient(
+        f"http://127.0.0.1:{free_port()}", "key_x", retry=policy, sleep=sleeps, seed=3
+    )
+    with pytest.raises(PlatformUnavailable) as caught:
+        client.request("POST", "/api/models/x/complete", json_body={})
+    assert "gave up after 7 attempts" in str(caught.value)
+    assert len(sleeps) == 6
+    for attempt, waited in enumerate(sleeps, start=1):
+        assert 0 <= waited <= min(0.4, 0.1 * 2 ** (attempt - 1))
+    assert len(set(sleeps)) == len(sleeps)  # jittered, not a fixed schedule
+    client.close()
+
+
+def test_the_total_budget_stops_retrying_before_the_attempts_do() -> None:
+    policy = RetryPolicy(attempts=1000, budget=0.5, base=0.05, cap=0.1)
+    client = PlatformClient(f"http://127.0.0.1:{free_port()}", "key_x", retry=policy)
+    started = time.monotonic()
+    with pytest.raises(PlatformUnavailable):
+        client.get_json("/api/models/x")
+    assert time.monotonic() - started < 5.0
+    client.close()
+
+
+def test_read_timeouts_are_retried_and_writes_apply_once(devserver) -> None:
+    job = devserver.create_job()
+    client = _client(job, timeout=(2.0, 0.2), retry=RetryPolicy(attempts=20, budget=60.0))
+    keys = [new_idempotency_key() for _ in range(6)]
+    with devserver.faults(0.5, modes=["slow"], delay=0.6, seed=1):
+        answers = [
+            client.request(
+                "POST", _path(job, "/charts"), params=[("name", f"c{n}")],
+                json_body={"mark": "line", "n": n}, idempotency_key=key,
+            )
+            for n, key in enumerate(keys)
+        ]  # fmt: skip
+        injected = devserver.fault_state()["injected"]["slow"]
+    assert all(a.status == 204 for a in answers) and injected >= 1
+    assert sum(a.attempts for a in answers) >= len(keys) + injected  # a retry per timeout
+    state = devserver.state(job.id)
+    assert state["charts"] == {f"c{n}": {"mark": "line", "n": n} for n in range(6)}
+    assert state["writes"] == dict.fromkeys(keys, 1)
+    client.close()
+
+
+def test_applied_then_503_is_replayed_not_applied_again(devserver) -> None:
+    job = devserver.create_job()
+    client = _client(job, retry=RetryPolicy(attempts=30, budget=60.0, base=0.0, cap=0.0))
+    keys = [new_idempotency_key() for _ in range(8)]
+    with devserver.faults(0.5, modes=["applied-then-503"], seed=2):
+        answers = [
+            client.request("POST", _path(job, "/remotemonitor"),
+                           form={"data": json.dumps({"epoch": n})}, idempotency_key=key)
+            for n, key in enumerate(keys)
+        ]  # fmt: skip
+    state = devserver.state(job.id)
+    assert [p["epoch"] for p in state["progress"]] == list(range(8))
+    assert state["writes"] == dict.fromkeys(keys, 1)
+    assert any(a.attempts > 1 for a in answers)
+    # a repeat of a delivered write (e.g. by `sync` after a crash) is a replay
+    again = client.request(
+        "POST", _path(job, "/remotemonitor"), form={"data": '{"epoch": 0}'},
+        idempotency_key=keys[0],
+    )  # fmt: skip
+    assert again.replayed and devserver.state(job.id)["writes"][keys[0]] == 1
+    client.close()
+
+
+def test_drops_mid_body_are_retried_for_streamed_uploads(devserver, tmp_path: Path) -> None:
+    job = devserver.create_job()
+    source = tmp_path / "weights.bin"
+    source.write_bytes(random.Random(1).randbytes(3 << 20))
+    sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    client = _client(job, retry=RetryPolicy(attempts=30, budget=60.0, base=0.0, cap=0.0))
+    key = new_idempotency_key()
+    with devserver.faults(0.6, modes=["drop"], seed=4):
+        answer = client.put_file(
+            _path(job, "/artifacts/models/weights.bin"), source, sha256=sha, idempotency_key=key
+        )
+        injected = devserver.fault_state()["injected"]["drop"]
+    assert answer.status == 201 and answer.json()["sha256"] == sha and injected >= 1
+    assert client.head_artifact(_path(job, "/artifacts/models/weights.bin")) == (3 << 20, sha)
+    assert client.head_artifact(_path(job, "/artifacts/nothing.bin")) is None
+    assert devserver.state(job.id)["writes"] == {key: 1}
+    client.close()
+
+
+def test_a_wrong_sha256_is_refused_and_nothing_is_stored(devserver, tmp_path: Path) -> None:
+    job = devserver.create_job()
+    source = tmp_path / "a.txt"
+    source.write_text("hello")
+    client = _client(job)
+    with pytest.raises(PlatformError) as caught:
+        client.put_file(_path(job, "/artifacts/a.txt"), source, sha256="0" * 64)
+    assert caught.value.status == 400 and not isinstance(caught.value, PlatformUnavailable)
+    assert devserver.state(job.id)["artifacts"] == []
+    client.close()
+
+
+def test_retry_after_takes_seconds_or_an_http_date() -> None:
+    assert _retry_after("3") == 3.0
+    assert _retry_after("0") == 0.0
+    assert _retry_after(None) is None and _retry_after("soon") is None
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= (_retry_after(later) or 0) <= 31
+    earlier = email.utils.formatdate(time.time() - 30, usegmt=True)
+    assert _retry_after(earlier) == 0.0
+
+
+def test_a_retry_that_would_overrun_the_budget_is_not_made(devserver) -> None:
+    job = devserver.create_job()
+    sleeps = Sleeps()
+    client = PlatformClient(
+        job.base_url, job.api_key, retry=RetryPolicy(attempts=5, budget=0.0), sleep=sleeps
+    )
+    with devserver.faults(1.0, modes=["503"]):
+        with pytest.raises(PlatformUnavailable, match="after 1 attempt "):
+            client.get_json(_path(job))
+        assert devserver.fault_state()["injected"]["503"] == 1
+    assert sleeps == []
+    client.close()
+
+
+def test_settings_from_the_environment() -> None:
+    timeout, policy = settings_from_env(
+        {
+            "BREVETTI_HTTP_TIMEOUT": "3,0.25",
+            "BREVETTI_RETRY_BUDGET": "7",
+            "BREVETTI_RETRY_ATTEMPTS": "4",
+        }
+    )
+    assert timeout == (3.0, 0.25) and policy.budget == 7.0 and policy.attempts == 4
+    assert settings_from_env({"BREVETTI_HTTP_TIMEOUT": "2"})[0] == (2.0, 2.0)
+    assert settings_from_env({})[1] == RetryPolicy()
+    for bad in ({"BREVETTI_HTTP_TIMEOUT": "x"}, {"BREVETTI_RETRY_ATTEMPTS": "0"}):
+        with pytest.raises(ValueError, match="BREVETTI_"):
+            settings_from_env(bad)
+
+
+def test_description_urls_are_honoured_without_their_key() -> None:
+    description = JobDescription(
+        id="m1",
+        complete_url="/api/models/m1/complete?key=SECRET&modelPath=",
+        charts_url="https://elsewhere.example/api/models/m1/charts?key=SECRET",
+        remote_url="/api/models/m1/remotemonitor?api_key=SECRET&x=1",
+    )
+    routes = Routes.for_job("models", "m1", description)
+    assert routes.complete("artifacts/m.tar.gz") == (
+        "/api/models/m1/complete",
+        (("modelPath", "artifacts/m.tar.gz"),),
+    )
+    assert routes.chart("c") == ("/api/models/m1/charts", (("name", "c"),))
+    assert routes.progress() == ("/api/models/m1/remotemonitor", (("x", "1"),))
+    assert routes.artifact("a b/c.txt") == ("/api/models/m1/artifacts/a%20b/c.txt", ())
+    plain = Routes.for_job("reports", "r/1")
+    assert plain.output() == ("/api/reports/r%2F1/output", ())
+
+
+_UPLOAD = """
+import resource, sys
+from pathlib import Path
+from brevetti_job._client import PlatformClient
+client = PlatformClient(sys.argv[1], sys.argv[2])
+client.put_file(sys.argv[3], Path(sys.argv[4]), sha256=sys.argv[5])
+print("peak_rss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+"""
+
+
+def test_large_uploads_stream_in_constant_memory_with_progress_on_a_terminal(
+    devserver, tmp_path: Path
+) -> None:
+    job = devserver.create_job()
+    source = tmp_path / "big.bin"
+    block = random.Random(2).randbytes(1 << 20)
+    digest = hashlib.sha256()
+    with source.open("wb") as handle:
+        for n in range(160):
+            chunk = block[n:] + block[:n]
+            handle.write(chunk)
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-c", textwrap.dedent(_UPLOAD), job.base_url, job.api_key,
+            _path(job, "/artifacts/big.bin"), str(source), sha]  # fmt: skip
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=env, text=True)
+    os.close(slave)
+    out, _ = child.communicate(timeout=120)
+    terminal = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        terminal += data
+    os.close(master)
+    assert child.returncode == 0
+    assert b"upload big.bin" in terminal and b"100.0%" in terminal
+    peak_mib = int(out.split()[-1]) / 1024
+    assert peak_mib < 100, f"the client peaked at {peak_mib:.0f} MiB for a 160 MiB upload"
+    assert devserver.state(job.id)["artifacts"] == [
+        {"name": "big.bin", "size": 160 << 20, "sha256": sha}
+    ]
