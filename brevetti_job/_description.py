@@ -44,6 +44,11 @@ class Dataset:
         return cls(str(data["id"]), str(data.get("name") or ""), str(data.get("bucket") or ""))
 
 
+def _url_repr(url: str | None) -> str:
+    """A description URL as the repr shows it: any ``key=`` query masked."""
+    return repr(None if url is None else _mask_url_key(url))
+
+
 @attrs.frozen
 class JobDescription:
     """The parsed ``info.json``; keys we do not know are kept in `extra`.
@@ -61,9 +66,9 @@ class JobDescription:
     models: tuple[Mapping[str, Any], ...] = ()
     tags: tuple[Any, ...] = ()
     parent: Any = None
-    complete_url: str | None = None
-    charts_url: str | None = None
-    remote_url: str | None = None
+    complete_url: str | None = attrs.field(default=None, repr=_url_repr)
+    charts_url: str | None = attrs.field(default=None, repr=_url_repr)
+    remote_url: str | None = attrs.field(default=None, repr=_url_repr)
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     @classmethod

@@ -39,6 +39,18 @@ _FLAGS: Final = {
     "cache_path": "cache_path",
 }
 
+FLAG_HELP: Final = {
+    "job_id": "the job's id (also --model_id for a training, --test_id for a test report)",
+    "api_key": "the job's API key (sent only in a header, never printed)",
+    "host": "the platform's address; without one the job runs in local mode",
+    "job_dir": "the job folder (default ./jobs/<job id>)",
+    "info_file": "a job description to use instead of <job dir>/info.json",
+    "settings": "a YAML/JSON settings file merged over the description's settings",
+    "preset": "a named preset of the schema",
+    "cache_path": "a cache folder for datasets",
+}
+"""What each known flag means, for ``--help``."""
+
 _ENV: Final = (
     ("BREVETTI_JOB_ID", "job_id"),
     ("BREVETTI_API_KEY", "api_key"),

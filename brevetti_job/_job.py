@@ -25,65 +25,18 @@ from ._errors import JobConfigError, JobStateError, MetricError
 from ._files import atomic_write_bytes, atomic_write_json, safe_child
 from ._identity import Identity, resolve_identity
 from ._metrics import checked_metric
+from ._raw_settings import freeze, gather_raw_settings, set_dotted
+from ._status import write_failure_file, write_status
 
 __all__ = ["Job"]
 
 logger = logging.getLogger("brevetti_job")
-
-FAILURE_FILE: Final = "/opt/ml/output/failure"
-"""Where the hosted container service reads a failure reason (first 1024 characters)."""
 
 MAX_REASON: Final = 4096
 """Longest failure reason recorded; longer ones are cut with a marker."""
 
 PROGRESS_INTERVAL: Final = 1.0
 """Shortest time in seconds between two progress records sent to the platform."""
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def _set_dotted(tree: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        child = tree.get(part)
-        tree[part] = child = dict(child) if isinstance(child, Mapping) else {}
-        tree = child
-    tree[last] = value
-
-
-def _read_settings_file(path: Path) -> dict[str, Any]:
-    import yaml  # noqa: PLC0415 - only when a settings file is given
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise JobConfigError(f"no settings file at {path}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise JobConfigError(f"{path}{where}: the settings file is not valid YAML") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise JobConfigError(f"{path}: settings must be a mapping at the top level")
-    return data
-
-
-def _merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
-    for key, value in tree.items():
-        current = target.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            merged = dict(current)
-            _merge(merged, value)
-            target[key] = merged
-        else:
-            target[key] = value
 
 
 class Job:
@@ -121,6 +74,7 @@ class Job:
         self._last_progress_sent = 0.0
         self._pending_progress: dict[str, Any] | None = None
         self._previous_sigterm: Any = None
+        self._settings_warnings: tuple[Any, ...] = ()
 
     # -- construction -------------------------------------------------------------
 
@@ -139,6 +93,7 @@ class Job:
         argv: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
         strict: bool = False,
+        kind: str | None = None,
     ) -> Self:
         """Find the job, load its description, validate its settings; see the README.
 
@@ -148,7 +103,7 @@ class Job:
         """
         job = cls._prepare(
             job_id, api_key, schema, settings=settings, info_file=info_file, job_dir=job_dir,
-            host=host, preset=preset, argv=argv, env=env, strict=strict,
+            host=host, preset=preset, argv=argv, env=env, strict=strict, kind=kind,
         )  # fmt: skip
         job._start()
         return job
@@ -168,8 +123,11 @@ class Job:
         argv: Sequence[str] | None,
         env: Mapping[str, str] | None,
         strict: bool,
+        kind: str | None = None,
     ) -> Self:
         """Everything `init` does before the job starts: identity, description, settings."""
+        if kind not in (None, "model", "report"):
+            raise JobConfigError(f"kind must be 'model' or 'report', got {kind!r}")
         env = dict(os.environ if env is None else env)
         argv = list(sys.argv[1:] if argv is None else argv)
         model = load_schema(schema) if schema is not None else None
@@ -181,6 +139,7 @@ class Job:
             "preset": preset,
             "info_file": None if info_file is None else os.fspath(info_file),
             "job_dir": None if job_dir is None else os.fspath(job_dir),
+            "kind": kind,
         }
         identity = resolve_identity(explicit, argv, env, paths)
         resolved_id = identity.job_id or new_job_id()
@@ -194,16 +153,18 @@ class Job:
             created = False
         else:
             description, created = cls._load_description(identity, folder, resolved_id)
+        if model is None and identity.preset is not None:
+            backend.close()
+            raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
+        into = schema if isinstance(schema, type) and hasattr(schema, "__attrs_attrs__") else None
         try:
-            raw = dict(description.settings)
-            if identity.settings_file:
-                _merge(raw, _read_settings_file(Path(identity.settings_file)))
-            if isinstance(settings, Mapping):
-                _merge(raw, settings)
-            elif settings is not None:
-                _merge(raw, _read_settings_file(Path(settings)))
-            job = cls._make(description, identity, folder, model, raw, env, strict, backend)
+            raw = gather_raw_settings(description.settings, identity.settings_file, settings)
+            job = cls._make(description, identity, folder, model, raw, env, strict, backend, into)
         except SettingsError:
+            if created:  # keep the job inspectable: brevetti-job status shows why it failed
+                data = description.to_json(mask=False)
+                data.pop("api_key", None)
+                atomic_write_json(folder / "info.json", data)
             raise  # recorded as failed (and sent) by _record_invalid
         except BaseException:
             backend.close()
@@ -234,16 +195,17 @@ class Job:
         env: Mapping[str, str],
         strict: bool,
         backend: Backend,
+        into: type | None = None,
     ) -> Self:
         if model is None:
             tree = dict(raw)
             for path, value in identity.overrides:
-                _set_dotted(tree, path, value)
+                set_dotted(tree, path, value)
             return cls(
                 description=description,
                 identity=identity,
                 job_dir=folder,
-                settings=_freeze(tree),
+                settings=freeze(tree),
                 schema=None,
                 tree=tree,
                 env=env,
@@ -256,11 +218,12 @@ class Job:
                 overrides=dict(identity.overrides),
                 preset=identity.preset,
                 strict=strict,
+                into=into,
             )
         except SettingsError as exc:
             cls._record_invalid(folder, description, exc, env, identity, backend)
             raise
-        return cls(
+        job = cls(
             description=description,
             identity=identity,
             job_dir=folder,
@@ -270,6 +233,8 @@ class Job:
             env=env,
             backend=backend,
         )
+        job._settings_warnings = result.warnings
+        return job
 
     @staticmethod
     def _record_invalid(
@@ -283,9 +248,12 @@ class Job:
         """An invalid-settings job is failed with the report, so the platform shows why."""
         atomic_write_json(folder / "problems.json", error.to_json())
         reason = error.table()
-        _write_status(folder, "failed", reason=reason, kind=identity.kind)
-        _write_failure_file(env, identity, reason)
-        logger.error("job %s: invalid settings\n%s", description.id, reason)
+        write_status(folder, "failed", reason=reason, kind=identity.kind)
+        write_failure_file(env, identity, reason)
+        count = len(error.problems)
+        logger.error(
+            "job %s: invalid settings (%d problems, see problems.json)", description.id, count
+        )
         try:
             backend.fail(reason)
         finally:
@@ -302,7 +270,7 @@ class Job:
         atomic_write_json(self._job_dir / "info.json", data)
 
     def _start(self) -> None:
-        _write_status(self._job_dir, "running", kind=self._identity.kind)
+        write_status(self._job_dir, "running", kind=self._identity.kind)
         self.upload_job_output(check_dirty=False)
         logger.info("job %s started in %s (%s mode)", self.id, self._job_dir, self.mode)
 
@@ -329,6 +297,11 @@ class Job:
         return self._settings
 
     @property
+    def settings_warnings(self) -> tuple[Any, ...]:
+        """What the settings were accepted with: unknown keys, values of inactive fields."""
+        return self._settings_warnings
+
+    @property
     def datasets(self) -> tuple[Dataset, ...]:
         """The datasets the job was given."""
         return self._description.datasets
@@ -340,7 +313,7 @@ class Job:
 
     @property
     def host_name(self) -> str | None:
-        """The platform's address, or ``None`` in local mode."""
+        """The platform's address (argument, argv, environment or description), if any."""
         return self._identity.host or self._description.host_name
 
     @property
@@ -394,8 +367,13 @@ class Job:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
+    def _check_open(self, what: str) -> None:
+        if self._ended is not None:
+            raise JobStateError(f"job {self.id} has {self._ended}: cannot {what} any more")
+
     def upload_artifact(self, name: str, data: bytes | str | os.PathLike[str]) -> Path:
         """Store bytes, text (a `str`) or a file (a path object) as an artifact, atomically."""
+        self._check_open("upload an artifact")
         target = self.artifact_path(name)
         if isinstance(data, bytes):
             atomic_write_bytes(target, data)
@@ -416,6 +394,7 @@ class Job:
     def add_output_metric(self, name: str, value: Any) -> None:
         """Record a metric for output.json; a bad value raises `MetricError` right here."""
         checked = checked_metric(name, value)
+        self._check_open("add metrics")
         with self._lock:
             self._metrics[name] = checked
 
@@ -424,6 +403,7 @@ class Job:
         if not isinstance(metrics, Mapping):
             raise MetricError(f"expected a mapping of metrics, got {type(metrics).__name__}")
         checked = {name: checked_metric(name, value) for name, value in metrics.items()}
+        self._check_open("add metrics")
         with self._lock:
             self._metrics.update(checked)
 
@@ -456,6 +436,10 @@ class Job:
 
     def upload_job_output(self, *, check_dirty: bool = True) -> Path:
         """Write artifacts/output.json atomically and send it to the platform."""
+        self._check_open("upload the output")
+        return self._write_output(check_dirty=check_dirty)
+
+    def _write_output(self, *, check_dirty: bool) -> Path:
         with self._lock:
             document = self.output_document(check_dirty=check_dirty)
             path = self.artifacts_dir / "output.json"
@@ -465,6 +449,7 @@ class Job:
 
     def upload_chart(self, name: str, spec: Mapping[str, Any]) -> Path:
         """Store a Vega-Lite chart (a JSON mapping) under charts/ and send it on."""
+        self._check_open("upload a chart")
         if not isinstance(spec, Mapping):
             raise JobStateError(f"chart {name!r}: a Vega-Lite spec must be a mapping")
         try:
@@ -480,6 +465,7 @@ class Job:
     def report_progress(self, epoch: int, **metrics: Any) -> None:
         """Log one epoch's metrics locally; forward to the platform at most once a second."""
         record = {"epoch": epoch, **{k: checked_metric(k, v) for k, v in metrics.items()}}
+        self._check_open("report progress")
         record["time"] = round(time.time(), 3)
         record = self._masked(record)
         line = json.dumps(record, allow_nan=False) + "\n"
@@ -511,8 +497,8 @@ class Job:
                 return None
             model_path = "" if model_archive is None else self._place_archive(Path(model_archive))
             self._flush_progress()
-            self.upload_job_output()
-            _write_status(self._job_dir, "completed", model_path=model_path, kind=self.kind)
+            self._write_output(check_dirty=True)
+            write_status(self._job_dir, "completed", model_path=model_path, kind=self.kind)
             self._ended = "completed"
             self._backend.complete(model_path)
             self._cleanup()
@@ -550,10 +536,10 @@ class Job:
             self._ended = "failed"
             self._flush_progress()
             try:
-                self.upload_job_output()
+                self._write_output(check_dirty=True)
             finally:
-                _write_status(self._job_dir, "failed", reason=reason, kind=self.kind)
-                _write_failure_file(self._env, self._identity, reason)
+                write_status(self._job_dir, "failed", reason=reason, kind=self.kind)
+                write_failure_file(self._env, self._identity, reason)
                 self._backend.fail(reason)
                 self._cleanup()
         logger.error("job %s failed: %s", self.id, reason)
@@ -577,7 +563,7 @@ class Job:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc is None:
+            if exc is None or _clean_exit(exc):
                 if self._ended is None:
                     self.complete_job()
             elif self._ended is None:
@@ -640,15 +626,22 @@ class Job:
         from brevetti_schema import BrevettiSchemaError  # noqa: PLC0415
 
         from ._errors import BrevettiJobError  # noqa: PLC0415
+        from ._help import help_text  # noqa: PLC0415
 
+        args = list(sys.argv[1:] if argv is None else argv)
+        if "-h" in args or "--help" in args:
+            print(help_text(cls, schema))
+            return 0
         try:
-            job = cls.init(schema=schema, argv=argv, **kwargs)
+            job = cls.init(schema=schema, argv=args, **kwargs)
         except SettingsError as exc:
             print(exc.table(), file=sys.stderr)
             return 1
         except (BrevettiJobError, BrevettiSchemaError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        for warning in job.settings_warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         try:
             job.start()
         except Exception:  # noqa: BLE001 - report any failure of user code, already recorded
@@ -657,37 +650,11 @@ class Job:
         return 0
 
 
+def _clean_exit(exc: BaseException) -> bool:
+    """``sys.exit()`` or ``sys.exit(0)`` inside the job: a normal end, not a failure."""
+    return isinstance(exc, SystemExit) and exc.code in (None, 0)
+
+
 def _describe_exception(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _write_status(folder: Path, status: str, **fields: Any) -> None:
-    """Record the job's status (local mode's completion record)."""
-    path = folder / "status.json"
-    record: dict[str, Any] = {}
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        record = {}
-    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    if status == "running" or "started_at" not in record:
-        record = {"started_at": now}
-    record["status"] = status
-    if status != "running":
-        record["ended_at"] = now
-    record.update({k: v for k, v in fields.items() if v is not None})
-    atomic_write_json(path, record)
-
-
-def _write_failure_file(env: Mapping[str, str], identity: Identity, reason: str) -> None:
-    """On the hosted container service, also leave the reason where it looks for one."""
-    target = env.get("BREVETTI_FAILURE_FILE") or (FAILURE_FILE if identity.hosted else None)
-    if not target:
-        return
-    try:
-        path = Path(target)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(reason[:1024], encoding="utf-8")
-    except OSError as exc:
-        logger.warning("could not write the failure file %s: %s", target, exc)

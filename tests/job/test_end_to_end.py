@@ -182,3 +182,28 @@ def test_brevetti_job_cli_errors(tmp_path: Path, args: list[str], code: int, nee
     assert result.returncode == code
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_help_lists_flags_settings_and_presets(tmp_path: Path) -> None:
+    result = _run(tmp_path, str(EXAMPLE), "--help")
+    assert result.returncode == 0
+    assert "--job_id" in result.stdout and "--training.epochs" in result.stdout
+    assert "presets (--preset NAME): quick, thorough" in result.stdout
+
+
+def test_class_first_schema_gives_the_authors_class(tmp_path: Path) -> None:
+    script = tmp_path / "cf.py"
+    script.write_text(
+        "import sys, attrs\n"
+        "from brevetti_job import Job\n"
+        "from brevetti_schema import setting\n"
+        "@attrs.frozen\n"
+        "class Config:\n"
+        "    epochs: int = setting(default=3, min=1)\n"
+        "with Job.init(schema=Config, argv=sys.argv[1:]) as job:\n"
+        "    assert isinstance(job.settings, Config), type(job.settings)\n"
+        "    print(job.settings.epochs)\n"
+    )
+    result = _run(tmp_path, str(script), "--job_dir", "j", "--epochs", "7")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "7"

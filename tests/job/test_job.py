@@ -136,7 +136,7 @@ def test_unknown_argument_is_an_error(tmp_path: Path) -> None:
         _init(tmp_path, "--trainig.epochs", "3")
 
 
-def test_host_means_platform_mode_which_needs_the_next_version(tmp_path: Path) -> None:
+def test_a_host_without_job_id_and_key_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(JobConfigError, match="platform mode"):
         _init(tmp_path, env={"BREVETTI_HOST": "http://127.0.0.1:9"})
 
@@ -306,3 +306,65 @@ def test_init_does_not_touch_process_globals(tmp_path: Path) -> None:
     _init(tmp_path)
     assert logging.getLogger().handlers == root_handlers
     assert sys.excepthook is hook and sys.argv == argv
+
+
+def test_writes_after_the_end_are_refused(tmp_path: Path) -> None:
+    job = _init(tmp_path)
+    job.complete_job()
+    for write in (
+        lambda: job.add_output_metric("m", 1),
+        lambda: job.add_output_metrics({"m": 1}),
+        lambda: job.upload_artifact("a.txt", "x"),
+        lambda: job.upload_chart("c", {"mark": "line"}),
+        lambda: job.report_progress(1, loss=0.1),
+        lambda: job.upload_job_output(),
+    ):
+        with pytest.raises(JobStateError, match="has completed"):
+            write()
+
+
+def test_sys_exit_zero_inside_the_block_completes(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit), _init(tmp_path):
+        raise SystemExit(0)
+    assert _json(tmp_path / "job" / "status.json")["status"] == "completed"
+    with pytest.raises(SystemExit), _init(tmp_path, job_dir=tmp_path / "j2"):
+        raise SystemExit(3)
+    assert _json(tmp_path / "j2" / "status.json")["reason"] == "SystemExit: 3"
+
+
+def test_preset_without_schema_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(JobConfigError, match="needs a schema"):
+        _init(tmp_path, "--preset", "quick", schema=None)
+
+
+def test_invalid_settings_job_stays_inspectable(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError):
+        _init(tmp_path, "--training.epochs", "0", job_id="bad-1")
+    info = _json(tmp_path / "job" / "info.json")
+    assert info["id"] == "bad-1" and "api_key" not in info
+
+
+def test_kind_argument_makes_a_report(tmp_path: Path) -> None:
+    assert _init(tmp_path, kind="report").kind == "report"
+    with pytest.raises(JobConfigError, match="kind"):
+        _init(tmp_path, kind="training")
+
+
+def test_description_repr_hides_the_key_in_urls() -> None:
+    from brevetti_job import JobDescription
+
+    description = JobDescription.from_json(
+        {
+            "id": "m1",
+            "api_key": API_KEY,
+            "complete_url": f"/api/models/m1/complete?key={API_KEY}&modelPath=",
+        }
+    )
+    assert API_KEY not in repr(description)
+    assert description.complete_url is not None and API_KEY in description.complete_url
+
+
+def test_settings_warnings_are_kept(tmp_path: Path) -> None:
+    job = _init(tmp_path, settings={"trainin": {"epochs": 3}})
+    assert [w.path for w in job.settings_warnings] == ["trainin"]
+    assert "did you mean 'training'" in job.settings_warnings[0].message

@@ -1,0 +1,72 @@
+"""The raw settings of a job before the pipeline: description, settings file, mapping.
+
+Later sources win key by key (nested mappings merge). Without a schema, the tree is
+handed to user code as a deeply read-only mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ._errors import JobConfigError
+
+__all__ = ["freeze", "gather_raw_settings", "set_dotted"]
+
+
+def freeze(value: Any) -> Any:
+    """A read-only view all the way down: mappings as mapping proxies, lists as tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def set_dotted(tree: dict[str, Any], path: str, value: Any) -> None:
+    """``tree[a][b] = value`` for ``"a.b"``, copying nested mappings on the way."""
+    *parents, last = path.split(".")
+    for part in parents:
+        child = tree.get(part)
+        tree[part] = child = dict(child) if isinstance(child, Mapping) else {}
+        tree = child
+    tree[last] = value
+
+
+def _merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
+    for key, value in tree.items():
+        current = target.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged = dict(current)
+            _merge(merged, value)
+            target[key] = merged
+        else:
+            target[key] = value
+
+
+def _read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    from brevetti_schema import load_settings_file  # noqa: PLC0415 - YAML only when given
+
+    try:
+        return load_settings_file(path)
+    except FileNotFoundError:
+        raise JobConfigError(f"no settings file at {Path(path)}") from None
+
+
+def gather_raw_settings(
+    described: Mapping[str, Any],
+    settings_file: str | None,
+    given: Mapping[str, Any] | str | os.PathLike[str] | None,
+) -> dict[str, Any]:
+    """The description's settings, then a ``--settings`` file, then `Job.init`'s own."""
+    raw = dict(described)
+    if settings_file:
+        _merge(raw, _read_file(settings_file))
+    if isinstance(given, Mapping):
+        _merge(raw, given)
+    elif given is not None:
+        _merge(raw, _read_file(given))
+    return raw
