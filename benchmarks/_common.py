@@ -159,12 +159,18 @@ def load() -> str:
 
 def _cpuinfo() -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
+        text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+        return platform.processor() or "unknown CPU"
+    facts: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        facts.setdefault(key.strip(), value.strip())
+    name = facts.get("model name", platform.processor() or "unknown CPU")
+    detail = [f"{k} {facts[k]}" for k in ("cpu family", "model") if k in facts]
+    if "cpu MHz" in facts:
+        detail.append(f"{float(facts['cpu MHz']) / 1000:.1f} GHz")
+    return f"{name} ({', '.join(detail)})" if detail else name
 
 
 def _memory() -> str:
