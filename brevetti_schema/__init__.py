@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ._json_schema import dump_json_schema, emit_json_schema
     from ._platform_ui import dump_platform_ui, emit_platform_ui
     from ._platform_ui_load import load_platform_ui
+    from ._preview import PreviewApp, missing_assets, web_file_response
     from ._settings_files import load_settings_file, load_settings_text
     from ._yaml_dump import dump_schema_yaml
     from ._yaml_format import load_schema_file, load_schema_text
@@ -59,6 +60,9 @@ _LAZY = {
     "dump_platform_ui": "_platform_ui",
     "emit_platform_ui": "_platform_ui",
     "load_platform_ui": "_platform_ui_load",
+    "PreviewApp": "_preview",
+    "missing_assets": "_preview",
+    "web_file_response": "_preview",
     "dump_schema_yaml": "_yaml_dump",
     "load_schema_file": "_yaml_format",
     "load_schema_text": "_yaml_format",
@@ -88,6 +92,7 @@ __all__ = [
     "Heading",
     "Kind",
     "Option",
+    "PreviewApp",
     "Resolved",
     "Schema",
     "SchemaBuilder",
@@ -120,6 +125,7 @@ __all__ = [
     "load_settings_file",
     "load_settings_text",
     "masked_tree",
+    "missing_assets",
     "not_equals",
     "one_of",
     "preset_settings",
@@ -129,4 +135,5 @@ __all__ = [
     "settings_class",
     "structure",
     "unstructure",
+    "web_file_response",
 ]

@@ -8,14 +8,14 @@ import brevetti_schema.compat
 
 SCHEMA_API = {
     "MISSING", "BrevettiSchemaError", "Condition", "Field", "Heading", "Kind", "Option",
-    "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
+    "PreviewApp", "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
     "SectionBuilder", "SettingsError", "SettingsProblem", "__version__", "all_of", "any_of",
     "defaults", "derive_label", "dump_defaults_yaml", "dump_json_schema", "dump_platform_ui",
     "dump_schema_yaml", "emit_json_schema", "emit_platform_ui", "encode_settings", "equals",
     "format_schema", "generate_source", "load_platform_ui", "load_schema", "load_schema_file",
-    "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "not_equals", "one_of", "preset_settings",
+    "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "missing_assets", "not_equals", "one_of", "preset_settings",
     "resolve_settings", "schema_from_class", "setting", "settings_class", "structure",
-    "unstructure",
+    "unstructure", "web_file_response",
 }  # fmt: skip
 
 COMPAT_API = {

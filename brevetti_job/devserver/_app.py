@@ -27,6 +27,7 @@ from ._auth import bearer_token, key_hash, key_matches
 from ._creation import job_settings, schema_from_data
 from ._faults import FaultInjector, parse_fault_config
 from ._openapi import openapi_text
+from ._pages import PageSite
 from ._store import (
     CHUNK,
     KINDS,
@@ -133,6 +134,7 @@ class DevServerApp:
         self.max_artifact_bytes = max_artifact_bytes
         self.faults = faults or FaultInjector()
         self._admin_hash = key_hash(admin_token)
+        self.pages = PageSite(store, admin_token)
         job = "/api/<any(models, reports):segment>/<job_id>"
         self.url_map = Map(
             [
@@ -195,6 +197,9 @@ class DevServerApp:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
+        page = self.pages.respond(request)  # the web pages (HTML); else the API
+        if page is not None:
+            return page
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, matched = adapter.match()

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "schema_examples"
@@ -111,3 +115,168 @@ def page(browser_context: Any) -> Iterator[Any]:
     yield tab
     tab.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+# -- the dev server's pages ------------------------------------------------------------------
+
+TRAIN_SCRIPT = EXAMPLES / "train_classifier.py"
+CLASSIFIER_SCHEMA = EXAMPLES / "image_classification.yaml"
+REPORT_SCHEMA = EXAMPLES / "test_report.yaml"
+WEBHOOK_TOKEN = "whk-secret-7c1e2f"  # a test value that must never reach a page
+FAILURE_REASON = "diverged at epoch 3: loss is nan <script>alert('x')</script> & more"
+
+SANDBOX_PROBE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>probe</title></head>
+<body><h1>Sandboxed report</h1><ul id="results"></ul>
+<script>
+function mark(name, text) {
+  var item = document.createElement("li");
+  item.id = name;
+  item.textContent = text;
+  document.getElementById("results").appendChild(item);
+}
+function probe(name, read) {
+  try { mark(name, "allowed: " + String(read())); } catch (error) { mark(name, "blocked: " + error.name); }
+}
+probe("script", function () { return "ran"; });
+probe("parent-document", function () { return parent.document.title; });
+probe("cookie", function () { return document.cookie; });
+probe("storage", function () { return localStorage.length; });
+fetch("/jobs").then(function () { mark("fetch", "allowed"); },
+                    function (error) { mark("fetch", "blocked: " + error.name); })
+  .then(function () { document.body.setAttribute("data-done", "yes"); });
+</script></body></html>
+"""
+"""An HTML artifact that tries to reach out of its sandbox and writes down what happened."""
+
+
+@dataclass(frozen=True)
+class PageJobs:
+    """The jobs the page tests look at, and what they were given."""
+
+    server: Any  # tests.conftest.ThreadedDevServer
+    completed: Any  # tests.conftest.PlatformJob: the example job, run in platform mode
+    failed: Any
+    report: Any
+    waiting: Any
+    job_dir: Path  # the example job's folder (its local copies of what it sent)
+    state: dict[str, Any]  # the server's record of the example job (admin view)
+    artifacts: dict[str, bytes]  # name -> content, of the example job
+    report_files: dict[str, bytes]  # name -> content, of the test report
+    failed_metrics: dict[str, Any]
+
+    def page_url(self, job: Any, suffix: str = "") -> str:
+        return f"{self.server.base_url}/jobs/{job.id}{suffix}"
+
+
+def _send(job: Any, method: str, path: str, **kwargs: Any) -> requests.Response:
+    answer = requests.request(
+        method, job.url + path, headers={**job.headers, **kwargs.pop("headers", {})},
+        timeout=30, **kwargs,
+    )  # fmt: skip
+    assert answer.status_code < 300, (method, path, answer.status_code, answer.text)
+    return answer
+
+
+def _run_example_on(server: Any, job: Any, job_dir: Path) -> None:
+    """The example job in platform mode against `server` (identity from the environment)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREVETTI")}
+    env.update(
+        BREVETTI_HOST=server.base_url, BREVETTI_JOB_ID=job.id, BREVETTI_API_KEY=job.api_key,
+        BREVETTI_HYPERPARAMETERS_FILE=str(job_dir.parent / "no-hyperparameters.json"),
+        PYTHONPATH=str(ROOT),
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(TRAIN_SCRIPT), "--job_dir", str(job_dir)],
+        env=env, cwd=job_dir.parent, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="session")
+def page_jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageJobs]:
+    """A dev server (own store) with four jobs: the example job run in platform mode
+    (completed), a failed run, a test report with a secret setting and an HTML report
+    (sent over the job API), and a job not started yet."""
+    require(_server_problem())
+    from ..conftest import ThreadedDevServer
+
+    base = tmp_path_factory.mktemp("pages")
+    server = ThreadedDevServer(base / "store")
+    try:
+        completed = server.create_job(CLASSIFIER_SCHEMA, preset="quick", name="classifier quick")
+        job_dir = base / "example-run"
+        _run_example_on(server, completed, job_dir)
+        server.wait_idle()
+
+        failed = server.create_job(CLASSIFIER_SCHEMA, name="diverged <b>run</b>")
+        failed_metrics = {"accuracy": 0.41, "final_loss": 7.5, "epochs_trained": 3}
+        for epoch, loss in ((1, 0.9), (2, 3.4), (3, 7.5)):
+            _send(failed, "POST", "/remotemonitor", json={"epoch": epoch, "loss": loss})
+        _send(failed, "PUT", "/output", json={"output": failed_metrics})
+        _send(failed, "POST", "/complete", json={"status": "failed", "reason": FAILURE_REASON})
+
+        settings = {"notification": {"enabled": True, "webhook_url": "https://hooks.example.com/x",
+                                     "webhook_token": WEBHOOK_TOKEN}}  # fmt: skip
+        report = server.create_job(REPORT_SCHEMA, settings=settings, kind="report",
+                                   name="test report")  # fmt: skip
+        pages = {"report.html": SANDBOX_PROBE.encode(), "plots/inner.html": b"<p>not inline</p>"}
+        for name, data in pages.items():
+            _send(report, "PUT", f"/artifacts/{name}", data=data)
+        _send(report, "PUT", "/output", json={"output": {"accuracy": 0.9, "auc": 0.95}})
+        _send(report, "POST", "/complete")
+
+        waiting = server.create_job(CLASSIFIER_SCHEMA, name="not started")
+
+        folder = job_dir / "artifacts"
+        sent = {p.relative_to(folder).as_posix(): p.read_bytes()
+                for p in folder.rglob("*") if p.is_file() and p.name != "output.json"}  # fmt: skip
+        yield PageJobs(
+            server=server,
+            completed=completed,
+            failed=failed,
+            report=report,
+            waiting=waiting,
+            job_dir=job_dir,
+            state=server.state(completed.id),
+            artifacts=sent,
+            report_files=pages,
+            failed_metrics=failed_metrics,
+        )
+    finally:
+        server.stop()
+
+
+def sign_in(page: Any, base_url: str, token: str, target: str = "/jobs") -> None:
+    """Sign the browser in through the form (the page asked for redirects there)."""
+    page.goto(base_url + target)
+    page.wait_for_selector("[data-testid=token]")
+    page.fill("[data-testid=token]", token)
+    page.click("[data-testid=sign-in]")
+    page.wait_for_url(base_url + target)
+
+
+@pytest.fixture
+def signed_in(browser_context: Any, page_jobs: PageJobs) -> PageJobs:
+    """The browser is signed in to the pages' dev server (signs in when it has no cookie)."""
+    cookies = browser_context.cookies(page_jobs.server.base_url)
+    if not any(c["name"].startswith("brevetti_devserver_") for c in cookies):
+        tab = browser_context.new_page()
+        try:
+            sign_in(tab, page_jobs.server.base_url, page_jobs.server.admin_token)
+        finally:
+            tab.close()
+    return page_jobs
+
+
+@pytest.fixture
+def csp_violations(page: Any) -> list[str]:
+    """Console messages about Content-Security-Policy violations seen by the test's tab."""
+    found: list[str] = []
+
+    def note(message: Any) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            found.append(f"{message.location.get('url')}: {message.text}")
+
+    page.on("console", note)
+    return found
