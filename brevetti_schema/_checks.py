@@ -144,9 +144,12 @@ def _check_conditions(schema: Schema, paths: Mapping[str, Node]) -> list[SchemaP
             problems += _condition_problems(condition, path, paths)
             deps.update(f for f in condition.fields() if f in paths)
         depends[path] = deps
-    for path in depends:
-        if _reaches(path, path, depends, set()):
-            problems.append(SchemaProblem(path, "visible_when conditions form a cycle"))
+    on_cycle = _on_cycles(depends)
+    problems += [
+        SchemaProblem(path, "visible_when conditions form a cycle")
+        for path in depends
+        if path in on_cycle
+    ]
     return problems
 
 
@@ -172,12 +175,48 @@ def _condition_problems(
             )
 
 
-def _reaches(start: str, goal: str, depends: Mapping[str, set[str]], seen: set[str]) -> bool:
-    for dep in depends.get(start, ()):
-        if dep == goal:
-            return True
-        if dep not in seen:
-            seen.add(dep)
-            if _reaches(dep, goal, depends, seen):
-                return True
-    return False
+def _on_cycles(depends: Mapping[str, set[str]]) -> set[str]:
+    """The nodes that lie on a dependency cycle (Tarjan's components, iteratively).
+
+    Linear in nodes and edges, and without recursion, so long chains of conditions
+    cost no more per field than short ones.
+    """
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cyclic: set[str] = set()
+    for root in depends:
+        if root in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = [(root, iter(sorted(depends.get(root, ()))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            step = next(edges, None)
+            if step is not None:
+                if step not in index:
+                    index[step] = low[step] = len(index)
+                    stack.append(step)
+                    on_stack.add(step)
+                    work.append((step, iter(sorted(depends.get(step, ())))))
+                elif step in on_stack:
+                    low[node] = min(low[node], index[step])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in depends.get(node, ()):
+                    cyclic.update(component)
+    return cyclic

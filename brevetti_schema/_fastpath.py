@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -23,7 +22,7 @@ import attrs
 
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._secret import Secret
-from ._values import compiled_pattern, value_problems
+from ._values import compiled_pattern
 
 __all__ = ["FastResult", "compiled"]
 
@@ -38,42 +37,46 @@ def compiled(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
     return schema.memo("fastpath", _compile)
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return bool(a == b)
-
-
-def _holds(condition: Condition, lookup: Callable[[str], Any]) -> bool:
-    if condition.op == "all":
-        return all(_holds(c, lookup) for c in condition.items)
-    if condition.op == "any":
-        return any(_holds(c, lookup) for c in condition.items)
-    current = lookup(condition.field or "")
-    if condition.op == "equals":
-        return current is not _M and _same(current, condition.value)
-    if condition.op == "not_equals":
-        return current is _M or not _same(current, condition.value)
-    return current is not _M and any(_same(current, v) for v in condition.value)
+_SCALARS: Final = (str, int, float, bool, type(None))
+_IMMUTABLE: Final = (str, int, float, bool, type(None))
 
 
 class _Compiler:
-    """Writes the source of one schema's fast path."""
+    """Writes the source of one schema's fast path.
+
+    Activity is decided at compile time where it can be: a node with no condition on
+    it or above it is always active, and its code has no activity branches. Only the
+    fields that conditions read keep a lookup value, and conditions are inlined.
+    """
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {
             "_M": _M, "_MP": MappingProxyType, "_Secret": Secret, "_json": json,
-            "_deepcopy": copy.deepcopy, "_isfinite": math.isfinite, "_holds": _holds,
+            "_deepcopy": copy.deepcopy, "_new": object.__new__,
         }  # fmt: skip
+        self.values: dict[Any, str] = {}
         self.names: dict[str, str] = {}  # dotted path -> variable suffix
         self.paths = {p: n for p, n in schema.walk() if p}
-        self.counter = 0
+        self.static = {p: self._always_active(p) for p in self.paths}
+        self.read_by_conditions = {
+            f
+            for node in self.paths.values()
+            if isinstance(node, Field | Section) and node.visible_when is not None
+            for f in node.visible_when.fields()
+        }
+
+    def _always_active(self, path: str) -> bool:
+        parts = path.split(".")
+        for end in range(1, len(parts) + 1):
+            node = self.paths.get(".".join(parts[:end]))
+            if isinstance(node, Field | Section) and node.visible_when is not None:
+                return False
+        return True
 
     def const(self, value: Any) -> str:
-        self.counter += 1
-        name = f"_c{self.counter}"
+        name = f"_c{len(self.consts)}"
         self.consts[name] = value
         return name
 
@@ -85,9 +88,18 @@ class _Compiler:
     def emit(self, line: str, depth: int = 1) -> None:
         self.lines.append("    " * depth + line)
 
+    def folded_default(self, field: Field, path: str) -> bool:
+        """Whether the default can stand in ``.get(key, default)`` (immutable, active)."""
+        return (
+            self.static[path]
+            and field.has_default
+            and isinstance(field.default, _IMMUTABLE)
+            and not field.json_transport
+        )
+
     # -- reading and checking values ---------------------------------------------------
 
-    def read_level(self, nodes: tuple[Node, ...], data: str, path: str) -> None:
+    def read_level(self, nodes: tuple[Node, ...], data: str, prefix: str) -> None:
         """Read one level: check the mapping, then each field's given value."""
         keys = frozenset(n.key for n in nodes if not isinstance(n, Heading))
         self.emit(f"if {data}.__class__ is not dict or not {data}.keys() <= {self.const(keys)}:")
@@ -95,126 +107,247 @@ class _Compiler:
         for node in nodes:
             if isinstance(node, Heading):
                 continue
-            child = f"{path}{node.key}"
-            v = self.var(child)
+            path = f"{prefix}{node.key}"
+            v = self.var(path)
             if isinstance(node, Section):
-                self.emit(f"d{v} = {data}.get({node.key!r}, _M)")
-                self.emit(f"if d{v} is _M: d{v} = {{}}")
-                self.read_level(node.children, f"d{v}", child + ".")
+                self.emit(f"d{v} = {data}.get({node.key!r}, _EMPTY)")
+                self.read_level(node.children, f"d{v}", path + ".")
+            elif self.folded_default(node, path):
+                self.emit(f"g{v} = {data}.get({node.key!r}, {self.const(node.default)})")
+                self.check_field(node, f"g{v}", missing_possible=False)
             else:
                 self.emit(f"g{v} = {data}.get({node.key!r}, _M)")
-                self.check_field(node, f"g{v}")
+                self.check_field(node, f"g{v}", missing_possible=True)
 
-    def check_field(self, field: Field, g: str) -> None:
-        """Code that leaves a good given value in `g` or returns None."""
+    def check_field(self, field: Field, g: str, *, missing_possible: bool) -> None:
+        """Code that leaves a good given value in `g` (or `_M`) or returns None."""
         if field.json_transport:
             self.emit(f"if {g}.__class__ is str:")
             self.emit("try:", 2)
             self.emit(f"{g} = _json.loads({g}) if {g} else _M", 3)
             self.emit("except ValueError:", 2)
             self.emit("return None", 3)
-        elif field.kind is Kind.CHOICE:
-            self.emit(f'if {g} == "": return None')
-        elif field.kind not in (Kind.TEXT, Kind.SECRET):
-            self.emit(f"if {g}.__class__ is str: return None")
+        elif field.kind is Kind.CHOICE and "" in field.option_values():
+            self.emit(f'if {g} == "": return None')  # "" means "not set" to the pipeline
+        # any other text given for a non-text kind fails its test: the pipeline decodes it
         test = _TESTS[field.kind](self, field, g)
-        none_ok = "True" if not field.required else "False"
-        self.emit(
-            f"if {g} is not _M and not ({g} is None and {none_ok} or {g} is not None and ({test})):"
-        )
-        self.emit("return None", 2)
+        present = f"{g} is not _M and " if missing_possible else ""
+        if field.required:
+            self.emit(f"if {present}({g} is None or not ({test})): return None")
+        else:
+            self.emit(f"if {present}{g} is not None and not ({test}): return None")
 
-    # -- activity, defaults, construction ------------------------------------------------
+    # -- activity -----------------------------------------------------------------------
 
     def activity(self) -> None:
-        """``a<v>`` for every node: whether it is active (ancestors and its condition)."""
-        done: set[str] = set()
-        for path in self.paths:
-            self.active(path, done)
+        """``a<v>`` for nodes that conditions make dynamic, in dependency order."""
+        for path in self._dependency_order():
+            node = self.paths[path]
+            v = self.var(path)
+            if not self.static[path]:
+                parts = []
+                parent = path.rpartition(".")[0]
+                if parent and not self.static[parent]:
+                    parts.append(f"a{self.var(parent)}")
+                condition = node.visible_when if isinstance(node, Field | Section) else None
+                if condition is not None:
+                    parts.append(self.condition(condition))
+                self.emit(f"a{v} = {' and '.join(parts) or 'True'}")
+            if path in self.read_by_conditions and isinstance(node, Field):
+                if self.folded_default(node, path):
+                    self.emit(f"l{v} = g{v}")
+                elif node.has_default:
+                    active = "True" if self.static[path] else f"a{v}"
+                    default = self.const(node.default)
+                    self.emit(f"l{v} = g{v} if g{v} is not _M else ({default} if {active} else _M)")
+                else:
+                    self.emit(f"l{v} = g{v}")
 
-    def active(self, path: str, done: set[str]) -> None:
-        if path in done:
-            return
-        done.add(path)
+    def _dependency_order(self) -> list[str]:
+        """Nodes ordered so that what a node's activity reads comes first (iteratively)."""
+        order: list[str] = []
+        done: set[str] = set()
+        for root in self.paths:
+            stack = [(root, False)]
+            while stack:
+                path, expanded = stack.pop()
+                if path in done:
+                    continue
+                if expanded:
+                    done.add(path)
+                    order.append(path)
+                    continue
+                stack.append((path, True))
+                stack += [(d, False) for d in self._reads(path) if d not in done]
+        return order
+
+    def _reads(self, path: str) -> list[str]:
         node = self.paths[path]
+        reads = []
         parent = path.rpartition(".")[0]
-        parts = []
         if parent:
-            self.active(parent, done)
-            parts.append(f"a{self.var(parent)}")
+            reads.append(parent)
         condition = node.visible_when if isinstance(node, Field | Section) else None
         if condition is not None:
-            for dependency in condition.fields():
-                if dependency in self.paths:
-                    self.active(dependency, done)
-            parts.append(f"_holds({self.const(condition)}, _lk)")
-        self.emit(f"a{self.var(path)} = {' and '.join(parts) or 'True'}")
-        if isinstance(node, Field):
-            v = self.var(path)
-            default = self.const(node.default) if node.has_default else "_M"
-            self.emit(f"l{v} = g{v} if g{v} is not _M else ({default} if a{v} else _M)")
-            self.emit(f"_L[{path!r}] = l{v}")
+            reads += [f for f in condition.fields() if f in self.paths]
+        return reads
 
-    def build(self, nodes: tuple[Node, ...], cls: str, path: str, structure: bool) -> str:
-        """Code that makes the tree (and object) of one level; returns their names."""
-        plans = _attribute_names(self.schema, path)
-        v = self.var(path) if path else "root"
-        self.emit(f"t{v} = {{}}")
-        self.emit(f"k{v} = {{}}")
+    def condition(self, condition: Condition) -> str:
+        """An inline expression with the meaning of `Condition.holds`."""
+        if condition.op in ("all", "any"):
+            joiner = " and " if condition.op == "all" else " or "
+            return "(" + joiner.join(self.condition(c) for c in condition.items) + ")"
+        path = condition.field or ""
+        if path not in self.paths:
+            return "False" if condition.op != "not_equals" else "True"
+        value = f"l{self.var(path)}"
+        if condition.op == "equals":
+            return f"({value} is not _M and {self.same(value, condition.value)})"
+        if condition.op == "not_equals":
+            return f"({value} is _M or not {self.same(value, condition.value)})"
+        options = " or ".join(self.same(value, option) for option in condition.value)
+        return f"({value} is not _M and ({options}))"
+
+    def same(self, value: str, expected: Any) -> str:
+        """``_same(value, expected)`` as an expression: booleans never equal numbers."""
+        if isinstance(expected, bool) or expected is None:
+            return f"{value} is {expected!r}"
+        return f"({value}.__class__ is not bool and {value} == {self.const(expected)})"
+
+    # -- building the tree and the object ---------------------------------------------------
+
+    def build(self, nodes: tuple[Node, ...], cls: type | None, prefix: str) -> str:
+        """Code that makes one level's tree (and object when `cls`); returns its suffix."""
+        level = self.var(prefix.rstrip(".")) if prefix else "root"
+        attributes = _attributes(cls) if cls is not None else {}
+        entries: list[str] = []  # always present in the tree
+        optional: list[tuple[str, str, str]] = []  # (activity, key, value)
+        kwargs: list[str] = []
         for node in nodes:
             if isinstance(node, Heading):
                 continue
-            child = f"{path}.{node.key}" if path else node.key
-            c = self.var(child)
-            name, admits_none = plans[node.key]
+            path = f"{prefix}{node.key}"
+            v = self.var(path)
+            static = self.static[path]
+            attribute = attributes.get(node.key)
             if isinstance(node, Section):
-                inner_cls = f"{cls}_{c}"
-                self.consts[inner_cls] = _section_class(self.consts[cls], name)
-                self.build(node.children, inner_cls, child, structure)
-                self.emit(f"if a{c}:")
-                self.emit(f"t{v}[{node.key!r}] = t{c}", 2)
-                if structure:
-                    self.emit(f"k{v}[{name!r}] = o{c}", 2)
-                self.emit(f"elif d{c}: return None")
-                continue
-            self.emit(f"if not a{c}:")
-            self.emit(f"if g{c} is not _M: return None", 2)
-            self.emit("else:")
-            if node.has_default:
-                self.emit(f"if g{c} is _M: g{c} = {_copier(self, node.default)}", 2)
-            elif node.required:
-                self.emit(f"if g{c} is _M: return None", 2)
-            else:
-                self.emit(f"if g{c} is _M: g{c} = None", 2)
-            self.emit(f"t{v}[{node.key!r}] = g{c}", 2)
-            if structure:
-                converted = _CONVERT[node.kind](self, node, f"g{c}")
-                if admits_none:
-                    self.emit(f"k{v}[{name!r}] = None if g{c} is None else {converted}", 2)
+                inner_cls = attribute.type if attribute is not None else None
+                self.build(node.children, inner_cls, path + ".")
+                if not static:
+                    self.emit(f"if not a{v} and d{v}: return None")
+                    optional.append((f"a{v}", node.key, f"t{v}"))
                 else:
-                    self.emit(f"if g{c} is not None: k{v}[{name!r}] = {converted}", 2)
-        if structure:
-            guard = f" if a{v} else None" if path else ""
-            self.emit(f"o{v} = {cls}(**k{v}){guard}")
-        return v
+                    entries.append(f"{node.key!r}: t{v}")
+                if attribute is not None:
+                    value = f"o{v}" if static else f"o{v} if a{v} else {self.default_of(attribute)}"
+                    kwargs.append(f"{attribute.name}={value}")
+                continue
+            self.settle(node, path, v)
+            if static:
+                entries.append(f"{node.key!r}: g{v}")
+            else:
+                optional.append((f"a{v}", node.key, f"g{v}"))
+            if attribute is not None:
+                kwargs.append(f"{attribute.name}={self.attribute_value(node, attribute, path, v)}")
+        self.emit(f"t{level} = {{{', '.join(entries)}}}")
+        for active, key, value in optional:
+            self.emit(f"if {active}: t{level}[{key!r}] = {value}")
+        if cls is not None:
+            self.construct(cls, level, kwargs, prefix)
+        return level
+
+    def construct(self, cls: type, level: str, kwargs: list[str], prefix: str) -> None:
+        """``o<level>``: the object, made by filling its slots when attrs adds no logic."""
+        dynamic = bool(prefix) and not self.static[prefix.rstrip(".")]
+        if not _plain_slots(cls):
+            made = f"{self.const(cls)}({', '.join(kwargs)})"
+            self.emit(
+                f"o{level} = {made} if a{level} else None" if dynamic else f"o{level} = {made}"
+            )
+            return
+        depth = 1
+        if dynamic:
+            self.emit(f"o{level} = None")
+            self.emit(f"if a{level}:")
+            depth = 2
+        self.emit(f"o{level} = _new({self.const(cls)})", depth)
+        for item in kwargs:
+            name, _, value = item.partition("=")
+            setter = self.const(getattr(cls, name).__set__)
+            self.emit(f"{setter}(o{level}, {value})", depth)
+
+    def settle(self, field: Field, path: str, v: str) -> None:
+        """The field's final tree value in ``g<v>``: given, default, or None; or give up."""
+        if self.folded_default(field, path):
+            return
+        if not self.static[path]:
+            self.emit(f"if not a{v} and g{v} is not _M: return None")
+        fallback = (
+            _copier(self, field.default)
+            if field.has_default
+            else "None"
+            if not field.required
+            else None
+        )
+        guard = "" if self.static[path] else f"a{v} and "
+        if fallback is None:
+            self.emit(f"if {guard}g{v} is _M: return None")
+        else:
+            self.emit(f"if {guard}g{v} is _M: g{v} = {fallback}")
+
+    def attribute_value(
+        self, field: Field, attribute: attrs.Attribute[Any], path: str, v: str
+    ) -> str:
+        """The expression of an attribute's value, matching what `structure` would make."""
+        g = f"g{v}"
+        converted = _CONVERT[field.kind](self, field, g)
+        default = self.default_of(attribute)
+        if field.required:  # the checks refused None
+            value = converted
+        elif admits_none(attribute.type):
+            value = converted if converted == g else f"None if {g} is None else {converted}"
+        else:  # None given for a field with a default means "not set": the default holds
+            value = f"{default} if {g} is None else {converted}"
+        if not self.static[path]:
+            value = f"({value}) if a{v} else {default}"
+        return value
+
+    def default_of(self, attribute: attrs.Attribute[Any]) -> str:
+        """The attribute's own default as an expression (what attrs would give)."""
+        default: Any = attribute.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            return f"{self.const(default.factory)}()"
+        if default is attrs.NOTHING:
+            return "_NO_DEFAULT"
+        return self.const(default)
 
 
-def _attribute_names(schema: Schema, path: str) -> dict[str, tuple[str, bool]]:
-    """Settings key -> (attribute name, whether the attribute accepts None) at `path`."""
-    from ._attrs_classes import settings_class  # noqa: PLC0415
-    from ._settings_types import admits_none, settings_key  # noqa: PLC0415
+def _plain_slots(cls: type) -> bool:
+    """Whether filling the slots makes what ``cls(**kwargs)`` makes (nothing else runs)."""
+    fields = attrs.fields(cls)
+    slots = set(cls.__dict__.get("__slots__", ())) - {"__weakref__"}
+    return (
+        slots == {a.name for a in fields}  # no cached hash or other hidden state
+        and not hasattr(cls, "__attrs_post_init__")
+        and not hasattr(cls, "__attrs_pre_init__")
+        and all(a.validator is None and a.converter is None for a in fields)
+        and all(type(cls.__dict__.get(a.name)).__name__ == "member_descriptor" for a in fields)
+    )
 
-    cls = settings_class(schema)
-    for part in path.split(".") if path else ():
-        (attribute,) = (a for a in attrs.fields(cls) if settings_key(a) == part)
-        cls = attribute.type
+
+def _attributes(cls: type) -> dict[str, attrs.Attribute[Any]]:
+    """The attributes of a settings class by settings key."""
+    from ._settings_types import settings_key  # noqa: PLC0415
+
     attrs.resolve_types(cls)
-    return {settings_key(a): (a.name, admits_none(a.type)) for a in attrs.fields(cls)}
+    return {settings_key(a): a for a in attrs.fields(cls)}
 
 
-def _section_class(cls: type, name: str) -> type:
-    attrs.resolve_types(cls)
-    return next(a.type for a in attrs.fields(cls) if a.name == name)  # type: ignore[no-any-return]
+def admits_none(tp: Any) -> bool:
+    """Whether an attribute type accepts None (shared rule of the settings types)."""
+    from ._settings_types import admits_none as rule  # noqa: PLC0415
+
+    return rule(tp)
 
 
 def _copier(compiler: _Compiler, value: Any) -> str:
@@ -238,13 +371,13 @@ def _bounds(c: _Compiler, f: Field, g: str) -> list[str]:
         tests.append(f"{g} > {f.exclusive_minimum!r}")
     if f.exclusive_maximum is not None:
         tests.append(f"{g} < {f.exclusive_maximum!r}")
-    if f.multiple_of is not None:
-        tests.append(f"not {c.const(_checker(f))}({g})")
+    step = f.multiple_of
+    if step is not None:
+        if float(step).is_integer() and f.kind is Kind.INTEGER:
+            tests.append(f"{g} % {int(step)} == 0")
+        else:  # the tolerance of `_values`: a quotient within 1e-9 of a whole number
+            tests.append(f"abs({g} / {step!r} - round({g} / {step!r})) <= 1e-9")
     return tests
-
-
-def _checker(field: Field) -> Callable[[Any], list[str]]:
-    return lambda value: value_problems(field, value)
 
 
 def _integer(c: _Compiler, f: Field, g: str) -> str:
@@ -252,7 +385,8 @@ def _integer(c: _Compiler, f: Field, g: str) -> str:
 
 
 def _number(c: _Compiler, f: Field, g: str) -> str:
-    typed = f"({g}.__class__ is int or {g}.__class__ is float and _isfinite({g}))"
+    # x - x is 0.0 for every finite float, NaN for inf and NaN
+    typed = f"({g}.__class__ is int or {g}.__class__ is float and {g} - {g} == 0.0)"
     return " and ".join([typed, *_bounds(c, f, g)])
 
 
@@ -277,6 +411,12 @@ def _option_table(f: Field) -> dict[tuple[type, Any], Any]:
 
 
 def _choice(c: _Compiler, f: Field, g: str) -> str:
+    kinds = {type(v) for v in f.option_values()}
+    if len(kinds) == 1 and kinds <= {str, int}:  # one hashable class: a plain set lookup
+        (kind,) = kinds
+        return (
+            f"{g}.__class__ is {kind.__name__} and {g} in {c.const(frozenset(f.option_values()))}"
+        )
     scalars = c.const(frozenset({str, int, float, bool, type(None)}))
     return f"{g}.__class__ in {scalars} and ({g}.__class__, {g}) in {c.const(_option_table(f))}"
 
@@ -295,7 +435,8 @@ def _multi_choice(c: _Compiler, f: Field, g: str) -> str:
     scalars = c.const(frozenset({str, int, float, bool, type(None)}))
     tests = [
         f"{g}.__class__ is list",
-        f"all(_x.__class__ in {scalars} and (_x.__class__, _x) in {table} for _x in {g})",
+        f"not [0 for _x in {g} if _x.__class__ not in {scalars}"
+        f" or (_x.__class__, _x) not in {table}]",
         f"len(set(map(repr, {g}))) == len({g})",
         *_items(f, g),
     ]
@@ -307,12 +448,13 @@ def _list(c: _Compiler, f: Field, g: str) -> str:
                  maximum=f.maximum)  # fmt: skip
     item_test = _TESTS[item.kind](c, item, "_x")
     return " and ".join(
-        [f"{g}.__class__ is list", *_items(f, g), f"all({item_test} for _x in {g})"]
+        [f"{g}.__class__ is list", *_items(f, g), f"not [0 for _x in {g} if not ({item_test})]"]
     )
 
 
 def _classes(c: _Compiler, f: Field, g: str) -> str:
-    tests = [f"{g}.__class__ is list", f"all(_x.__class__ is str for _x in {g})", *_items(f, g)]
+    strings = f"not [0 for _x in {g} if _x.__class__ is not str]"
+    tests = [f"{g}.__class__ is list", strings, *_items(f, g)]
     return " and ".join(tests)
 
 
@@ -374,6 +516,8 @@ def _to_choice(c: _Compiler, f: Field, g: str) -> str:
 
     tp = field_type(f)
     table = {(type(o.value), o.value): STRUCTURER.structure(o.value, tp) for o in f.options}
+    if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
+        return g  # every option structures to itself
     return f"{c.const(table)}[({g}.__class__, {g})]"
 
 
@@ -383,6 +527,8 @@ def _to_multi_choice(c: _Compiler, f: Field, g: str) -> str:
 
     tp = field_type(f)
     table = {(type(o.value), o.value): STRUCTURER.structure([o.value], tp)[0] for o in f.options}
+    if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
+        return f"tuple({g})"
     return f"tuple([{c.const(table)}[(_x.__class__, _x)] for _x in {g}])"
 
 
@@ -412,23 +558,24 @@ _CONVERT: Final[dict[Kind, Callable[[_Compiler, Field, str], str]]] = {
 def _compile(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
     from ._attrs_classes import settings_class  # noqa: PLC0415
 
+    root = settings_class(schema)
     c = _Compiler(schema)
-    c.consts["_root_cls"] = settings_class(schema)
-    c.emit("_L = {}")
-    c.emit("_lk = _L.get")
+    c.consts["_EMPTY"] = {}
     c.read_level(schema.children, "data", "")
     c.activity()
-    body = list(c.lines)
+    checks = c.lines
     c.lines = []
-    c.build(schema.children, "_root_cls", "", True)
-    with_object = list(c.lines)
+    c.build(schema.children, root, "")
+    with_object = c.lines
     c.lines = []
-    c.build(schema.children, "_root_cls", "", False)
-    tree_only = list(c.lines)
+    c.build(schema.children, None, "")
+    tree_only = c.lines
+    if any("_NO_DEFAULT" in line for line in with_object):
+        with_object = ["    return None"]  # a shape the fast path does not cover
     source = "\n".join(
         [
             "def fast(data, structure):",
-            *body,
+            *checks,
             "    if structure:",
             *("    " + line for line in with_object),
             "        return oroot, troot",
@@ -436,11 +583,9 @@ def _compile(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
             "    return None, troot",
         ]
     )
-    # lookups of a condition: the value given, else the default of an active field
-    source = source.replace("_holds(", "_holds_l(")
     namespace = dict(c.consts)
-    namespace["_holds_l"] = lambda cond, get: _holds(cond, lambda p: get(p, _M))
-    exec(compile(source, f"<fast path of {schema.title or 'settings'}>", "exec"), namespace)  # noqa: S102 - our own generated source
+    code = compile(source, f"<fast path of {schema.title or 'settings'}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated source
     fast: Callable[[Mapping[str, Any], bool], FastResult] = namespace["fast"]
     fast.__source__ = source  # type: ignore[attr-defined]
     return fast

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from ._errors import SettingsError, SettingsProblem
+from ._fastpath import compiled
 from ._model import MISSING, Field, Heading, Kind, Schema, Section
 from ._transport import NOT_SET, DecodeError, decode_value, encode_value
 from ._trees import deep_merge, set_path
@@ -338,6 +339,12 @@ def resolve_settings(
     ``fast=False`` forces the general path (same results; tests and benchmarks compare
     the two).
     """
+    if fast and preset is None and not overrides and raw.__class__ is dict:
+        # the common case, straight to the compiled path: nothing to merge first
+        result = _fast(schema, raw, structure, into)
+        if result is not None:
+            return result
+        fast = False  # it declined this document; the general path explains why
     run = _Run(schema, strict)
     tree: dict[str, Any] = dict(raw or {})
     if preset is not None:
@@ -361,13 +368,9 @@ def resolve_settings(
             continue
         set_path(tree, path, value)
     if fast and not run.problems:
-        from ._fastpath import compiled  # noqa: PLC0415 - made on first use per schema
-
-        quick = compiled(schema)(tree, structure and into is None)
-        if quick is not None:
-            obj, complete_tree = quick
-            typed = _typed(schema, complete_tree, into) if into is not None else obj
-            return Resolved(typed if structure else complete_tree, complete_tree, {}, ())
+        result = _fast(schema, tree, structure, into)
+        if result is not None:
+            return result
     decoded = run.decode(schema.children, tree, "")
     complete = run.complete(decoded)
     run.check(complete)
@@ -375,6 +378,19 @@ def resolve_settings(
         raise SettingsError(run.problems)
     settings: Any = _typed(schema, complete, into) if structure else complete
     return Resolved(settings, complete, run.unknown, tuple(run.warnings))
+
+
+def _fast(
+    schema: Schema, tree: dict[str, Any], structure: bool, into: type | None
+) -> Resolved | None:
+    """The compiled path's result, or None when it declines the document."""
+    quick = compiled(schema)(tree, structure and into is None)
+    if quick is None:
+        return None
+    obj, complete = quick
+    if not structure:
+        return Resolved(complete, complete, {}, ())
+    return Resolved(_typed(schema, complete, into) if into is not None else obj, complete, {}, ())
 
 
 def _typed(schema: Schema, tree: dict[str, Any], into: type | None) -> Any:
