@@ -285,21 +285,45 @@ class _Lookup(Mapping[str, Any]):
         return 0
 
     def active(self, path: str) -> bool:
+        """Whether the node at `path` is active: its ancestors and its condition hold.
+
+        What a node depends on is settled first, with an explicit stack, so long chains
+        of conditions need no deep recursion.
+        """
         known = self._active.get(path)
         if known is not None:
             return known
-        self._active[path] = True  # cycles are refused at build time; this guards anyway
+        stack, visiting = [path], {path}
+        while stack:
+            current = stack[-1]
+            waiting = [d for d in self._depends_on(current) if d not in self._active]
+            fresh = [d for d in waiting if d not in visiting]
+            if fresh:
+                stack += fresh
+                visiting.update(fresh)
+                continue
+            for cyclic in waiting:  # refused at build time; guard anyway
+                self._active.setdefault(cyclic, True)
+            stack.pop()
+            self._active[current] = self._decide(current)
+        return self._active[path]
+
+    def _depends_on(self, path: str) -> list[str]:
         parent = path.rpartition(".")[0]
+        deps = [parent] if parent else []
         node = self._schema.find(path)
-        result = (not parent or self.active(parent)) and (
-            node is None
-            or (
-                isinstance(node, Field | Section)
-                and (node.visible_when is None or node.visible_when.holds(self))
-            )
-        )
-        self._active[path] = result
-        return result
+        if isinstance(node, Field | Section) and node.visible_when is not None:
+            deps += [f for f in node.visible_when.fields() if self._schema.find(f) is not None]
+        return deps
+
+    def _decide(self, path: str) -> bool:
+        parent = path.rpartition(".")[0]
+        if parent and not self._active[parent]:
+            return False
+        node = self._schema.find(path)
+        if not isinstance(node, Field | Section) or node.visible_when is None:
+            return True
+        return node.visible_when.holds(self)
 
 
 def _present_fields(
