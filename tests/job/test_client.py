@@ -251,12 +251,14 @@ def test_description_urls_are_honoured_without_their_key() -> None:
 
 
 _UPLOAD = """
-import resource, sys
+import sys
 from pathlib import Path
 from brevetti_job._client import PlatformClient
 client = PlatformClient(sys.argv[1], sys.argv[2])
 client.put_file(sys.argv[3], Path(sys.argv[4]), sha256=sys.argv[5])
-print("peak_rss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+# VmHWM is this process's own peak (ru_maxrss would include the parent's, kept over exec)
+hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM")]
+print("peak_rss_kib", hwm[0].split()[1], flush=True)
 """
 
 
