@@ -95,6 +95,7 @@ def serve(
     url = server_url(server)
     atomic_write_json(Path(root) / SERVER_FILE, {"url": url, "pid": os.getpid()})
     print(f"brevetti-job dev platform on {url} (store: {Path(root).resolve()})", flush=True)
+    print(f"web pages: {url}/jobs (sign in with the admin token at {url}/login)", flush=True)
     if not had_token:
         print(f"admin token: {token} (saved in {saved})", flush=True)
     else:

@@ -317,6 +317,7 @@ class Store:
             result = change(meta, self.folder(job_id))
             if meta["status"] == "created":
                 meta["status"] = "running"
+                meta["started_at"] = _now()
             if key is not None:
                 meta["writes"][key] = meta["writes"].get(key, 0) + 1
             atomic_write_json(self.folder(job_id) / "job.json", meta)
@@ -504,6 +505,7 @@ class Store:
             "kind": meta["kind"],
             "name": meta["name"],
             "created_at": meta["created_at"],
+            "started_at": meta.get("started_at"),
             "ended_at": meta["ended_at"],
             "description": meta["description"],
             **self.status(job_id),
