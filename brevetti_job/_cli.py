@@ -53,11 +53,14 @@ def _read_json(path: Path) -> Any:
 def _status(args: argparse.Namespace) -> int:
     folder = Path(args.job_dir)
     info = _read_json(folder / "info.json")
+    status = _read_json(folder / "status.json")
+    output = _read_json(folder / "artifacts" / "output.json") or {}
+    if info is None:  # a job started with --info_file elsewhere: output.json has the config
+        info = output.get("config") if status is not None else None
     if info is None:
         print(f"{PROG}: error: {folder} holds no job (no info.json)", file=sys.stderr)
         return 1
-    status = _read_json(folder / "status.json") or {"status": "not started"}
-    output = _read_json(folder / "artifacts" / "output.json") or {}
+    status = status or {"status": "not started"}
     print(f"job:      {info.get('name') or info.get('id')} ({info.get('id')})")
     line = f"status:   {status.get('status')}"
     if status.get("model_path"):
@@ -77,6 +80,14 @@ def _status(args: argparse.Namespace) -> int:
         print("artifacts:")
         for path in files:
             print(f"  {path.relative_to(artifacts).as_posix()}  {_size(path.stat().st_size)}")
+    outbox = folder / "outbox"
+    if outbox.is_dir():
+        from ._outbox import Outbox  # noqa: PLC0415 - only for platform-mode folders
+
+        box = Outbox(outbox)
+        pending, delivered, rejected = (box.count(s) for s in ("pending", "done", "rejected"))
+        line = f"platform: {delivered} writes delivered, {pending} pending, {rejected} rejected"
+        print(line + (" (run `brevetti-job sync` to deliver)" if pending else ""))
     if args.json:
         print(json.dumps({"status": status, "output": metrics}, indent=2))
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from ._identity import FLAG_HELP
@@ -12,7 +14,7 @@ __all__ = ["help_text"]
 def help_text(job_class: type, schema: Any) -> str:
     """The usage of a job script whose entry is `Job.main`."""
     lines = [
-        f"usage: {job_class.__name__} [FLAGS] [--SETTING VALUE ...]",
+        f"usage: {Path(sys.argv[0]).name or job_class.__name__} [FLAGS] [--SETTING VALUE ...]",
         "",
         "flags:",
     ]

@@ -158,7 +158,11 @@ class Job:
             raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
         into = schema if isinstance(schema, type) and hasattr(schema, "__attrs_attrs__") else None
         try:
-            raw = gather_raw_settings(description.settings, identity.settings_file, settings)
+            try:
+                raw = gather_raw_settings(description.settings, identity.settings_file, settings)
+            except SettingsError as exc:  # a settings file that does not parse
+                cls._record_invalid(folder, description, exc, env, identity, backend)
+                raise
             job = cls._make(description, identity, folder, model, raw, env, strict, backend, into)
         except SettingsError:
             if created:  # keep the job inspectable: brevetti-job status shows why it failed
@@ -252,7 +256,10 @@ class Job:
         write_failure_file(env, identity, reason)
         count = len(error.problems)
         logger.error(
-            "job %s: invalid settings (%d problems, see problems.json)", description.id, count
+            "job %s: invalid settings (%d problem%s, see problems.json)",
+            description.id,
+            count,
+            "" if count == 1 else "s",
         )
         try:
             backend.fail(reason)
@@ -629,7 +636,7 @@ class Job:
         from ._help import help_text  # noqa: PLC0415
 
         args = list(sys.argv[1:] if argv is None else argv)
-        if "-h" in args or "--help" in args:
+        if _asks_for_help(args):
             print(help_text(cls, schema))
             return 0
         try:
@@ -648,6 +655,19 @@ class Job:
             traceback.print_exc()
             return 1
         return 0
+
+
+def _asks_for_help(args: Sequence[str]) -> bool:
+    """``-h``/``--help`` in a flag position (not as the value of another flag)."""
+    expecting_value = False
+    for token in args:
+        if expecting_value:
+            expecting_value = False
+        elif token in ("-h", "--help"):
+            return True
+        elif token.startswith("--") and "=" not in token:
+            expecting_value = True
+    return False
 
 
 def _clean_exit(exc: BaseException) -> bool:

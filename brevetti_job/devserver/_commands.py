@@ -9,7 +9,6 @@ import argparse
 import json
 import shlex
 import sys
-from pathlib import Path
 from typing import Any, Final
 
 __all__ = ["DEFAULT_ROOT", "add_commands"]
@@ -62,19 +61,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _read_settings(path: str | None) -> dict[str, Any] | None:
     if path is None:
         return None
-    import yaml  # noqa: PLC0415 - only when a settings file is given
+    from brevetti_schema import load_settings_file  # noqa: PLC0415 - YAML only when given
 
-    from .._errors import JobConfigError  # noqa: PLC0415
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        raise JobConfigError(f"{path}: the settings file is not valid YAML/JSON") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise JobConfigError(f"{path}: settings must be a mapping at the top level")
-    return data
+    return load_settings_file(path)
 
 
 def _create(args: argparse.Namespace) -> int:

@@ -191,6 +191,15 @@ def test_help_lists_flags_settings_and_presets(tmp_path: Path) -> None:
     assert "presets (--preset NAME): quick, thorough" in result.stdout
 
 
+def test_dash_h_as_a_value_is_not_a_help_request(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path, str(EXAMPLE), "--job_dir", "j", "--output.model_name", "-h",
+        "--training.epochs", "2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert _json(tmp_path / "j" / "status.json")["model_path"] == "artifacts/-h.tar.gz"
+
+
 def test_class_first_schema_gives_the_authors_class(tmp_path: Path) -> None:
     script = tmp_path / "cf.py"
     script.write_text(

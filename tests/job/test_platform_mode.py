@@ -234,6 +234,11 @@ def test_server_down_for_the_whole_run_then_sync_delivers_everything_once(
     for record in pending:  # legacy ?key= URLs were stripped; the key is in no record
         assert "key" not in dict(record["params"]) and record["path"].startswith("/api/models/")
     _assert_no_key(job.api_key, result.stdout, result.stderr, folder=job_dir)
+    shown = subprocess.run(
+        [str(Path(sys.executable).with_name("brevetti-job")), "status", str(job_dir)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert f"0 writes delivered, {len(pending)} pending" in shown.stdout
 
     server.start()
     no_key = _sync(tmp_path, job_dir)
