@@ -41,7 +41,7 @@ test: lint typecheck pytest
 
 DEMO := demo-output/image-classification
 
-demo: $(STAMP) $(ASSETS)
+demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(BIN)/brevetti-schema build schema_examples/image_classification.yaml -o $(DEMO)-settings-schema.json
 	$(BIN)/python schema_examples/train_classifier.py --job_dir $(DEMO) --preset quick
