@@ -22,7 +22,7 @@ import attrs
 
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._secret import Secret
-from ._values import compiled_pattern
+from ._values import compiled_pattern, inner_validator
 
 __all__ = ["FastResult", "compiled"]
 
@@ -470,8 +470,8 @@ def _json_value(c: _Compiler, f: Field, g: str) -> str:
     typed = f"({g}.__class__ is dict or {g}.__class__ is list)"
     if f.json_schema is None:
         return typed
-    # an inner JSON Schema: only the declared default (checked at build time) is fast
-    return f"{typed} and {g} == {c.const(f.default if f.has_default else _M)}"
+    validator = inner_validator(json.dumps(f.json_schema, sort_keys=True))
+    return f"{typed} and {c.const(validator.is_valid)}({g})"
 
 
 _TESTS: Final[dict[Kind, Callable[[_Compiler, Field, str], str]]] = {

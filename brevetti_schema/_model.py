@@ -271,23 +271,17 @@ class Schema:
                 yield path, node
 
     def find(self, path: str) -> Field | Section | None:
-        """The field or section at a dotted path, or ``None``."""
-        nodes = self.children
-        found: Field | Section | None = None
-        for part in path.split("."):
-            found = None
-            for node in nodes:
-                if isinstance(node, Field | Section) and node.key == part:
-                    found = node
-                    break
-            if found is None:
-                return None
-            nodes = found.children if isinstance(found, Section) else ()
-        return found
+        """The field or section at a dotted path, or ``None`` (an index made once)."""
+        return self.memo("index", _index).get(path)
 
     def field_count(self) -> int:
         """How many fields the schema declares."""
         return sum(1 for _ in self.fields())
+
+
+def _index(schema: Schema) -> dict[str, Field | Section]:
+    """Every field and section by dotted path."""
+    return {p: n for p, n in schema.walk() if isinstance(n, Field | Section)}
 
 
 def _walk(nodes: tuple[Node, ...], prefix: str) -> Iterator[tuple[str, Node]]:

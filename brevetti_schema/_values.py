@@ -8,6 +8,7 @@ build-time checks of a declaration.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -142,14 +143,21 @@ def _json(field: Field, value: Any) -> list[str]:
         return [f"expected a JSON object or list, got {describe(value)}"]
     if field.json_schema is None:
         return []
-    import jsonschema  # noqa: PLC0415 - only fields with an inner JSON Schema need it
-
-    validator_class = jsonschema.validators.validator_for(field.json_schema)
-    validator = validator_class(field.json_schema, format_checker=validator_class.FORMAT_CHECKER)
+    validator = inner_validator(json.dumps(field.json_schema, sort_keys=True))
     return [
         f"{'/'.join(map(str, e.absolute_path)) or 'value'}: {e.message}"
         for e in validator.iter_errors(value)
     ]
+
+
+@functools.lru_cache(maxsize=128)
+def inner_validator(schema_text: str) -> Any:
+    """A reusable validator (format checks on) for the inner JSON Schema of a JSON field."""
+    import jsonschema  # noqa: PLC0415 - only fields with an inner JSON Schema need it
+
+    schema = json.loads(schema_text)
+    validator_class = jsonschema.validators.validator_for(schema)
+    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
 
 
 def _classes(field: Field, value: Any) -> list[str]:
