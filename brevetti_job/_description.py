@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets as _random
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +25,7 @@ _KNOWN: Final = (
 
 def new_job_id() -> str:
     """A fresh local job id: sortable by time, unique enough for one machine."""
-    return time.strftime("local-%Y%m%d-%H%M%S-") + _random.token_hex(3)
+    return time.strftime("local-%Y%m%d-%H%M%S-") + os.urandom(3).hex()
 
 
 @attrs.frozen
