@@ -14,13 +14,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import cold_start, emit_scaling, settings_validation
+from . import cold_start, emit_scaling, settings_validation, upload_throughput
 from ._common import ROOT, Table, load, machine, parser
 
 BENCHMARKS: dict[str, Callable[[bool], list[Table]]] = {
     "emit_scaling": emit_scaling.run,
     "settings_validation": settings_validation.run,
     "cold_start": cold_start.run,
+    "upload_throughput": upload_throughput.run,
 }
 
 START = "<!-- results:start (written by `python -m benchmarks.run --write`) -->"
