@@ -216,3 +216,29 @@ def test_class_first_schema_gives_the_authors_class(tmp_path: Path) -> None:
     result = _run(tmp_path, str(script), "--job_dir", "j", "--epochs", "7")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "7"
+
+
+def test_output_json_records_the_git_state_of_the_jobs_code(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    script = code / "job.py"
+    script.write_text(
+        "import sys\nfrom brevetti_job import Job\n"
+        "with Job.init(argv=sys.argv[1:]) as job:\n    job.add_output_metric('m', 1)\n"
+    )
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=code, check=True)
+    subprocess.run([*git, "add", "job.py"], cwd=code, check=True)
+    subprocess.run([*git, "commit", "-qm", "job"], cwd=code, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=code, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    env = {**_env(tmp_path), "BUILD_ID": "build-7"}
+    assert _run(tmp_path, str(script), "--job_dir", "clean", env=env).returncode == 0
+    environment = _json(tmp_path / "clean" / "artifacts" / "output.json")["environment"]
+    assert environment["git"] == {"commit": head, "dirty": False}
+    assert environment["BUILD_ID"] == "build-7"
+    script.write_text(script.read_text() + "# changed\n")
+    assert _run(tmp_path, str(script), "--job_dir", "dirty").returncode == 0
+    environment = _json(tmp_path / "dirty" / "artifacts" / "output.json")["environment"]
+    assert environment["git"] == {"commit": head, "dirty": True}
