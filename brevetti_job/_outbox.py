@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -22,6 +20,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import attrs
+
+from ._files import atomic_write_bytes, fsync_dir
 
 __all__ = ["ArtifactRef", "Outbox", "Record"]
 
@@ -89,28 +89,10 @@ class Record:
         )
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_durably(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON with temp file + fsync + rename + fsync of the folder."""
+    """Write a record as JSON: temp file, fsync, rename, fsync of the folder."""
     text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    atomic_write_bytes(path, text.encode("utf-8"), durable=True)
 
 
 def _seq(name: str) -> int | None:
@@ -177,7 +159,7 @@ class Outbox:
         done = self._folder / DONE
         done.mkdir(exist_ok=True)
         (self._folder / record.file_name).replace(done / record.file_name)
-        _fsync_dir(self._folder)
+        fsync_dir(self._folder)
 
     def mark_rejected(self, record: Record, reason: str) -> None:
         """Keep a record the platform refused for good in ``rejected/``, with the reason."""
@@ -185,7 +167,7 @@ class Outbox:
         rejected.mkdir(exist_ok=True)
         _write_durably(rejected / record.file_name, {**record.to_json(), "rejected": reason})
         (self._folder / record.file_name).unlink(missing_ok=True)
-        _fsync_dir(self._folder)
+        fsync_dir(self._folder)
 
     @contextlib.contextmanager
     def delivering(self) -> Iterator[None]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import difflib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -71,21 +71,7 @@ def mask_value(field: Field | None, value: Any) -> Any:
 
 def masked_tree(schema: Schema, tree: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a settings tree with every secret value masked, for showing or saving."""
-    return _masked(schema.children, tree)
-
-
-def _masked(nodes: tuple[Any, ...], tree: Mapping[str, Any]) -> dict[str, Any]:
-    result = dict(tree)
-    for node in nodes:
-        if node.__class__ is Heading or node.key not in result:
-            continue
-        value = result[node.key]
-        if isinstance(node, Section):
-            if isinstance(value, Mapping):
-                result[node.key] = _masked(node.children, value)
-        else:
-            result[node.key] = mask_value(node, value)
-    return result
+    return _map_fields(schema.children, tree, mask_value)
 
 
 def encode_settings(
@@ -98,10 +84,23 @@ def encode_settings(
     """
     if secrets not in ("mask", "omit", "keep"):
         raise ValueError(f"secrets must be 'mask', 'omit' or 'keep', got {secrets!r}")
-    return _encoded(schema.children, tree, secrets)
+
+    def encode(field: Field, value: Any) -> Any:
+        if field.kind is Kind.SECRET and secrets != "keep":
+            return _OMIT if secrets == "omit" else mask_value(field, value)
+        return encode_value(field, value)
+
+    return _map_fields(schema.children, tree, encode)
 
 
-def _encoded(nodes: tuple[Any, ...], tree: Mapping[str, Any], secrets: str) -> dict[str, Any]:
+_OMIT: Any = object()
+"""Returned by a field mapper: leave the key out."""
+
+
+def _map_fields(
+    nodes: tuple[Any, ...], tree: Mapping[str, Any], change: Callable[[Field, Any], Any]
+) -> dict[str, Any]:
+    """A copy of a tree with `change` applied to the value of every declared field."""
     result = dict(tree)
     for node in nodes:
         if node.__class__ is Heading or node.key not in result:
@@ -109,14 +108,13 @@ def _encoded(nodes: tuple[Any, ...], tree: Mapping[str, Any], secrets: str) -> d
         value = result[node.key]
         if isinstance(node, Section):
             if isinstance(value, Mapping):
-                result[node.key] = _encoded(node.children, value, secrets)
-        elif node.kind is Kind.SECRET and secrets != "keep":
-            if secrets == "omit":
-                del result[node.key]
-            else:
-                result[node.key] = mask_value(node, value)
+                result[node.key] = _map_fields(node.children, value, change)
+            continue
+        changed = change(node, value)
+        if changed is _OMIT:
+            del result[node.key]
         else:
-            result[node.key] = encode_value(node, value)
+            result[node.key] = changed
     return result
 
 
