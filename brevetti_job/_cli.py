@@ -78,8 +78,10 @@ def _status(args: argparse.Namespace) -> int:
     files = sorted(p for p in artifacts.rglob("*") if p.is_file()) if artifacts.is_dir() else []
     if files:
         print("artifacts:")
-        for path in files:
-            print(f"  {path.relative_to(artifacts).as_posix()}  {_size(path.stat().st_size)}")
+        names = [path.relative_to(artifacts).as_posix() for path in files]
+        width = max(len(name) for name in names)
+        for name, path in zip(names, files, strict=True):
+            print(f"  {name.ljust(width)}  {_size(path.stat().st_size):>9}")
     outbox = folder / "outbox"
     if outbox.is_dir():
         from ._outbox import Outbox  # noqa: PLC0415 - only for platform-mode folders
