@@ -188,9 +188,10 @@ def _plan(
             attributes.append(AttributePlan(attribute_name, node.key, inner, default, node.help))
         else:
             tp = field_type(node, conditional=conditional)
-            attributes.append(
-                AttributePlan(attribute_name, node.key, tp, _default(node, tp), node.help)
-            )
+            # a field under a condition is None unless active (then the pipeline fills it)
+            gated = conditional or node.visible_when is not None
+            default = None if gated else _default(node, tp)
+            attributes.append(AttributePlan(attribute_name, node.key, tp, default, node.help))
     plan = ClassPlan(path, name, doc, tuple(attributes))
     plans.append(plan)
     return plan

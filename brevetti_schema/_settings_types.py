@@ -11,9 +11,10 @@ The live classes and the generated source (`_codegen`) both take their types fro
   (PEP 586 allows no floats); otherwise the union of the options' types, tried in the
   order bool, int, float, str, so that an integer option stays an integer.
 * A field is ``X | None`` (default ``None``) when it is not required and has no default,
-  when its default is ``None``, when ``None`` is one of its options, or when it has no
-  default and it or a section above it has a `visible_when` condition (an inactive
-  field is absent from the settings).
+  when its default is ``None``, when ``None`` is one of its options, or when it or a
+  section above it has a `visible_when` condition: an inactive field is absent from the
+  settings and ``None`` on the object, whatever its declared default (the pipeline
+  fills that default only while the field is active).
 """
 
 from __future__ import annotations
@@ -98,11 +99,11 @@ _BASE_TYPES: Final[dict[Kind, Callable[[Field], Any]]] = {
 
 
 def _is_optional(field: Field, conditional: bool) -> bool:
-    if field.default is None:
+    if field.default is None or conditional:  # an inactive field has no value: None
         return True
     if field.kind is Kind.CHOICE and None in field.option_values():
         return True
-    return not field.has_default and (not field.required or conditional)
+    return not field.has_default and not field.required
 
 
 def field_type(field: Field, *, conditional: bool = False) -> Any:

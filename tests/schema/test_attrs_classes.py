@@ -79,8 +79,8 @@ def test_annotations_are_precise() -> None:
         "aug": aug,
         "model": model,
     }
-    # a field under a condition may be absent, so even a required one admits None
-    assert typing.get_type_hints(aug) == {"kernel": str | None, "radius": int}
+    # a field under a condition is None while inactive, so even a required one admits None
+    assert typing.get_type_hints(aug) == {"kernel": str | None, "radius": int | None}
     assert typing.get_type_hints(model) == {"arch": str}
     assert (cls.__name__, aug.__name__, model.__name__) == ("DemoJob", "Aug", "Model")
     assert aug.__doc__ == "Augment"
@@ -132,7 +132,10 @@ def test_structure_fills_defaults_and_keeps_given_values() -> None:
     settings = _instance(epochs=5, size=128, metrics=["f1", "acc"], class_mapping={"x": ["a"]})
     assert settings.epochs == 5 and settings.size == 128 and settings.lr == 1.0
     assert settings.metrics == ("f1", "acc") and settings.class_mapping == {"x": ("a",)}
-    assert settings.aug.radius == 3 and settings.aug.kernel is None
+    # fields under a condition are None unless the tree holds them (the pipeline fills
+    # their defaults only while they are active)
+    assert settings.aug.radius is None and settings.aug.kernel is None
+    assert _instance(aug={"radius": 3}).aug.radius == 3
     assert settings.token == Secret("hunter2") and settings.api_key is None
 
 
@@ -201,7 +204,7 @@ def test_unstructure_gives_plain_values_with_secrets_masked() -> None:
     tree = unstructure(settings)
     assert tree["token"] == MASK and tree["api_key"] is None
     assert tree["metrics"] == ["acc"] and tree["class_mapping"]["scratch"] == ["bad", "worse"]
-    assert type(tree["class_mapping"]) is dict and tree["aug"] == {"kernel": None, "radius": 3}
+    assert type(tree["class_mapping"]) is dict and tree["aug"] == {"kernel": None, "radius": None}
     assert "hunter2" not in json.dumps(tree)
     assert unstructure(settings, reveal_secrets=True)["token"] == "hunter2"
 
@@ -232,7 +235,7 @@ def test_transport_form_matches_the_platform_encoding() -> None:
 
 
 def test_transport_of_a_nested_section_uses_its_own_fields() -> None:
-    settings = _instance(aug={"kernel": "box"})
+    settings = _instance(aug={"kernel": "box", "radius": 3})
     assert unstructure(settings.aug, transport=True) == {"kernel": "box", "radius": 3}
 
 
@@ -293,7 +296,7 @@ def test_settings_objects_pickle_and_copy() -> None:
 
 
 def test_a_settings_object_unpickles_in_a_fresh_process() -> None:
-    payload = pickle.dumps(_instance(token="s3cret", epochs=7))
+    payload = pickle.dumps(_instance(token="s3cret", epochs=7, aug={"radius": 3}))
     script = (
         "import pickle, sys; s = pickle.loads(sys.stdin.buffer.read()); "
         "print(type(s).__name__, s.epochs, s.token.reveal(), s.aug.radius, s.shape)"
@@ -329,9 +332,23 @@ def test_defaults_structure_like_the_declared_defaults(schema: Schema) -> None:
     required = _required_tree(schema.children)
     settings = structure(schema, required)
     plain = unstructure(settings, reveal_secrets=True)
+    gated = _under_conditions(schema)
     for path, field in schema.fields():
-        if field.has_default:
+        if path in gated:  # None until the pipeline finds it active and fills it
+            assert _at(plain, path) == (_at(required, path) if field.required else None)
+        elif field.has_default:
             assert _at(plain, path) == field.default
+
+
+def _under_conditions(schema: Schema) -> set[str]:
+    """Paths of the fields that a condition on them or on a section above them gates."""
+    gated: set[str] = set()
+    for path, node in schema.walk():
+        parent = path.rpartition(".")[0]
+        visible_when = getattr(node, "visible_when", None)
+        if path and (visible_when is not None or parent in gated):
+            gated.add(path)
+    return gated
 
 
 def _required_tree(nodes: tuple[Any, ...]) -> dict[str, Any]:
