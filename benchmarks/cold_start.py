@@ -52,8 +52,14 @@ def without_inner_schema(text: str) -> str:
 
 
 def clean_env() -> dict[str, str]:
-    """This process's environment without platform or cloud variables."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+    """This process's environment without platform or cloud variables.
+
+    Bytecode caching is left on (``PYTHONDONTWRITEBYTECODE`` dropped) so that, after the
+    warmup run, modules load from ``__pycache__`` as they do from an installed package;
+    otherwise every run would time the compiler.
+    """
+    skip = ("BREVETTI", "AWS_", "PYTHONDONTWRITEBYTECODE")
+    return {k: v for k, v in os.environ.items() if not k.startswith(skip)}
 
 
 @dataclass
