@@ -7,25 +7,22 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType, MappingProxyType, TracebackType
 from typing import Any, Final, Self
 
-from brevetti_schema import Schema, SettingsError, encode_settings, load_schema, resolve_settings
+from brevetti_schema import encode_settings
 
-from ._backend import Backend, LocalBackend
-from ._description import Dataset, JobDescription, _mask_keys, new_job_id
-from ._errors import JobConfigError, JobStateError, MetricError
+from ._description import Dataset, JobDescription, _mask_keys
+from ._entry import run_main
+from ._errors import JobStateError, MetricError
 from ._files import atomic_write_bytes, atomic_write_json, safe_child
-from ._identity import Identity, resolve_identity
 from ._metrics import checked_metric
-from ._raw_settings import freeze, gather_raw_settings, set_dotted
+from ._setup import Setup, set_up, write_description
 from ._status import write_failure_file, write_status
 
 __all__ = ["Job"]
@@ -47,26 +44,16 @@ class Job:
     exception or SIGTERM.
     """
 
-    def __init__(
-        self,
-        *,
-        description: JobDescription,
-        identity: Identity,
-        job_dir: Path,
-        settings: Any,
-        schema: Schema | None,
-        tree: Mapping[str, Any],
-        env: Mapping[str, str],
-        backend: Backend,
-    ) -> None:
-        self._description = description
-        self._identity = identity
-        self._job_dir = job_dir
-        self._settings = settings
-        self._schema = schema
-        self._tree = tree
-        self._env = env
-        self._backend = backend
+    def __init__(self, setup: Setup) -> None:
+        self._description = setup.description
+        self._identity = setup.identity
+        self._job_dir = setup.job_dir
+        self._settings = setup.settings
+        self._settings_warnings = setup.warnings
+        self._schema = setup.schema
+        self._tree = setup.tree
+        self._env = setup.env
+        self._backend = setup.backend
         self._metrics: dict[str, Any] = {}
         self._ended: str | None = None
         self._temp_dir: Path | None = None
@@ -74,7 +61,6 @@ class Job:
         self._last_progress_sent = 0.0
         self._pending_progress: dict[str, Any] | None = None
         self._previous_sigterm: Any = None
-        self._settings_warnings: tuple[Any, ...] = ()
 
     # -- construction -------------------------------------------------------------
 
@@ -101,180 +87,15 @@ class Job:
         `env` (default ``os.environ``), then the hosted container's hyperparameter file.
         Invalid settings raise `SettingsError` after recording the job as failed.
         """
-        job = cls._prepare(
-            job_id, api_key, schema, settings=settings, info_file=info_file, job_dir=job_dir,
-            host=host, preset=preset, argv=argv, env=env, strict=strict, kind=kind,
+        job = cls(
+            set_up(
+                job_id, api_key, schema, settings=settings, info_file=info_file,
+                job_dir=job_dir, host=host, preset=preset, argv=argv, env=env, strict=strict,
+                kind=kind,
+            )
         )  # fmt: skip
         job._start()
         return job
-
-    @classmethod
-    def _prepare(
-        cls,
-        job_id: str | None,
-        api_key: str | None,
-        schema: Any,
-        *,
-        settings: Mapping[str, Any] | str | os.PathLike[str] | None,
-        info_file: str | os.PathLike[str] | None,
-        job_dir: str | os.PathLike[str] | None,
-        host: str | None,
-        preset: str | None,
-        argv: Sequence[str] | None,
-        env: Mapping[str, str] | None,
-        strict: bool,
-        kind: str | None = None,
-    ) -> Self:
-        """Everything `init` does before the job starts: identity, description, settings."""
-        if kind not in (None, "model", "report"):
-            raise JobConfigError(f"kind must be 'model' or 'report', got {kind!r}")
-        env = dict(os.environ if env is None else env)
-        argv = list(sys.argv[1:] if argv is None else argv)
-        model = load_schema(schema) if schema is not None else None
-        paths = [path for path, _ in model.fields()] if model is not None else None
-        explicit = {
-            "job_id": job_id,
-            "api_key": api_key,
-            "host": host,
-            "preset": preset,
-            "info_file": None if info_file is None else os.fspath(info_file),
-            "job_dir": None if job_dir is None else os.fspath(job_dir),
-            "kind": kind,
-        }
-        identity = resolve_identity(explicit, argv, env, paths)
-        resolved_id = identity.job_id or new_job_id()
-        folder = Path(identity.job_dir) if identity.job_dir else Path.cwd() / "jobs" / resolved_id
-        folder.mkdir(parents=True, exist_ok=True)
-        backend: Backend = LocalBackend()
-        if identity.host:
-            from ._platform import connect  # noqa: PLC0415 - requests only in platform mode
-
-            backend, description = connect(identity, folder, env)
-            created = False
-        else:
-            description, created = cls._load_description(identity, folder, resolved_id)
-        if model is None and identity.preset is not None:
-            backend.close()
-            raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
-        into = schema if isinstance(schema, type) and hasattr(schema, "__attrs_attrs__") else None
-        try:
-            try:
-                raw = gather_raw_settings(description.settings, identity.settings_file, settings)
-            except SettingsError as exc:  # a settings file that does not parse
-                cls._record_invalid(folder, description, exc, env, identity, backend)
-                raise
-            job = cls._make(description, identity, folder, model, raw, env, strict, backend, into)
-        except SettingsError:
-            if created:  # keep the job inspectable: brevetti-job status shows why it failed
-                data = description.to_json(mask=False)
-                data.pop("api_key", None)
-                atomic_write_json(folder / "info.json", data)
-            raise  # recorded as failed (and sent) by _record_invalid
-        except BaseException:
-            backend.close()
-            raise
-        if created:
-            job._write_description()
-        return job
-
-    @staticmethod
-    def _load_description(
-        identity: Identity, folder: Path, job_id: str
-    ) -> tuple[JobDescription, bool]:
-        if identity.info_file:
-            return JobDescription.from_file(Path(identity.info_file)), False
-        info = folder / "info.json"
-        if info.is_file():
-            return JobDescription.from_file(info), False
-        return JobDescription(id=job_id, name=job_id, api_key=identity.api_key), True
-
-    @classmethod
-    def _make(
-        cls,
-        description: JobDescription,
-        identity: Identity,
-        folder: Path,
-        model: Schema | None,
-        raw: dict[str, Any],
-        env: Mapping[str, str],
-        strict: bool,
-        backend: Backend,
-        into: type | None = None,
-    ) -> Self:
-        if model is None:
-            tree = dict(raw)
-            for path, value in identity.overrides:
-                set_dotted(tree, path, value)
-            return cls(
-                description=description,
-                identity=identity,
-                job_dir=folder,
-                settings=freeze(tree),
-                schema=None,
-                tree=tree,
-                env=env,
-                backend=backend,
-            )
-        try:
-            result = resolve_settings(
-                model,
-                raw,
-                overrides=dict(identity.overrides),
-                preset=identity.preset,
-                strict=strict,
-                into=into,
-            )
-        except SettingsError as exc:
-            cls._record_invalid(folder, description, exc, env, identity, backend)
-            raise
-        job = cls(
-            description=description,
-            identity=identity,
-            job_dir=folder,
-            settings=result.settings,
-            schema=model,
-            tree=result.tree,
-            env=env,
-            backend=backend,
-        )
-        job._settings_warnings = result.warnings
-        return job
-
-    @staticmethod
-    def _record_invalid(
-        folder: Path,
-        description: JobDescription,
-        error: SettingsError,
-        env: Mapping[str, str],
-        identity: Identity,
-        backend: Backend,
-    ) -> None:
-        """An invalid-settings job is failed with the report, so the platform shows why."""
-        atomic_write_json(folder / "problems.json", error.to_json())
-        reason = error.table()
-        write_status(folder, "failed", reason=reason, kind=identity.kind)
-        write_failure_file(env, identity, reason)
-        count = len(error.problems)
-        logger.error(
-            "job %s: invalid settings (%d problem%s, see problems.json)",
-            description.id,
-            count,
-            "" if count == 1 else "s",
-        )
-        try:
-            backend.fail(reason)
-        finally:
-            backend.close()
-
-    def _write_description(self) -> None:
-        settings = (
-            encode_settings(self._schema, self._tree, secrets="omit")
-            if self._schema is not None
-            else dict(self._tree)
-        )
-        data = self._description.to_json(mask=False, settings=settings)
-        data.pop("api_key", None)
-        atomic_write_json(self._job_dir / "info.json", data)
 
     def _start(self) -> None:
         write_status(self._job_dir, "running", kind=self._identity.kind)
@@ -615,13 +436,14 @@ class Job:
         overrides: Sequence[str] = (),
     ) -> Path:
         """Write a local job description (info.json) with validated settings; its folder."""
-        job = cls._prepare(
+        setup = set_up(
             job_id, None, schema, settings=settings, info_file=None, job_dir=job_dir,
             host=None, preset=preset, argv=[f"--{o}" for o in overrides], env={}, strict=False,
+            kind=None,
         )  # fmt: skip
-        if not (job.job_dir / "info.json").is_file() or settings or preset or overrides:
-            job._write_description()
-        return job.job_dir
+        if not setup.created and (settings or preset or overrides):
+            write_description(setup)
+        return setup.job_dir
 
     @classmethod
     def main(cls, schema: Any = None, argv: Sequence[str] | None = None, **kwargs: Any) -> int:
@@ -630,44 +452,7 @@ class Job:
         Invalid settings or arguments print a readable report and give 1; an exception
         in `run()` fails the job and gives 1 with the traceback on stderr.
         """
-        from brevetti_schema import BrevettiSchemaError  # noqa: PLC0415
-
-        from ._errors import BrevettiJobError  # noqa: PLC0415
-        from ._help import help_text  # noqa: PLC0415
-
-        args = list(sys.argv[1:] if argv is None else argv)
-        if _asks_for_help(args):
-            print(help_text(cls, schema))
-            return 0
-        try:
-            job = cls.init(schema=schema, argv=args, **kwargs)
-        except SettingsError as exc:
-            print(exc.table(), file=sys.stderr)
-            return 1
-        except (BrevettiJobError, BrevettiSchemaError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        for warning in job.settings_warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        try:
-            job.start()
-        except Exception:  # noqa: BLE001 - report any failure of user code, already recorded
-            traceback.print_exc()
-            return 1
-        return 0
-
-
-def _asks_for_help(args: Sequence[str]) -> bool:
-    """``-h``/``--help`` in a flag position (not as the value of another flag)."""
-    expecting_value = False
-    for token in args:
-        if expecting_value:
-            expecting_value = False
-        elif token in ("-h", "--help"):
-            return True
-        elif token.startswith("--") and "=" not in token:
-            expecting_value = True
-    return False
+        return run_main(cls, schema, argv, kwargs)
 
 
 def _clean_exit(exc: BaseException) -> bool:

@@ -1,0 +1,58 @@
+"""The command-line entry of a job script (`Job.main`): help, errors, exit status."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from brevetti_schema import BrevettiSchemaError, SettingsError
+
+from ._errors import BrevettiJobError
+
+if TYPE_CHECKING:
+    from ._job import Job
+
+__all__ = ["asks_for_help", "run_main"]
+
+
+def asks_for_help(args: Sequence[str]) -> bool:
+    """``-h``/``--help`` in a flag position (not as the value of another flag)."""
+    expecting_value = False
+    for token in args:
+        if expecting_value:
+            expecting_value = False
+        elif token in ("-h", "--help"):
+            return True
+        elif token.startswith("--") and "=" not in token:
+            expecting_value = True
+    return False
+
+
+def run_main(
+    job_class: type[Job], schema: Any, argv: Sequence[str] | None, kwargs: dict[str, Any]
+) -> int:
+    """Init from argv, `start()`, and the exit status (0 done, 1 invalid or failed)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if asks_for_help(args):
+        from ._help import help_text  # noqa: PLC0415 - only when asked
+
+        print(help_text(job_class, schema))
+        return 0
+    try:
+        job = job_class.init(schema=schema, argv=args, **kwargs)
+    except SettingsError as exc:
+        print(exc.table(), file=sys.stderr)
+        return 1
+    except (BrevettiJobError, BrevettiSchemaError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for warning in job.settings_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    try:
+        job.start()
+    except Exception:  # noqa: BLE001 - report any failure of user code, already recorded
+        traceback.print_exc()
+        return 1
+    return 0

@@ -1,0 +1,184 @@
+"""Setting a job up: identity, folder, description, backend and validated settings.
+
+Everything `Job.init` does before the job object exists. An invalid-settings job is
+recorded as failed here (status, problems.json, the platform), and keeps an info.json
+so that it can be inspected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from brevetti_schema import Schema, SettingsError, encode_settings, load_schema, resolve_settings
+
+from ._backend import Backend, LocalBackend
+from ._description import JobDescription, new_job_id
+from ._errors import JobConfigError
+from ._files import atomic_write_json
+from ._identity import Identity, resolve_identity
+from ._raw_settings import freeze, gather_raw_settings, set_dotted
+from ._status import write_failure_file, write_status
+
+__all__ = ["Setup", "set_up", "write_description"]
+
+logger = logging.getLogger("brevetti_job")
+
+SettingsSource = Mapping[str, Any] | str | os.PathLike[str] | None
+
+
+@attrs.frozen
+class Setup:
+    """What a job starts from; `created` when its description was made here."""
+
+    description: JobDescription
+    identity: Identity
+    job_dir: Path
+    settings: Any
+    schema: Schema | None
+    tree: Mapping[str, Any]
+    warnings: tuple[Any, ...]
+    env: Mapping[str, str]
+    backend: Backend
+    created: bool
+
+
+def set_up(
+    job_id: str | None,
+    api_key: str | None,
+    schema: Any,
+    *,
+    settings: SettingsSource,
+    info_file: str | os.PathLike[str] | None,
+    job_dir: str | os.PathLike[str] | None,
+    host: str | None,
+    preset: str | None,
+    argv: Sequence[str] | None,
+    env: Mapping[str, str] | None,
+    strict: bool,
+    kind: str | None,
+) -> Setup:
+    """Resolve identity, the folder, the description and the settings (see `Job.init`)."""
+    if kind not in (None, "model", "report"):
+        raise JobConfigError(f"kind must be 'model' or 'report', got {kind!r}")
+    env = dict(os.environ if env is None else env)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    model = load_schema(schema) if schema is not None else None
+    paths = [path for path, _ in model.fields()] if model is not None else None
+    explicit = {
+        "job_id": job_id,
+        "api_key": api_key,
+        "host": host,
+        "preset": preset,
+        "info_file": None if info_file is None else os.fspath(info_file),
+        "job_dir": None if job_dir is None else os.fspath(job_dir),
+        "kind": kind,
+    }
+    identity = resolve_identity(explicit, argv, env, paths)
+    resolved_id = identity.job_id or new_job_id()
+    folder = Path(identity.job_dir) if identity.job_dir else Path.cwd() / "jobs" / resolved_id
+    folder.mkdir(parents=True, exist_ok=True)
+    backend: Backend = LocalBackend()
+    if identity.host:
+        from ._platform import connect  # noqa: PLC0415 - requests only in platform mode
+
+        backend, description = connect(identity, folder, env)
+        created = False
+    else:
+        description, created = _load_description(identity, folder, resolved_id)
+    if model is None and identity.preset is not None:
+        backend.close()
+        raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
+    into = schema if isinstance(schema, type) and hasattr(schema, "__attrs_attrs__") else None
+    failed = _Failure(folder, description, env, identity, backend)
+    warnings: tuple[Any, ...] = ()
+    try:
+        try:
+            raw = gather_raw_settings(description.settings, identity.settings_file, settings)
+        except SettingsError as exc:  # a settings file that does not parse
+            failed.record(exc)
+            raise
+        if model is None:
+            tree = dict(raw)
+            for path, value in identity.overrides:
+                set_dotted(tree, path, value)
+            typed = freeze(tree)
+        else:
+            try:
+                result = resolve_settings(
+                    model, raw, overrides=dict(identity.overrides), preset=identity.preset,
+                    strict=strict, into=into,
+                )  # fmt: skip
+            except SettingsError as exc:
+                failed.record(exc)
+                raise
+            typed, tree, warnings = result.settings, result.tree, result.warnings
+    except SettingsError:
+        if created:  # keep the job inspectable: brevetti-job status shows why it failed
+            data = description.to_json(mask=False)
+            data.pop("api_key", None)
+            atomic_write_json(folder / "info.json", data)
+        raise
+    except BaseException:
+        backend.close()
+        raise
+    setup = Setup(
+        description, identity, folder, typed, model, tree, warnings, env, backend, created
+    )
+    if created:
+        write_description(setup)
+    return setup
+
+
+def write_description(setup: Setup) -> None:
+    """``info.json`` of a job made here: settings in transport form, no key, no secrets."""
+    tree = setup.tree
+    settings = (
+        encode_settings(setup.schema, tree, secrets="omit")
+        if setup.schema is not None
+        else dict(tree)
+    )
+    data = setup.description.to_json(mask=False, settings=settings)
+    data.pop("api_key", None)
+    atomic_write_json(setup.job_dir / "info.json", data)
+
+
+def _load_description(identity: Identity, folder: Path, job_id: str) -> tuple[JobDescription, bool]:
+    if identity.info_file:
+        return JobDescription.from_file(Path(identity.info_file)), False
+    info = folder / "info.json"
+    if info.is_file():
+        return JobDescription.from_file(info), False
+    return JobDescription(id=job_id, name=job_id, api_key=identity.api_key), True
+
+
+@attrs.frozen
+class _Failure:
+    """Where an invalid-settings failure is recorded, so the platform shows why."""
+
+    folder: Path
+    description: JobDescription
+    env: Mapping[str, str]
+    identity: Identity
+    backend: Backend
+
+    def record(self, error: SettingsError) -> None:
+        atomic_write_json(self.folder / "problems.json", error.to_json())
+        reason = error.table()
+        write_status(self.folder, "failed", reason=reason, kind=self.identity.kind)
+        write_failure_file(self.env, self.identity, reason)
+        count = len(error.problems)
+        logger.error(
+            "job %s: invalid settings (%d problem%s, see problems.json)",
+            self.description.id, count, "" if count == 1 else "s",
+        )  # fmt: skip
+        try:
+            self.backend.fail(reason)
+        finally:
+            self.backend.close()
