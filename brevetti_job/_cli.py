@@ -97,6 +97,9 @@ def _status(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Run and inspect Brevetti AI jobs.")
+    from . import __version__  # noqa: PLC0415 - the package is loaded by now
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     new = sub.add_parser("new", help="create a local job description (info.json)")
     new.add_argument("--schema", required=True, help="schema file or package.module:attr")

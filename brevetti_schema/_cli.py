@@ -171,6 +171,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Declare a job's settings once; emit the platform form, JSON Schema, "
         "defaults and typed classes, and validate settings.",
     )
+    from . import __version__  # noqa: PLC0415 - the package is loaded by now
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     src_help = (
         "a YAML/JSON authoring file, a platform UI JSON file, or package.module:attr "

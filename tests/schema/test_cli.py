@@ -191,3 +191,12 @@ def test_broken_yaml_names_its_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"{broken}:3:" in result.stderr or f"{broken}:2:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import brevetti_schema
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"brevetti-schema {brevetti_schema.__version__}"
