@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv assets test lint typecheck pytest demo examples bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py brevetti_schema/_speedups.c
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
@@ -58,3 +58,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info node_modules $(WEB)/vendor
+	rm -f brevetti_schema/_speedups*.so

@@ -4,7 +4,10 @@ The schema is ``schema_examples/segmentation.yaml`` (59 fields in 6 sections plu
 at the root); the document sets 57 of them (the others are inactive under their
 conditions). Measured per document, warm, in the same run and in alternation:
 
-* `resolve_settings(schema, doc)`: the compiled fast path (the default);
+* `resolve_settings(schema, doc)`: the compiled fast path (the default), with the C
+  accelerator where it is built;
+* the same without the accelerator (the generated Python only, as on a machine where
+  `brevetti_schema._speedups` could not be compiled);
 * `resolve_settings(schema, doc, fast=False)`: the general pipeline;
 * pydantic v2 `model_validate(doc)` on an equivalent hand-written frozen model;
 
@@ -36,6 +39,8 @@ from brevetti_schema import (
     resolve_settings,
     unstructure,
 )
+from brevetti_schema._accelerator import accelerated
+from brevetti_schema._fastpath import pure
 
 from ._common import EXAMPLES, Table, interleaved, load, main, median, ms, ratio, spread, us
 
@@ -299,9 +304,21 @@ def _raises(fn: Callable[[], object], error: type[Exception]) -> Callable[[], No
 # -- warm, per document -------------------------------------------------------------------
 
 
+def pure_python(schema: Schema) -> Schema:
+    """A copy of the schema whose fast path is the generated Python only."""
+    copy_ = load_schema(SCHEMA_FILE)
+    copy_.memo("fastpath", pure)
+    if copy_ != schema:
+        raise AssertionError("the copy differs from the schema")
+    return copy_
+
+
 def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
     """µs per document for every contender, sampled in alternation."""
     problems = check_equivalent(schema)
+    python_only = pure_python(schema)
+    if resolve_settings(python_only, DOCUMENT) != resolve_settings(schema, DOCUMENT):
+        raise AssertionError("the pure-Python fast path resolves differently")
     transported = encode_settings(schema, DOCUMENT)
     override = with_pipeline_override()
     invalid = invalid_document()
@@ -309,6 +326,7 @@ def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
     contenders: dict[str, Callable[[], object]] = {
         "pydantic": lambda: validate(DOCUMENT),
         "fast": lambda: resolve_settings(schema, DOCUMENT),
+        "python": lambda: resolve_settings(python_only, DOCUMENT),
         "general": lambda: resolve_settings(schema, DOCUMENT, fast=False),
         "transport": lambda: resolve_settings(schema, transported),
         "pydantic override": lambda: validate(override),
@@ -327,6 +345,7 @@ def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
     rows = [
         (f"valid, {fields} fields", "pydantic v2 `model_validate`", "pydantic", "pydantic"),
         ("", "`resolve_settings` (fast path, default)", "fast", "pydantic"),
+        ("", "same, without the C accelerator", "python", "pydantic"),
         ("", "`resolve_settings(fast=False)` (general)", "general", "pydantic"),
         ("same, transport form", "`resolve_settings` (fast path)", "transport", "pydantic"),
         ("JSON field set", "pydantic v2 `model_validate`", "pydantic override",
@@ -343,6 +362,8 @@ def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
         f"{repeat} samples per contender, taken in alternation (each sample about "
         f"{budget * 1e3:.0f} ms of back-to-back calls, garbage collector paused); spread is "
         "half the interquartile range over the median",
+        f"C accelerator: {'built and used' if accelerated() else 'NOT built'}; without it "
+        "the fast path is the generated Python alone (the row below it)",
         "transport form: the same document as the platform form sends it (JSON text for "
         "classes, class mapping, lists and the JSON field; choice values as text)",
         "JSON field set: `augmentation.pipeline_override` (which declares an inner JSON "

@@ -7,6 +7,10 @@ needs decoding, an unknown key, a value out of bounds, an inactive field given a
 value, ...), and the general pipeline then takes over and reports every problem. So it
 never decides that a document is invalid; it only makes valid documents fast.
 
+Where the C accelerator is built (`_accelerator`), the generated source hands the
+reading and checking of plain fields, and the making of objects, to it; what the
+accelerator declines goes to the same source generated without it.
+
 Its results equal the general pipeline's (the tests check this on random schemas).
 """
 
@@ -20,11 +24,13 @@ from typing import Any, Final
 
 import attrs
 
+from . import _accelerator as accel
+from ._accelerator import plain_slots
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._secret import Secret
 from ._values import compiled_pattern, inner_validator
 
-__all__ = ["FastResult", "compiled"]
+__all__ = ["FastResult", "compiled", "pure"]
 
 FastResult = tuple[Any, dict[str, Any]] | None
 """``(settings object or None, complete decoded tree)``, or ``None``: take the slow path."""
@@ -33,8 +39,28 @@ _M: Final = object()
 
 
 def compiled(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
-    """The compiled fast path of a schema (made once per schema object)."""
-    return schema.memo("fastpath", _compile)
+    """The compiled fast path of a schema (made once per schema object).
+
+    With the C accelerator (`_speedups`, built where a compiler is at hand), the checks
+    of plain fields and the filling of slots run in C; what it declines goes to the
+    pure-Python fast path, which is compiled on first need.
+    """
+    if not accel.accelerated():
+        return pure(schema)
+    return schema.memo("fastpath", _compile_accelerated)
+
+
+def pure(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
+    """The fast path as generated Python only (the accelerator's fallback)."""
+    return schema.memo("fastpath-pure", _compile_pure)
+
+
+def _compile_accelerated(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
+    return _compile(schema, accelerate=True)
+
+
+def _compile_pure(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
+    return _compile(schema, accelerate=False)
 
 
 _SCALARS: Final = (str, int, float, bool, type(None))
@@ -49,8 +75,9 @@ class _Compiler:
     fields that conditions read keep a lookup value, and conditions are inlined.
     """
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, *, accelerate: bool = False) -> None:
         self.schema = schema
+        self.accelerate = accelerate
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {
             "_M": _M, "_MP": MappingProxyType, "_Secret": Secret, "_json": json,
@@ -58,6 +85,8 @@ class _Compiler:
         }  # fmt: skip
         self.values: dict[Any, str] = {}
         self.names: dict[str, str] = {}  # dotted path -> variable suffix
+        self.activities: dict[str, str] = {}  # activity expression -> its variable
+        self.activity_names: dict[str, str] = {}  # variable suffix -> activity variable
         self.paths = {p: n for p, n in schema.walk() if p}
         self.static = {p: self._always_active(p) for p in self.paths}
         self.read_by_conditions = {
@@ -102,6 +131,9 @@ class _Compiler:
     def read_level(self, nodes: tuple[Node, ...], data: str, prefix: str) -> None:
         """Read one level: check the mapping, then each field's given value."""
         keys = frozenset(n.key for n in nodes if not isinstance(n, Heading))
+        if self.accelerate:
+            self.scan_level(nodes, data, prefix)
+            return
         self.emit(f"if {data}.__class__ is not dict or not {data}.keys() <= {self.const(keys)}:")
         self.emit("return None", 2)
         for node in nodes:
@@ -119,14 +151,47 @@ class _Compiler:
                 self.emit(f"g{v} = {data}.get({node.key!r}, _M)")
                 self.check_field(node, f"g{v}", missing_possible=True)
 
-    def check_field(self, field: Field, g: str, *, missing_possible: bool) -> None:
+    def scan_level(self, nodes: tuple[Node, ...], data: str, prefix: str) -> None:
+        """Read one level with a C `Scanner`; the checks it cannot make follow in Python."""
+        fields = [n for n in nodes if isinstance(n, Field)]
+        specs = []
+        later: list[tuple[Field, str, bool]] = []
+        for field in fields:
+            path = f"{prefix}{field.key}"
+            folded = self.folded_default(field, path)
+            check = accel.c_check(field)
+            specs.append(
+                (field.key, field.default if folded else _M, _M, field.required,
+                 field.json_transport, check, accel.c_item_check(field))
+            )  # fmt: skip
+            if check is None:
+                later.append((field, f"g{self.var(path)}", not folded))
+        sections = tuple(n.key for n in nodes if isinstance(n, Section))
+        scanner = self.const(accel.Scanner(sections, tuple(specs), json.loads))
+        self.emit(f"r = {scanner}({data})")
+        self.emit("if r is None: return _fallback(data, structure)")
+        if fields:
+            names = [f"g{self.var(prefix + f.key)}" for f in fields]
+            self.emit(f"{', '.join(names)}{',' if len(names) == 1 else ''} = r")
+        for field, g, missing_possible in later:  # JSON text is decoded already
+            self.check_field(field, g, missing_possible=missing_possible, decoded=True)
+        for node in nodes:
+            if isinstance(node, Section):
+                v = self.var(f"{prefix}{node.key}")
+                self.emit(f"d{v} = {data}.get({node.key!r}, _EMPTY)")
+                self.read_level(node.children, f"d{v}", f"{prefix}{node.key}.")
+
+    def check_field(
+        self, field: Field, g: str, *, missing_possible: bool, decoded: bool = False
+    ) -> None:
         """Code that leaves a good given value in `g` (or `_M`) or returns None."""
         if field.json_transport:
-            self.emit(f"if {g}.__class__ is str:")
-            self.emit("try:", 2)
-            self.emit(f"{g} = _json.loads({g}) if {g} else _M", 3)
-            self.emit("except ValueError:", 2)
-            self.emit("return None", 3)
+            if not decoded:
+                self.emit(f"if {g}.__class__ is str:")
+                self.emit("try:", 2)
+                self.emit(f"{g} = _json.loads({g}) if {g} else _M", 3)
+                self.emit("except ValueError:", 2)
+                self.emit("return None", 3)
         elif field.kind is Kind.CHOICE and "" in field.option_values():
             self.emit(f'if {g} == "": return None')  # "" means "not set" to the pipeline
         # any other text given for a non-text kind fails its test: the pipeline decodes it
@@ -148,20 +213,29 @@ class _Compiler:
                 parts = []
                 parent = path.rpartition(".")[0]
                 if parent and not self.static[parent]:
-                    parts.append(f"a{self.var(parent)}")
+                    parts.append(self.act(self.var(parent)))
                 condition = node.visible_when if isinstance(node, Field | Section) else None
                 if condition is not None:
                     parts.append(self.condition(condition))
-                self.emit(f"a{v} = {' and '.join(parts) or 'True'}")
+                expression = " and ".join(parts) or "True"
+                if expression in self.activities:  # the same test: one variable
+                    self.activity_names[v] = self.activities[expression]
+                else:
+                    self.activities[expression] = f"a{v}"
+                    self.emit(f"a{v} = {expression}")
             if path in self.read_by_conditions and isinstance(node, Field):
                 if self.folded_default(node, path):
                     self.emit(f"l{v} = g{v}")
                 elif node.has_default:
-                    active = "True" if self.static[path] else f"a{v}"
+                    active = "True" if self.static[path] else self.act(v)
                     default = self.const(node.default)
                     self.emit(f"l{v} = g{v} if g{v} is not _M else ({default} if {active} else _M)")
                 else:
                     self.emit(f"l{v} = g{v}")
+
+    def act(self, v: str) -> str:
+        """The variable holding whether node ``v`` is active."""
+        return self.activity_names.get(v, f"a{v}")
 
     def _dependency_order(self) -> list[str]:
         """Nodes ordered so that what a node's activity reads comes first (iteratively)."""
@@ -220,9 +294,11 @@ class _Compiler:
         """Code that makes one level's tree (and object when `cls`); returns its suffix."""
         level = self.var(prefix.rstrip(".")) if prefix else "root"
         attributes = _attributes(cls) if cls is not None else {}
+        filler = self.accelerate and cls is not None and plain_slots(cls)
         entries: list[str] = []  # always present in the tree
-        optional: list[tuple[str, str, str]] = []  # (activity, key, value)
-        kwargs: list[str] = []
+        optional: dict[str, list[tuple[str, str]]] = {}  # activity -> [(key, value)]
+        settle: dict[str, list[tuple[str, str | None]]] = {}  # activity -> [(g, fallback)]
+        kwargs: list[_Argument] = []
         for node in nodes:
             if isinstance(node, Heading):
                 continue
@@ -234,83 +310,112 @@ class _Compiler:
                 inner_cls = attribute.type if attribute is not None else None
                 self.build(node.children, inner_cls, path + ".")
                 if not static:
-                    self.emit(f"if not a{v} and d{v}: return None")
-                    optional.append((f"a{v}", node.key, f"t{v}"))
+                    self.emit(f"if not {self.act(v)} and d{v}: return None")
+                    optional.setdefault(self.act(v), []).append((node.key, f"t{v}"))
                 else:
                     entries.append(f"{node.key!r}: t{v}")
                 if attribute is not None:
-                    value = f"o{v}" if static else f"o{v} if a{v} else {self.default_of(attribute)}"
-                    kwargs.append(f"{attribute.name}={value}")
+                    default = self.default_of(attribute)
+                    value = f"o{v}" if static else f"o{v} if {self.act(v)} else {default}"
+                    kwargs.append(_Argument(attribute.name, value))
                 continue
-            self.settle(node, path, v)
+            if not self.folded_default(node, path):
+                activity = "" if static else self.act(v)
+                settle.setdefault(activity, []).append((f"g{v}", self.fallback(node)))
             if static:
                 entries.append(f"{node.key!r}: g{v}")
             else:
-                optional.append((f"a{v}", node.key, f"g{v}"))
+                optional.setdefault(self.act(v), []).append((node.key, f"g{v}"))
             if attribute is not None:
-                kwargs.append(f"{attribute.name}={self.attribute_value(node, attribute, path, v)}")
+                kwargs.append(self.attribute_value(node, attribute, path, v, in_c=filler))
+        for activity, fields in settle.items():
+            self.settle(activity, fields)
         self.emit(f"t{level} = {{{', '.join(entries)}}}")
-        for active, key, value in optional:
-            self.emit(f"if {active}: t{level}[{key!r}] = {value}")
+        for activity, items in optional.items():
+            self.emit(f"if {activity}:")
+            for key, value in items:
+                self.emit(f"t{level}[{key!r}] = {value}", 2)
         if cls is not None:
             self.construct(cls, level, kwargs, prefix)
         return level
 
-    def construct(self, cls: type, level: str, kwargs: list[str], prefix: str) -> None:
+    def construct(self, cls: type, level: str, kwargs: list[_Argument], prefix: str) -> None:
         """``o<level>``: the object, made by filling its slots when attrs adds no logic."""
         dynamic = bool(prefix) and not self.static[prefix.rstrip(".")]
-        if not _plain_slots(cls):
-            made = f"{self.const(cls)}({', '.join(kwargs)})"
+        active = self.act(level) if dynamic else ""
+        plain = plain_slots(cls)
+        if not plain or self.accelerate:
+            if plain:
+                filler = accel.Filler(
+                    cls,
+                    tuple(getattr(cls, a.name) for a in kwargs),
+                    bytes(a.conversion for a in kwargs),
+                    tuple(a.none_means for a in kwargs),
+                )
+                made = f"{self.const(filler)}({', '.join(a.value for a in kwargs)})"
+            else:
+                made = f"{self.const(cls)}({', '.join(f'{a.name}={a.value}' for a in kwargs)})"
             self.emit(
-                f"o{level} = {made} if a{level} else None" if dynamic else f"o{level} = {made}"
+                f"o{level} = {made} if {active} else None" if dynamic else f"o{level} = {made}"
             )
             return
         depth = 1
         if dynamic:
             self.emit(f"o{level} = None")
-            self.emit(f"if a{level}:")
+            self.emit(f"if {active}:")
             depth = 2
         self.emit(f"o{level} = _new({self.const(cls)})", depth)
-        for item in kwargs:
-            name, _, value = item.partition("=")
-            setter = self.const(getattr(cls, name).__set__)
-            self.emit(f"{setter}(o{level}, {value})", depth)
+        for a in kwargs:
+            setter = self.const(getattr(cls, a.name).__set__)
+            self.emit(f"{setter}(o{level}, {a.value})", depth)
 
-    def settle(self, field: Field, path: str, v: str) -> None:
-        """The field's final tree value in ``g<v>``: given, default, or None; or give up."""
-        if self.folded_default(field, path):
-            return
-        if not self.static[path]:
-            self.emit(f"if not a{v} and g{v} is not _M: return None")
-        fallback = (
-            _copier(self, field.default)
-            if field.has_default
-            else "None"
-            if not field.required
-            else None
-        )
-        guard = "" if self.static[path] else f"a{v} and "
-        if fallback is None:
-            self.emit(f"if {guard}g{v} is _M: return None")
-        else:
-            self.emit(f"if {guard}g{v} is _M: g{v} = {fallback}")
+    def fallback(self, field: Field) -> str | None:
+        """The tree value of a missing field (None: the document cannot do without it)."""
+        if field.has_default:
+            return _copier(self, field.default)
+        return None if field.required else "None"
+
+    def settle(self, activity: str, fields: list[tuple[str, str | None]]) -> None:
+        """Final tree values of fields that share an activity: given, default, or None.
+
+        An inactive field given a value, or a required one missing, makes the fast path
+        give up (the general path drops the one with a warning, reports the other).
+        """
+        depth = 1
+        if activity:
+            self.emit(f"if {activity}:")
+            depth = 2
+        for g, fallback in fields:
+            action = "return None" if fallback is None else f"{g} = {fallback}"
+            self.emit(f"if {g} is _M: {action}", depth)
+        if activity:
+            given = " or ".join(f"{g} is not _M" for g, _ in fields)
+            self.emit(f"elif {given}: return None")
 
     def attribute_value(
-        self, field: Field, attribute: attrs.Attribute[Any], path: str, v: str
-    ) -> str:
-        """The expression of an attribute's value, matching what `structure` would make."""
+        self, field: Field, attribute: attrs.Attribute[Any], path: str, v: str, *, in_c: bool
+    ) -> _Argument:
+        """An attribute's value, matching what `structure` would make.
+
+        With `in_c` (a `Filler` makes the object) the conversion to float or tuple and
+        the replacement of None by a plain default are left to the C code.
+        """
         g = f"g{v}"
-        converted = _CONVERT[field.kind](self, field, g)
+        code = _c_conversion(field) if in_c else accel.KEEP
+        converted = g if code != accel.KEEP else _CONVERT[field.kind](self, field, g)
         default = self.default_of(attribute)
+        none_means = None
         if field.required:  # the checks refused None
             value = converted
         elif admits_none(attribute.type):
             value = converted if converted == g else f"None if {g} is None else {converted}"
-        else:  # None given for a field with a default means "not set": the default holds
+        elif in_c and _plain_default(attribute):  # None means "not set": the default holds
+            value, none_means = converted, attribute.default
+        else:
             value = f"{default} if {g} is None else {converted}"
         if not self.static[path]:
-            value = f"({value}) if a{v} else {default}"
-        return value
+            value = f"({value}) if {self.act(v)} else {default}"
+        return _Argument(attribute.name, value, code, none_means)
 
     def default_of(self, attribute: attrs.Attribute[Any]) -> str:
         """The attribute's own default as an expression (what attrs would give)."""
@@ -322,16 +427,24 @@ class _Compiler:
         return self.const(default)
 
 
-def _plain_slots(cls: type) -> bool:
-    """Whether filling the slots makes what ``cls(**kwargs)`` makes (nothing else runs)."""
-    fields = attrs.fields(cls)
-    slots = set(cls.__dict__.get("__slots__", ())) - {"__weakref__"}
+@attrs.frozen
+class _Argument:
+    """One attribute of an object being made: its value expression, and for a `Filler`
+    the conversion code and what a None value stands for."""
+
+    name: str
+    value: str
+    conversion: int = 0
+    none_means: Any = None
+
+
+def _plain_default(attribute: attrs.Attribute[Any]) -> bool:
+    """Whether the attribute's default is one shared value (not a factory, not None)."""
+    default: Any = attribute.default
     return (
-        slots == {a.name for a in fields}  # no cached hash or other hidden state
-        and not hasattr(cls, "__attrs_post_init__")
-        and not hasattr(cls, "__attrs_pre_init__")
-        and all(a.validator is None and a.converter is None for a in fields)
-        and all(type(cls.__dict__.get(a.name)).__name__ == "member_descriptor" for a in fields)
+        default is not attrs.NOTHING
+        and default is not None
+        and not isinstance(default, attrs.Factory)  # type: ignore[arg-type]
     )
 
 
@@ -471,7 +584,14 @@ def _json_value(c: _Compiler, f: Field, g: str) -> str:
     if f.json_schema is None:
         return typed
     validator = inner_validator(json.dumps(f.json_schema, sort_keys=True))
-    return f"{typed} and {c.const(validator.is_valid)}({g})"
+    check = f"{c.const(validator.is_valid)}({g})"
+    # the usual value is an empty one: decided here once
+    empty = [t.__name__ for t in (dict, list) if validator.is_valid(t())]
+    if len(empty) == 2:
+        return f"{typed} and (not {g} or {check})"
+    if empty:
+        return f"{typed} and ({g}.__class__ is {empty[0]} and not {g} or {check})"
+    return f"{typed} and {check}"
 
 
 _TESTS: Final[dict[Kind, Callable[[_Compiler, Field, str], str]]] = {
@@ -521,13 +641,21 @@ def _to_choice(c: _Compiler, f: Field, g: str) -> str:
     return f"{c.const(table)}[({g}.__class__, {g})]"
 
 
-def _to_multi_choice(c: _Compiler, f: Field, g: str) -> str:
+def _multi_choice_table(f: Field) -> dict[tuple[type, Any], Any] | None:
+    """How each option of a multi-choice structures, or None when to itself."""
     from ._converters import STRUCTURER  # noqa: PLC0415
     from ._settings_types import field_type  # noqa: PLC0415
 
     tp = field_type(f)
     table = {(type(o.value), o.value): STRUCTURER.structure([o.value], tp)[0] for o in f.options}
     if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
+        return None
+    return table
+
+
+def _to_multi_choice(c: _Compiler, f: Field, g: str) -> str:
+    table = _multi_choice_table(f)
+    if table is None:
         return f"tuple({g})"
     return f"tuple([{c.const(table)}[(_x.__class__, _x)] for _x in {g}])"
 
@@ -555,12 +683,34 @@ _CONVERT: Final[dict[Kind, Callable[[_Compiler, Field, str], str]]] = {
 }
 
 
-def _compile(schema: Schema) -> Callable[[Mapping[str, Any], bool], FastResult]:
+def _c_conversion(f: Field) -> int:
+    """What a `Filler` does to a field's (non-None) value: `_CONVERT` for these kinds."""
+    if f.kind is Kind.NUMBER:
+        return accel.FLOAT
+    if f.kind is Kind.CLASSES:
+        return accel.TUPLE
+    if f.kind is Kind.LIST:
+        return accel.FLOAT_TUPLE if f.item_kind is Kind.NUMBER else accel.TUPLE
+    if f.kind is Kind.MULTI_CHOICE and _multi_choice_table(f) is None:
+        return accel.TUPLE
+    if f.kind is Kind.CLASS_MAPPING:
+        return accel.MAPPING
+    return accel.KEEP
+
+
+def _compile(
+    schema: Schema,
+    *,
+    accelerate: bool,
+    fallback: Callable[[Mapping[str, Any], bool], FastResult] | None = None,
+) -> Callable[[Mapping[str, Any], bool], FastResult]:
+    """Generate and compile the fast path; `fallback` takes what the accelerator declines."""
     from ._attrs_classes import settings_class  # noqa: PLC0415
 
     root = settings_class(schema)
-    c = _Compiler(schema)
+    c = _Compiler(schema, accelerate=accelerate)
     c.consts["_EMPTY"] = {}
+    c.consts["_fallback"] = fallback or (lambda data, structure: pure(schema)(data, structure))
     c.read_level(schema.children, "data", "")
     c.activity()
     checks = c.lines
