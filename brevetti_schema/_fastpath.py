@@ -409,7 +409,8 @@ class _Compiler:
             value = converted
         elif admits_none(attribute.type):
             value = converted if converted == g else f"None if {g} is None else {converted}"
-        elif in_c and _plain_default(attribute):  # None means "not set": the default holds
+        elif in_c and converted == g and _plain_default(attribute):
+            # None means "not set": the default holds (the Filler puts it in)
             value, none_means = converted, attribute.default
         else:
             value = f"{default} if {g} is None else {converted}"

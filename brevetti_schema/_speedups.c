@@ -600,6 +600,8 @@ to_float(PyObject *v)
 static PyObject *
 class_mapping(PyObject *v)
 {
+    if (Py_IS_TYPE(v, &PyDictProxy_Type)) /* an attribute default: made already */
+        return Py_NewRef(v);
     if (!PyDict_Check(v)) {
         PyErr_SetString(PyExc_TypeError, "a class mapping is a dict");
         return NULL;

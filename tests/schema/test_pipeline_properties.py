@@ -10,6 +10,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from brevetti_schema import Field, Kind, Schema, Section, SettingsError, unstructure
+from brevetti_schema._fastpath import pure
 from brevetti_schema._pipeline import encode_settings, resolve_settings
 from tests.strategies import schemas, settings_for
 
@@ -64,6 +65,21 @@ def test_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None:
     fast = _resolve(schema, copy.deepcopy(raw))
     slow = _resolve(schema, copy.deepcopy(raw), fast=False)
     assert _same(fast, slow)
+
+
+@given(st.data())
+def test_pure_python_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None:
+    """The generated Python alone (no C accelerator) accepts only what the general path
+    accepts, with the same result."""
+    schema = data.draw(schemas())
+    raw = data.draw(settings_for(schema, complete=data.draw(st.booleans())))
+    raw = data.draw(st.one_of(st.just(raw), _mutated(schema, raw)))
+    note(f"raw={raw!r}")
+    quick = pure(schema)(copy.deepcopy(raw), True)
+    slow = _resolve(schema, copy.deepcopy(raw), fast=False)
+    if quick is not None:
+        assert not isinstance(slow, SettingsError) and not slow.warnings
+        assert quick[0] == slow.settings and quick[1] == slow.tree
 
 
 def _field_paths(schema: Schema) -> list[tuple[str, Field]]:
