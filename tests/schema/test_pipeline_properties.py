@@ -58,10 +58,7 @@ def test_transport_form_decodes_to_the_same_result(data: st.DataObject) -> None:
 
 @given(st.data())
 def test_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None:
-    schema = data.draw(schemas())
-    raw = data.draw(settings_for(schema, complete=data.draw(st.booleans())))
-    raw = data.draw(st.one_of(st.just(raw), _mutated(schema, raw)))
-    note(f"raw={raw!r}")
+    schema, raw = data.draw(schema_and_document())
     fast = _resolve(schema, copy.deepcopy(raw))
     slow = _resolve(schema, copy.deepcopy(raw), fast=False)
     assert _same(fast, slow)
@@ -71,15 +68,23 @@ def test_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None:
 def test_pure_python_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None:
     """The generated Python alone (no C accelerator) accepts only what the general path
     accepts, with the same result."""
-    schema = data.draw(schemas())
-    raw = data.draw(settings_for(schema, complete=data.draw(st.booleans())))
-    raw = data.draw(st.one_of(st.just(raw), _mutated(schema, raw)))
-    note(f"raw={raw!r}")
+    schema, raw = data.draw(schema_and_document())
     quick = pure(schema)(copy.deepcopy(raw), True)
     slow = _resolve(schema, copy.deepcopy(raw), fast=False)
     if quick is not None:
         assert not isinstance(slow, SettingsError) and not slow.warnings
         assert quick[0] == slow.settings and quick[1] == slow.tree
+
+
+@st.composite
+def schema_and_document(draw: st.DrawFn) -> tuple[Schema, dict[str, Any]]:
+    """A random schema and a settings document for it: valid (whole or partial), or
+    with one mistake (a wrong value, an unknown key, a required value dropped)."""
+    schema = draw(schemas())
+    raw = draw(settings_for(schema, complete=draw(st.booleans())))
+    raw = draw(st.one_of(st.just(raw), _mutated(schema, raw)))
+    note(f"raw={raw!r}")
+    return schema, raw
 
 
 def _field_paths(schema: Schema) -> list[tuple[str, Field]]:
