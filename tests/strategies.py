@@ -10,7 +10,7 @@ from brevetti_schema import MISSING, Field, Kind, Option, Schema, Section
 from brevetti_schema._conditions import equals
 from brevetti_schema._model import Node, derive_label
 
-__all__ = ["schemas", "settings_for", "value_for"]
+__all__ = ["schemas", "settings_for", "shaped_like", "value_for"]
 
 _KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
@@ -182,3 +182,38 @@ def settings_for(draw: st.DrawFn, schema: Schema, *, complete: bool = True) -> d
 def has_default(field: Field) -> bool:
     """Whether a field declares a default."""
     return field.default is not MISSING
+
+
+_ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**52, max_value=2**64),
+    st.floats(),
+    st.text(max_size=6),
+    st.sampled_from(["", "{", "[1]", '"x"', "null", "1e999", "[[]]", '{"a": [1]}']),
+    st.binary(max_size=3),
+    st.tuples(st.integers()),
+    st.frozensets(st.integers(), max_size=2),
+)
+
+
+@st.composite
+def shaped_like(draw: st.DrawFn, schema: Schema) -> dict[str, Any]:
+    """A document with the schema's keys (and a few others) holding arbitrary values."""
+
+    def level(nodes: tuple[Any, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for node in nodes:
+            key = getattr(node, "key", None)
+            if key is None or not draw(st.booleans()):
+                continue
+            children = getattr(node, "children", None)
+            if children is not None and draw(st.integers(0, 4)):
+                out[key] = level(children)
+            else:
+                values = st.recursive(_ODD, lambda c: st.lists(c, max_size=3), max_leaves=4)
+                out[key] = draw(values)
+        return out
+
+    return level(schema.children)

@@ -36,7 +36,7 @@ from brevetti_schema import (
 from brevetti_schema._accelerator import accelerated, constructor
 from brevetti_schema._fastpath import FastResult, _compile, compiled
 from brevetti_schema._pipeline import Resolved
-from tests.strategies import schemas, settings_for
+from tests.strategies import schemas, settings_for, shaped_like
 
 from .test_pipeline_properties import schema_and_document
 
@@ -289,3 +289,17 @@ def test_list_and_mapping_kinds_convert_like_the_pure_path() -> None:
 
 def _options(*values: str) -> tuple[Option, ...]:
     return tuple(Option(v, v) for v in values)
+
+
+@given(st.data())
+def test_arbitrary_values_never_crash_and_agree(data: st.DataObject) -> None:
+    """Any value in any place: the accelerated path raises nothing and, when it accepts,
+    gives what the pure path gives."""
+    schema = data.draw(schemas())
+    raw = data.draw(shaped_like(schema))
+    note(f"raw={raw!r}")
+    fast, pure = _paths(schema)
+    expected = pure(copy.deepcopy(raw), True)
+    got = fast(copy.deepcopy(raw), True)
+    if got is not DECLINED:
+        assert _same(got, expected)

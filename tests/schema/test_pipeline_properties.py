@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from brevetti_schema import Field, Kind, Schema, Section, SettingsError, unstructure
 from brevetti_schema._fastpath import pure
 from brevetti_schema._pipeline import encode_settings, resolve_settings
-from tests.strategies import schemas, settings_for
+from tests.strategies import schemas, settings_for, shaped_like
 
 
 def _resolve(schema: Schema, raw: Any, **kw: Any) -> Any:
@@ -74,6 +74,18 @@ def test_pure_python_fast_path_agrees_with_the_general_path(data: st.DataObject)
     if quick is not None:
         assert not isinstance(slow, SettingsError) and not slow.warnings
         assert quick[0] == slow.settings and quick[1] == slow.tree
+
+
+@given(st.data())
+def test_any_value_anywhere_gives_settings_error_or_a_result(data: st.DataObject) -> None:
+    """Values of any type in any place (bytes, sets, huge integers, broken JSON text):
+    both paths either resolve, alike, or raise SettingsError; never another exception."""
+    schema = data.draw(schemas())
+    raw = data.draw(shaped_like(schema))
+    note(f"raw={raw!r}")
+    fast = _resolve(schema, copy.deepcopy(raw))
+    slow = _resolve(schema, copy.deepcopy(raw), fast=False)
+    assert _same(fast, slow)
 
 
 @st.composite
