@@ -238,8 +238,8 @@ class DevServerProcess(DevServer):
             if self.process.poll() is not None:
                 raise RuntimeError(f"the dev server exited:\n{self.log.read_text()}")
             try:
-                answer = requests.get(f"{self.base_url}/openapi.json", timeout=0.5)
-            except requests.ConnectionError:
+                answer = requests.get(f"{self.base_url}/openapi.json", timeout=2)
+            except (requests.ConnectionError, requests.Timeout):  # not up, or slow to start
                 time.sleep(0.05)  # polling interval; readiness is decided by the answer
                 continue
             if answer.status_code == 200:

@@ -199,4 +199,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
-    assert capsys.readouterr().out.strip() == f"brevetti-schema {brevetti_schema.__version__}"
+    from brevetti_schema._accelerator import accelerated
+
+    speed = "C accelerator on" if accelerated() else "pure Python"
+    expected = f"brevetti-schema {brevetti_schema.__version__} ({speed})"
+    assert capsys.readouterr().out.strip() == expected
