@@ -29,6 +29,7 @@ __all__ = [
     "c_check",
     "c_item_check",
     "constructor",
+    "list_item",
     "plain_slots",
 ]
 
@@ -169,8 +170,14 @@ def c_item_check(f: Field) -> CCheck:
         return _check(_CHOICE, choices=options[0], choice_type=options[1])
     if f.kind is not Kind.LIST:
         return None
-    item = Field(f.item_kind or Kind.TEXT, f.key, f.label, minimum=f.minimum,
-                 maximum=f.maximum)  # fmt: skip
+    item = list_item(f)
     if item.kind not in (Kind.INTEGER, Kind.NUMBER, Kind.TEXT, Kind.BOOLEAN):
         return None
     return c_check(item)
+
+
+def list_item(f: Field) -> Field:
+    """What each item of a list field is checked as: its item kind, with the list's own
+    bounds, multiple, lengths and pattern (as `_values` checks items)."""
+    return attrs.evolve(f, kind=f.item_kind or Kind.TEXT, item_kind=None, min_items=None,
+                        max_items=None, visible_when=None)  # fmt: skip

@@ -25,7 +25,7 @@ from typing import Any, Final
 import attrs
 
 from . import _accelerator as accel
-from ._accelerator import plain_slots
+from ._accelerator import list_item, plain_slots
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._secret import Secret
 from ._values import compiled_pattern, inner_validator
@@ -558,8 +558,7 @@ def _multi_choice(c: _Compiler, f: Field, g: str) -> str:
 
 
 def _list(c: _Compiler, f: Field, g: str) -> str:
-    item = Field(f.item_kind or Kind.TEXT, f.key, f.label, minimum=f.minimum,
-                 maximum=f.maximum)  # fmt: skip
+    item = list_item(f)
     item_test = _TESTS[item.kind](c, item, "_x")
     return " and ".join(
         [f"{g}.__class__ is list", *_items(f, g), f"not [0 for _x in {g} if not ({item_test})]"]

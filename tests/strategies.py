@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from brevetti_schema import MISSING, Field, Kind, Option, Schema, Section
@@ -13,7 +15,8 @@ from brevetti_schema._model import Node, derive_label
 __all__ = ["schemas", "settings_for", "shaped_like", "value_for"]
 
 _KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
+_TEXT_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+_TEXT = st.text(_TEXT_CHARS, max_size=12)
 _WORDS = st.from_regex(r"[a-z]{1,8}", fullmatch=True)
 _LABEL_CHARS = st.characters(codec="utf-8", categories=("L", "N", "Zs"))
 _LABELS = st.one_of(st.none(), st.text(_LABEL_CHARS, min_size=1, max_size=16))
@@ -22,6 +25,8 @@ _HELP = st.one_of(st.none(), _TEXT.filter(bool))
 
 @st.composite
 def _bounds(draw: st.DrawFn, integral: bool) -> dict[str, Any]:
+    """Bounds of a number field, sometimes a multiple or an exclusive lower bound; always
+    satisfiable."""
     number = st.integers(-1000, 1000) if integral else st.floats(-1e3, 1e3, allow_nan=False)
     low = draw(st.one_of(st.none(), number))
     high = draw(st.one_of(st.none(), number))
@@ -30,15 +35,50 @@ def _bounds(draw: st.DrawFn, integral: bool) -> dict[str, Any]:
     spec: dict[str, Any] = {"minimum": low, "maximum": high}
     if integral and draw(st.booleans()):
         spec["step"] = 1
+    if draw(st.integers(0, 3)) == 0:  # a multiple, with bounds on multiples of it
+        step = draw(st.sampled_from([2, 5] if integral else [0.25, 0.5, 2]))
+        spec["multiple_of"] = step
+        if low is not None:
+            spec["minimum"] = math.ceil(low / step) * step
+        if high is not None:
+            spec["maximum"] = math.floor(high / step) * step
+        if low is not None and high is not None and spec["minimum"] > spec["maximum"]:
+            spec["maximum"] = spec["minimum"]
+    elif not integral and low is not None and draw(st.integers(0, 2)) == 0:
+        spec["minimum"], spec["exclusive_minimum"] = None, low
+        if high is not None and high <= low:
+            spec["maximum"] = low + 1
     return spec
 
 
 def _number_in(draw: st.DrawFn, field: Field, integral: bool) -> float:
-    low = field.minimum if field.minimum is not None else -1e4
+    low = field.minimum
+    if low is None:
+        low = field.exclusive_minimum if field.exclusive_minimum is not None else -1e4
     high = field.maximum if field.maximum is not None else 1e4
+    step = field.multiple_of
+    if step is not None:
+        multiple = draw(st.integers(math.ceil(low / step), math.floor(high / step))) * step
+        return int(multiple) if integral else multiple
     if integral:
-        return draw(st.integers(int(low), int(high)))
-    return draw(st.floats(low, high, allow_nan=False, allow_infinity=False))
+        return draw(st.integers(math.ceil(low), math.floor(high)))
+    return draw(
+        st.floats(
+            low,
+            high,
+            allow_nan=False,
+            allow_infinity=False,
+            exclude_min=field.exclusive_minimum is not None,
+        )
+    )
+
+
+def _text_for(field: Field) -> st.SearchStrategy[str]:
+    """Text within the field's lengths (lowercase words where it has the pattern)."""
+    shortest, longest = field.min_length or 0, field.max_length
+    if field.pattern:
+        return st.from_regex(f"[a-z]{{{max(shortest, 1)},{longest or 8}}}", fullmatch=True)
+    return st.text(_TEXT_CHARS, min_size=shortest, max_size=longest or 12)
 
 
 @st.composite
@@ -50,7 +90,7 @@ def value_for(draw: st.DrawFn, field: Field) -> Any:
     if kind is Kind.NUMBER:
         return _number_in(draw, field, False)
     if kind is Kind.TEXT:
-        return draw(_WORDS if field.pattern else _TEXT)
+        return draw(_text_for(field))
     if kind is Kind.SECRET:
         return draw(_WORDS)
     if kind is Kind.BOOLEAN:
@@ -62,8 +102,9 @@ def value_for(draw: st.DrawFn, field: Field) -> Any:
         chosen = draw(st.lists(st.sampled_from(range(len(values))), unique=True))
         return [values[i] for i in sorted(chosen)]
     if kind is Kind.LIST:
-        item = Field(field.item_kind or Kind.TEXT, "item", "Item", minimum=field.minimum,
-                     maximum=field.maximum)  # fmt: skip
+        # each item is checked with the list's own constraints
+        item = attrs.evolve(field, kind=field.item_kind or Kind.TEXT, item_kind=None,
+                            min_items=None, max_items=None, default=MISSING)  # fmt: skip
         size = st.lists(value_for(item), min_size=field.min_items or 0, max_size=4)
         return draw(size)
     if kind is Kind.CLASSES:
@@ -74,6 +115,18 @@ def value_for(draw: st.DrawFn, field: Field) -> Any:
     # Kind.JSON
     leaf = st.one_of(st.none(), st.booleans(), st.integers(-100, 100), _WORDS)
     return draw(st.one_of(st.dictionaries(_WORDS, leaf, max_size=3), st.lists(leaf, max_size=3)))
+
+
+@st.composite
+def _text_rules(draw: st.DrawFn) -> dict[str, Any]:
+    """Sometimes a pattern, sometimes lengths (always satisfiable)."""
+    rules: dict[str, Any] = {}
+    if draw(st.booleans()):
+        rules["pattern"] = "^[a-z]*$"
+    if draw(st.integers(0, 2)) == 0:
+        rules["min_length"] = draw(st.integers(0, 3))
+        rules["max_length"] = rules["min_length"] + draw(st.integers(1, 5))
+    return rules
 
 
 _OPTION_VALUES = st.one_of(
@@ -96,8 +149,7 @@ def _field(draw: st.DrawFn, key: str) -> Field:
         spec.update(draw(_bounds(kind is Kind.INTEGER)))
     elif kind is Kind.TEXT:
         spec["multiline"] = draw(st.booleans())
-        if draw(st.booleans()):
-            spec["pattern"] = "^[a-z]*$"
+        spec.update(draw(_text_rules()))
     elif kind in (Kind.CHOICE, Kind.MULTI_CHOICE):
         values = draw(_OPTION_VALUES)
         labelled = draw(st.booleans())

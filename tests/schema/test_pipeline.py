@@ -267,3 +267,22 @@ def test_settings_files_are_read_as_yaml_1_2(tmp_path: Any) -> None:
     path.write_text("- 1\n")
     with pytest.raises(SettingsError, match="mapping at the top level"):
         load_settings_file(path)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_list_items_are_checked_with_all_the_lists_number_rules(fast: bool) -> None:
+    """Items of a list of numbers obey its multiple_of and exclusive bounds on both paths
+    (the compiled path once checked only min and max)."""
+    from brevetti_schema import Field, Kind
+
+    schema = Schema(
+        children=(
+            Field(Kind.LIST, "sizes", "Sizes", item_kind=Kind.INTEGER, multiple_of=32),
+            Field(Kind.LIST, "rates", "Rates", item_kind=Kind.NUMBER, exclusive_minimum=0),
+        )
+    )
+    ok = resolve_settings(schema, {"sizes": [32, 64], "rates": [0.5]}, fast=fast)
+    assert ok.settings.sizes == (32, 64) and ok.settings.rates == (0.5,)
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(schema, {"sizes": [32, 50], "rates": [0.5, 0]}, fast=fast)
+    assert [p.path for p in info.value.problems] == ["sizes", "rates"]
