@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from ._model import Field, Kind
-from ._values import compiled_pattern
+from ._values import compiled_pattern, list_item
 
 __all__ = [
     "FLOAT",
@@ -29,7 +29,6 @@ __all__ = [
     "c_check",
     "c_item_check",
     "constructor",
-    "list_item",
     "plain_slots",
 ]
 
@@ -174,10 +173,3 @@ def c_item_check(f: Field) -> CCheck:
     if item.kind not in (Kind.INTEGER, Kind.NUMBER, Kind.TEXT, Kind.BOOLEAN):
         return None
     return c_check(item)
-
-
-def list_item(f: Field) -> Field:
-    """What each item of a list field is checked as: its item kind, with the list's own
-    bounds, multiple, lengths and pattern (as `_values` checks items)."""
-    return attrs.evolve(f, kind=f.item_kind or Kind.TEXT, item_kind=None, min_items=None,
-                        max_items=None, visible_when=None)  # fmt: skip

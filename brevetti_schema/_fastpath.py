@@ -25,10 +25,10 @@ from typing import Any, Final
 import attrs
 
 from . import _accelerator as accel
-from ._accelerator import list_item, plain_slots
+from ._accelerator import plain_slots
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._secret import Secret
-from ._values import compiled_pattern, inner_validator
+from ._values import compiled_pattern, inner_validator, list_item
 
 __all__ = ["FastResult", "compiled", "pure"]
 
@@ -130,10 +130,10 @@ class _Compiler:
 
     def read_level(self, nodes: tuple[Node, ...], data: str, prefix: str) -> None:
         """Read one level: check the mapping, then each field's given value."""
-        keys = frozenset(n.key for n in nodes if not isinstance(n, Heading))
         if self.accelerate:
             self.scan_level(nodes, data, prefix)
             return
+        keys = frozenset(n.key for n in nodes if not isinstance(n, Heading))
         self.emit(f"if {data}.__class__ is not dict or not {data}.keys() <= {self.const(keys)}:")
         self.emit("return None", 2)
         for node in nodes:

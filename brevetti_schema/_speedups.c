@@ -214,8 +214,6 @@ run_predicate(const Check *c, PyObject *v)
     return ok;
 }
 
-static int check_value(const Check *c, const Check *item, PyObject *v);
-
 static int
 check_value(const Check *c, const Check *item, PyObject *v)
 {
@@ -350,7 +348,12 @@ scanner_traverse(Scanner *self, visitproc visit, void *arg)
     for (Py_ssize_t i = 0; i < self->n && self->fields != NULL; i++) {
         FieldSpec *f = &self->fields[i];
         Py_VISIT(f->fallback);
+        Py_VISIT(f->missing);
+        Py_VISIT(f->check.choices);
+        Py_VISIT(f->check.choice_type);
         Py_VISIT(f->check.predicate);
+        Py_VISIT(f->item.choices);
+        Py_VISIT(f->item.choice_type);
         Py_VISIT(f->item.predicate);
     }
     return 0;

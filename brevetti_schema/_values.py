@@ -14,9 +14,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
+
 from ._model import Field, Kind
 
-__all__ = ["describe", "value_problems"]
+__all__ = ["describe", "list_item", "value_problems"]
 
 
 def describe(value: Any) -> str:
@@ -211,3 +213,10 @@ def value_problems(field: Field, value: Any) -> list[str]:
     if value is None:
         return ["a value is required"] if field.required else []
     return _CHECKERS[field.kind](field, value)
+
+
+def list_item(f: Field) -> Field:
+    """What each item of a list field is checked as: its item kind, with the list's own
+    bounds, multiple, lengths and pattern (as `_list` checks items)."""
+    return attrs.evolve(f, kind=f.item_kind or Kind.TEXT, item_kind=None, min_items=None,
+                        max_items=None, visible_when=None)  # fmt: skip
