@@ -53,6 +53,6 @@ def run_main(
     try:
         job.start()
     except Exception:  # noqa: BLE001 - report any failure of user code, already recorded
-        traceback.print_exc()
+        print(job.scrub(traceback.format_exc()), end="", file=sys.stderr)
         return 1
     return 0

@@ -17,11 +17,12 @@ from typing import Any, Final, Self
 
 from brevetti_schema import encode_settings
 
-from ._description import Dataset, JobDescription, _mask_keys
+from ._description import Dataset, JobDescription
 from ._entry import run_main
 from ._errors import JobStateError, MetricError
 from ._files import atomic_write_bytes, atomic_write_json, safe_child
 from ._metrics import checked_metric
+from ._secrets import Scrubber
 from ._setup import Setup, set_up, write_description
 from ._status import write_failure_file, write_status
 
@@ -61,6 +62,7 @@ class Job:
         self._last_progress_sent = 0.0
         self._pending_progress: dict[str, Any] | None = None
         self._previous_sigterm: Any = None
+        self._scrub = Scrubber.for_settings(setup.description.api_key, setup.schema, setup.tree)
 
     # -- construction -------------------------------------------------------------
 
@@ -183,6 +185,10 @@ class Job:
         """``"completed"`` or ``"failed"`` once the job has ended, else ``None``."""
         return self._ended
 
+    def scrub(self, text: str) -> str:
+        """`text` with the API key and every secret setting's value masked."""
+        return self._scrub(text)
+
     def __repr__(self) -> str:
         name = type(self).__name__
         return f"<{name} id={self.id!r} mode={self.mode!r} dir={str(self._job_dir)!r}>"
@@ -258,9 +264,14 @@ class Job:
         return masked
 
     def _masked(self, data: Any) -> Any:
-        """`data` with the API key masked wherever it appears (user values included)."""
-        masked: Any = _mask_keys(data, self._description.api_key)
-        return masked
+        """`data` with the API key and secret values masked wherever they appear."""
+        if isinstance(data, str):
+            return self._scrub(data)
+        if isinstance(data, Mapping):
+            return {self._scrub(str(k)): self._masked(v) for k, v in data.items()}
+        if isinstance(data, list | tuple):
+            return [self._masked(v) for v in data]
+        return data
 
     def upload_job_output(self, *, check_dirty: bool = True) -> Path:
         """Write artifacts/output.json atomically and send it to the platform."""
@@ -351,12 +362,9 @@ class Job:
 
     def fail(self, reason: str) -> None:
         """Record the job as failed with `reason` (bounded); once, like completion."""
-        reason = str(reason) or "failed"
+        reason = self.scrub(str(reason)) or "failed"
         if len(reason) > MAX_REASON:
             reason = reason[: MAX_REASON - 20] + " ... (cut)"
-        key = self._description.api_key
-        if key:
-            reason = reason.replace(key, "********")
         with self._lock:
             if self._ended is not None:
                 logger.info("job %s already %s; fail does nothing", self.id, self._ended)

@@ -30,11 +30,19 @@ from ._errors import (
     PlatformError,
     PlatformUnavailable,
 )
-from ._files import atomic_write_json, safe_child
+from ._files import safe_child
 from ._identity import Identity
 from ._outbox import ArtifactRef, Outbox, Record
 
-__all__ = ["PlatformBackend", "Routes", "Summary", "connect", "deliver_pending", "file_sha256"]
+__all__ = [
+    "ForeignHost",
+    "PlatformBackend",
+    "Routes",
+    "Summary",
+    "connect",
+    "deliver_pending",
+    "file_sha256",
+]
 
 logger = logging.getLogger("brevetti_job.platform")
 
@@ -135,11 +143,20 @@ class Summary:
     pending: int = 0
     unavailable: str | None = None
     auth_error: str | None = None
+    foreign: list[str] = attrs.field(factory=list)
 
     @property
     def delivered(self) -> int:
         """Records marked done in this run (sent, replayed or already there)."""
         return sum(self.sent.values())
+
+
+class ForeignHost(Exception):
+    """A record names another host than the one the key may be sent to; not delivered."""
+
+    def __init__(self, recorded: str, configured: str) -> None:
+        super().__init__(f"recorded for {recorded}, not {configured}")
+        self.recorded = recorded
 
 
 class _LocalFileGone(Exception):
@@ -209,12 +226,21 @@ def deliver_pending(
         records = outbox.pending()
         for index, record in enumerate(records):
             try:
-                outcome = _send(client_for(record.host), record, artifacts_dir)
+                client = client_for(record.host)
+            except ForeignHost as exc:
+                logger.error("platform write %s (%s) not sent: %s", record.seq, record.op, exc)
+                summary.foreign.append(f"{record.file_name} ({record.op}, {exc})")
+                summary.pending += 1
+                continue
+            try:
+                outcome = _send(client, record, artifacts_dir)
             except PlatformAuthError as exc:
-                summary.auth_error, summary.pending = str(exc), len(records) - index
+                summary.auth_error = str(exc)
+                summary.pending += len(records) - index
                 break
             except PlatformUnavailable as exc:
-                summary.unavailable, summary.pending = str(exc), len(records) - index
+                summary.unavailable = str(exc)
+                summary.pending += len(records) - index
                 break
             except (PlatformError, _LocalFileGone) as exc:
                 logger.error("platform write %s (%s) rejected: %s", record.seq, record.op, exc)
@@ -408,9 +434,6 @@ def connect(
     else:
         source = f"the platform's description of job {identity.job_id}"
         description = JobDescription.from_json(data, source=source)
-        cached = attrs.evolve(description, api_key=identity.api_key).to_json(mask=True)
-        cached.pop("api_key", None)
-        atomic_write_json(folder / "info.json", cached)
     description = attrs.evolve(description, api_key=identity.api_key)
     backend = PlatformBackend(
         client,

@@ -24,6 +24,7 @@ from ._errors import JobConfigError
 from ._files import atomic_write_json
 from ._identity import Identity, resolve_identity
 from ._raw_settings import freeze, gather_raw_settings, set_dotted
+from ._secrets import secret_paths, without_paths
 from ._status import write_failure_file, write_status
 
 __all__ = ["Setup", "set_up", "write_description"]
@@ -89,6 +90,7 @@ def set_up(
         from ._platform import connect  # noqa: PLC0415 - requests only in platform mode
 
         backend, description = connect(identity, folder, env)
+        _cache_description(description, folder, identity, model)
         created = False
     else:
         description, created = _load_description(identity, folder, resolved_id)
@@ -147,6 +149,20 @@ def write_description(setup: Setup) -> None:
     data = setup.description.to_json(mask=False, settings=settings)
     data.pop("api_key", None)
     atomic_write_json(setup.job_dir / "info.json", data)
+
+
+def _cache_description(
+    description: JobDescription, folder: Path, identity: Identity, schema: Schema | None
+) -> None:
+    """Platform mode: the description as ``info.json`` in the working copy, for `status`
+    and `sync`; without the key (also in URLs) and without any secret setting."""
+    info = folder / "info.json"
+    if identity.info_file and Path(identity.info_file).resolve() == info.resolve():
+        return  # the platform's own file: not ours to rewrite
+    settings = without_paths(description.settings, secret_paths(schema))
+    data = description.to_json(mask=True, settings=settings)
+    data.pop("api_key", None)
+    atomic_write_json(info, data)
 
 
 def _load_description(identity: Identity, folder: Path, job_id: str) -> tuple[JobDescription, bool]:

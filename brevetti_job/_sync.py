@@ -8,6 +8,7 @@ after a partial delivery) never applies a write twice.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -32,7 +33,9 @@ def add_sync_command(sub: Any) -> None:
     sync_parser = sub.add_parser("sync", help="deliver a job's pending platform writes (outbox)")
     sync_parser.add_argument("job_dir", metavar="JOB_DIR")
     sync_parser.add_argument("--api-key", help="the job's API key (default: $BREVETTI_API_KEY)")
-    sync_parser.add_argument("--host", help="platform URL (default: the one recorded)")
+    sync_parser.add_argument(
+        "--host", help="platform URL (default: $BREVETTI_HOST, else the job description's)"
+    )
     sync_parser.set_defaults(handler=_handler)
 
 
@@ -46,6 +49,24 @@ def _counted(counts: Mapping[str, int]) -> str:
         one, many = _NAMES.get(op, (op, op + "s"))
         parts.append(f"{n} {one if n == 1 else many}")
     return ", ".join(parts)
+
+
+def _normal(url: str) -> str:
+    return url.rstrip("/").lower()
+
+
+def _configured_host(job_dir: Path, env: Mapping[str, str]) -> str | None:
+    """The job's host: the environment's, else the description's (never an outbox record's)."""
+    for variable in ("BREVETTI_HOST", "BREVETTIAI_HOST_NAME"):
+        if env.get(variable):
+            return env[variable]
+    info = job_dir / "info.json"
+    try:
+        data = json.loads(info.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = data.get("host_name") if isinstance(data, dict) else None
+    return found if isinstance(found, str) and found else None
 
 
 def sync(
@@ -65,31 +86,39 @@ def sync(
         return 1
     from ._client import PlatformClient  # noqa: PLC0415 - requests only when syncing
     from ._outbox import Outbox  # noqa: PLC0415
-    from ._platform import deliver_pending  # noqa: PLC0415
+    from ._platform import ForeignHost, deliver_pending  # noqa: PLC0415
 
+    target = host or _configured_host(job_dir, env)
+    if not target:
+        print(
+            f"{PROG}: error: no platform host known for {job_dir}: pass --host or set "
+            "BREVETTI_HOST (the outbox's records never choose where the key is sent)",
+            file=sys.stderr,
+        )
+        return 1
     outbox = Outbox(job_dir / "outbox")
     pending = outbox.pending()
     if not pending:
         print(f"nothing pending in {outbox.folder}")
         return 0
-    clients: dict[str, PlatformClient] = {}
+    try:
+        client = PlatformClient.from_env(target, key, env)
+    except ValueError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
 
     def client_for(recorded: str) -> PlatformClient:
-        target = host or recorded
-        if target not in clients:
-            try:
-                clients[target] = PlatformClient.from_env(target, key, env)
-            except ValueError as exc:
-                raise SystemExit(f"{PROG}: error: {exc}") from None
-        return clients[target]
+        if host is None and _normal(recorded) != _normal(target):
+            raise ForeignHost(recorded, target)
+        return client  # an explicit --host takes every record there: the job moved
 
-    where = host or pending[0].host
-    print(f"sync {job_dir}: {len(pending)} pending write(s) for job {pending[0].job_id} at {where}")
+    print(
+        f"sync {job_dir}: {len(pending)} pending write(s) for job {pending[0].job_id} at {target}"
+    )
     try:
         summary = deliver_pending(outbox, client_for, job_dir / "artifacts")
     finally:
-        for client in clients.values():
-            client.close()
+        client.close()
     line = f"delivered {summary.delivered}"
     if summary.delivered:
         line += f" ({_counted(summary.sent)})"
@@ -104,6 +133,14 @@ def sync(
     for rejected in summary.rejected:
         print(f"rejected {rejected}")
     print(f"pending {summary.pending}")
+    if summary.foreign:
+        print(
+            f"{PROG}: error: {len(summary.foreign)} write(s) name another host than "
+            f"{target} and were not sent: {', '.join(summary.foreign)} (the key goes only "
+            "to the job's configured host; pass --host to deliver them there)",
+            file=sys.stderr,
+        )
+        return 1
     if summary.auth_error:
         print(
             f"{PROG}: error: {summary.auth_error}; {summary.pending} write(s) still pending",
