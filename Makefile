@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv assets test lint typecheck pytest demo examples bench clean
 
-$(STAMP): pyproject.toml setup.py brevetti_schema/_speedups.c
+$(STAMP): pyproject.toml setup.py
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
@@ -28,8 +28,8 @@ assets: $(ASSETS)
 venv: $(STAMP) $(ASSETS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check brevetti_schema brevetti_job tests benchmarks schema_examples
-	$(BIN)/ruff format --check brevetti_schema brevetti_job tests benchmarks schema_examples
+	$(BIN)/ruff check setup.py brevetti_schema brevetti_job tests benchmarks schema_examples
+	$(BIN)/ruff format --check setup.py brevetti_schema brevetti_job tests benchmarks schema_examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
@@ -57,5 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info node_modules $(WEB)/vendor
-	rm -f brevetti_schema/_speedups*.so
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist *.egg-info node_modules $(WEB)/vendor
