@@ -17,11 +17,13 @@ from ._errors import (
     JobConfigError,
     JobStateError,
     MetricError,
+    PackageError,
     PlatformAuthError,
     PlatformError,
     PlatformUnavailable,
 )
 from ._job import Job
+from ._package import ModelPackage, OpenedPackage
 
 __version__ = "0.1.0"
 
@@ -34,6 +36,9 @@ __all__ = [
     "JobDescription",
     "JobStateError",
     "MetricError",
+    "ModelPackage",
+    "OpenedPackage",
+    "PackageError",
     "PlatformAuthError",
     "PlatformError",
     "PlatformUnavailable",

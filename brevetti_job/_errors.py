@@ -7,6 +7,7 @@
     ├── ArtifactPathError       an artifact name would escape the artifacts folder
     ├── MetricError             an output metric is not a finite number, text or boolean
     ├── JobStateError           an operation does not fit the job's state (e.g. ended)
+    ├── PackageError            a model package is corrupt, tampered or unsafe to extract
     └── PlatformError           a platform request failed for good (a 4xx answer)
         ├── PlatformAuthError   the API key was refused (401/403); never retried
         └── PlatformUnavailable the platform could not be reached within the retry budget
@@ -22,6 +23,7 @@ __all__ = [
     "JobConfigError",
     "JobStateError",
     "MetricError",
+    "PackageError",
     "PlatformAuthError",
     "PlatformError",
     "PlatformUnavailable",
@@ -42,6 +44,10 @@ class ArtifactPathError(BrevettiJobError, ValueError):
 
 class MetricError(BrevettiJobError, ValueError):
     """Raised by `add_output_metric` at once when a value cannot be reported."""
+
+
+class PackageError(BrevettiJobError, ValueError):
+    """Raised when a model package cannot be built or fails its integrity check."""
 
 
 class JobStateError(BrevettiJobError):

@@ -22,6 +22,7 @@ from ._entry import run_main
 from ._errors import JobStateError, MetricError
 from ._files import atomic_write_bytes, atomic_write_json, safe_child
 from ._metrics import checked_metric
+from ._package import ModelPackage
 from ._secrets import Scrubber
 from ._setup import Setup, set_up, write_description
 from ._status import write_failure_file, write_status
@@ -325,15 +326,20 @@ class Job:
 
     # -- the end --------------------------------------------------------------------
 
-    def complete_job(self, model_archive: str | os.PathLike[str] | None = None) -> str | None:
+    def complete_job(
+        self, model_archive: str | os.PathLike[str] | ModelPackage | None = None
+    ) -> str | None:
         """Complete the job once; returns the archive path relative to the job folder.
 
-        An archive outside the job folder is first copied into artifacts/.
+        An archive outside the job folder is first copied into artifacts/; a
+        `ModelPackage` is written there (named after the job unless it has a name).
         """
         with self._lock:
             if self._ended is not None:
                 logger.info("job %s already %s; complete_job does nothing", self.id, self._ended)
                 return None
+            if isinstance(model_archive, ModelPackage):
+                model_archive = self._write_package(model_archive)
             model_path = "" if model_archive is None else self._place_archive(Path(model_archive))
             self._flush_progress()
             self._write_output(check_dirty=True)
@@ -343,6 +349,17 @@ class Job:
             self._cleanup()
         logger.info("job %s completed (model: %s)", self.id, model_path or "none")
         return model_path
+
+    def _write_package(self, package: ModelPackage) -> Path:
+        if package.settings is None:
+            if self._schema is not None:
+                tree = encode_settings(self._schema, self._tree, secrets="mask")
+            else:
+                tree = dict(self._tree)
+            package.settings = self._masked(tree)
+        return package.write(
+            self.artifacts_dir, id=self.id, name=self.name, producer=type(self).__name__
+        )
 
     def _place_archive(self, archive: Path) -> str:
         if not archive.is_file():
