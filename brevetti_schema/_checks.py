@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._errors import SchemaError, SchemaProblem
+from ._kinds import misplaced_options
 from ._model import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
 from ._values import describe, value_problems
 
@@ -64,6 +65,12 @@ def _check_nodes(nodes: tuple[Node, ...], prefix: str, lenient: bool) -> list[Sc
 
 def _field_declaration(field: Field) -> Iterator[str]:
     """Problems of a field's constraints, independent of any value."""
+    misplaced = misplaced_options(field)
+    if misplaced:
+        names = ", ".join(misplaced)
+        verb = "does" if len(misplaced) == 1 else "do"
+        yield f"{names} {verb} not apply to a field of kind {field.kind.value!r}"
+        return
     for low, high, what in (
         (field.minimum, field.maximum, "min"),
         (field.min_length, field.max_length, "min_length"),

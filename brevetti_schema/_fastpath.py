@@ -26,9 +26,9 @@ import attrs
 
 from . import _accelerator as accel
 from ._accelerator import plain_slots
+from ._kinds import spec as kind_spec
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._secret import Secret
-from ._values import compiled_pattern, inner_validator, list_item
 
 __all__ = ["FastResult", "compiled", "pure"]
 
@@ -195,7 +195,7 @@ class _Compiler:
         elif field.kind is Kind.CHOICE and "" in field.option_values():
             self.emit(f'if {g} == "": return None')  # "" means "not set" to the pipeline
         # any other text given for a non-text kind fails its test: the pipeline decodes it
-        test = _TESTS[field.kind](self, field, g)
+        test = kind_spec(field.kind).fast_test(self, field, g)
         present = f"{g} is not _M and " if missing_possible else ""
         if field.required:
             self.emit(f"if {present}({g} is None or not ({test})): return None")
@@ -402,7 +402,7 @@ class _Compiler:
         """
         g = f"g{v}"
         code = _c_conversion(field) if in_c else accel.KEEP
-        converted = g if code != accel.KEEP else _CONVERT[field.kind](self, field, g)
+        converted = g if code != accel.KEEP else kind_spec(field.kind).convert(self, field, g)
         default = self.default_of(attribute)
         none_means = None
         if field.required:  # the checks refused None
@@ -472,215 +472,12 @@ def _copier(compiler: _Compiler, value: Any) -> str:
     return compiler.const(value)
 
 
-# -- per-kind checks (expressions over a non-None given value g) ---------------------------
+class _NoConsts:
+    def const(self, value: Any) -> str:
+        return "_"
 
 
-def _bounds(c: _Compiler, f: Field, g: str) -> list[str]:
-    tests = []
-    if f.minimum is not None:
-        tests.append(f"{g} >= {f.minimum!r}")
-    if f.maximum is not None:
-        tests.append(f"{g} <= {f.maximum!r}")
-    if f.exclusive_minimum is not None:
-        tests.append(f"{g} > {f.exclusive_minimum!r}")
-    if f.exclusive_maximum is not None:
-        tests.append(f"{g} < {f.exclusive_maximum!r}")
-    step = f.multiple_of
-    if step is not None:
-        if float(step).is_integer() and f.kind is Kind.INTEGER:
-            tests.append(f"{g} % {int(step)} == 0")
-        else:  # the tolerance of `_values`: a quotient within 1e-9 of a whole number
-            tests.append(f"abs({g} / {step!r} - round({g} / {step!r})) <= 1e-9")
-    return tests
-
-
-def _integer(c: _Compiler, f: Field, g: str) -> str:
-    return " and ".join([f"{g}.__class__ is int", *_bounds(c, f, g)])
-
-
-def _number(c: _Compiler, f: Field, g: str) -> str:
-    # x - x is 0.0 for every finite float, NaN for inf and NaN
-    typed = f"({g}.__class__ is int or {g}.__class__ is float and {g} - {g} == 0.0)"
-    return " and ".join([typed, *_bounds(c, f, g)])
-
-
-def _text(c: _Compiler, f: Field, g: str) -> str:
-    tests = [f"{g}.__class__ is str"]
-    if f.min_length is not None:
-        tests.append(f"len({g}) >= {f.min_length}")
-    if f.max_length is not None:
-        tests.append(f"len({g}) <= {f.max_length}")
-    pattern = compiled_pattern(f.pattern)
-    if pattern is not None:
-        tests.append(f"{c.const(pattern.search)}({g}) is not None")
-    return " and ".join(tests)
-
-
-def _boolean(c: _Compiler, f: Field, g: str) -> str:
-    return f"{g}.__class__ is bool"
-
-
-def _option_table(f: Field) -> dict[tuple[type, Any], Any]:
-    return {(type(o.value), o.value): o.value for o in f.options}
-
-
-def _choice(c: _Compiler, f: Field, g: str) -> str:
-    kinds = {type(v) for v in f.option_values()}
-    if len(kinds) == 1 and kinds <= {str, int}:  # one hashable class: a plain set lookup
-        (kind,) = kinds
-        return (
-            f"{g}.__class__ is {kind.__name__} and {g} in {c.const(frozenset(f.option_values()))}"
-        )
-    scalars = c.const(frozenset({str, int, float, bool, type(None)}))
-    return f"{g}.__class__ in {scalars} and ({g}.__class__, {g}) in {c.const(_option_table(f))}"
-
-
-def _items(f: Field, g: str) -> list[str]:
-    tests = []
-    if f.min_items is not None:
-        tests.append(f"len({g}) >= {f.min_items}")
-    if f.max_items is not None:
-        tests.append(f"len({g}) <= {f.max_items}")
-    return tests
-
-
-def _multi_choice(c: _Compiler, f: Field, g: str) -> str:
-    table = c.const(_option_table(f))
-    scalars = c.const(frozenset({str, int, float, bool, type(None)}))
-    tests = [
-        f"{g}.__class__ is list",
-        f"not [0 for _x in {g} if _x.__class__ not in {scalars}"
-        f" or (_x.__class__, _x) not in {table}]",
-        f"len(set(map(repr, {g}))) == len({g})",
-        *_items(f, g),
-    ]
-    return " and ".join(tests)
-
-
-def _list(c: _Compiler, f: Field, g: str) -> str:
-    item = list_item(f)
-    item_test = _TESTS[item.kind](c, item, "_x")
-    return " and ".join(
-        [f"{g}.__class__ is list", *_items(f, g), f"not [0 for _x in {g} if not ({item_test})]"]
-    )
-
-
-def _classes(c: _Compiler, f: Field, g: str) -> str:
-    strings = f"not [0 for _x in {g} if _x.__class__ is not str]"
-    tests = [f"{g}.__class__ is list", strings, *_items(f, g)]
-    return " and ".join(tests)
-
-
-def _class_mapping(c: _Compiler, f: Field, g: str) -> str:
-    return (
-        f"{g}.__class__ is dict and all(_k.__class__ is str and (_x.__class__ is str or "
-        f"_x.__class__ is list and all(_y.__class__ is str for _y in _x)) "
-        f"for _k, _x in {g}.items())"
-    )
-
-
-def _json_value(c: _Compiler, f: Field, g: str) -> str:
-    typed = f"({g}.__class__ is dict or {g}.__class__ is list)"
-    if f.json_schema is None:
-        return typed
-    validator = inner_validator(json.dumps(f.json_schema, sort_keys=True))
-    check = f"{c.const(validator.is_valid)}({g})"
-    # the usual value is an empty one: decided here once
-    empty = [t.__name__ for t in (dict, list) if validator.is_valid(t())]
-    if len(empty) == 2:
-        return f"{typed} and (not {g} or {check})"
-    if empty:
-        return f"{typed} and ({g}.__class__ is {empty[0]} and not {g} or {check})"
-    return f"{typed} and {check}"
-
-
-_TESTS: Final[dict[Kind, Callable[[_Compiler, Field, str], str]]] = {
-    Kind.INTEGER: _integer,
-    Kind.NUMBER: _number,
-    Kind.TEXT: _text,
-    Kind.SECRET: _text,
-    Kind.BOOLEAN: _boolean,
-    Kind.CHOICE: _choice,
-    Kind.MULTI_CHOICE: _multi_choice,
-    Kind.LIST: _list,
-    Kind.CLASSES: _classes,
-    Kind.CLASS_MAPPING: _class_mapping,
-    Kind.JSON: _json_value,
-}
-
-
-# -- per-kind conversion to the attribute form ---------------------------------------------
-
-
-def _same_value(c: _Compiler, f: Field, g: str) -> str:
-    return g
-
-
-def _to_float(c: _Compiler, f: Field, g: str) -> str:
-    return f"float({g})"
-
-
-def _to_secret(c: _Compiler, f: Field, g: str) -> str:
-    return f"_Secret({g})"
-
-
-def _to_tuple(c: _Compiler, f: Field, g: str) -> str:
-    if f.kind is Kind.LIST and f.item_kind is Kind.NUMBER:
-        return f"tuple([float(_x) for _x in {g}])"
-    return f"tuple({g})"
-
-
-def _to_choice(c: _Compiler, f: Field, g: str) -> str:
-    from ._converters import STRUCTURER  # noqa: PLC0415
-    from ._settings_types import field_type  # noqa: PLC0415
-
-    tp = field_type(f)
-    table = {(type(o.value), o.value): STRUCTURER.structure(o.value, tp) for o in f.options}
-    if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
-        return g  # every option structures to itself
-    return f"{c.const(table)}[({g}.__class__, {g})]"
-
-
-def _multi_choice_table(f: Field) -> dict[tuple[type, Any], Any] | None:
-    """How each option of a multi-choice structures, or None when to itself."""
-    from ._converters import STRUCTURER  # noqa: PLC0415
-    from ._settings_types import field_type  # noqa: PLC0415
-
-    tp = field_type(f)
-    table = {(type(o.value), o.value): STRUCTURER.structure([o.value], tp)[0] for o in f.options}
-    if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
-        return None
-    return table
-
-
-def _to_multi_choice(c: _Compiler, f: Field, g: str) -> str:
-    table = _multi_choice_table(f)
-    if table is None:
-        return f"tuple({g})"
-    return f"tuple([{c.const(table)}[(_x.__class__, _x)] for _x in {g}])"
-
-
-def _to_mapping(c: _Compiler, f: Field, g: str) -> str:
-    return f"_MP({{_k: (tuple(_x) if _x.__class__ is list else _x) for _k, _x in {g}.items()}})"
-
-
-def _to_json(c: _Compiler, f: Field, g: str) -> str:
-    return f"_deepcopy({g})"
-
-
-_CONVERT: Final[dict[Kind, Callable[[_Compiler, Field, str], str]]] = {
-    Kind.INTEGER: _same_value,
-    Kind.NUMBER: _to_float,
-    Kind.TEXT: _same_value,
-    Kind.SECRET: _to_secret,
-    Kind.BOOLEAN: _same_value,
-    Kind.CHOICE: _to_choice,
-    Kind.MULTI_CHOICE: _to_multi_choice,
-    Kind.LIST: _to_tuple,
-    Kind.CLASSES: _to_tuple,
-    Kind.CLASS_MAPPING: _to_mapping,
-    Kind.JSON: _to_json,
-}
+_NO_CONSTS: Final = _NoConsts()
 
 
 def _c_conversion(f: Field) -> int:
@@ -691,7 +488,7 @@ def _c_conversion(f: Field) -> int:
         return accel.TUPLE
     if f.kind is Kind.LIST:
         return accel.FLOAT_TUPLE if f.item_kind is Kind.NUMBER else accel.TUPLE
-    if f.kind is Kind.MULTI_CHOICE and _multi_choice_table(f) is None:
+    if f.kind is Kind.MULTI_CHOICE and kind_spec(f.kind).convert(_NO_CONSTS, f, "g") == "tuple(g)":
         return accel.TUPLE
     if f.kind is Kind.CLASS_MAPPING:
         return accel.MAPPING

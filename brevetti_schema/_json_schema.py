@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+from ._kinds import spec
 from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._trees import plain_copy
 
@@ -34,9 +35,6 @@ __all__ = ["DIALECT", "dump_json_schema", "emit_json_schema"]
 
 DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 """The ``$schema`` of every emitted document."""
-
-_INNER_ID_PREFIX: Final = "urn:brevetti-schema:json-field:"
-"""Base of the ``$id`` given to a JSON field's inner schema, so its ``$ref``s stay local."""
 
 Fragment = dict[str, Any]
 
@@ -57,120 +55,6 @@ def emit_json_schema(schema: Schema, *, strict: bool = False) -> dict[str, Any]:
 def dump_json_schema(schema: Schema, *, strict: bool = False) -> str:
     """The JSON Schema as deterministic JSON text (indent 2, trailing newline)."""
     return json.dumps(emit_json_schema(schema, strict=strict), indent=2, ensure_ascii=False) + "\n"
-
-
-# -- one fragment per kind ---------------------------------------------------------------
-
-
-def _number_bounds(field: Field, fragment: Fragment) -> Fragment:
-    for keyword, value in (
-        ("minimum", field.minimum),
-        ("maximum", field.maximum),
-        ("exclusiveMinimum", field.exclusive_minimum),
-        ("exclusiveMaximum", field.exclusive_maximum),
-        ("multipleOf", field.multiple_of),
-    ):
-        if value is not None:
-            fragment[keyword] = value
-    return fragment
-
-
-def _integer(field: Field, path: str) -> Fragment:
-    return _number_bounds(field, {"type": "integer"})
-
-
-def _number(field: Field, path: str) -> Fragment:
-    return _number_bounds(field, {"type": "number"})
-
-
-def _text(field: Field, path: str) -> Fragment:
-    fragment: Fragment = {"type": "string"}
-    for keyword, value in (
-        ("minLength", field.min_length),
-        ("maxLength", field.max_length),
-        ("pattern", field.pattern),
-    ):
-        if value is not None:
-            fragment[keyword] = value
-    return fragment
-
-
-def _boolean(field: Field, path: str) -> Fragment:
-    return {"type": "boolean"}
-
-
-def _json_key(value: Any) -> tuple[str, Any]:
-    """What JSON Schema equality compares: booleans apart from numbers, 1 equal to 1.0."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, int | float):
-        return ("number", value)
-    return (type(value).__name__, value)
-
-
-def _choice(field: Field, path: str) -> Fragment:
-    seen: set[tuple[str, Any]] = set()
-    options = []
-    for option in field.options:
-        key = _json_key(option.value)
-        if key not in seen:  # 1 and 1.0 are one JSON value; oneOf must not match twice
-            seen.add(key)
-            options.append(option)
-    if field.labelled_options:
-        return {"oneOf": [{"const": o.value, "title": o.shown} for o in options]}
-    return {"enum": [o.value for o in options]}
-
-
-def _items(field: Field, fragment: Fragment) -> Fragment:
-    if field.min_items is not None:
-        fragment["minItems"] = field.min_items
-    if field.max_items is not None:
-        fragment["maxItems"] = field.max_items
-    return fragment
-
-
-def _multi_choice(field: Field, path: str) -> Fragment:
-    return _items(field, {"type": "array", "items": _choice(field, path), "uniqueItems": True})
-
-
-def _list(field: Field, path: str) -> Fragment:
-    item = _KINDS[field.item_kind or Kind.TEXT](field, path)
-    return _items(field, {"type": "array", "items": item})
-
-
-def _json(field: Field, path: str) -> Fragment:
-    fragment: Fragment = {"type": ["object", "array"]}
-    if field.json_schema is not None:
-        inner = plain_copy(field.json_schema)
-        if "$id" not in inner:
-            # its own resource: "#/..." references and "$schema" stay within it
-            inner = {"$id": _INNER_ID_PREFIX + path, **inner}
-        fragment["allOf"] = [inner]
-    return fragment
-
-
-def _classes(field: Field, path: str) -> Fragment:
-    return _items(field, {"type": "array", "items": {"type": "string"}})
-
-
-def _class_mapping(field: Field, path: str) -> Fragment:
-    target = {"type": ["string", "array"], "items": {"type": "string"}}
-    return {"type": "object", "additionalProperties": target}
-
-
-_KINDS: Final[dict[Kind, Callable[[Field, str], Fragment]]] = {
-    Kind.INTEGER: _integer,
-    Kind.NUMBER: _number,
-    Kind.TEXT: _text,
-    Kind.BOOLEAN: _boolean,
-    Kind.CHOICE: _choice,
-    Kind.MULTI_CHOICE: _multi_choice,
-    Kind.LIST: _list,
-    Kind.JSON: _json,
-    Kind.CLASSES: _classes,
-    Kind.CLASS_MAPPING: _class_mapping,
-    Kind.SECRET: _text,
-}
 
 
 def _nullable(fragment: Fragment) -> Fragment:
@@ -194,7 +78,7 @@ def _field_schema(field: Field, path: str) -> Fragment:
     fragment: Fragment = {"title": field.label}
     if field.help:
         fragment["description"] = field.help
-    value = _KINDS[field.kind](field, path)
+    value = spec(field.kind).json_schema(field, path)
     fragment.update(value if field.required else _nullable(value))
     if field.has_default:
         fragment["default"] = plain_copy(field.default)

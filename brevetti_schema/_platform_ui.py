@@ -1,6 +1,6 @@
 """Platform UI JSON back end: the vue-form-generator document the platform renders.
 
-One small function per field kind gives the kind's own keys; `field_record` wraps them
+Each kind's spec (`_kinds`) gives the kind's own keys; `field_record` wraps them
 in the common keys, in brevettiai's key order (kind keys, ``label``, ``model``,
 ``default``, ``required``, then pass-through keys). What no standard key can carry goes
 in one extension key, ``"brevetti"``, present only when needed. A loaded legacy record's
@@ -11,12 +11,14 @@ See ``docs/platform-ui.md`` for the exact shapes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
 
 from ._conditions import condition_to_data
+from ._kinds import spec
+from ._kinds._shared import CLASS_MAPPING_HINT
 from ._model import Field, Heading, Kind, Node, Schema, Section
 
 __all__ = [
@@ -37,8 +39,6 @@ __all__ = [
 EXTENSION_KEY: Final = "brevetti"
 """The one record key holding what the standard vue-form-generator keys cannot carry."""
 
-CLASS_MAPPING_HINT: Final = "Json mapping from folder name to class"
-"""The hint a class-mapping text area shows when the field declares none."""
 
 EXTENSION_ATTRIBUTES: Final = (
     "unit",
@@ -61,151 +61,9 @@ EXTENSION_ATTRIBUTES: Final = (
 """Field attributes that go in the extension key when the kind's record has no key for them."""
 
 
-@attrs.define
-class _Part:
-    """The kind-specific part of a record and what it carries."""
-
-    head: dict[str, Any]
-    carried: frozenset[str] = frozenset()
-    validators: tuple[str, ...] = ()
-    tail: dict[str, Any] = attrs.field(factory=dict)
-
-
 def _put(record: dict[str, Any], key: str, value: Any) -> None:
     if value is not None:
         record[key] = value
-
-
-def _required(field: Field) -> tuple[str, ...]:
-    return ("required",) if field.required else ()
-
-
-def _text_validators(field: Field) -> tuple[str, ...]:
-    """``string`` checks lengths, ``regexp`` the pattern; both also check ``required``."""
-    names = []
-    if field.min_length is not None or field.max_length is not None:
-        names.append("string")
-    if field.pattern is not None:
-        names.append("regexp")
-    return tuple(names) or _required(field)
-
-
-def _number_head(field: Field) -> dict[str, Any]:
-    head: dict[str, Any] = {"type": "input", "inputType": "number"}
-    _put(head, "min", field.minimum)
-    _put(head, "max", field.maximum)
-    return head
-
-
-def _integer(field: Field) -> _Part:
-    head = _number_head(field)
-    _put(head, "step", field.step)
-    return _Part(head, frozenset({"minimum", "maximum", "step"}), ("integer",))
-
-
-def _number(field: Field) -> _Part:
-    head = _number_head(field)
-    head["step"] = field.step if field.step is not None else "any"
-    return _Part(head, frozenset({"minimum", "maximum", "step"}), ("number",))
-
-
-def _lengths(head: dict[str, Any], field: Field) -> None:
-    _put(head, "min", field.min_length)
-    _put(head, "max", field.max_length)
-    _put(head, "pattern", field.pattern)
-
-
-_LENGTHS = frozenset({"min_length", "max_length", "pattern"})
-
-
-def _text_area_head(field: Field, *, hint: str | None = None) -> dict[str, Any]:
-    head: dict[str, Any] = {"type": "textArea"}
-    _put(head, "hint", field.hint if field.hint is not None else hint)
-    _put(head, "placeholder", field.placeholder)
-    _put(head, "rows", field.rows)
-    return head
-
-
-def _text(field: Field) -> _Part:
-    if field.multiline:
-        head = _text_area_head(field)
-        carried = _LENGTHS | {"multiline", "rows"}
-    else:
-        head = {"type": "input", "inputType": "text"}
-        carried = _LENGTHS
-    _lengths(head, field)
-    head["isJson"] = False
-    return _Part(head, carried, _text_validators(field))
-
-
-def _secret(field: Field) -> _Part:
-    head: dict[str, Any] = {"type": "input", "inputType": "password"}
-    _lengths(head, field)
-    head["isJson"] = False
-    return _Part(head, _LENGTHS, _text_validators(field))
-
-
-def _boolean(field: Field) -> _Part:
-    return _Part({"type": "checkbox"}, validators=_required(field))
-
-
-def _encode_option(field: Field, value: Any) -> Any:
-    return json.dumps(value) if field.json_transport else value
-
-
-def _choice(field: Field) -> _Part:
-    values: list[Any] = [_encode_option(field, o.value) for o in field.options]
-    if field.labelled_options:
-        values = [{"id": v, "name": o.shown} for v, o in zip(values, field.options, strict=True)]
-    head = {"type": "select", "values": values, "isJson": field.json_transport}
-    return _Part(head, validators=_required(field))
-
-
-def _multi_choice(field: Field) -> _Part:
-    values: list[Any] = [o.value for o in field.options]
-    if field.labelled_options:
-        values = [{"value": o.value, "name": o.shown} for o in field.options]
-    head = {"type": "checklist", "listbox": True, "listBox": True, "values": values}
-    return _Part(head, validators=_required(field))
-
-
-def _json_line(field: Field) -> _Part:
-    head = {"type": "input", "inputType": "text", "isJson": True}
-    return _Part(head, validators=_required(field))
-
-
-def _json_area(field: Field) -> _Part:
-    head = _text_area_head(field)
-    head["isJson"] = True
-    return _Part(head, frozenset({"rows"}), _required(field))
-
-
-def _classes(field: Field) -> _Part:
-    part = _json_line(field)
-    part.tail["criterionType"] = "classes"
-    return part
-
-
-def _class_mapping(field: Field) -> _Part:
-    head = _text_area_head(field, hint=CLASS_MAPPING_HINT)
-    head["isJson"] = True
-    tail = {"criterionType": "class_mapping"}
-    return _Part(head, frozenset({"rows"}), _required(field), tail)
-
-
-_KINDS: dict[Kind, Callable[[Field], _Part]] = {
-    Kind.INTEGER: _integer,
-    Kind.NUMBER: _number,
-    Kind.TEXT: _text,
-    Kind.SECRET: _secret,
-    Kind.BOOLEAN: _boolean,
-    Kind.CHOICE: _choice,
-    Kind.MULTI_CHOICE: _multi_choice,
-    Kind.LIST: _json_line,
-    Kind.JSON: _json_area,
-    Kind.CLASSES: _classes,
-    Kind.CLASS_MAPPING: _class_mapping,
-}
 
 
 def plain(value: Any) -> Any:
@@ -265,7 +123,7 @@ def _validator(names: tuple[str, ...]) -> str | list[str]:
 
 def field_record(field: Field, path: str, *, hidden: bool = False) -> dict[str, Any]:
     """The record of one field at dotted `path`; `hidden` when an enclosing section is."""
-    part = _KINDS[field.kind](field)
+    part = spec(field.kind).ui_part(field)
     record = dict(part.head)
     record["label"] = field.label
     record["model"] = path

@@ -16,8 +16,9 @@ from typing import Any, Final, Protocol
 
 from ._conditions import condition_from_data
 from ._errors import SchemaError
+from ._kinds import spec as kind_spec
 from ._model import Condition, Field, Kind, Option, derive_label
-from ._platform_ui import CLASS_MAPPING_HINT, EXTENSION_ATTRIBUTES, EXTENSION_KEY
+from ._platform_ui import EXTENSION_ATTRIBUTES, EXTENSION_KEY
 
 __all__ = [
     "PRESENTATION_KEYS",
@@ -355,69 +356,6 @@ _EXTENSION_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def _numeric(read: RecordReader) -> dict[str, Any]:
-    step = read.record.get("step")
-    return {
-        "minimum": read.number("min"),
-        "maximum": read.number("max"),
-        "step": None if step == "any" else read.number("step"),
-        "exclusive_minimum": read.number("exclusiveMinimum"),
-        "exclusive_maximum": read.number("exclusiveMaximum"),
-    }
-
-
-def _lengths(read: RecordReader) -> dict[str, Any]:
-    return {
-        "min_length": read.count("min"),
-        "max_length": read.count("max"),
-        "pattern": read.pattern(),
-    }
-
-
-def _text(read: RecordReader) -> dict[str, Any]:
-    spec = _lengths(read)
-    if read.record.get("type") == "textArea":
-        spec.update(multiline=True, rows=read.count("rows"))
-    return spec
-
-
-def _area_rows(read: RecordReader) -> dict[str, Any]:
-    if read.record.get("type") != "textArea":
-        return {}
-    return {"rows": read.count("rows")}
-
-
-def _choice(read: RecordReader) -> dict[str, Any]:
-    return {"options": read.options("id")}
-
-
-def _multi_choice(read: RecordReader) -> dict[str, Any]:
-    return {"options": read.options("value")}
-
-
-def _class_mapping(read: RecordReader) -> dict[str, Any]:
-    spec = _area_rows(read)
-    hint = read.text("hint")
-    spec["hint"] = None if hint == CLASS_MAPPING_HINT else hint
-    return spec
-
-
-_KIND_READERS: dict[Kind, Callable[[RecordReader], dict[str, Any]]] = {
-    Kind.INTEGER: _numeric,
-    Kind.NUMBER: _numeric,
-    Kind.TEXT: _text,
-    Kind.SECRET: _lengths,
-    Kind.BOOLEAN: lambda read: {},
-    Kind.CHOICE: _choice,
-    Kind.MULTI_CHOICE: _multi_choice,
-    Kind.LIST: lambda read: {},
-    Kind.JSON: _area_rows,
-    Kind.CLASSES: lambda read: {},
-    Kind.CLASS_MAPPING: _class_mapping,
-}
-"""What each kind reads from the standard keys of its record."""
-
-
 def read_condition(
     problems: ProblemSink, index: int, record: Mapping[str, Any]
 ) -> Condition | None:
@@ -439,7 +377,7 @@ def field_from_record(
     """The field a record of `kind` gives; `hidden` when it lies in an advanced section."""
     model: str = record["model"]
     read = RecordReader(problems, index, record)
-    spec = _KIND_READERS[kind](read)
+    spec = kind_spec(kind).ui_read(read)
     spec.update(read.extension())
     if "default" in record:
         spec["default"] = read.transported(record["default"], "default")

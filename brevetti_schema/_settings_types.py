@@ -19,16 +19,14 @@ The live classes and the generated source (`_codegen`) both take their types fro
 
 from __future__ import annotations
 
-import functools
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import NoneType, UnionType
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
 import attrs
 
+from ._kinds import class_mapping, json_value, spec
 from ._model import Field, Kind
-from ._secret import Secret
 
 __all__ = [
     "CLASS_MAPPING_TYPE",
@@ -44,58 +42,11 @@ __all__ = [
 METADATA_KEY: Final = "brevetti_schema"
 """The key of attrs field metadata that holds our per-attribute records."""
 
-JSON_TYPE: Final[Any] = dict[str, Any] | list[Any]
+JSON_TYPE: Final[Any] = json_value.JSON_TYPE
 """The type of a JSON field's value."""
 
-CLASS_MAPPING_TYPE: Final[Any] = Mapping[str, str | tuple[str, ...]]
+CLASS_MAPPING_TYPE: Final[Any] = class_mapping.CLASS_MAPPING_TYPE
 """The type of a class mapping's value: folder name to a class or classes."""
-
-_SCALAR_TYPES: Final[dict[Kind, type]] = {
-    Kind.INTEGER: int,
-    Kind.NUMBER: float,
-    Kind.TEXT: str,
-    Kind.BOOLEAN: bool,
-}
-_TYPE_ORDER: Final = (bool, int, float, str)
-
-
-# -- types per kind --------------------------------------------------------------------
-
-
-def _union(types: list[Any]) -> Any:
-    return functools.reduce(operator.or_, types)
-
-
-def _choice_type(field: Field) -> Any:
-    """The type of one option value (without ``None``, which the caller adds)."""
-    values = [v for v in field.option_values() if v is not None]
-    if not values:
-        return NoneType
-    if all(type(v) in (str, int, bool) for v in values):
-        return Literal[tuple(values)]
-    return _union(sorted({type(v) for v in values}, key=_TYPE_ORDER.index))
-
-
-def _multi_choice_type(field: Field) -> Any:
-    item = _choice_type(field)
-    if None in field.option_values():
-        item = item | None
-    return tuple[item, ...]  # type: ignore[valid-type]
-
-
-_BASE_TYPES: Final[dict[Kind, Callable[[Field], Any]]] = {
-    Kind.INTEGER: lambda f: int,
-    Kind.NUMBER: lambda f: float,
-    Kind.TEXT: lambda f: str,
-    Kind.BOOLEAN: lambda f: bool,
-    Kind.CHOICE: _choice_type,
-    Kind.MULTI_CHOICE: _multi_choice_type,
-    Kind.LIST: lambda f: tuple[_SCALAR_TYPES[f.item_kind or Kind.TEXT], ...],  # type: ignore[misc]
-    Kind.JSON: lambda f: JSON_TYPE,
-    Kind.CLASSES: lambda f: tuple[str, ...],
-    Kind.CLASS_MAPPING: lambda f: CLASS_MAPPING_TYPE,
-    Kind.SECRET: lambda f: Secret,
-}
 
 
 def _is_optional(field: Field, conditional: bool) -> bool:
@@ -108,7 +59,7 @@ def _is_optional(field: Field, conditional: bool) -> bool:
 
 def field_type(field: Field, *, conditional: bool = False) -> Any:
     """The attribute type of a field; `conditional` when it or a parent has a condition."""
-    base = _BASE_TYPES[field.kind](field)
+    base = spec(field.kind).python_type(field)
     if _is_optional(field, conditional or field.visible_when is not None):
         return base if base is NoneType else base | None
     return base

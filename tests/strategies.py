@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -10,9 +11,10 @@ from hypothesis import strategies as st
 
 from brevetti_schema import MISSING, Field, Kind, Option, Schema, Section
 from brevetti_schema._conditions import equals
+from brevetti_schema._kinds import REGISTRY
 from brevetti_schema._model import Node, derive_label
 
-__all__ = ["schemas", "settings_for", "shaped_like", "value_for"]
+__all__ = ["VALUES", "schemas", "settings_for", "shaped_like", "value_for"]
 
 _KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
 _TEXT_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
@@ -81,40 +83,49 @@ def _text_for(field: Field) -> st.SearchStrategy[str]:
     return st.text(_TEXT_CHARS, min_size=shortest, max_size=longest or 12)
 
 
+def _list_value(draw: st.DrawFn, field: Field) -> Any:
+    # each item is checked with the list's own constraints
+    item = attrs.evolve(field, kind=field.item_kind or Kind.TEXT, item_kind=None,
+                        min_items=None, max_items=None, default=MISSING)  # fmt: skip
+    return draw(st.lists(value_for(item), min_size=field.min_items or 0, max_size=4))
+
+
+def _multi_choice_value(draw: st.DrawFn, field: Field) -> Any:
+    values = field.option_values()
+    chosen = draw(st.lists(st.sampled_from(range(len(values))), unique=True))
+    return [values[i] for i in sorted(chosen)]
+
+
+def _json_value(draw: st.DrawFn, field: Field) -> Any:
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(-100, 100), _WORDS)
+    return draw(st.one_of(st.dictionaries(_WORDS, leaf, max_size=3), st.lists(leaf, max_size=3)))
+
+
+def _class_mapping_value(draw: st.DrawFn, field: Field) -> Any:
+    target = st.one_of(_WORDS, st.lists(_WORDS, max_size=3))
+    return draw(st.dictionaries(_WORDS, target, max_size=3))
+
+
+VALUES: dict[Kind, Callable[[st.DrawFn, Field], Any]] = {
+    Kind.INTEGER: lambda draw, field: _number_in(draw, field, True),
+    Kind.NUMBER: lambda draw, field: _number_in(draw, field, False),
+    Kind.TEXT: lambda draw, field: draw(_text_for(field)),
+    Kind.SECRET: lambda draw, field: draw(_WORDS),
+    Kind.BOOLEAN: lambda draw, field: draw(st.booleans()),
+    Kind.CHOICE: lambda draw, field: draw(st.sampled_from(field.option_values())),
+    Kind.MULTI_CHOICE: _multi_choice_value,
+    Kind.LIST: _list_value,
+    Kind.CLASSES: lambda draw, field: draw(st.lists(_WORDS, unique=True, max_size=4)),
+    Kind.CLASS_MAPPING: _class_mapping_value,
+    Kind.JSON: _json_value,
+}
+"""A valid value of each kind (the kinds' completeness test checks every kind has one)."""
+
+
 @st.composite
 def value_for(draw: st.DrawFn, field: Field) -> Any:
     """A decoded value that satisfies the field's declaration."""
-    kind = field.kind
-    if kind is Kind.INTEGER:
-        return _number_in(draw, field, True)
-    if kind is Kind.NUMBER:
-        return _number_in(draw, field, False)
-    if kind is Kind.TEXT:
-        return draw(_text_for(field))
-    if kind is Kind.SECRET:
-        return draw(_WORDS)
-    if kind is Kind.BOOLEAN:
-        return draw(st.booleans())
-    if kind is Kind.CHOICE:
-        return draw(st.sampled_from(field.option_values()))
-    if kind is Kind.MULTI_CHOICE:
-        values = field.option_values()
-        chosen = draw(st.lists(st.sampled_from(range(len(values))), unique=True))
-        return [values[i] for i in sorted(chosen)]
-    if kind is Kind.LIST:
-        # each item is checked with the list's own constraints
-        item = attrs.evolve(field, kind=field.item_kind or Kind.TEXT, item_kind=None,
-                            min_items=None, max_items=None, default=MISSING)  # fmt: skip
-        size = st.lists(value_for(item), min_size=field.min_items or 0, max_size=4)
-        return draw(size)
-    if kind is Kind.CLASSES:
-        return draw(st.lists(_WORDS, unique=True, max_size=4))
-    if kind is Kind.CLASS_MAPPING:
-        target = st.one_of(_WORDS, st.lists(_WORDS, max_size=3))
-        return draw(st.dictionaries(_WORDS, target, max_size=3))
-    # Kind.JSON
-    leaf = st.one_of(st.none(), st.booleans(), st.integers(-100, 100), _WORDS)
-    return draw(st.one_of(st.dictionaries(_WORDS, leaf, max_size=3), st.lists(leaf, max_size=3)))
+    return VALUES[field.kind](draw, field)
 
 
 @st.composite
@@ -137,7 +148,7 @@ _OPTION_VALUES = st.one_of(
 
 @st.composite
 def _field(draw: st.DrawFn, key: str) -> Field:
-    kind = draw(st.sampled_from(list(Kind)))
+    kind = draw(st.sampled_from(list(REGISTRY)))
     spec: dict[str, Any] = {
         "help": draw(_HELP),
         "required": draw(st.booleans()),

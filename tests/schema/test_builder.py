@@ -122,7 +122,7 @@ def test_declaration_problems_are_all_reported_with_paths() -> None:
         (lambda b: b.boolean("b", default="yes"), "b: default expected true or false, got 'yes'"),
         (lambda b: b.list("l", of="integer", default=[1, "x"]), "l: default item 1: expected an integer, got 'x'"),
         (lambda b: b.list("l", of="banana"), "l: unknown item kind 'banana'"),
-        (lambda b: b.multi_choice("m", options=["a"], default=["a", "z"]), "m: default item 'z' is not one of the options ('a')"),
+        (lambda b: b.multi_choice("m", options=["a"], default=["a", "z"]), "m: default item 1: 'z' is not one of the options ('a')"),
         (lambda b: b.json("j", default={"a": 1}, json_schema={"type": "array"}), "j: default value: {'a': 1} is not of type 'array'"),
         (lambda b: b.class_mapping(default={"f": 3}), "class_mapping: default 'f': expected a class name or a list of class names, got 3"),
         (lambda b: b.text("t", pattern="(", default="x"), "t: pattern '(' is not a valid regular expression: missing ), unterminated subpattern at position 0"),

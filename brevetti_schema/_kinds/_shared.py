@@ -1,0 +1,378 @@
+"""Pieces several kinds share: number bounds, text lengths, item counts, JSON text.
+
+Each piece serves every concern of a kind spec (check, JSON Schema, UI record, generated
+test), so kinds with bounds or lengths say so in one line.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from typing import Any, Final
+
+from .._model import Field
+from ._spec import Consts, DecodeError, Fragment, Issue, RecordReading, UIPart
+
+BOUNDS: Final = frozenset(
+    {"minimum", "maximum", "exclusive_minimum", "exclusive_maximum", "step", "multiple_of"}
+)
+LENGTHS: Final = frozenset({"min_length", "max_length", "pattern"})
+ITEMS: Final = frozenset({"min_items", "max_items"})
+
+CLASS_MAPPING_HINT: Final = "Json mapping from folder name to class"
+"""The hint a class-mapping text area shows when the field declares none."""
+
+
+def describe(value: Any) -> str:
+    """A short rendering of a value for messages."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def shown(text: str) -> str:
+    """A transported string, shortened for messages."""
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
+@functools.lru_cache(maxsize=256)
+def compiled_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    """The compiled pattern, or ``None`` when absent or invalid (reported elsewhere)."""
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def is_int(value: Any) -> bool:
+    """An integer that is not a boolean."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """A finite integer or float that is not a boolean."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and not (isinstance(value, float) and not math.isfinite(value))
+    )
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+def check_bounds(field: Field, value: float) -> list[Issue]:
+    """Bounds and multiple of a number."""
+    issues: list[Issue] = []
+    if field.minimum is not None and value < field.minimum:
+        issues.append(
+            ("below_minimum", f"{describe(value)} is below the minimum {field.minimum:g}", ())
+        )
+    if field.maximum is not None and value > field.maximum:
+        issues.append(
+            ("above_maximum", f"{describe(value)} is above the maximum {field.maximum:g}", ())
+        )
+    if field.exclusive_minimum is not None and value <= field.exclusive_minimum:
+        message = f"{describe(value)} must be greater than {field.exclusive_minimum:g}"
+        issues.append(("not_above_exclusive_minimum", message, ()))
+    if field.exclusive_maximum is not None and value >= field.exclusive_maximum:
+        message = f"{describe(value)} must be less than {field.exclusive_maximum:g}"
+        issues.append(("not_below_exclusive_maximum", message, ()))
+    if field.multiple_of is not None and field.multiple_of > 0:
+        quotient = value / field.multiple_of
+        if not math.isclose(quotient, round(quotient), rel_tol=0, abs_tol=1e-9):
+            message = f"{describe(value)} is not a multiple of {field.multiple_of:g}"
+            issues.append(("not_a_multiple", message, ()))
+    return issues
+
+
+def check_lengths(field: Field, value: str, shown_as: str | None = None) -> list[Issue]:
+    """Lengths and pattern of a text; `shown_as` replaces the value in messages."""
+    issues: list[Issue] = []
+    if field.min_length is not None and len(value) < field.min_length:
+        issues.append(("too_short", f"text is shorter than {field.min_length} characters", ()))
+    if field.max_length is not None and len(value) > field.max_length:
+        issues.append(("too_long", f"text is longer than {field.max_length} characters", ()))
+    pattern = compiled_pattern(field.pattern)
+    if pattern is not None and pattern.search(value) is None:
+        given = describe(value) if shown_as is None else shown_as
+        message = f"{given} does not match the pattern {field.pattern!r}"
+        issues.append(("pattern_mismatch", message, ()))
+    return issues
+
+
+def check_items(field: Field, value: Any) -> list[Issue]:
+    """Item counts of a collection."""
+    issues: list[Issue] = []
+    if field.min_items is not None and len(value) < field.min_items:
+        message = f"expected at least {field.min_items} items, got {len(value)}"
+        issues.append(("too_few_items", message, ()))
+    if field.max_items is not None and len(value) > field.max_items:
+        message = f"expected at most {field.max_items} items, got {len(value)}"
+        issues.append(("too_many_items", message, ()))
+    return issues
+
+
+def in_options(field: Field, value: Any) -> bool:
+    """Whether a value is one of the options (booleans apart from numbers)."""
+    return any(type(o.value) is type(value) and o.value == value for o in field.options) or (
+        is_number(value) and any(is_number(o.value) and o.value == value for o in field.options)
+    )
+
+
+def check_option(field: Field, value: Any) -> list[Issue]:
+    """A value that must be one of the options."""
+    if in_options(field, value):
+        return []
+    allowed = ", ".join(describe(v) for v in field.option_values())
+    return [("not_an_option", f"{describe(value)} is not one of the options ({allowed})", ())]
+
+
+# -- transport -----------------------------------------------------------------------------
+
+
+def decode_json(field: Field, text: str) -> Any:
+    """JSON text as a value."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"expected JSON text, {exc.msg} at character {exc.pos}"
+        raise DecodeError(message, "invalid_json") from None
+
+
+def decode_text(field: Field, text: str) -> Any:
+    """Text stays text."""
+    return text
+
+
+def encode_json(value: Any) -> str:
+    """Deterministic JSON text of a value."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def encode_plain(field: Field, value: Any) -> Any:
+    """A value as the platform form sends it without JSON text (tuples as lists)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def encode_json_text(field: Field, value: Any) -> Any:
+    """A value as JSON text (the form edits it so)."""
+    return encode_json(value)
+
+
+# -- JSON Schema ---------------------------------------------------------------------------
+
+
+def json_bounds(field: Field, fragment: Fragment) -> Fragment:
+    """Number bounds as JSON Schema keywords."""
+    for keyword, value in (
+        ("minimum", field.minimum),
+        ("maximum", field.maximum),
+        ("exclusiveMinimum", field.exclusive_minimum),
+        ("exclusiveMaximum", field.exclusive_maximum),
+        ("multipleOf", field.multiple_of),
+    ):
+        if value is not None:
+            fragment[keyword] = value
+    return fragment
+
+
+def json_text(field: Field, path: str) -> Fragment:
+    """A string with lengths and pattern."""
+    fragment: Fragment = {"type": "string"}
+    for keyword, value in (
+        ("minLength", field.min_length),
+        ("maxLength", field.max_length),
+        ("pattern", field.pattern),
+    ):
+        if value is not None:
+            fragment[keyword] = value
+    return fragment
+
+
+def json_items(field: Field, fragment: Fragment) -> Fragment:
+    """Item counts as JSON Schema keywords."""
+    if field.min_items is not None:
+        fragment["minItems"] = field.min_items
+    if field.max_items is not None:
+        fragment["maxItems"] = field.max_items
+    return fragment
+
+
+def _json_key(value: Any) -> tuple[str, Any]:
+    """What JSON Schema equality compares: booleans apart from numbers, 1 equal to 1.0."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return ("number", value)
+    return (type(value).__name__, value)
+
+
+def json_options(field: Field) -> Fragment:
+    """The options as ``enum`` (or ``oneOf`` with titles when labelled)."""
+    seen: set[tuple[str, Any]] = set()
+    options = []
+    for option in field.options:
+        key = _json_key(option.value)
+        if key not in seen:  # 1 and 1.0 are one JSON value; oneOf must not match twice
+            seen.add(key)
+            options.append(option)
+    if field.labelled_options:
+        return {"oneOf": [{"const": o.value, "title": o.shown} for o in options]}
+    return {"enum": [o.value for o in options]}
+
+
+# -- platform UI records -------------------------------------------------------------------
+
+
+def put(record: dict[str, Any], key: str, value: Any) -> None:
+    """Set a key unless the value is None."""
+    if value is not None:
+        record[key] = value
+
+
+def required_validator(field: Field) -> tuple[str, ...]:
+    """The ``required`` validator of a required field."""
+    return ("required",) if field.required else ()
+
+
+def text_validators(field: Field) -> tuple[str, ...]:
+    """``string`` checks lengths, ``regexp`` the pattern; both also check ``required``."""
+    names = []
+    if field.min_length is not None or field.max_length is not None:
+        names.append("string")
+    if field.pattern is not None:
+        names.append("regexp")
+    return tuple(names) or required_validator(field)
+
+
+def number_head(field: Field) -> dict[str, Any]:
+    """A number input with its bounds."""
+    head: dict[str, Any] = {"type": "input", "inputType": "number"}
+    put(head, "min", field.minimum)
+    put(head, "max", field.maximum)
+    return head
+
+
+def put_lengths(head: dict[str, Any], field: Field) -> None:
+    """A text input's lengths and pattern."""
+    put(head, "min", field.min_length)
+    put(head, "max", field.max_length)
+    put(head, "pattern", field.pattern)
+
+
+def text_area_head(field: Field, *, hint: str | None = None) -> dict[str, Any]:
+    """A text area with its hint, placeholder and rows."""
+    head: dict[str, Any] = {"type": "textArea"}
+    put(head, "hint", field.hint if field.hint is not None else hint)
+    put(head, "placeholder", field.placeholder)
+    put(head, "rows", field.rows)
+    return head
+
+
+def json_line(field: Field) -> UIPart:
+    """A one-line input holding JSON text."""
+    head = {"type": "input", "inputType": "text", "isJson": True}
+    return UIPart(head, validators=required_validator(field))
+
+
+def read_nothing(read: RecordReading) -> dict[str, Any]:
+    """A record whose standard keys carry nothing of the kind's own."""
+    return {}
+
+
+def read_numeric(read: RecordReading) -> dict[str, Any]:
+    """Bounds and step of a number input."""
+    step = read.record.get("step")
+    return {
+        "minimum": read.number("min"),
+        "maximum": read.number("max"),
+        "step": None if step == "any" else read.number("step"),
+        "exclusive_minimum": read.number("exclusiveMinimum"),
+        "exclusive_maximum": read.number("exclusiveMaximum"),
+    }
+
+
+def read_lengths(read: RecordReading) -> dict[str, Any]:
+    """Lengths and pattern of a text input."""
+    return {
+        "min_length": read.count("min"),
+        "max_length": read.count("max"),
+        "pattern": read.pattern(),
+    }
+
+
+def read_area_rows(read: RecordReading) -> dict[str, Any]:
+    """The rows of a text area."""
+    if read.record.get("type") != "textArea":
+        return {}
+    return {"rows": read.count("rows")}
+
+
+# -- generated code ------------------------------------------------------------------------
+
+
+def fast_bounds(f: Field, g: str, *, integer: bool) -> list[str]:
+    """Inline tests of number bounds, with `check_bounds`' meaning."""
+    tests = []
+    if f.minimum is not None:
+        tests.append(f"{g} >= {f.minimum!r}")
+    if f.maximum is not None:
+        tests.append(f"{g} <= {f.maximum!r}")
+    if f.exclusive_minimum is not None:
+        tests.append(f"{g} > {f.exclusive_minimum!r}")
+    if f.exclusive_maximum is not None:
+        tests.append(f"{g} < {f.exclusive_maximum!r}")
+    step = f.multiple_of
+    if step is not None:
+        if step <= 0:
+            pass
+        elif float(step).is_integer() and integer:
+            tests.append(f"{g} % {int(step)} == 0")
+        else:  # a quotient within 1e-9 of a whole number
+            tests.append(f"abs({g} / {step!r} - round({g} / {step!r})) <= 1e-9")
+    return tests
+
+
+def fast_text(c: Consts, f: Field, g: str) -> str:
+    """Inline test of a text with lengths and pattern."""
+    tests = [f"{g}.__class__ is str"]
+    if f.min_length is not None:
+        tests.append(f"len({g}) >= {f.min_length}")
+    if f.max_length is not None:
+        tests.append(f"len({g}) <= {f.max_length}")
+    pattern = compiled_pattern(f.pattern)
+    if pattern is not None:
+        tests.append(f"{c.const(pattern.search)}({g}) is not None")
+    return " and ".join(tests)
+
+
+def fast_items(f: Field, g: str) -> list[str]:
+    """Inline tests of item counts."""
+    tests = []
+    if f.min_items is not None:
+        tests.append(f"len({g}) >= {f.min_items}")
+    if f.max_items is not None:
+        tests.append(f"len({g}) <= {f.max_items}")
+    return tests
+
+
+SCALAR_CLASSES: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def option_table(f: Field) -> dict[tuple[type, Any], Any]:
+    """Each option by (class, value)."""
+    return {(type(o.value), o.value): o.value for o in f.options}
+
+
+def same_value(c: Consts, f: Field, g: str) -> str:
+    """The value is held as it is."""
+    return g
+
+
+def to_tuple(c: Consts, f: Field, g: str) -> str:
+    """A list held as a tuple."""
+    return f"tuple({g})"

@@ -1,0 +1,112 @@
+"""The shape of a field kind's spec: everything about one kind, in one frozen record.
+
+Every front end and back end asks the registry (`brevetti_schema._kinds.REGISTRY`) for
+a kind's spec instead of keeping a table of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol
+
+import attrs
+
+from .._model import Field, Kind
+
+__all__ = [
+    "COMMON_OPTIONS",
+    "KIND_ATTRIBUTES",
+    "Consts",
+    "DecodeError",
+    "Issue",
+    "KindSpec",
+    "RecordReading",
+    "UIPart",
+]
+
+Issue = tuple[str, str, tuple[str | int, ...]]
+"""One value problem: ``(code, message, location inside the value)``."""
+
+Fragment = dict[str, Any]
+
+COMMON_OPTIONS: Final = frozenset(
+    {"help", "hint", "placeholder", "unit", "default", "required", "advanced", "readonly",
+     "visible_when", "ui_extra", "ui_omit"}
+)  # fmt: skip
+"""Model attributes every kind takes (besides `kind`, `key` and `label`)."""
+
+KIND_ATTRIBUTES: Final = (
+    "minimum", "maximum", "exclusive_minimum", "exclusive_maximum", "step", "multiple_of",
+    "multiline", "rows", "min_length", "max_length", "pattern", "options", "item_kind",
+    "min_items", "max_items", "json_schema",
+)  # fmt: skip
+"""Model attributes that apply to some kinds only (a kind's spec lists those it takes)."""
+
+
+class DecodeError(ValueError):
+    """A transported value that cannot be read as the field's kind (message says why)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Consts(Protocol):
+    """What a kind's code generators need from the generator: named constants."""
+
+    def const(self, value: Any) -> str:
+        """A name in the generated code's namespace bound to `value`."""
+
+
+class RecordReading(Protocol):
+    """Typed access to one platform UI record (the UI loader's `RecordReader`)."""
+
+    record: Mapping[str, Any]
+
+    def number(self, key: str) -> Any: ...
+    def count(self, key: str) -> Any: ...
+    def text(self, key: str) -> str | None: ...
+    def pattern(self, key: str = "pattern") -> str | None: ...
+    def options(self, id_key: str) -> Any: ...
+
+
+@attrs.define
+class UIPart:
+    """The kind-specific part of a platform UI record and the attributes it carries."""
+
+    head: dict[str, Any]
+    carried: frozenset[str] = frozenset()
+    validators: tuple[str, ...] = ()
+    tail: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class KindSpec:
+    """Everything about one field kind.
+
+    * `options`: the kind-specific model attributes it takes (see `KIND_ATTRIBUTES`);
+    * `check`: every problem of a (non-None, decoded) value, as `Issue`s;
+    * `decode` / `encode`: a transported string to a value (raising `DecodeError`),
+      and a value to the platform's transport form;
+    * `json_schema`: its JSON Schema fragment; `ui_part` / `ui_read`: its platform UI
+      record part, and the attributes read back from such a record;
+    * `python_type`: the attribute type of its settings classes; `type_name`: how the
+      generated source names that type's family;
+    * `fast_test` / `convert`: inline expressions for the generated validator (is a
+      non-None value valid; the value as the settings object holds it);
+    * `help`: one line for editors and the documentation.
+    """
+
+    kind: Kind
+    options: frozenset[str]
+    check: Callable[[Field, Any], list[Issue]]
+    decode: Callable[[Field, str], Any]
+    encode: Callable[[Field, Any], Any]
+    json_schema: Callable[[Field, str], Fragment]
+    ui_part: Callable[[Field], UIPart]
+    ui_read: Callable[[RecordReading], dict[str, Any]]
+    python_type: Callable[[Field], Any]
+    type_name: str
+    fast_test: Callable[[Consts, Field, str], str]
+    convert: Callable[[Consts, Field, str], str]
+    help: str

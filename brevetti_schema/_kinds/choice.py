@@ -1,0 +1,103 @@
+"""``choice``: one value out of options (each with an optional label)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import operator
+from types import NoneType
+from typing import Any, Final, Literal
+
+from .._model import Field, Kind
+from . import _shared as s
+from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
+
+_TYPE_ORDER: Final = (bool, int, float, str)
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """One of the options."""
+    return s.check_option(field, value)
+
+
+def decode(field: Field, text: str) -> Any:
+    """A text option as it is, another option by its JSON text."""
+    for option in field.options:
+        if isinstance(option.value, str) and option.value == text:
+            return text
+    for option in field.options:
+        if not isinstance(option.value, str) and s.encode_json(option.value) == text.strip():
+            return option.value
+    if field.json_transport:
+        return s.decode_json(field, text)
+    return text
+
+
+def encode(field: Field, value: Any) -> Any:
+    return s.encode_json(value) if field.json_transport else value
+
+
+def json_schema(field: Field, path: str) -> Fragment:
+    return s.json_options(field)
+
+
+def ui_part(field: Field) -> UIPart:
+    values: list[Any] = [
+        json.dumps(o.value) if field.json_transport else o.value for o in field.options
+    ]
+    if field.labelled_options:
+        values = [{"id": v, "name": o.shown} for v, o in zip(values, field.options, strict=True)]
+    head = {"type": "select", "values": values, "isJson": field.json_transport}
+    return UIPart(head, validators=s.required_validator(field))
+
+
+def ui_read(read: RecordReading) -> dict[str, Any]:
+    return {"options": read.options("id")}
+
+
+def option_type(field: Field) -> Any:
+    """The type of one option value (without ``None``, which the caller adds)."""
+    values = [v for v in field.option_values() if v is not None]
+    if not values:
+        return NoneType
+    if all(type(v) in (str, int, bool) for v in values):
+        return Literal[tuple(values)]
+    return functools.reduce(operator.or_, sorted({type(v) for v in values}, key=_TYPE_ORDER.index))
+
+
+def fast_test(c: Consts, f: Field, g: str) -> str:
+    kinds = {type(v) for v in f.option_values()}
+    if len(kinds) == 1 and kinds <= {str, int}:  # one hashable class: a plain set lookup
+        (kind,) = kinds
+        options = c.const(frozenset(f.option_values()))
+        return f"{g}.__class__ is {kind.__name__} and {g} in {options}"
+    scalars = c.const(s.SCALAR_CLASSES)
+    return f"{g}.__class__ in {scalars} and ({g}.__class__, {g}) in {c.const(s.option_table(f))}"
+
+
+def convert(c: Consts, f: Field, g: str) -> str:
+    from .._converters import STRUCTURER  # noqa: PLC0415 - only when generating
+    from .._settings_types import field_type  # noqa: PLC0415
+
+    tp = field_type(f)
+    table = {(type(o.value), o.value): STRUCTURER.structure(o.value, tp) for o in f.options}
+    if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
+        return g  # every option structures to itself
+    return f"{c.const(table)}.get(({g}.__class__, {g}), {g})"
+
+
+SPEC = KindSpec(
+    kind=Kind.CHOICE,
+    options=frozenset({"options"}),
+    check=check,
+    decode=decode,
+    encode=encode,
+    json_schema=json_schema,
+    ui_part=ui_part,
+    ui_read=ui_read,
+    python_type=option_type,
+    type_name="Literal",
+    fast_test=fast_test,
+    convert=convert,
+    help="One value out of options.",
+)

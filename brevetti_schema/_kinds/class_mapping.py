@@ -1,0 +1,85 @@
+"""``class_mapping``: dataset folder name to a class name or a list of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .._model import Field, Kind
+from . import _shared as s
+from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
+
+CLASS_MAPPING_TYPE: Final[Any] = Mapping[str, str | tuple[str, ...]]
+"""The type of a class mapping's value: folder name to a class or classes."""
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """A mapping of texts to a text or a list of texts."""
+    if not isinstance(value, Mapping):
+        message = f"expected a mapping from folder name to class, got {s.describe(value)}"
+        return [("not_a_class_mapping", message, ())]
+    issues: list[Issue] = []
+    for folder, target in value.items():
+        ok = isinstance(target, str) or (
+            isinstance(target, list | tuple) and all(isinstance(t, str) for t in target)
+        )
+        if not isinstance(folder, str) or not ok:
+            message = f"expected a class name or a list of class names, got {s.describe(target)}"
+            issues.append(("not_a_class_name", message, (str(folder),)))
+    return issues
+
+
+def json_schema(field: Field, path: str) -> Fragment:
+    target = {"type": ["string", "array"], "items": {"type": "string"}}
+    return {"type": "object", "additionalProperties": target}
+
+
+def ui_part(field: Field) -> UIPart:
+    head = s.text_area_head(field, hint=s.CLASS_MAPPING_HINT)
+    head["isJson"] = True
+    return UIPart(
+        head, frozenset({"rows"}), s.required_validator(field), {"criterionType": "class_mapping"}
+    )
+
+
+def ui_read(read: RecordReading) -> dict[str, Any]:
+    spec = s.read_area_rows(read)
+    hint = read.text("hint")
+    spec["hint"] = None if hint == s.CLASS_MAPPING_HINT else hint
+    return spec
+
+
+def fast_test(c: Consts, f: Field, g: str) -> str:
+    return (
+        f"{g}.__class__ is dict and all(_k.__class__ is str and (_x.__class__ is str or "
+        f"_x.__class__ is list and all(_y.__class__ is str for _y in _x)) "
+        f"for _k, _x in {g}.items())"
+    )
+
+
+def convert(c: Consts, f: Field, g: str) -> str:
+    frozen = c.const(_frozen_mapping)
+    return f"{frozen}({g})"
+
+
+def _frozen_mapping(value: Mapping[str, Any]) -> Any:
+    from types import MappingProxyType  # noqa: PLC0415
+
+    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+
+
+SPEC = KindSpec(
+    kind=Kind.CLASS_MAPPING,
+    options=frozenset({"rows"}),
+    check=check,
+    decode=s.decode_json,
+    encode=s.encode_json_text,
+    json_schema=json_schema,
+    ui_part=ui_part,
+    ui_read=ui_read,
+    python_type=lambda f: CLASS_MAPPING_TYPE,
+    type_name="Mapping",
+    fast_test=fast_test,
+    convert=convert,
+    help="A mapping from dataset folder name to a class name or a list of them.",
+)

@@ -1,0 +1,49 @@
+"""``classes``: the list of class names a model predicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._model import Field, Kind
+from . import _shared as s
+from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
+from .list_of import decode
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """A list of texts within the item counts."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        return [("not_class_names", f"expected a list of class names, got {s.describe(value)}", ())]
+    return s.check_items(field, value)
+
+
+def json_schema(field: Field, path: str) -> Fragment:
+    return s.json_items(field, {"type": "array", "items": {"type": "string"}})
+
+
+def ui_part(field: Field) -> UIPart:
+    part = s.json_line(field)
+    part.tail["criterionType"] = "classes"
+    return part
+
+
+def fast_test(c: Consts, f: Field, g: str) -> str:
+    strings = f"not [0 for _x in {g} if _x.__class__ is not str]"
+    return " and ".join([f"{g}.__class__ is list", strings, *s.fast_items(f, g)])
+
+
+SPEC = KindSpec(
+    kind=Kind.CLASSES,
+    options=s.ITEMS,
+    check=check,
+    decode=decode,
+    encode=s.encode_json_text,
+    json_schema=json_schema,
+    ui_part=ui_part,
+    ui_read=s.read_nothing,
+    python_type=lambda f: tuple[str, ...],
+    type_name="tuple",
+    fast_test=fast_test,
+    convert=s.to_tuple,
+    help="The list of class names a model predicts.",
+)

@@ -1,0 +1,62 @@
+"""``integer``: a whole number, with bounds and a multiple."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._model import Field, Kind
+from . import _shared as s
+from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """An integer (not a boolean) within the bounds."""
+    if not s.is_int(value):
+        return [("not_an_integer", f"expected an integer, got {s.describe(value)}", ())]
+    return s.check_bounds(field, value)
+
+
+def decode(field: Field, text: str) -> Any:
+    """``"3"`` and ``"3.0"`` are 3; ``"3.5"`` is refused."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        raise DecodeError(f"expected an integer, got {s.shown(text)}", "not_an_integer") from None
+    if number.is_integer():
+        return int(number)
+    raise DecodeError(f"expected an integer, got {s.shown(text)}", "not_an_integer")
+
+
+def json_schema(field: Field, path: str) -> Fragment:
+    return s.json_bounds(field, {"type": "integer"})
+
+
+def ui_part(field: Field) -> UIPart:
+    head = s.number_head(field)
+    s.put(head, "step", field.step)
+    return UIPart(head, frozenset({"minimum", "maximum", "step"}), ("integer",))
+
+
+def fast_test(c: Consts, f: Field, g: str) -> str:
+    return " and ".join([f"{g}.__class__ is int", *s.fast_bounds(f, g, integer=True)])
+
+
+SPEC = KindSpec(
+    kind=Kind.INTEGER,
+    options=s.BOUNDS,
+    check=check,
+    decode=decode,
+    encode=s.encode_plain,
+    json_schema=json_schema,
+    ui_part=ui_part,
+    ui_read=s.read_numeric,
+    python_type=lambda f: int,
+    type_name="int",
+    fast_test=fast_test,
+    convert=s.same_value,
+    help="A whole number.",
+)

@@ -1,0 +1,61 @@
+"""``number``: a finite real number, with bounds and a multiple."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._model import Field, Kind
+from . import _shared as s
+from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """A finite number (not a boolean) within the bounds."""
+    if not s.is_number(value):
+        return [("not_a_number", f"expected a finite number, got {s.describe(value)}", ())]
+    return s.check_bounds(field, value)
+
+
+def decode(field: Field, text: str) -> Any:
+    """``"3"`` is 3, ``"0.5"`` and ``"1e3"`` are floats."""
+    try:
+        return float(text) if any(c in text for c in ".eEnN") else int(text)
+    except ValueError:
+        raise DecodeError(f"expected a number, got {s.shown(text)}", "not_a_number") from None
+
+
+def json_schema(field: Field, path: str) -> Fragment:
+    return s.json_bounds(field, {"type": "number"})
+
+
+def ui_part(field: Field) -> UIPart:
+    head = s.number_head(field)
+    head["step"] = field.step if field.step is not None else "any"
+    return UIPart(head, frozenset({"minimum", "maximum", "step"}), ("number",))
+
+
+def fast_test(c: Consts, f: Field, g: str) -> str:
+    # x - x is 0.0 for every finite float, NaN for inf and NaN
+    typed = f"({g}.__class__ is int or {g}.__class__ is float and {g} - {g} == 0.0)"
+    return " and ".join([typed, *s.fast_bounds(f, g, integer=False)])
+
+
+def convert(c: Consts, f: Field, g: str) -> str:
+    return f"float({g})"
+
+
+SPEC = KindSpec(
+    kind=Kind.NUMBER,
+    options=s.BOUNDS,
+    check=check,
+    decode=decode,
+    encode=s.encode_plain,
+    json_schema=json_schema,
+    ui_part=ui_part,
+    ui_read=s.read_numeric,
+    python_type=lambda f: float,
+    type_name="float",
+    fast_test=fast_test,
+    convert=convert,
+    help="A real number.",
+)

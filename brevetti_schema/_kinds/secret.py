@@ -1,0 +1,49 @@
+"""``secret``: a password-like text, masked wherever it could leak."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._model import Field, Kind
+from .._secret import Secret
+from . import _shared as s
+from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """Text within its lengths; messages never show the value."""
+    if not isinstance(value, str):
+        return [("not_text", "expected text", ())]
+    return s.check_lengths(field, value, shown_as="the value")
+
+
+def json_schema(field: Field, path: str) -> Fragment:
+    return s.json_text(field, path)
+
+
+def ui_part(field: Field) -> UIPart:
+    head: dict[str, Any] = {"type": "input", "inputType": "password"}
+    s.put_lengths(head, field)
+    head["isJson"] = False
+    return UIPart(head, s.LENGTHS, s.text_validators(field))
+
+
+def convert(c: Consts, f: Field, g: str) -> str:
+    return f"{c.const(Secret)}({g})"
+
+
+SPEC = KindSpec(
+    kind=Kind.SECRET,
+    options=s.LENGTHS,
+    check=check,
+    decode=s.decode_text,
+    encode=s.encode_plain,
+    json_schema=json_schema,
+    ui_part=ui_part,
+    ui_read=s.read_lengths,
+    python_type=lambda f: Secret,
+    type_name="Secret",
+    fast_test=s.fast_text,
+    convert=convert,
+    help="A password-like text, masked wherever it could leak.",
+)

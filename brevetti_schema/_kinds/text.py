@@ -1,0 +1,52 @@
+"""``text``: one line of text, or a text area (multiline, rows), with lengths and pattern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._model import Field, Kind
+from . import _shared as s
+from ._spec import Issue, KindSpec, RecordReading, UIPart
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """Text within its lengths, matching its pattern."""
+    if not isinstance(value, str):
+        return [("not_text", f"expected text, got {s.describe(value)}", ())]
+    return s.check_lengths(field, value)
+
+
+def ui_part(field: Field) -> UIPart:
+    if field.multiline:
+        head = s.text_area_head(field)
+        carried = s.LENGTHS | {"multiline", "rows"}
+    else:
+        head = {"type": "input", "inputType": "text"}
+        carried = s.LENGTHS
+    s.put_lengths(head, field)
+    head["isJson"] = False
+    return UIPart(head, carried, s.text_validators(field))
+
+
+def ui_read(read: RecordReading) -> dict[str, Any]:
+    spec = s.read_lengths(read)
+    if read.record.get("type") == "textArea":
+        spec.update(multiline=True, rows=read.count("rows"))
+    return spec
+
+
+SPEC = KindSpec(
+    kind=Kind.TEXT,
+    options=s.LENGTHS | {"multiline", "rows"},
+    check=check,
+    decode=s.decode_text,
+    encode=s.encode_plain,
+    json_schema=s.json_text,
+    ui_part=ui_part,
+    ui_read=ui_read,
+    python_type=lambda f: str,
+    type_name="str",
+    fast_test=s.fast_text,
+    convert=s.same_value,
+    help="A line of text, or a text area with multiline or rows.",
+)

@@ -1,0 +1,115 @@
+"""The field-kind registry: every kind has a complete spec that every back end asks."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+import attrs
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brevetti_schema import (
+    Field,
+    Kind,
+    Option,
+    SchemaBuilder,
+    SchemaError,
+    schema_from_class,
+    setting,
+)
+from brevetti_schema._checks import check_schema
+from brevetti_schema._format_schema import FIELD_OPTIONS, KIND_OPTIONS
+from brevetti_schema._kinds import COMMON_OPTIONS, KIND_ATTRIBUTES, REGISTRY, KindSpec, UIPart
+from brevetti_schema._model import Schema
+from brevetti_schema._transport import decode_value, encode_value
+from tests.strategies import VALUES, value_for
+
+SPECS = list(REGISTRY.values())
+
+
+def _sample(kind: Kind) -> Field:
+    """A field of `kind` with the attributes its kind needs."""
+    extra: dict[str, Any] = {}
+    if kind in (Kind.CHOICE, Kind.MULTI_CHOICE):
+        extra["options"] = (Option("a"), Option("b", "Bee"))
+    if kind is Kind.LIST:
+        extra["item_kind"] = Kind.INTEGER
+    return Field(kind, "f", "F", **extra)
+
+
+def test_every_kind_has_one_spec() -> None:
+    assert list(REGISTRY) == list(Kind)
+    assert all(s.kind is k for k, s in REGISTRY.items())
+    assert set(VALUES) == set(REGISTRY), "tests/strategies.py needs a value strategy per kind"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
+def test_spec_is_complete(spec: KindSpec) -> None:
+    for attribute in attrs.fields(KindSpec):
+        value = getattr(spec, attribute.name)
+        assert value is not None and value != "", attribute.name
+        if attribute.name not in ("kind", "options", "type_name", "help"):
+            assert callable(value), attribute.name
+            assert inspect.signature(value).parameters, attribute.name
+    assert spec.options <= set(KIND_ATTRIBUTES)
+    assert spec.help.endswith(".")
+    # the YAML front end takes no option the kind does not take
+    attribute_of = {o.name: o.attr for o in FIELD_OPTIONS.values()} | {"of": "item_kind"}
+    yaml_specific = {attribute_of[n] for n in KIND_OPTIONS[spec.kind]} - COMMON_OPTIONS - {"label"}
+    assert yaml_specific <= spec.options
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_spec_parts_agree(spec: KindSpec, data: st.DataObject) -> None:
+    field = _sample(spec.kind)
+    value = data.draw(value_for(field))
+    # a valid value: no issues, valid under its JSON Schema fragment, a round trip by transport
+    assert spec.check(field, value) == []
+    fragment = spec.json_schema(field, "f")
+    jsonschema.Draft202012Validator(fragment).validate(json.loads(json.dumps(value)))
+    sent = encode_value(field, value)
+    if isinstance(sent, str) and not (spec.kind in (Kind.TEXT, Kind.SECRET) or sent == ""):
+        assert decode_value(field, sent) == value
+    part = spec.ui_part(field)
+    assert isinstance(part, UIPart) and isinstance(part.head.get("type"), str)
+    assert spec.python_type(field) is not None
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
+def test_a_wrong_value_has_a_code(spec: KindSpec) -> None:
+    field = _sample(spec.kind)
+    wrong = object()
+    issues = spec.check(field, wrong)
+    assert issues and all(code and message for code, message, _ in issues)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
+def test_options_that_do_not_apply_are_refused(spec: KindSpec) -> None:
+    field = _sample(spec.kind)
+    assert not [p for p in check_schema(Schema(children=(field,))) if p.severity == "error"]
+    for name in sorted(set(KIND_ATTRIBUTES) - spec.options):
+        value: Any = {"multiline": True, "options": (Option(1),), "item_kind": Kind.TEXT,
+                      "json_schema": {"type": "array"}, "pattern": "x"}.get(name, 3)  # fmt: skip
+        wrong = attrs.evolve(field, **{name: value})
+        problems = check_schema(Schema(children=(wrong,)))
+        assert any("not apply" in p.message for p in problems), name
+
+
+def test_class_first_refuses_an_option_of_another_kind() -> None:
+    @attrs.frozen
+    class Settings:
+        flag: bool = setting(True, min=3, pattern="x")
+
+    with pytest.raises(SchemaError, match="minimum, pattern do not apply to a field of kind"):
+        schema_from_class(Settings)
+
+
+def test_builder_refuses_an_option_of_another_kind() -> None:
+    with pytest.raises(SchemaError, match="minimum"):
+        SchemaBuilder().boolean("flag", minimum=3).build()
