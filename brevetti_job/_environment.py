@@ -1,4 +1,5 @@
-"""The run record in output.json: Python, OS, toolkit version, build id and git state."""
+"""The run record in output.json: Python, OS, toolkit version, build id, git state and the
+installed packages."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["environment", "git_state"]
+__all__ = ["environment", "git_state", "installed_packages"]
 
 
 def _git_dir(start: Path) -> Path | None:
@@ -82,10 +84,32 @@ def code_dir() -> Path:
     return Path(path).resolve().parent if path else Path.cwd()
 
 
+@cache
+def installed_packages() -> dict[str, str]:
+    """Name -> version of every installed distribution, sorted by name.
+
+    Where one name is installed twice, the one found first on ``sys.path`` (the one that
+    imports) is kept. Read once per process: it costs tens of milliseconds.
+    """
+    from importlib import metadata  # noqa: PLC0415 - only for a full run record
+
+    found: dict[str, tuple[str, str]] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name.lower() not in found:
+            found[name.lower()] = (name, dist.version)
+    return dict(found[key] for key in sorted(found))
+
+
 def environment(
     env: Mapping[str, str], toolkit_version: str, *, check_dirty: bool = False
 ) -> dict[str, Any]:
-    """The ``environment`` record of output.json."""
+    """The ``environment`` record of output.json.
+
+    The full record (`check_dirty`, written by `upload_job_output` and at the job's end)
+    also says whether the git tree is dirty and lists the installed packages; the quick
+    one written at start leaves both out so that `Job.init` stays cheap.
+    """
     record: dict[str, Any] = {
         "python": sys.version,
         "platform": platform.platform(),
@@ -96,4 +120,6 @@ def environment(
     git = git_state(code_dir(), check_dirty=check_dirty)
     if git is not None:
         record["git"] = git
+    if check_dirty:
+        record["packages"] = dict(installed_packages())
     return record

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -17,7 +18,9 @@ import attrs
 
 from ._errors import JobConfigError
 
-__all__ = ["HYPERPARAMETERS_FILE", "Identity", "parse_argv", "resolve_identity"]
+__all__ = ["HYPERPARAMETERS_FILE", "LAUNCHER_FLAGS", "Identity", "parse_argv", "resolve_identity"]
+
+logger = logging.getLogger("brevetti_job")
 
 HYPERPARAMETERS_FILE: Final = "/opt/ml/input/config/hyperparameters.json"
 """Where the hosted container service puts the job's arguments (string values)."""
@@ -38,6 +41,13 @@ _FLAGS: Final = {
     "settings": "settings_file",
     "cache_path": "cache_path",
 }
+
+LAUNCHER_FLAGS: Final = frozenset({"data_bucket", "raygun_api_key", "run_locally"})
+"""Flags the platform's launcher (and brevettiai) pass that the runtime does not use:
+accepted and ignored with a debug line (their values never logged)."""
+
+_HOSTED_PREFIX: Final = "sagemaker_"
+"""Keys the hosted container service adds to the hyperparameter file for itself."""
 
 FLAG_HELP: Final = {
     "job_id": "the job's id (also --model_id for a training, --test_id for a test report)",
@@ -91,8 +101,9 @@ def parse_argv(
     """Known flags, settings overrides and the job kind from command-line arguments.
 
     `setting_paths` lists the schema's dotted paths (``None``: no schema, any
-    ``--a.b`` is taken as a setting). Anything else is a `JobConfigError` that lists
-    the known flags and settings.
+    ``--a.b`` is taken as a setting). The launcher's unused flags (`LAUNCHER_FLAGS`)
+    are skipped with their value, if any. Anything else is a `JobConfigError` that
+    lists the known flags and settings, with a "did you mean".
     """
     paths = set(setting_paths) if setting_paths is not None else None
     flags: dict[str, str] = {}
@@ -106,6 +117,12 @@ def parse_argv(
             raise _unknown(token, paths)
         name, has_value, value = token.partition("=")
         name = _flag_name(name)
+        if _is_launcher_flag(name, paths):
+            if not has_value and index + 1 < len(tokens) and not _is_flag(tokens[index + 1]):
+                index += 1  # its value, if it has one
+            index += 1
+            _ignored(f"--{name}", "argument")
+            continue
         if not has_value:
             if index + 1 >= len(tokens):
                 raise JobConfigError(f"argument {token} needs a value")
@@ -123,6 +140,19 @@ def parse_argv(
         else:
             raise _unknown(token, paths)
     return flags, overrides, kind
+
+
+def _is_flag(token: str) -> bool:
+    return token.startswith("--")
+
+
+def _is_launcher_flag(name: str, paths: set[str] | None) -> bool:
+    """A flag of the launcher's that we ignore, unless the schema has a setting so named."""
+    return name in LAUNCHER_FLAGS and (paths is None or name not in paths)
+
+
+def _ignored(name: str, where: str) -> None:
+    logger.debug("ignoring the launcher's %s %s: brevetti_job does not use it", where, name)
 
 
 def _unknown(token: str, paths: set[str] | None) -> JobConfigError:
@@ -164,11 +194,16 @@ def resolve_identity(
     hyper_overrides: list[tuple[str, str]] = []
     kind: str | None = None
     hyper = _read_hyperparameters(hyper_path)
+    known = set(paths) if paths is not None else None
     for key, value in hyper.items():
         name = key[2:] if key.startswith("--") else key
         if name in _FLAGS:
             hyper_flags[_FLAGS[name]] = value
             kind = "report" if name == "test_id" else "model" if name == "model_id" else kind
+        elif _is_launcher_flag(name, known) or (
+            name.startswith(_HOSTED_PREFIX) and (known is None or name not in known)
+        ):
+            _ignored(name, "hyperparameter")
         elif paths is None or name in paths:
             hyper_overrides.append((name, value))
         else:

@@ -287,19 +287,20 @@ class Job:
         self._backend.put_output(document)
         return path
 
-    def upload_chart(self, name: str, spec: Mapping[str, Any]) -> Path:
-        """Store a Vega-Lite chart (a JSON mapping) under charts/ and send it on."""
+    def upload_chart(self, name: str, spec: Mapping[str, Any] | str) -> Path:
+        """Store a Vega-Lite chart (a mapping, or its JSON text) under charts/ and send it on."""
         self._check_open("upload a chart")
-        if not isinstance(spec, Mapping):
+        data = _chart_from_text(name, spec) if isinstance(spec, str) else spec
+        if not isinstance(data, Mapping):
             raise JobStateError(f"chart {name!r}: a Vega-Lite spec must be a mapping")
         try:
-            json.dumps(spec, allow_nan=False)
+            json.dumps(data, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise JobStateError(f"chart {name!r}: the spec is not JSON data: {exc}") from None
         path = safe_child(self._job_dir / "charts", f"{name}.json")
-        spec = self._masked(dict(spec))
-        atomic_write_json(path, spec)
-        self._backend.post_chart(name, spec)
+        data = self._masked(dict(data))
+        atomic_write_json(path, data)
+        self._backend.post_chart(name, data)
         return path
 
     def report_progress(self, epoch: int, **metrics: Any) -> None:
@@ -478,6 +479,14 @@ class Job:
         in `run()` fails the job and gives 1 with the traceback on stderr.
         """
         return run_main(cls, schema, argv, kwargs)
+
+
+def _chart_from_text(name: str, text: str) -> Any:
+    """A chart spec given as JSON text (brevettiai's chart helpers return text)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JobStateError(f"chart {name!r}: the spec is not valid JSON text: {exc}") from None
 
 
 def _clean_exit(exc: BaseException) -> bool:

@@ -16,8 +16,9 @@ _MAX_DEPTH = 8
 def checked_metric(name: Any, value: Any, *, _depth: int = 0) -> Any:
     """A JSON-ready copy of a metric value, or `MetricError` saying what is wrong.
 
-    Accepted: finite numbers (NumPy-like scalars too, via ``item()``), text, booleans,
-    ``None``, and mappings of them with text keys.
+    Accepted: finite numbers, text, booleans, ``None``, and lists and mappings (text
+    keys) of them: per-class vectors, confusion matrices. NumPy-like scalars and arrays
+    are read through ``item()`` and ``tolist()``. NaN and infinities are refused.
     """
     if not isinstance(name, str) or not name.strip():
         raise MetricError(f"a metric name must be non-empty text, got {name!r}")
@@ -29,22 +30,31 @@ def checked_metric(name: Any, value: Any, *, _depth: int = 0) -> Any:
         if not math.isfinite(value):
             raise MetricError(f"metric {name!r}: {value!r} is not a finite number")
         return float(value)
+    if isinstance(value, Mapping | list | tuple) and _depth >= _MAX_DEPTH:
+        raise MetricError(f"metric {name!r}: nested deeper than {_MAX_DEPTH} levels")
     if isinstance(value, Mapping):
-        if _depth >= _MAX_DEPTH:
-            raise MetricError(f"metric {name!r}: nested deeper than {_MAX_DEPTH} levels")
         return {
-            _text_key(name, key): checked_metric(key, item, _depth=_depth + 1)
+            _text_key(name, key): checked_metric(f"{name}.{key}", item, _depth=_depth + 1)
             for key, item in value.items()
         }
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "shape", None) in ((), None):
+    if isinstance(value, list | tuple):
+        return [
+            checked_metric(f"{name}[{index}]", item, _depth=_depth + 1)
+            for index, item in enumerate(value)
+        ]
+    shape = getattr(value, "shape", None)
+    converter = getattr(value, "item" if shape in ((), None) else "tolist", None)
+    if callable(converter):
         try:
-            return checked_metric(name, item(), _depth=_depth)
+            converted = converter()
         except (TypeError, ValueError):
             pass
+        else:
+            if converted is not value:
+                return checked_metric(name, converted, _depth=_depth)
     raise MetricError(
-        f"metric {name!r}: expected a finite number, text, a boolean or a mapping of "
-        f"them, got {type(value).__name__}"
+        f"metric {name!r}: expected a finite number, text, a boolean, or a list or mapping "
+        f"of them, got {type(value).__name__}"
     )
 
 

@@ -180,7 +180,17 @@ def test_upload_artifact_bytes_text_and_file(tmp_path: Path) -> None:
     assert not list(job.artifacts_dir.rglob("*.tmp"))
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), object(), [1, 2], {"a": {1: 2}}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        float("nan"),
+        float("inf"),
+        object(),
+        [1, float("nan")],
+        {"a": {1: 2}},
+        {"cm": [[1, float("inf")]]},
+    ],
+)
 def test_bad_metrics_raise_when_added(tmp_path: Path, bad: Any) -> None:
     job = _init(tmp_path)
     with pytest.raises(MetricError):
