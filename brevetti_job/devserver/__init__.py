@@ -1,4 +1,4 @@
-"""The dev platform: a small job-side platform server with a file-backed store.
+"""The dev platform: a small job-side platform server with its records in SQLite.
 
 ``brevetti-job serve`` runs it; ``brevetti-job platform create`` makes jobs in its
 store. Needs the ``server`` extra (werkzeug); importing this package alone loads none

@@ -8,15 +8,18 @@ OpenAPI document served at ``/openapi.json``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Final
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
@@ -31,8 +34,12 @@ from ._pages import PageSite
 from ._store import (
     CHUNK,
     KINDS,
+    Idempotency,
+    Result,
     Store,
     StoreError,
+    Transaction,
+    Write,
     check_artifact_name,
     check_chart_name,
     is_sha256,
@@ -54,16 +61,19 @@ MAX_ARTIFACT_BYTES: Final = 4 * 1024**3
 
 _FORMS: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
-Result = tuple[int, Any]
-"""A write handler's answer: HTTP status and JSON body (``None`` for no body)."""
+_CONTENT_LENGTH: Final = re.compile(r"[0-9]{1,19}")
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class _Fail(Exception):
     """Raised inside the app to answer with an error status and message."""
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = dict(headers or {})
         self.body = {"error": message, **extra}
 
 
@@ -89,8 +99,12 @@ def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> R
     return Response(text, status, headers=dict(headers or {}), mimetype="application/json")
 
 
-def _error(status: int, body: Mapping[str, Any]) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+def _error(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
     return _json(status, dict(body), headers)
 
 
@@ -98,15 +112,31 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
 def _parse_json(data: bytes | str, what: str = "the body") -> Any:
+    """JSON text as data; 400 for broken JSON, numbers that overflow to infinity, NaN and
+    lone surrogates (none of them can be stored or answered as JSON)."""
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        value = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise _Fail(400, f"{what} is not valid JSON") from None
+        raise _Fail(400, f"{what} is not valid JSON (or holds a number too large)") from None
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if _SURROGATE_ESCAPE.search(raw):  # escapes of surrogates: only pairs make text
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Fail(400, f"{what} holds a lone surrogate (not valid Unicode text)") from None
+    return value
 
 
 def _json_body(request: Request, *, optional: bool = False) -> Any:
-    data = request.get_data(cache=False)
+    data = request.get_data(cache=True)
     if not data.strip() and optional:
         return None
     return _parse_json(data)
@@ -173,8 +203,7 @@ class DevServerApp:
             "job_artifacts": self._artifacts,
             "job_artifact": self._artifact,
         }
-        self._writes: dict[str, Callable[..., Result]] = {
-            "put_artifact": self._put_artifact,
+        self._writes: dict[str, Callable[..., Write]] = {
             "put_output": self._put_output,
             "post_chart": self._post_chart,
             "post_progress": self._post_progress,
@@ -186,7 +215,7 @@ class DevServerApp:
         try:
             response = self._dispatch(request)
         except _Fail as exc:
-            response = _error(exc.status, exc.body)
+            response = _error(exc.status, exc.body, exc.headers)
         except StoreError as exc:
             response = _error(exc.status, {"error": exc.message})
         except HTTPException as exc:
@@ -197,12 +226,18 @@ class DevServerApp:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
+        length = request.environ.get("CONTENT_LENGTH")
+        if length is not None and not _CONTENT_LENGTH.fullmatch(length):
+            raise _Fail(400, "Content-Length must be a non-negative integer")
         page = self.pages.respond(request)  # the web pages (HTML); else the API
         if page is not None:
             return page
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, matched = adapter.match()
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or ()))
+            raise _Fail(405, "method not allowed", {"Allow": allowed}) from None
         except HTTPException as exc:
             message = "no such endpoint" if exc.code == 404 else exc.name.lower()
             raise _Fail(exc.code or 404, message) from None
@@ -228,7 +263,7 @@ class DevServerApp:
         if endpoint in self._reads:
             response = self._reads[endpoint](request, meta, **args)
         else:
-            response = self._idempotent(request, meta, self._writes[endpoint], args)
+            response = self._idempotent(request, meta, endpoint, args)
         if fault == "applied-then-503" and response.status_code < 400:
             response.close()
             return _unavailable()
@@ -251,26 +286,25 @@ class DevServerApp:
         self,
         request: Request,
         meta: dict[str, Any],
-        handler: Callable[..., Result],
+        endpoint: str,
         args: dict[str, Any],
     ) -> Response:
+        """Validate the write, then apply it and store its idempotency record at once."""
         key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return _json(*handler(request, meta, None, **args))
-        if not valid_idempotency_key(key):
+        if key is not None and not valid_idempotency_key(key):
             raise _Fail(400, "Idempotency-Key must be 1-128 letters, digits, '-' or '_'")
-        query = request.query_string.decode("latin-1")
-        fingerprint = f"{request.method} {request.path}" + (f"?{query}" if query else "")
-        with self.store.idempotency_lock(meta["id"], key):
-            record = self.store.replay(meta["id"], key)
-            if record is not None:
-                if record.get("request") != fingerprint:
-                    raise _Fail(422, "this Idempotency-Key was used for a different request")
-                return _json(record["status"], record["body"], {"Idempotent-Replay": "true"})
-            status, body = handler(request, meta, key, **args)
-            if 200 <= status < 300:
-                self.store.remember(meta["id"], key, fingerprint, status, body)
-        return _json(status, body)
+        if endpoint == "put_artifact":
+            return self._put_artifact(request, meta, key, **args)
+        body = request.get_data(cache=True)
+        write = self._writes[endpoint](request, meta, **args)
+        idempotency = None
+        if key is not None:
+            idempotency = Idempotency.of(key, _request_line(request), _sha256(body))
+        ended = "already completed" if endpoint == "post_complete" else None
+        (status, answer), replay = self.store.write(
+            meta["id"], idempotency, write, ended_message=ended
+        )
+        return _json(status, answer, {"Idempotent-Replay": "true"} if replay else None)
 
     # -- job reads ------------------------------------------------------------------------
 
@@ -311,7 +345,7 @@ class DevServerApp:
 
     def _put_artifact(
         self, request: Request, meta: dict[str, Any], key: str | None, name: str
-    ) -> Result:
+    ) -> Response:
         name = check_artifact_name(name)
         if meta["status"] in ("completed", "failed"):
             raise _Fail(409, f"the job has ended ({meta['status']}); no more writes")
@@ -324,23 +358,44 @@ class DevServerApp:
         if expected is not None and not is_sha256(expected):
             raise _Fail(400, "X-Content-SHA256 must be 64 hex digits")
         request.max_content_length = self.max_artifact_bytes
-        created, record = self.store.receive_artifact(
-            meta["id"], key, name, request.stream, length, expected
-        )
-        return (201 if created else 200), record
+        temp, size, sha256 = self.store.receive_upload(request.stream, length)
+        try:
+            if expected is not None and sha256 != expected.lower():
+                raise _Fail(400, "the X-Content-SHA256 header does not match the content")
+            record = {"name": name, "size": size, "sha256": sha256}
 
-    def _put_output(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+            def place(tx: Transaction) -> Result:
+                created = self.store.place_artifact(tx, name, temp, size, sha256)
+                return (201 if created else 200), record
+
+            idempotency = None
+            if key is not None:
+                idempotency = Idempotency.of(key, _request_line(request), sha256)
+            (status, answer), replay = self.store.write(meta["id"], idempotency, place)
+        finally:
+            temp.unlink(missing_ok=True)
+        return _json(status, answer, {"Idempotent-Replay": "true"} if replay else None)
+
+    def _put_output(self, request: Request, meta: dict[str, Any]) -> Write:
         document = _json_object(request)
-        self.store.put_output(meta["id"], key, document)
-        return 200, {"ok": True}
 
-    def _post_chart(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+        def write(tx: Transaction) -> Result:
+            tx.put_output(document)
+            return 200, {"ok": True}
+
+        return write
+
+    def _post_chart(self, request: Request, meta: dict[str, Any]) -> Write:
         name = check_chart_name(request.args.get("name"))
         spec = _json_object(request)
-        self.store.put_chart(meta["id"], key, name, spec)
-        return 204, None
 
-    def _post_progress(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+        def write(tx: Transaction) -> Result:
+            tx.put_chart(name, spec)
+            return 204, None
+
+        return write
+
+    def _post_progress(self, request: Request, meta: dict[str, Any]) -> Write:
         if request.mimetype in _FORMS:
             data = request.form.get("data")
             if data is None:
@@ -353,10 +408,14 @@ class DevServerApp:
         epoch = record.get("epoch")
         if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int | float)):
             raise _Fail(400, "'epoch' must be a number")
-        self.store.add_progress(meta["id"], key, record)
-        return 204, None
 
-    def _post_complete(self, request: Request, meta: dict[str, Any], key: str | None) -> Result:
+        def write(tx: Transaction) -> Result:
+            tx.add_progress(record)
+            return 204, None
+
+        return write
+
+    def _post_complete(self, request: Request, meta: dict[str, Any]) -> Write:
         model_path = request.args.get("modelPath", "")
         if model_path:
             check_artifact_name(model_path)
@@ -371,7 +430,11 @@ class DevServerApp:
         reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise _Fail(400, "'reason' must be text")
-        return 200, self.store.complete(meta["id"], key, status, model_path, reason)
+
+        def write(tx: Transaction) -> Result:
+            return 200, tx.complete(status, model_path, reason)
+
+        return write
 
     # -- plain and admin calls ------------------------------------------------------------
 
@@ -407,7 +470,7 @@ class DevServerApp:
     def _admin_create(self, request: Request) -> Response:
         body = _json_object(request)
         kind = body.get("kind", "model")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise _Fail(400, "'kind' must be 'model' or 'report'")
         name, preset, settings = body.get("name"), body.get("preset"), body.get("settings")
         if name is not None and not isinstance(name, str):
@@ -446,6 +509,16 @@ class DevServerApp:
             raise _Fail(400, f"invalid fault configuration: {exc}") from None
         self.faults.configure(config)
         return _json(200, self.faults.to_json())
+
+
+def _request_line(request: Request) -> str:
+    """``METHOD path[?query]``: what an idempotency record says it answered."""
+    query = request.query_string.decode("latin-1")
+    return f"{request.method} {request.path}" + (f"?{query}" if query else "")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _unavailable() -> Response:

@@ -29,6 +29,26 @@ def _size(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
     from ._faults import parse_fault_config  # noqa: PLC0415 - no werkzeug needed
 
@@ -51,10 +71,20 @@ def _serve(args: argparse.Namespace) -> int:
             raise
         print(f"brevetti-job: error: {_MISSING_SERVER}", file=sys.stderr)
         return 1
-    serve(
-        args.root, host=args.host, port=args.port, admin_token=args.admin_token,
-        max_artifact_bytes=args.max_artifact_bytes, faults=faults,
-    )  # fmt: skip
+    from ._root_lock import RootLocked  # noqa: PLC0415
+
+    try:
+        serve(
+            args.root, host=args.host, port=args.port, admin_token=args.admin_token,
+            max_artifact_bytes=args.max_artifact_bytes, faults=faults,
+            max_threads=args.max_threads, connection_timeout=args.connection_timeout,
+        )  # fmt: skip
+    except RootLocked as exc:
+        print(f"brevetti-job: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the port is taken, the root is not writable, ...
+        print(f"brevetti-job: error: cannot start the dev platform: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -109,6 +139,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument(
         "--max-artifact-bytes", type=_size, default=4 * 1024**3, metavar="N",
         help="largest artifact accepted (default 4 GiB)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--max-threads", type=_positive_int, default=64, metavar="N",
+        help="handler threads at most; more connections wait (default 64)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--connection-timeout", type=_positive_float, default=30.0, metavar="S",
+        help="close a connection idle or stalled for S seconds (default 30)",
     )  # fmt: skip
     faults = serve.add_argument_group("fault injection (for tests)")
     faults.add_argument(

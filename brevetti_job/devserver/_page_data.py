@@ -7,7 +7,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import suppress
 from typing import Any, Final
 
 import attrs
@@ -98,7 +97,7 @@ def _summary(store: Store, job_id: str) -> JobSummary | None:
         created_at=meta.get("created_at"),
         ended_at=meta.get("ended_at"),
         metrics=status["metrics"],
-        has_schema=(store.folder(job_id) / "schema.json").is_file(),
+        has_schema=store.schema(job_id) is not None,
     )
 
 
@@ -117,12 +116,6 @@ def metric_columns(jobs: Iterable[JobSummary], limit: int = METRIC_COLUMNS) -> l
     order = {name: index for index, name in enumerate(counts)}
     ranked = sorted(counts, key=lambda name: (-counts[name], order[name]))
     return ranked[:limit]
-
-
-def _schema_document(store: Store, job_id: str) -> Any:
-    with suppress(FileNotFoundError, json.JSONDecodeError):
-        return json.loads((store.folder(job_id) / "schema.json").read_text(encoding="utf-8"))
-    return None
 
 
 def secret_paths(ui_json: Any) -> frozenset[str] | None:
@@ -152,7 +145,7 @@ def job_view(store: Store, job_id: str) -> JobView | None:
     if summary is None or meta is None:
         return None
     settings = meta["description"].get("settings") or {}
-    ui_json = _schema_document(store, job_id)
+    ui_json = store.schema(job_id)
     declared = secret_paths(ui_json) or frozenset()
     known = _declared_paths(ui_json)
     guessed = {

@@ -26,7 +26,7 @@ from pathlib import PurePosixPath
 from typing import Final
 from urllib.parse import urlencode
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
@@ -142,6 +142,12 @@ class PageSite:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or ()))
+            page = message_page("Method not allowed", f"This page answers {allowed} only.")
+            response = _html(page, 405)
+            response.headers["Allow"] = allowed
+            return response
         except HTTPException:
             return None
         if endpoint == "index" and not _wants_html(request):
@@ -238,12 +244,10 @@ class PageSite:
         with self._lock:
             if job_id in self._previews:
                 return self._previews[job_id]
-        if self.store.meta(job_id) is None:
+        document = self.store.schema(job_id)
+        if document is None:
             return None
-        path = self.store.folder(job_id) / "schema.json"
-        if not path.is_file():
-            return None
-        app = PreviewApp(load_schema(path))
+        app = PreviewApp(load_schema(document))
         with self._lock:
             return self._previews.setdefault(job_id, app)
 

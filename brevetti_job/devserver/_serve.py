@@ -8,17 +8,25 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 from .._files import atomic_write_json
 from ._app import MAX_ARTIFACT_BYTES, DevServerApp
 from ._auth import load_admin_token
 from ._faults import FaultConfig, FaultInjector
+from ._root_lock import RootLock
 from ._store import SERVER_FILE, Store
 
-__all__ = ["make_dev_server", "serve", "server_url"]
+__all__ = [
+    "DEFAULT_CONNECTION_TIMEOUT",
+    "DEFAULT_MAX_THREADS",
+    "PlatformServer",
+    "make_dev_server",
+    "serve",
+    "server_url",
+]
 
 _KEY_QUERY: Final = re.compile(r"(?i)([?&](?:api_)?key=)[^&#]*")
 
@@ -39,6 +47,74 @@ class _QuietHandler(_Handler):
     quiet = True
 
 
+DEFAULT_MAX_THREADS: Final = 64
+"""Handler threads at most: connections beyond them wait in the listen backlog."""
+
+DEFAULT_CONNECTION_TIMEOUT: Final = 30.0
+"""Seconds a connection may sit idle (or stall mid-request) before it is closed."""
+
+
+class PlatformServer(BaseWSGIServer):
+    """Werkzeug's server with a bounded number of handler threads, a timeout on every
+    connection, and the store root's lock, held until `server_close`."""
+
+    multithread = True
+    daemon_threads = True
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: DevServerApp,
+        *,
+        handler: type[WSGIRequestHandler],
+        max_threads: int,
+        lock: RootLock,
+    ) -> None:
+        super().__init__(host, port, app, handler=handler)
+        self.app: DevServerApp = app
+        self.max_threads = max_threads
+        self._slots = threading.BoundedSemaphore(max_threads)
+        self._stopping = threading.Event()
+        self._lock = lock
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Hand the connection to a new thread once one of `max_threads` slots is free."""
+        while not self._slots.acquire(timeout=0.1):
+            if self._stopping.is_set():
+                self.shutdown_request(request)
+                return
+        thread = threading.Thread(
+            target=self._handle,
+            args=(request, client_address),
+            name="devserver-handler",
+            daemon=True,
+        )
+        try:
+            thread.start()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _handle(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - socketserver's own reporting, as ThreadingMixIn
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        super().shutdown()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.app.store.close()
+        self._lock.release()
+
+
 def make_dev_server(
     root: Path | str,
     *,
@@ -48,23 +124,34 @@ def make_dev_server(
     max_artifact_bytes: int = MAX_ARTIFACT_BYTES,
     faults: FaultConfig | None = None,
     quiet: bool = False,
-) -> tuple[BaseWSGIServer, DevServerApp, str]:
-    """A bound, threaded server (not yet serving), its app and its admin token.
+    max_threads: int = DEFAULT_MAX_THREADS,
+    connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
+) -> tuple[PlatformServer, DevServerApp, str]:
+    """A bound server (not yet serving), its app and its admin token.
 
-    Port 0 picks a free port (``server.server_port`` tells which). Uploads left in
-    flight by an earlier server on the same root are removed.
+    Port 0 picks a free port (``server.server_port`` tells which). The root's lock is
+    taken first (`RootLocked` if another server holds it); uploads left in flight by an
+    earlier server on the same root are removed.
     """
-    store = Store(root)
-    store.clean_temp()
-    token, _ = load_admin_token(store.root, admin_token)
-    app = DevServerApp(
-        store,
-        admin_token=token,
-        max_artifact_bytes=max_artifact_bytes,
-        faults=FaultInjector(faults),
-    )
-    handler = _QuietHandler if quiet else _Handler
-    server = make_server(host, port, app, threaded=True, request_handler=handler)
+    lock = RootLock(root).acquire()
+    try:
+        store = Store(root)
+        store.clean_temp()
+        token, _ = load_admin_token(store.root, admin_token)
+        app = DevServerApp(
+            store,
+            admin_token=token,
+            max_artifact_bytes=max_artifact_bytes,
+            faults=FaultInjector(faults),
+        )
+        base = _QuietHandler if quiet else _Handler
+        handler = type(base.__name__, (base,), {"timeout": connection_timeout})
+        server = PlatformServer(
+            host, port, app, handler=handler, max_threads=max_threads, lock=lock
+        )
+    except BaseException:
+        lock.release()
+        raise
     return server, app, token
 
 
@@ -84,13 +171,19 @@ def serve(
     admin_token: str | None = None,
     max_artifact_bytes: int = MAX_ARTIFACT_BYTES,
     faults: FaultConfig | None = None,
+    max_threads: int = DEFAULT_MAX_THREADS,
+    connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
 ) -> None:
-    """Run the server until interrupted; prints its address (and a new admin token)."""
+    """Run the server until interrupted; prints its address (and a new admin token).
+
+    `RootLocked` is raised when another server runs on `root`.
+    """
     saved = Path(root) / "admin-token"
     had_token = admin_token is not None or saved.is_file()
     server, _, token = make_dev_server(
         root, host=host, port=port, admin_token=admin_token,
-        max_artifact_bytes=max_artifact_bytes, faults=faults,
+        max_artifact_bytes=max_artifact_bytes, faults=faults, max_threads=max_threads,
+        connection_timeout=connection_timeout,
     )  # fmt: skip
     url = server_url(server)
     atomic_write_json(Path(root) / SERVER_FILE, {"url": url, "pid": os.getpid()})

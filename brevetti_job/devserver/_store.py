@@ -1,19 +1,19 @@
-"""The dev platform's file-backed store: one folder per job, every write atomic.
+"""The dev platform's records in SQLite (stdlib ``sqlite3``, WAL), artifacts as files.
 
 ::
 
-    <root>/jobs/<id>/job.json            description, status, key hash, artifact manifest
-                    schema.json          the platform UI JSON the job was made with
-                    artifacts/<name>     uploaded artifacts
-                    output.json          the job's output document
-                    charts/<name>.json   Vega-Lite charts
-                    progress.jsonl       progress records, one per line
-                    idempotency/<k>.json the first answer to each idempotent write
-                    tmp/                 uploads in flight
-    <root>/keys/<sha256 of key>.json     which job a key belongs to
+    <root>/platform.db                  jobs, key hashes, idempotency records, output,
+                                        charts, progress, the artifact manifest
+    <root>/jobs/<id>/artifacts/<name>   uploaded artifact files
+    <root>/tmp/<random>.part            uploads in flight (removed when a server starts)
 
-The store holds key hashes only. A per-job lock serialises metadata writes; uploads
-stream into ``tmp/`` outside the lock and are renamed into place under it.
+Every write is one transaction together with its idempotency record, so a write is
+applied exactly once even when the server dies at any moment: a retry after a crash
+either finds the record (and replays the answer) or finds nothing applied. WAL with
+``synchronous=NORMAL`` keeps every committed transaction through a killed process; a
+power cut may lose the last few. The store holds key hashes only. Any number of
+processes may open a store (``brevetti-job platform create`` does while a server runs);
+`RootLock` keeps a second *server* off the same root.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 import threading
 import time
 import uuid
@@ -31,7 +32,6 @@ from typing import IO, Any, Final
 
 import attrs
 
-from .._files import atomic_write_json
 from ._auth import key_hash, new_key
 
 __all__ = [
@@ -40,8 +40,10 @@ __all__ = [
     "KINDS",
     "SERVER_FILE",
     "CreatedJob",
+    "Idempotency",
     "Store",
     "StoreError",
+    "Write",
     "check_artifact_name",
     "check_chart_name",
     "is_sha256",
@@ -51,6 +53,9 @@ __all__ = [
 
 SERVER_FILE: Final = "server.json"
 """Where a running server records its address, under the store root."""
+
+DATABASE_FILE: Final = "platform.db"
+"""The SQLite database, under the store root."""
 
 DEFAULT_URL: Final = "http://127.0.0.1:8750"
 """The dev server's address when none is recorded."""
@@ -66,14 +71,69 @@ _IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _CHART_NAME: Final = re.compile(r"[^/\\\x00-\x1f\x7f.][^/\\\x00-\x1f\x7f]{0,199}")
 _SHA256: Final = re.compile(r"[0-9a-f]{64}")
 _MAX_NAME: Final = 1024
+_ENDED: Final = ("completed", "failed")
 
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    key_sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    ended_at TEXT,
+    status TEXT NOT NULL,
+    model_path TEXT,
+    reason TEXT,
+    completions INTEGER NOT NULL DEFAULT 0,
+    description TEXT NOT NULL,
+    schema TEXT
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    key TEXT NOT NULL,
+    request TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (job_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outputs (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id),
+    document TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS charts (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    PRIMARY KEY (job_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS progress (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS progress_by_job ON progress (job_id, seq);
+CREATE TABLE IF NOT EXISTS artifacts (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (job_id, name)
+) WITHOUT ROWID;
+"""
 
-@attrs.define
-class _KeyLock:
-    """A lock for one idempotency key and how many requests hold or wait for it."""
+_JOB_COLUMNS: Final = (
+    "id, kind, name, key_sha256, created_at, started_at, ended_at, status, model_path, "
+    "reason, completions, description"
+)
 
-    lock: threading.Lock = attrs.field(factory=threading.Lock)
-    users: int = 0
+Result = tuple[int, Any]
+"""A write's answer: HTTP status and JSON body (``None`` for no body)."""
+
+Write = Callable[["Transaction"], Result]
+"""A write applied inside a transaction (validated before, so it only stores)."""
 
 
 class StoreError(Exception):
@@ -99,6 +159,25 @@ class CreatedJob:
         return {"id": self.id, "api_key": self.api_key, "kind": self.kind, "name": self.name}
 
 
+@attrs.frozen
+class Idempotency:
+    """An ``Idempotency-Key`` and the fingerprint of the request it came with.
+
+    `request` is "METHOD path?query" (for the admin view); `fingerprint` also covers the
+    body, so a different body under a used key is told apart from a retry.
+    """
+
+    key: str
+    request: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, key: str, request: str, body_sha256: str) -> Idempotency:
+        """The record for `key` given the request line and the body's sha256."""
+        digest = hashlib.sha256(f"{request}\n{body_sha256}".encode()).hexdigest()
+        return cls(key, request, digest)
+
+
 def check_artifact_name(name: str) -> str:
     """`name` if it is a safe relative POSIX path; else `StoreError` 400 saying why."""
     if not name:
@@ -116,16 +195,18 @@ def check_artifact_name(name: str) -> str:
         raise StoreError(400, "an artifact name must not contain '.' or '..' segments")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise StoreError(400, "an artifact name must not contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise StoreError(400, "an artifact name must be valid Unicode (no lone surrogates)")
     if any(len(part.encode("utf-8")) > 255 for part in parts):
         raise StoreError(400, "an artifact name segment may have at most 255 bytes")
     return str(PurePosixPath(name))
 
 
 def check_chart_name(name: str | None) -> str:
-    """`name` if it can name a chart file; else `StoreError` 400."""
+    """`name` if it can name a chart; else `StoreError` 400."""
     if not name:
         raise StoreError(400, "a chart needs a name (query parameter 'name')")
-    if not _CHART_NAME.fullmatch(name):
+    if not _CHART_NAME.fullmatch(name) or any(0xD800 <= ord(c) <= 0xDFFF for c in name):
         raise StoreError(
             400,
             "a chart name has 1-200 characters, no '/', backslash or control characters, "
@@ -147,8 +228,8 @@ def valid_idempotency_key(key: str) -> bool:
 def read_server_url(root: Path | str) -> str:
     """The address of the server last started on `root` (else the default address)."""
     data = None
-    with suppress(OSError, json.JSONDecodeError):
-        data = _read_json(Path(root) / SERVER_FILE)
+    with suppress(OSError, ValueError):
+        data = json.loads((Path(root) / SERVER_FILE).read_text(encoding="utf-8"))
     url = data.get("url") if isinstance(data, dict) else None
     return url if isinstance(url, str) and url else DEFAULT_URL
 
@@ -157,25 +238,152 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _job_record(row: sqlite3.Row) -> dict[str, Any]:
+    record = dict(row)
+    record["description"] = json.loads(record["description"])
+    return record
+
+
+class Transaction:
+    """One write transaction on the store (see `Store.write`); the job is locked in."""
+
+    def __init__(self, db: sqlite3.Connection, job: dict[str, Any]) -> None:
+        self.db = db
+        self.job = job
+
+    @property
+    def job_id(self) -> str:
+        """The id of the job being written."""
+        return str(self.job["id"])
+
+    def put_output(self, document: Mapping[str, Any]) -> None:
+        """Replace the job's output document."""
+        self.db.execute(
+            "INSERT INTO outputs (job_id, document) VALUES (?, ?) "
+            "ON CONFLICT (job_id) DO UPDATE SET document = excluded.document",
+            (self.job_id, _dump(dict(document))),
+        )
+
+    def put_chart(self, name: str, spec: Mapping[str, Any]) -> None:
+        """Store (or replace) the chart `name`."""
+        self.db.execute(
+            "INSERT INTO charts (job_id, name, spec) VALUES (?, ?, ?) "
+            "ON CONFLICT (job_id, name) DO UPDATE SET spec = excluded.spec",
+            (self.job_id, name, _dump(dict(spec))),
+        )
+
+    def add_progress(self, record: Mapping[str, Any]) -> None:
+        """Append one progress record (one row: the cost does not grow with the log)."""
+        self.db.execute(
+            "INSERT INTO progress (job_id, record) VALUES (?, ?)",
+            (self.job_id, _dump(dict(record))),
+        )
+
+    def complete(self, status: str, model_path: str, reason: str | None) -> dict[str, Any]:
+        """End the job as completed or failed."""
+        self.db.execute(
+            "UPDATE jobs SET status = ?, model_path = ?, reason = ?, ended_at = ?, "
+            "completions = completions + 1 WHERE id = ?",
+            (status, model_path, reason, _now(), self.job_id),
+        )
+        self.job["status"] = status
+        return {"status": status, "model_path": model_path, "reason": reason}
+
+    def artifact_record(self, name: str) -> dict[str, Any] | None:
+        """The manifest entry ``{size, sha256}`` of artifact `name`, if stored."""
+        row = self.db.execute(
+            "SELECT size, sha256 FROM artifacts WHERE job_id = ? AND name = ?",
+            (self.job_id, name),
+        ).fetchone()
+        return None if row is None else {"size": row["size"], "sha256": row["sha256"]}
+
+    def set_artifact(self, name: str, size: int, sha256: str) -> None:
+        """Record artifact `name` in the manifest."""
+        self.db.execute(
+            "INSERT INTO artifacts (job_id, name, size, sha256) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (job_id, name) DO UPDATE SET size = excluded.size, "
+            "sha256 = excluded.sha256",
+            (self.job_id, name, size, sha256),
+        )
+
+
+class _Connections:
+    """A pool of SQLite connections to one database, shared by the server's threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._all: list[sqlite3.Connection] = []
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            db = self._idle.pop() if self._idle else None
+        if db is None:
+            db = self._open()
+            with self._lock:
+                self._all.append(db)
+        try:
+            yield db
+        finally:
+            if db.in_transaction:  # a failure mid-transaction: never hand one on open
+                db.rollback()
+            with self._lock:
+                self._idle.append(db)
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+            self._idle.clear()
 
 
 class Store:
-    """Jobs on disk under `root`; safe for many threads of one process."""
+    """The records under `root` (see the module docstring); safe for many threads."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.jobs_dir = self.root / "jobs"
-        self.keys_dir = self.root / "keys"
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
-        self.keys_dir.mkdir(parents=True, exist_ok=True)
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
-        self._key_locks: dict[tuple[str, str], _KeyLock] = {}
+        self.temp_dir = self.root / "tmp"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.database = self.root / DATABASE_FILE
+        self._pool = _Connections(self.database)
+        with self._pool.connection() as db:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the store's database connections."""
+        self._pool.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed when the block ends, rolled back on an error."""
+        with self._pool.connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     # -- jobs -----------------------------------------------------------------------
 
@@ -193,8 +401,7 @@ class Store:
         job_id = str(uuid.uuid4())
         key = new_key()
         name = name or job_id
-        segment = KINDS[kind]
-        base = f"/api/{segment}/{job_id}"
+        base = f"/api/{KINDS[kind]}/{job_id}"
         description: dict[str, Any] = {
             "id": job_id,
             "name": name,
@@ -208,186 +415,127 @@ class Store:
             "charts_url": f"{base}/charts",
             "remote_url": f"{base}/remotemonitor",
         }
-        meta = {
-            "id": job_id,
-            "kind": kind,
-            "name": name,
-            "key_sha256": key_hash(key),
-            "created_at": _now(),
-            "status": "created",
-            "model_path": None,
-            "reason": None,
-            "ended_at": None,
-            "completions": 0,
-            "writes": {},
-            "artifacts": {},
-            "description": description,
-        }
-        folder = self.jobs_dir / job_id
-        (folder / "artifacts").mkdir(parents=True)
-        if schema_ui is not None:
-            atomic_write_json(folder / "schema.json", dict(schema_ui))
-        atomic_write_json(folder / "job.json", meta)
-        atomic_write_json(self.keys_dir / f"{meta['key_sha256']}.json", {"job": job_id})
+        schema = None if schema_ui is None else _dump(dict(schema_ui))
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO jobs (id, kind, name, key_sha256, created_at, status, "
+                "description, schema) VALUES (?, ?, ?, ?, ?, 'created', ?, ?)",
+                (job_id, kind, name, key_hash(key), _now(), _dump(description), schema),
+            )
         return CreatedJob(job_id, key, kind, name)
 
     def folder(self, job_id: str) -> Path:
-        """The job's folder (whether or not it exists)."""
+        """The job's folder of artifact files (whether or not it exists)."""
         return self.jobs_dir / job_id
 
     def meta(self, job_id: str) -> dict[str, Any] | None:
-        """The job's metadata record (job.json), or ``None`` for an unknown job."""
+        """The job's record (status, key hash, description...), or ``None``."""
         if not _JOB_ID.fullmatch(job_id):
             return None
-        data = _read_json(self.jobs_dir / job_id / "job.json")
-        return data if isinstance(data, dict) else None
+        with self._pool.connection() as db:
+            query = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?"  # noqa: S608 - constant
+            row = db.execute(query, (job_id,)).fetchone()
+        return None if row is None else _job_record(row)
+
+    def schema(self, job_id: str) -> Any:
+        """The platform UI JSON the job was made with, or ``None``."""
+        if not _JOB_ID.fullmatch(job_id):
+            return None
+        with self._pool.connection() as db:
+            row = db.execute("SELECT schema FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else _load(row["schema"])
 
     def job_ids(self) -> list[str]:
         """Every job id in the store, sorted."""
-        return sorted(p.parent.name for p in self.jobs_dir.glob("*/job.json"))
+        with self._pool.connection() as db:
+            return [row["id"] for row in db.execute("SELECT id FROM jobs ORDER BY id")]
 
     def job_of_key(self, key: str) -> str | None:
         """The id of the job `key` belongs to, or ``None`` (looked up by hash)."""
-        data = _read_json(self.keys_dir / f"{key_hash(key)}.json")
-        return str(data["job"]) if isinstance(data, dict) and "job" in data else None
+        with self._pool.connection() as db:
+            row = db.execute(
+                "SELECT id FROM jobs WHERE key_sha256 = ?", (key_hash(key),)
+            ).fetchone()
+        return None if row is None else str(row["id"])
 
     def clean_temp(self) -> None:
         """Remove uploads left in flight by a server that stopped (call at start only)."""
-        for part in self.jobs_dir.glob("*/tmp/*.part"):
+        for part in self.temp_dir.glob("*.part"):
             part.unlink(missing_ok=True)
-
-    # -- locks ------------------------------------------------------------------------
-
-    @contextmanager
-    def job_lock(self, job_id: str) -> Iterator[None]:
-        """Hold the job's metadata lock."""
-        with self._guard:
-            lock = self._locks.setdefault(job_id, threading.Lock())
-        with lock:
-            yield
-
-    @contextmanager
-    def idempotency_lock(self, job_id: str, key: str) -> Iterator[None]:
-        """Serialise requests that share an idempotency key (taken before the job lock)."""
-        name = (job_id, key)
-        with self._guard:
-            entry = self._key_locks.setdefault(name, _KeyLock())
-            entry.users += 1
-        try:
-            with entry.lock:
-                yield
-        finally:
-            with self._guard:
-                entry.users -= 1
-                if not entry.users:
-                    del self._key_locks[name]
-
-    # -- idempotency ------------------------------------------------------------------
-
-    def replay(self, job_id: str, key: str) -> dict[str, Any] | None:
-        """The stored first answer to the write with idempotency key `key`, if any."""
-        data = _read_json(self.folder(job_id) / "idempotency" / f"{key}.json")
-        return data if isinstance(data, dict) else None
-
-    def remember(self, job_id: str, key: str, request: str, status: int, body: Any) -> None:
-        """Store the first answer to an idempotent write (`request` is "METHOD path")."""
-        record = {"key": key, "request": request, "status": status, "body": body, "at": _now()}
-        atomic_write_json(self.folder(job_id) / "idempotency" / f"{key}.json", record)
 
     # -- writes -------------------------------------------------------------------------
 
-    def _apply(
+    def write(
         self,
         job_id: str,
-        key: str | None,
-        change: Callable[[dict[str, Any], Path], Any],
+        idempotency: Idempotency | None,
+        apply: Write,
         *,
         ended_message: str | None = None,
-    ) -> Any:
-        """Apply a write under the job lock: refuse it once the job has ended, move the
-        job to running, count it against its idempotency key, save job.json."""
-        with self.job_lock(job_id):
-            meta = self.meta(job_id)
-            if meta is None:
-                raise StoreError(404, "no such job")
-            if meta["status"] in ("completed", "failed"):
-                raise StoreError(
-                    409, ended_message or f"the job has ended ({meta['status']}); no more writes"
-                )
-            result = change(meta, self.folder(job_id))
-            if meta["status"] == "created":
-                meta["status"] = "running"
-                meta["started_at"] = _now()
-            if key is not None:
-                meta["writes"][key] = meta["writes"].get(key, 0) + 1
-            atomic_write_json(self.folder(job_id) / "job.json", meta)
-            return result
+    ) -> tuple[Result, bool]:
+        """Apply a write and store its idempotency record in ONE transaction.
 
-    def put_output(self, job_id: str, key: str | None, document: Mapping[str, Any]) -> None:
-        """Replace the job's output.json."""
-
-        def change(meta: dict[str, Any], folder: Path) -> None:
-            atomic_write_json(folder / "output.json", dict(document))
-
-        self._apply(job_id, key, change)
-
-    def put_chart(self, job_id: str, key: str | None, name: str, spec: Mapping[str, Any]) -> None:
-        """Store (or replace) the chart `name`."""
-
-        def change(meta: dict[str, Any], folder: Path) -> None:
-            atomic_write_json(folder / "charts" / f"{name}.json", dict(spec))
-
-        self._apply(job_id, key, change)
-
-    def add_progress(self, job_id: str, key: str | None, record: Mapping[str, Any]) -> None:
-        """Append one progress record (the whole log is rewritten atomically)."""
-
-        def change(meta: dict[str, Any], folder: Path) -> None:
-            path = folder / "progress.jsonl"
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                text = ""
-            line = json.dumps(dict(record), ensure_ascii=False, allow_nan=False)
-            temp = path.with_name(f".progress.{uuid.uuid4().hex}.tmp")
-            temp.write_text(text + line + "\n", encoding="utf-8")
-            temp.replace(path)
-
-        self._apply(job_id, key, change)
-
-    def complete(
-        self, job_id: str, key: str | None, status: str, model_path: str, reason: str | None
-    ) -> dict[str, Any]:
-        """End the job as completed or failed; a second time is refused (409)."""
-
-        def change(meta: dict[str, Any], folder: Path) -> dict[str, Any]:
-            meta.update(status=status, model_path=model_path, reason=reason, ended_at=_now())
-            meta["completions"] += 1
-            return {"status": status, "model_path": model_path, "reason": reason}
-
-        result: dict[str, Any] = self._apply(job_id, key, change, ended_message="already completed")
-        return result
-
-    def receive_artifact(
-        self,
-        job_id: str,
-        key: str | None,
-        name: str,
-        stream: IO[bytes],
-        length: int,
-        expected_sha256: str | None,
-    ) -> tuple[bool, dict[str, Any]]:
-        """Stream `length` bytes into the artifact `name`, hashing as they arrive.
-
-        Returns whether it was new content (False: the same bytes were already stored)
-        and the record ``{name, size, sha256}``. A hash that does not match
-        `expected_sha256` stores nothing (400).
+        Returns the answer and whether it is a replay. A stored answer under the same key
+        is replayed when the request is the same (fingerprint) and refused with 422 when
+        it is not. A write to an ended job is refused (409); the first write moves a job
+        to running. Only 2xx answers are remembered.
         """
-        folder = self.folder(job_id)
-        target = self._artifact_path(folder, name)
-        temp_dir = folder / "tmp"
-        temp_dir.mkdir(exist_ok=True)
-        temp = temp_dir / f"{uuid.uuid4().hex}.part"
+        with self._transaction() as db:
+            if idempotency is not None:
+                row = db.execute(
+                    "SELECT fingerprint, status, body FROM idempotency "
+                    "WHERE job_id = ? AND key = ?",
+                    (job_id, idempotency.key),
+                ).fetchone()
+                if row is not None:
+                    if row["fingerprint"] != idempotency.fingerprint:
+                        raise StoreError(
+                            422,
+                            "this Idempotency-Key was already used for a different request "
+                            "(another method, path, query or body); use a new key for a "
+                            "new write",
+                        )
+                    return (row["status"], _load(row["body"])), True
+            query = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?"  # noqa: S608 - constant
+            found = db.execute(query, (job_id,))
+            job_row = found.fetchone()
+            if job_row is None:
+                raise StoreError(404, "no such job")
+            job = _job_record(job_row)
+            if job["status"] in _ENDED:
+                raise StoreError(
+                    409, ended_message or f"the job has ended ({job['status']}); no more writes"
+                )
+            status, body = apply(Transaction(db, job))
+            if job["status"] == "created":
+                db.execute(
+                    "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?",
+                    (_now(), job_id),
+                )
+            if idempotency is not None and 200 <= status < 300:
+                db.execute(
+                    "INSERT INTO idempotency (job_id, key, request, fingerprint, status, body, "
+                    "at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        job_id,
+                        idempotency.key,
+                        idempotency.request,
+                        idempotency.fingerprint,
+                        status,
+                        None if body is None else _dump(body),
+                        _now(),
+                    ),
+                )
+        return (status, body), False
+
+    def receive_upload(self, stream: IO[bytes], length: int) -> tuple[Path, int, str]:
+        """Stream `length` bytes into a temporary file, hashing them as they arrive.
+
+        Returns the file, its size and sha256. The caller removes the file (it is moved
+        into place by `place_artifact`); a body that ends early is refused (400).
+        """
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        temp = self.temp_dir / f"{uuid.uuid4().hex}.part"
         digest = hashlib.sha256()
         received = 0
         try:
@@ -399,31 +547,35 @@ class Store:
                     digest.update(chunk)
                     handle.write(chunk)
                     received += len(chunk)
-            if received != length:
-                raise StoreError(400, f"the body ended after {received} of {length} bytes")
-            sha256 = digest.hexdigest()
-            if expected_sha256 is not None and sha256 != expected_sha256.lower():
-                raise StoreError(400, "the X-Content-SHA256 header does not match the content")
-            record = {"name": name, "size": received, "sha256": sha256}
-
-            def change(meta: dict[str, Any], folder: Path) -> bool:
-                known = meta["artifacts"].get(name)
-                if known == {"size": received, "sha256": sha256} and target.is_file():
-                    return False
-                try:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    temp.replace(target)
-                except (NotADirectoryError, FileExistsError, IsADirectoryError):
-                    raise StoreError(
-                        409, f"artifact {name!r} conflicts with an artifact path already stored"
-                    ) from None
-                meta["artifacts"][name] = {"size": received, "sha256": sha256}
-                return True
-
-            created: bool = self._apply(job_id, key, change)
-            return created, record
-        finally:
+        except BaseException:
             temp.unlink(missing_ok=True)
+            raise
+        if received != length:
+            temp.unlink(missing_ok=True)
+            raise StoreError(400, f"the body ended after {received} of {length} bytes")
+        return temp, received, digest.hexdigest()
+
+    def place_artifact(
+        self, tx: Transaction, name: str, temp: Path, size: int, sha256: str
+    ) -> bool:
+        """Move an upload into place as artifact `name` inside `tx`; False if unchanged.
+
+        The file is renamed before the transaction commits: a crash in between leaves
+        the new bytes under the old record, and the retry (same bytes) records them.
+        """
+        target = self._artifact_path(self.folder(tx.job_id), name)
+        known = tx.artifact_record(name)
+        if known == {"size": size, "sha256": sha256} and target.is_file():
+            return False
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp.replace(target)
+        except (NotADirectoryError, FileExistsError, IsADirectoryError):
+            raise StoreError(
+                409, f"artifact {name!r} conflicts with an artifact path already stored"
+            ) from None
+        tx.set_artifact(name, size, sha256)
+        return True
 
     @staticmethod
     def _artifact_path(folder: Path, name: str) -> Path:
@@ -438,23 +590,30 @@ class Store:
 
     def artifacts(self, job_id: str) -> list[dict[str, Any]]:
         """The stored artifacts, sorted by name: ``{name, size, sha256}``."""
-        meta = self.meta(job_id) or {"artifacts": {}}
-        return [{"name": n, **meta["artifacts"][n]} for n in sorted(meta["artifacts"])]
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT name, size, sha256 FROM artifacts WHERE job_id = ? ORDER BY name",
+                (job_id,),
+            ).fetchall()
+        return [dict(row) for row in rows]
 
     def artifact(self, job_id: str, name: str) -> tuple[Path, dict[str, Any]] | None:
         """The stored artifact's file and record, or ``None``."""
-        meta = self.meta(job_id)
-        if meta is None:
+        with self._pool.connection() as db:
+            row = db.execute(
+                "SELECT name, size, sha256 FROM artifacts WHERE job_id = ? AND name = ?",
+                (job_id, name),
+            ).fetchone()
+        if row is None:
             return None
-        record = meta["artifacts"].get(name)
         path = self._artifact_path(self.folder(job_id), name)
-        if record is None or not path.is_file():
-            return None
-        return path, {"name": name, **record}
+        return (path, dict(row)) if path.is_file() else None
 
     def output(self, job_id: str) -> Any:
-        """The job's output.json document, or ``None``."""
-        return _read_json(self.folder(job_id) / "output.json")
+        """The job's output document, or ``None``."""
+        with self._pool.connection() as db:
+            row = db.execute("SELECT document FROM outputs WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else _load(row["document"])
 
     def status(self, job_id: str) -> dict[str, Any]:
         """Status, model path, failure reason and the output metrics."""
@@ -470,42 +629,37 @@ class Store:
 
     def charts(self, job_id: str) -> dict[str, Any]:
         """Every chart of the job by name."""
-        folder = self.folder(job_id) / "charts"
-        return {p.name[: -len(".json")]: _read_json(p) for p in sorted(folder.glob("*.json"))}
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT name, spec FROM charts WHERE job_id = ? ORDER BY name", (job_id,)
+            ).fetchall()
+        return {row["name"]: _load(row["spec"]) for row in rows}
 
     def progress(self, job_id: str) -> list[Any]:
         """The job's progress records in the order they arrived."""
-        path = self.folder(job_id) / "progress.jsonl"
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        records = []
-        for line in lines:
-            with suppress(json.JSONDecodeError):
-                records.append(json.loads(line))
-        return records
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT record FROM progress WHERE job_id = ? ORDER BY seq", (job_id,)
+            ).fetchall()
+        return [_load(row["record"]) for row in rows]
 
     def state(self, job_id: str) -> dict[str, Any] | None:
         """Everything stored about a job except its key hash (the admin view)."""
         meta = self.meta(job_id)
         if meta is None:
             return None
-        folder = self.folder(job_id)
-        replays = {}
-        for path in sorted((folder / "idempotency").glob("*.json")):
-            record = _read_json(path)
-            if isinstance(record, dict):
-                replays[path.stem] = {
-                    "request": record.get("request"),
-                    "status": record.get("status"),
-                }
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT key, request, status FROM idempotency WHERE job_id = ? ORDER BY key",
+                (job_id,),
+            ).fetchall()
+        replays = {row["key"]: {"request": row["request"], "status": row["status"]} for row in rows}
         return {
             "id": meta["id"],
             "kind": meta["kind"],
             "name": meta["name"],
             "created_at": meta["created_at"],
-            "started_at": meta.get("started_at"),
+            "started_at": meta["started_at"],
             "ended_at": meta["ended_at"],
             "description": meta["description"],
             **self.status(job_id),
@@ -514,7 +668,7 @@ class Store:
             "progress": self.progress(job_id),
             "artifacts": self.artifacts(job_id),
             "completions": meta["completions"],
-            "writes": dict(meta["writes"]),
+            "writes": dict.fromkeys(replays, 1),
             "idempotency": replays,
-            "schema": _read_json(folder / "schema.json"),
+            "schema": self.schema(job_id),
         }

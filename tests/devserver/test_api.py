@@ -162,7 +162,7 @@ def test_sha256_mismatch_stores_nothing(devserver):
         "artifacts": []
     }
     assert not list((devserver.root / "jobs" / job.id / "artifacts").rglob("*"))
-    assert not list((devserver.root / "jobs" / job.id / "tmp").glob("*"))
+    assert not list((devserver.root / "tmp").glob("*"))
 
 
 def test_output_charts_progress_and_status(devserver):

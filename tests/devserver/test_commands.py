@@ -10,6 +10,7 @@ import sys
 import requests
 
 from brevetti_job._cli import main
+from brevetti_job.devserver import Store
 
 from ..conftest import DEMO_SCHEMA, REPO
 
@@ -36,8 +37,8 @@ def test_create_prints_env_lines_with_the_key_once(tmp_path, capsys):
     for path in root.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes()
-    meta = json.loads((root / "jobs" / values["BREVETTI_JOB_ID"] / "job.json").read_text())
-    assert meta["status"] == "created" and meta["kind"] == "model"
+    meta = Store(root).meta(values["BREVETTI_JOB_ID"])
+    assert meta is not None and meta["status"] == "created" and meta["kind"] == "model"
 
 
 def test_a_created_job_works_against_a_server_on_that_root(tmp_path, capsys, devserver_process):
@@ -77,7 +78,7 @@ def test_create_refuses_invalid_settings(tmp_path, capsys):
     assert main(argv) == 1
     out, err = capsys.readouterr()
     assert "training.epochs" in err and out == ""
-    assert not list((tmp_path / "store" / "jobs").glob("*"))
+    assert not (tmp_path / "store").exists() or Store(tmp_path / "store").job_ids() == []
 
 
 def test_python_dash_m_lists_the_commands():

@@ -50,7 +50,7 @@ def test_drop_mid_upload_stores_nothing(devserver):
     assert devserver.state(job.id)["artifacts"] == []
     folder = devserver.root / "jobs" / job.id
     assert not list((folder / "artifacts").rglob("*"))
-    assert not list((folder / "tmp").glob("*"))
+    assert not list((devserver.root / "tmp").glob("*"))
     retry = requests.put(job.url + "/artifacts/big.bin", data=body, headers=job.headers, timeout=10)
     assert retry.status_code == 201 and retry.json()["size"] == len(body)
 

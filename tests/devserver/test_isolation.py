@@ -5,19 +5,30 @@ from __future__ import annotations
 import hashlib
 import http.client
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from brevetti_job.devserver import Store
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file under the store with the sha256 of its content."""
-    return {
+_DATABASE_FILES = ("platform.db", "platform.db-wal", "platform.db-shm", "server.lock")
+
+
+def snapshot(root: Path) -> dict[str, Any]:
+    """What the store holds: every job's full record, and every other file's sha256."""
+    store = Store(root)
+    try:
+        records = {job_id: store.state(job_id) for job_id in store.job_ids()}
+    finally:
+        store.close()
+    files = {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name not in _DATABASE_FILES
     }
+    return {"records": records, "files": files}
 
 
 @pytest.fixture
@@ -157,10 +168,9 @@ def test_oversized_artifact_is_413_without_storing(start_devserver):
         job.url + "/artifacts/small.bin", data=b"x" * 1024, headers=job.headers, timeout=5
     )
     assert ok.status_code == 201
-    assert snapshot(server.root).keys() - before.keys() <= {
-        f"jobs/{job.id}/artifacts/small.bin",
-        f"jobs/{job.id}/job.json",
-    }
+    after = snapshot(server.root)
+    assert after["files"].keys() - before["files"].keys() == {f"jobs/{job.id}/artifacts/small.bin"}
+    assert [a["name"] for a in after["records"][job.id]["artifacts"]] == ["small.bin"]
 
 
 def test_an_upload_without_content_length_is_411(devserver, two_jobs):

@@ -113,3 +113,36 @@ def test_the_server_conforms_to_the_document(devserver, operation, kind):
 
     with session:
         check()
+
+
+def _admin_operations() -> Iterator[APIOperation[Any, Any, Any, Any]]:
+    schema = schemathesis.openapi.from_dict(openapi_document())
+    for result in schema.get_all_operations():
+        operation = result.ok()  # type: ignore[union-attr]
+        if operation.path.startswith("/api/admin/") or operation.path in ("/", "/openapi.json"):
+            yield operation
+
+
+@pytest.mark.parametrize(
+    "operation", list(_admin_operations()), ids=lambda op: f"{op.method.upper()} {op.path}"
+)
+def test_the_admin_api_conforms_to_the_document(start_devserver, operation):
+    server = start_devserver()  # its own: generated fault settings must not reach others
+    job = server.create_job()
+    cases = operation.as_strategy()
+    if "{id}" in operation.path:
+        cases = st.one_of(cases, operation.as_strategy(path_parameters={"id": job.id}))
+    session = requests.Session()
+
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(cases)
+    def check(case):
+        response = case.call(
+            base_url=server.base_url, session=session, headers=server.admin_headers
+        )
+        case.validate_response(response, checks=CHECKS)
+
+    with session:
+        check()
