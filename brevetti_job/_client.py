@@ -172,21 +172,29 @@ class _Progress:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date).
+
+    ``None`` (use the backoff) for anything that is no usable wait: not a number or a
+    date, not finite (``nan``, ``inf``), negative, or a date that has passed; otherwise
+    a server could make the client retry at once, again and again.
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
-    return max(0.0, when.timestamp() - time.time())
+    wait = when.timestamp() - time.time()
+    return wait if wait > 0 else None
 
 
 def _error_text(response: requests.Response) -> str:

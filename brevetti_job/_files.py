@@ -10,7 +10,14 @@ from typing import Any
 
 from ._errors import ArtifactPathError
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "fsync_dir", "safe_child"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "check_name",
+    "fsync_dir",
+    "json_bytes",
+    "safe_child",
+]
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
@@ -47,18 +54,50 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
+def json_bytes(data: Any, *, indent: int | None = 2) -> bytes:
+    """JSON as UTF-8 bytes with a trailing newline; never fails on text that UTF-8 cannot hold.
+
+    Text is written as it is, except when it holds a lone surrogate (a file name from
+    `os.fsdecode`, say): then the document is written with ``\\u`` escapes, which is
+    still valid JSON and reads back to the same strings.
+    """
+    text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(data, indent=indent, allow_nan=False) + "\n").encode("ascii")
+
+
+def atomic_write_json(path: Path, data: Any, *, durable: bool = False) -> None:
     """Atomically write JSON text (indent 2, trailing newline)."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, json_bytes(data), durable=durable)
+
+
+def check_name(name: str, what: str, error: type[Exception] = ArtifactPathError) -> str:
+    """`name` if UTF-8 can hold it, else `error` naming `what` (a lone surrogate, say).
+
+    Names become file names, object keys and URL parts; a lone surrogate (from
+    `os.fsdecode` of bytes that are not UTF-8) has no form in any of them.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = ", ".join(f"U+{ord(c):04X}" for c in name[exc.start : exc.end])
+        raise error(
+            f"{what} {name!r} is not valid text: it holds a lone surrogate ({bad}, e.g. "
+            "from os.fsdecode of bytes that are not UTF-8); pass a name that is valid UTF-8"
+        ) from None
+    return name
 
 
 def safe_child(root: Path, *parts: str) -> Path:
-    """``root/parts...``, refusing absolute parts, ``..`` and links that lead out."""
+    """``root/parts...``, refusing absolute parts, ``..``, links that lead out, and
+    names that are not valid text."""
     if not parts or not any(parts):
         raise ArtifactPathError("an artifact needs a name")
     relative = Path()
     for part in parts:
+        check_name(str(part), "artifact name")
         piece = Path(str(part).replace("\\", "/"))
         if piece.is_absolute() or piece.drive:
             raise ArtifactPathError(f"artifact name {str(part)!r} must be relative")

@@ -20,7 +20,7 @@ from brevetti_schema import encode_settings
 from ._description import Dataset, JobDescription
 from ._entry import run_main
 from ._errors import JobStateError, MetricError
-from ._files import atomic_write_bytes, atomic_write_json, safe_child
+from ._files import atomic_write_bytes, atomic_write_json, check_name, safe_child
 from ._metrics import checked_metric
 from ._package import ModelPackage
 from ._secrets import Scrubber
@@ -290,11 +290,17 @@ class Job:
     def upload_chart(self, name: str, spec: Mapping[str, Any] | str) -> Path:
         """Store a Vega-Lite chart (a mapping, or its JSON text) under charts/ and send it on."""
         self._check_open("upload a chart")
+        check_name(name, "chart name")
         data = _chart_from_text(name, spec) if isinstance(spec, str) else spec
         if not isinstance(data, Mapping):
             raise JobStateError(f"chart {name!r}: a Vega-Lite spec must be a mapping")
         try:
-            json.dumps(data, allow_nan=False)
+            json.dumps(data, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise JobStateError(
+                f"chart {name!r}: the spec holds text that is not valid (a lone surrogate, "
+                "e.g. from os.fsdecode); pass text that is valid UTF-8"
+            ) from None
         except (TypeError, ValueError) as exc:
             raise JobStateError(f"chart {name!r}: the spec is not JSON data: {exc}") from None
         path = safe_child(self._job_dir / "charts", f"{name}.json")

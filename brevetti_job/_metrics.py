@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import MetricError
+from ._files import check_name
 
 __all__ = ["checked_metric"]
 
@@ -22,8 +23,11 @@ def checked_metric(name: Any, value: Any, *, _depth: int = 0) -> Any:
     """
     if not isinstance(name, str) or not name.strip():
         raise MetricError(f"a metric name must be non-empty text, got {name!r}")
-    if value is None or isinstance(value, bool | str):
+    check_name(name, "metric name", MetricError)
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return check_name(value, f"metric {name!r}: the text", MetricError)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
@@ -61,4 +65,4 @@ def checked_metric(name: Any, value: Any, *, _depth: int = 0) -> Any:
 def _text_key(name: str, key: Any) -> str:
     if not isinstance(key, str):
         raise MetricError(f"metric {name!r}: keys of a nested metric must be text, got {key!r}")
-    return key
+    return check_name(key, f"metric {name!r}: key", MetricError)

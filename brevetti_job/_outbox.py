@@ -21,12 +21,16 @@ from typing import Any, Final
 
 import attrs
 
-from ._files import atomic_write_bytes, fsync_dir
+from ._files import atomic_write_bytes, fsync_dir, json_bytes
 
 __all__ = ["ArtifactRef", "Outbox", "Record"]
 
 DONE: Final = "done"
 REJECTED: Final = "rejected"
+SEQ_FILE: Final = ".seq"
+"""The next record number, kept so that numbering costs no scan of ``done/``."""
+SEQ_LOCK: Final = ".seq.lock"
+"""Held (``flock``) while a number is taken and its record written."""
 
 
 @attrs.frozen
@@ -91,8 +95,7 @@ class Record:
 
 def _write_durably(path: Path, data: Mapping[str, Any]) -> None:
     """Write a record as JSON: temp file, fsync, rename, fsync of the folder."""
-    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"), durable=True)
+    atomic_write_bytes(path, json_bytes(data, indent=1), durable=True)
 
 
 def _seq(name: str) -> int | None:
@@ -106,7 +109,6 @@ class Outbox:
     def __init__(self, folder: Path) -> None:
         self._folder = folder
         self._lock = threading.Lock()
-        self._next: int | None = None
 
     @property
     def folder(self) -> Path:
@@ -122,20 +124,40 @@ class Outbox:
         return [n for n in (_seq(p.name) for p in folder.iterdir()) if n is not None]
 
     def add(self, **fields: Any) -> Record:
-        """Record a write (numbered after every earlier one) durably; returns the record."""
+        """Record a write (numbered after every earlier one) durably; returns the record.
+
+        The number is taken under a lock on ``.seq`` shared by every process writing
+        into this outbox (two jobs in one folder, or a job and ``brevetti-job sync``),
+        and a number whose file exists (pending, done or rejected) is never reused.
+        """
         with self._lock:
             self._folder.mkdir(parents=True, exist_ok=True)
-            if self._next is None:
-                numbers = [
-                    *self._numbers(self._folder),
-                    *self._numbers(self._folder / DONE),
-                    *self._numbers(self._folder / REJECTED),
-                ]
-                self._next = max(numbers, default=0) + 1
-            record = Record(seq=self._next, created=round(time.time(), 3), **fields)
-            _write_durably(self._folder / record.file_name, record.to_json())
-            self._next += 1
+            with _locked(self._folder / SEQ_LOCK):
+                seq = self._next_free()
+                record = Record(seq=seq, created=round(time.time(), 3), **fields)
+                _write_durably(self._folder / record.file_name, record.to_json())
+                atomic_write_bytes(self._folder / SEQ_FILE, b"%d\n" % (seq + 1))
             return record
+
+    def _next_free(self) -> int:
+        """The next unused number (call with the ``.seq`` lock held)."""
+        try:
+            seq = int((self._folder / SEQ_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            seq = 0
+        if seq < 1:  # no counter yet (an outbox written before it existed): scan
+            numbers = [
+                *self._numbers(self._folder),
+                *self._numbers(self._folder / DONE),
+                *self._numbers(self._folder / REJECTED),
+            ]
+            seq = max(numbers, default=0) + 1
+        while any(
+            (folder / f"{seq:08d}.json").exists()
+            for folder in (self._folder, self._folder / DONE, self._folder / REJECTED)
+        ):  # the counter lags behind a record (a crash between the two writes)
+            seq += 1
+        return seq
 
     def pending(self) -> list[Record]:
         """The writes not yet delivered, oldest first."""
@@ -173,9 +195,16 @@ class Outbox:
     def delivering(self) -> Iterator[None]:
         """Hold the outbox's delivery lock (across processes) so writes go out in order once."""
         self._folder.mkdir(parents=True, exist_ok=True)
-        with (self._folder / ".lock").open("a") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        with _locked(self._folder / ".lock"):
+            yield
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on `path` (made if missing) for the block."""
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

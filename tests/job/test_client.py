@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import http.server
 import json
 import os
 import pty
@@ -11,6 +12,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -198,7 +200,45 @@ def test_retry_after_takes_seconds_or_an_http_date() -> None:
     later = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 25 <= (_retry_after(later) or 0) <= 31
     earlier = email.utils.formatdate(time.time() - 30, usegmt=True)
-    assert _retry_after(earlier) == 0.0
+    assert _retry_after(earlier) is None  # passed: the backoff decides
+    for hostile in ("nan", "NaN", "inf", "-inf", "-1", "-0.5", "1e999", "Mon, 99 Foo 20"):
+        assert _retry_after(hostile) is None, hostile
+
+
+class _HostileRetryAfter(http.server.BaseHTTPRequestHandler):
+    """Answers every request 503 with the Retry-After its server was given."""
+
+    def do_GET(self) -> None:
+        self.send_response(503)
+        self.send_header("Retry-After", self.server.retry_after)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("header", ["nan", "-5", "inf", "Thu, 01 Jan 1970 00:00:00 GMT"], ids=str)
+def test_a_hostile_retry_after_falls_back_to_the_backoff(header: str) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostileRetryAfter)
+    server.retry_after = header  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sleeps = Sleeps()
+    policy = RetryPolicy(attempts=6, budget=60.0, base=0.1, cap=0.4)
+    client = PlatformClient(
+        f"http://127.0.0.1:{server.server_port}", "key_x", retry=policy, sleep=sleeps, seed=3
+    )
+    try:
+        with pytest.raises(PlatformUnavailable, match="gave up after 6 attempts"):
+            client.get_json("/api/models/x")
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert len(sleeps) == 5
+    assert all(0 < waited <= min(0.4, 0.1 * 2 ** (n - 1)) for n, waited in enumerate(sleeps, 1))
+    assert len(set(sleeps)) == len(sleeps)  # jittered backoff, not a zero-wait storm
 
 
 def test_a_retry_that_would_overrun_the_budget_is_not_made(devserver) -> None:

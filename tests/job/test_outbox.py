@@ -111,3 +111,43 @@ def test_delivery_lock_is_exclusive_across_processes(tmp_path: Path) -> None:
     assert queue.get(timeout=30) == "locked"
     child.join(timeout=30)
     assert child.exitcode == 0 and outbox.pending() == [] and outbox.count("done") == 3
+
+
+def _add_in_child(folder: str, tag: str, count: int, barrier: Any) -> None:
+    outbox = Outbox(Path(folder))
+    _add(outbox, 0, body={"tag": tag, "n": 0})
+    barrier.wait(timeout=60)  # both have written (and, before the fix, cached) a number
+    for n in range(1, count):
+        _add(outbox, n, body={"tag": tag, "n": n})
+
+
+def test_two_processes_writing_into_one_outbox_lose_nothing(tmp_path: Path) -> None:
+    """Two live jobs in one folder: record numbers are allocated across processes."""
+    folder = tmp_path / "outbox"
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    children = [
+        context.Process(target=_add_in_child, args=(str(folder), tag, 60, barrier))
+        for tag in ("a", "b")
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=120)
+        assert child.exitcode == 0
+    records = Outbox(folder).pending()
+    assert len(records) == 120
+    assert [r.seq for r in records] == list(range(1, 121))
+    for tag in ("a", "b"):  # each process's writes all there, in its own order
+        assert [r.body["n"] for r in records if r.body["tag"] == tag] == list(range(60))
+
+
+def test_a_stale_counter_never_reuses_a_number(tmp_path: Path) -> None:
+    """A crash between writing a record and the counter: the next number skips it."""
+    outbox = Outbox(tmp_path / "outbox")
+    first, second = _add(outbox, 1), _add(outbox, 2)
+    outbox.mark_done(second)
+    (tmp_path / "outbox" / ".seq").write_text("1\n")  # as if the counter lagged behind
+    third = _add(Outbox(tmp_path / "outbox"), 3)
+    assert (first.seq, second.seq, third.seq) == (1, 2, 3)
+    assert [r.body["n"] for r in outbox.pending()] == [1, 3]
