@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,10 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "check_name",
+    "finite_json",
     "fsync_dir",
     "json_bytes",
+    "non_finite_paths",
     "safe_child",
 ]
 
@@ -66,6 +70,33 @@ def json_bytes(data: Any, *, indent: int | None = 2) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return (json.dumps(data, indent=indent, allow_nan=False) + "\n").encode("ascii")
+
+
+def finite_json(data: Any) -> Any:
+    """`data` with every NaN or infinity replaced by its JSON-ish name (``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"``), for records that must be written whatever they hold
+    (a failure's problems)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return "NaN" if math.isnan(data) else "Infinity" if data > 0 else "-Infinity"
+    if isinstance(data, Mapping):
+        return {k: finite_json(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite_json(v) for v in data]
+    return data
+
+
+def non_finite_paths(data: Any, at: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], float]]:
+    """Where (the keys and indexes leading there) every NaN or infinity in nested data is."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [(at, data)]
+    found: list[tuple[tuple[str, ...], float]] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            found += non_finite_paths(value, (*at, str(key)))
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            found += non_finite_paths(value, (*at, str(index)))
+    return found
 
 
 def atomic_write_json(path: Path, data: Any, *, durable: bool = False) -> None:

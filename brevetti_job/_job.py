@@ -10,7 +10,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType, MappingProxyType, TracebackType
 from typing import Any, Final, Self
@@ -33,9 +33,6 @@ logger = logging.getLogger("brevetti_job")
 
 MAX_REASON: Final = 4096
 """Longest failure reason recorded; longer ones are cut with a marker."""
-
-PROGRESS_INTERVAL: Final = 1.0
-"""Shortest time in seconds between two progress records sent to the platform."""
 
 
 class Job:
@@ -60,8 +57,6 @@ class Job:
         self._ended: str | None = None
         self._temp_dir: Path | None = None
         self._lock = threading.RLock()
-        self._last_progress_sent = 0.0
-        self._pending_progress: dict[str, Any] | None = None
         self._previous_sigterm: Any = None
         self._scrub = Scrubber.for_settings(setup.description.api_key, setup.schema, setup.tree)
 
@@ -310,25 +305,15 @@ class Job:
         return path
 
     def report_progress(self, epoch: int, **metrics: Any) -> None:
-        """Log one epoch's metrics locally; forward to the platform at most once a second."""
+        """Log one epoch's metrics locally and send them on (each record, in order)."""
         record = {"epoch": epoch, **{k: checked_metric(k, v) for k, v in metrics.items()}}
         self._check_open("report progress")
         record["time"] = round(time.time(), 3)
         record = self._masked(record)
         line = json.dumps(record, allow_nan=False) + "\n"
-        with self._lock, (self._job_dir / "progress.jsonl").open("a", encoding="utf-8") as log:
-            log.write(line)
-        now = time.monotonic()
-        if now - self._last_progress_sent >= PROGRESS_INTERVAL:
-            self._last_progress_sent = now
-            self._pending_progress = None
-            self._backend.post_progress(record)
-        else:
-            self._pending_progress = record
-
-    def _flush_progress(self) -> None:
-        if self._pending_progress is not None:
-            record, self._pending_progress = self._pending_progress, None
+        with self._lock:
+            with (self._job_dir / "progress.jsonl").open("a", encoding="utf-8") as log:
+                log.write(line)
             self._backend.post_progress(record)
 
     # -- the end --------------------------------------------------------------------
@@ -348,12 +333,14 @@ class Job:
             if isinstance(model_archive, ModelPackage):
                 model_archive = self._write_package(model_archive)
             model_path = "" if model_archive is None else self._place_archive(Path(model_archive))
-            self._flush_progress()
             self._write_output(check_dirty=True)
-            write_status(self._job_dir, "completed", model_path=model_path, kind=self.kind)
-            self._ended = "completed"
             self._backend.complete(model_path)
-            self._cleanup()
+            # the platform has (or will get, from the outbox) the completion: it stands
+            self._ended = "completed"
+            try:
+                write_status(self._job_dir, "completed", model_path=model_path, kind=self.kind)
+            finally:
+                self._cleanup()
         logger.info("job %s completed (model: %s)", self.id, model_path or "none")
         return model_path
 
@@ -394,15 +381,25 @@ class Job:
                 logger.info("job %s already %s; fail does nothing", self.id, self._ended)
                 return
             self._ended = "failed"
-            self._flush_progress()
-            try:
-                self._write_output(check_dirty=True)
-            finally:
-                write_status(self._job_dir, "failed", reason=reason, kind=self.kind)
-                write_failure_file(self._env, self._identity, reason)
-                self._backend.fail(reason)
-                self._cleanup()
+            steps: tuple[tuple[str, Callable[[], object]], ...] = (
+                ("output.json", lambda: self._write_output(check_dirty=True)),
+                ("status.json", lambda: self._write_failed_status(reason)),
+                ("the failure file", lambda: write_failure_file(self._env, self._identity, reason)),
+                ("the platform", lambda: self._backend.fail(reason)),
+                ("the clean-up", self._cleanup),
+            )
+            for where, step in steps:  # each one that can be done is done (a full disk...)
+                try:
+                    step()
+                except Exception as exc:  # noqa: BLE001 - recorded wherever still possible
+                    logger.error(
+                        "job %s: could not record the failure in %s: %s",
+                        self.id, where, self._masked(_describe_exception(exc)),
+                    )  # fmt: skip
         logger.error("job %s failed: %s", self.id, reason)
+
+    def _write_failed_status(self, reason: str) -> None:
+        write_status(self._job_dir, "failed", reason=reason, kind=self.kind)
 
     def _cleanup(self) -> None:
         if self._temp_dir is not None:
@@ -425,11 +422,20 @@ class Job:
         try:
             if exc is None or _clean_exit(exc):
                 if self._ended is None:
-                    self.complete_job()
+                    self._complete_or_fail()
             elif self._ended is None:
                 self.fail(_describe_exception(exc))
         finally:
             self._restore_sigterm()
+
+    def _complete_or_fail(self) -> None:
+        """Complete at the end of a block; if that raises, fail and raise on (exit != 0)."""
+        try:
+            self.complete_job()
+        except BaseException as exc:
+            if self._ended is None:
+                self.fail(f"could not complete: {_describe_exception(exc)}")
+            raise
 
     def _install_sigterm(self) -> None:
         if threading.current_thread() is not threading.main_thread():

@@ -49,6 +49,10 @@ logger = logging.getLogger("brevetti_job.platform")
 COOLDOWN: Final = 60.0
 """Seconds to only record writes after the platform was found unreachable."""
 
+PROGRESS_INTERVAL: Final = 1.0
+"""Shortest time in seconds between two deliveries started by progress records; the
+records in between wait in the outbox and go out with the next delivery, in order."""
+
 _KEY_PARAMS: Final = frozenset({"key", "api_key", "apikey"})
 
 
@@ -268,6 +272,7 @@ class PlatformBackend:
         *,
         offline: bool = False,
         cooldown: float = COOLDOWN,
+        progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         self._client = client
         self._outbox = outbox
@@ -279,6 +284,8 @@ class PlatformBackend:
         self._auth_failed = False
         self._warned = offline
         self._tried_all = False  # the last attempt failed and nothing was recorded since
+        self._last_delivery = -progress_interval
+        self._progress_interval = progress_interval
 
     def __repr__(self) -> str:
         return f"<PlatformBackend host={self._client.host!r} job={self._routes.job_id!r}>"
@@ -299,24 +306,33 @@ class PlatformBackend:
         body: Any = None,
         form: bool = False,
         artifact: ArtifactRef | None = None,
+        deliver: bool = True,
     ) -> None:
         path, params = route
+        fields: dict[str, Any] = {
+            "host": self._client.host,
+            "job_id": self._routes.job_id,
+            "kind": self._routes.kind,
+            "op": op,
+            "method": method,
+            "path": path,
+            "params": params,
+            "body": self._plain(body),
+            "form": form,
+            "artifact": artifact,
+            "idempotency_key": new_idempotency_key(),
+        }
         with self._lock:
-            self._outbox.add(
-                host=self._client.host,
-                job_id=self._routes.job_id,
-                kind=self._routes.kind,
-                op=op,
-                method=method,
-                path=path,
-                params=params,
-                body=self._plain(body),
-                form=form,
-                artifact=artifact,
-                idempotency_key=new_idempotency_key(),
-            )
+            try:
+                self._outbox.add(**fields)
+            except OSError as exc:
+                if op != "complete":
+                    raise
+                self._send_unrecorded(Record(seq=0, **fields), exc)
+                return
             self._tried_all = False
-            self._deliver()
+            if deliver:
+                self._deliver()
 
     def _plain(self, data: Any) -> Any:
         """Plain JSON data (dicts and lists) with the key masked wherever user data holds it."""
@@ -332,6 +348,7 @@ class PlatformBackend:
         now = time.monotonic()
         if self._auth_failed or (not final and now < self._offline_until):
             return None
+        self._last_delivery = now
         summary = deliver_pending(self._outbox, self._client_for, self._artifacts_dir)
         self._tried_all = bool(summary.auth_error or summary.unavailable)
         if summary.auth_error:
@@ -357,6 +374,25 @@ class PlatformBackend:
             self._warned = False
         return summary
 
+    def _send_unrecorded(self, record: Record, problem: OSError) -> None:
+        """The end of a job whose outbox cannot be written (a full disk): send it directly.
+
+        What is pending goes first, so the order holds; if the platform cannot be
+        reached either, the problem is raised (the job cannot record its end anywhere).
+        """
+        logger.error(
+            "could not record the %s in %s (%s); sending it to the platform directly",
+            "failure" if (record.body or {}).get("status") == "failed" else "completion",
+            self._outbox.folder, problem,
+        )  # fmt: skip
+        if not self._auth_failed:
+            self._deliver(final=True)
+        try:
+            _send(self._client, record, self._artifacts_dir)
+        except (PlatformError, _LocalFileGone) as exc:
+            logger.error("the platform did not take it either: %s", exc)
+            raise problem from None
+
     def _client_for(self, host: str) -> PlatformClient:
         return self._client
 
@@ -377,8 +413,17 @@ class PlatformBackend:
         self._record("chart", "POST", self._routes.chart(name), body=spec)
 
     def post_progress(self, record: Mapping[str, Any]) -> None:
-        """Record and send one progress record (form field ``data``, as the platform takes)."""
-        self._record("progress", "POST", self._routes.progress(), body=record, form=True)
+        """Record one progress record (form field ``data``, as the platform takes it).
+
+        Every record is kept and sent, in order; a delivery is started at most once per
+        `PROGRESS_INTERVAL` by progress alone (any other write, and the end, send the
+        records waiting by then).
+        """
+        with self._lock:
+            due = time.monotonic() - self._last_delivery >= self._progress_interval
+            self._record(
+                "progress", "POST", self._routes.progress(), body=record, form=True, deliver=due
+            )
 
     def complete(self, model_path: str) -> None:
         """Record and send the completion."""

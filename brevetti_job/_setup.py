@@ -10,18 +10,25 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from brevetti_schema import Schema, SettingsError, encode_settings, load_schema, resolve_settings
+from brevetti_schema import (
+    Schema,
+    SettingsError,
+    SettingsProblem,
+    encode_settings,
+    load_schema,
+    resolve_settings,
+)
 
 from ._backend import Backend, LocalBackend
 from ._description import JobDescription, new_job_id
 from ._errors import JobConfigError
-from ._files import atomic_write_json
+from ._files import atomic_write_json, finite_json, non_finite_paths
 from ._identity import Identity, resolve_identity
 from ._raw_settings import freeze, gather_raw_settings, set_dotted
 from ._secrets import secret_paths, without_paths
@@ -110,6 +117,10 @@ def set_up(
             tree = dict(raw)
             for path, value in identity.overrides:
                 set_dotted(tree, path, value)
+            bad = _non_finite_problems(tree)
+            if bad is not None:
+                failed.record(bad)
+                raise bad
             typed = freeze(tree)
         else:
             try:
@@ -125,7 +136,8 @@ def set_up(
         if created:  # keep the job inspectable: brevetti-job status shows why it failed
             data = description.to_json(mask=False)
             data.pop("api_key", None)
-            atomic_write_json(folder / "info.json", data)
+            _try(f"job {description.id}: could not write info.json", atomic_write_json,
+                 folder / "info.json", finite_json(data))  # fmt: skip
         raise
     except BaseException:
         backend.close()
@@ -185,16 +197,43 @@ class _Failure:
     backend: Backend
 
     def record(self, error: SettingsError) -> None:
-        atomic_write_json(self.folder / "problems.json", error.to_json())
+        """Record the failure everywhere that still takes it; never raises over `error`."""
         reason = error.table()
-        write_status(self.folder, "failed", reason=reason, kind=self.identity.kind)
-        write_failure_file(self.env, self.identity, reason)
+        where = f"job {self.description.id}: could not record the invalid settings in"
+        problems = finite_json(error.to_json())  # NaN and infinity given are named, not lost
+        _try(f"{where} problems.json", atomic_write_json, self.folder / "problems.json", problems)
+        _try(
+            f"{where} status.json", write_status, self.folder, "failed", reason=reason,
+            kind=self.identity.kind,
+        )  # fmt: skip
+        _try(f"{where} the failure file", write_failure_file, self.env, self.identity, reason)
         count = len(error.problems)
         logger.error(
             "job %s: invalid settings (%d problem%s, see problems.json)",
             self.description.id, count, "" if count == 1 else "s",
         )  # fmt: skip
         try:
-            self.backend.fail(reason)
+            _try(f"{where} the platform", self.backend.fail, reason)
         finally:
-            self.backend.close()
+            _try(f"job {self.description.id}: could not close the platform", self.backend.close)
+
+
+def _try(what: str, step: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    """Run one step of recording a failure; log (never raise) what goes wrong."""
+    try:
+        step(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - a failure is recorded wherever still possible
+        logger.error("%s: %s: %s", what, type(exc).__name__, exc)
+
+
+def _non_finite_problems(tree: Mapping[str, Any]) -> SettingsError | None:
+    """Settings without a schema: NaN and infinity are settings problems (JSON has neither)."""
+    found = non_finite_paths(tree)
+    if not found:
+        return None
+    problems = []
+    for at, value in found:
+        pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in at)
+        message = f"{value!r} is not a number JSON can hold: give a finite number"
+        problems.append(SettingsProblem(".".join(at), pointer, "", message, value))
+    return SettingsError(problems)

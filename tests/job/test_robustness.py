@@ -7,14 +7,18 @@ against the dev server on loopback (fixtures in tests/conftest.py).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from brevetti_job import ArtifactPathError, Job, JobStateError, MetricError
+from brevetti_job import ArtifactPathError, Job, JobStateError, MetricError, SettingsError
 from brevetti_job._files import atomic_write_json
+from brevetti_schema import SchemaBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema_examples" / "image_classification.yaml"
@@ -98,3 +102,137 @@ def test_json_files_hold_any_text_escaped(tmp_path: Path) -> None:
     atomic_write_json(path, {"name": LONE, "plain": "é"})
     assert _json(path) == {"name": LONE, "plain": "é"}
     assert b"\\udcff" in path.read_bytes()
+
+
+# -- 20: every progress record reaches the platform ----------------------------------------
+
+
+def test_every_progress_record_reaches_the_platform_in_order(devserver, tmp_path: Path) -> None:
+    made = devserver.create_job(preset="quick")
+    with Job.init(
+        made.id, made.api_key, SCHEMA, host=devserver.base_url, job_dir=tmp_path / "job",
+        argv=[], env=_env(tmp_path),
+    ) as job:  # fmt: skip
+        for epoch in range(1, 6):  # a quick run: five epochs well within a second
+            job.report_progress(epoch, loss=1.0 / epoch)
+    state = devserver.state(made.id)
+    assert [p["epoch"] for p in state["progress"]] == [1, 2, 3, 4, 5]
+    assert [p["loss"] for p in state["progress"]] == [1.0 / e for e in range(1, 6)]
+    sent = [
+        _json(p)["body"]["epoch"]
+        for p in sorted((tmp_path / "job" / "outbox" / "done").glob("*.json"))
+        if _json(p)["op"] == "progress"
+    ]
+    assert sent == [1, 2, 3, 4, 5]
+
+
+# -- 9: a job that cannot complete is recorded as failed --------------------------------------
+
+
+def test_an_exception_in_complete_job_at_the_end_of_the_block_fails_the_job(
+    tmp_path: Path,
+) -> None:
+    job_dir = tmp_path / "job"
+    with (
+        pytest.raises(IsADirectoryError),
+        Job.init(schema=SCHEMA, job_dir=job_dir, argv=[], env=_env(tmp_path)) as job,
+    ):
+        job.add_output_metric("accuracy", 0.5)
+        output = job.artifacts_dir / "output.json"
+        output.unlink()
+        output.mkdir()  # completion cannot write output.json any more
+    status = _json(job_dir / "status.json")
+    assert status["status"] == "failed" and job.ended == "failed"
+    assert status["reason"].startswith("could not complete: IsADirectoryError")
+
+
+_FULL_DISK_JOB = """
+import resource, signal, sys
+from brevetti_job import Job
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+with Job.init(schema={schema!r}, argv=sys.argv[1:]) as job:
+    job.add_output_metric("accuracy", 0.5)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))  # the disk is full
+    job.upload_artifact("weights.bin", b"x" * 4096)
+"""
+
+
+@pytest.mark.parametrize("mode", ["local", "platform"])
+def test_a_full_disk_mid_run_still_fails_the_job_and_exits_non_zero(
+    devserver, tmp_path: Path, mode: str
+) -> None:
+    script = tmp_path / "full_disk_job.py"
+    script.write_text(_FULL_DISK_JOB.format(schema=str(SCHEMA)))
+    job_dir = tmp_path / "job"
+    argv = ["--job_dir", str(job_dir)]
+    if mode == "platform":
+        made = devserver.create_job(preset="quick")
+        argv += ["--model_id", made.id, "--api_key", made.api_key, "--host", devserver.base_url]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+    result = subprocess.run(
+        [sys.executable, str(script), *argv], capture_output=True, text=True, timeout=120,
+        env={**env, **_env(tmp_path), "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "File too large" in result.stderr  # the job's own error is what the user sees
+    assert "could not record the failure in status.json" in result.stderr
+    assert _json(job_dir / "status.json")["status"] == "running"  # the disk took nothing
+    if mode == "platform":
+        state = devserver.state(made.id)
+        assert state["status"] == "failed" and "File too large" in state["reason"]
+        assert state["output"]["output"] == {}  # the start's output.json; nothing lost after
+        assert made.api_key not in result.stderr
+
+
+# -- 8: NaN and infinity in settings are a settings problem -------------------------------------
+
+
+def _number_schema() -> SchemaBuilder:
+    b = SchemaBuilder()
+    b.number("lr", default=0.1, min=0, max=1)
+    b.number("decay", default=0.5)
+    return b
+
+
+@pytest.mark.parametrize("given", ["nan", "inf", "-inf", "1e999"])
+def test_non_finite_settings_from_argv_fail_the_job_with_problems_json(
+    tmp_path: Path, given: str
+) -> None:
+    job_dir = tmp_path / "job"
+    with pytest.raises(SettingsError) as caught:
+        Job.init(
+            schema=_number_schema(), argv=["--decay", given], job_dir=job_dir, env=_env(tmp_path)
+        )
+    assert [p.path for p in caught.value.problems] == ["decay"]
+    status = _json(job_dir / "status.json")
+    assert status["status"] == "failed" and "decay" in status["reason"]
+    (problem,) = _json(job_dir / "problems.json")["problems"]
+    assert problem["path"] == "decay" and problem["value"] in ("NaN", "Infinity", "-Infinity")
+    assert "api_key" not in _json(job_dir / "info.json")  # the job stays inspectable
+
+
+def test_non_finite_settings_fail_the_job_on_the_platform_too(devserver, tmp_path: Path) -> None:
+    made = devserver.create_job(preset="quick")
+    job_dir = tmp_path / "job"
+    with pytest.raises(SettingsError, match=r"training\.learning_rate"):
+        Job.init(
+            made.id, made.api_key, SCHEMA, host=devserver.base_url, job_dir=job_dir,
+            argv=["--training.learning_rate", "nan"], env=_env(tmp_path),
+        )  # fmt: skip
+    state = devserver.state(made.id)
+    assert state["status"] == "failed" and "training.learning_rate" in state["reason"]
+    (problem,) = _json(job_dir / "problems.json")["problems"]
+    assert problem["value"] == "NaN"
+
+
+def test_non_finite_settings_without_a_schema_are_a_settings_problem(tmp_path: Path) -> None:
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    (job_dir / "info.json").write_text('{"id": "j1", "settings": {"a": {"b": [1, NaN]}}}')
+    with pytest.raises(SettingsError, match=r"a\.b\.1") as caught:
+        Job.init(job_dir=job_dir, argv=[], env=_env(tmp_path))
+    (problem,) = caught.value.problems
+    assert problem.pointer == "/a/b/1"
+    assert _json(job_dir / "status.json")["status"] == "failed"
+    assert _json(job_dir / "problems.json")["problems"][0]["value"] == "NaN"
