@@ -10,6 +10,7 @@ an outage loses nothing and ``brevetti-job sync`` can deliver it later, once.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import json
@@ -170,6 +171,10 @@ class Outbox:
                 continue
             records.append(Record.from_json(data))
         return records
+
+    def pending_by_job(self) -> collections.Counter[str]:
+        """How many pending records each job (by id) has here: a reused folder has several."""
+        return collections.Counter(record.job_id for record in self.pending())
 
     def count(self, state: str = "pending") -> int:
         """How many records are ``pending``, ``done`` or ``rejected``."""

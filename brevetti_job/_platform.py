@@ -148,6 +148,8 @@ class Summary:
     unavailable: str | None = None
     auth_error: str | None = None
     foreign: list[str] = attrs.field(factory=list)
+    others: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    """Pending records of other jobs (a reused folder), by job id: not sent, not waited for."""
 
     @property
     def delivered(self) -> int:
@@ -218,16 +220,26 @@ def _send(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
 
 
 def deliver_pending(
-    outbox: Outbox, client_for: Callable[[str], PlatformClient], artifacts_dir: Path
+    outbox: Outbox,
+    client_for: Callable[[str], PlatformClient],
+    artifacts_dir: Path,
+    job_id: str | None = None,
 ) -> Summary:
     """Send every pending record in order, each once; stop at the first outage or auth error.
 
-    A record the platform refuses for good (another 4xx), or whose artifact is gone,
-    is moved to ``rejected/`` and logged, and delivery goes on with the next.
+    With `job_id`, only that job's records are sent: a record another job left in a
+    reused folder is neither sent with this job's key nor waited for (it is counted in
+    `Summary.others`). A record the platform refuses for good (another 4xx), or whose
+    artifact is gone, is moved to ``rejected/`` and logged, and delivery goes on.
     """
     summary = Summary()
     with outbox.delivering():
         records = outbox.pending()
+        if job_id is not None:
+            for record in records:
+                if record.job_id != job_id:
+                    summary.others[record.job_id] += 1
+            records = [record for record in records if record.job_id == job_id]
         for index, record in enumerate(records):
             try:
                 client = client_for(record.host)
@@ -349,7 +361,9 @@ class PlatformBackend:
         if self._auth_failed or (not final and now < self._offline_until):
             return None
         self._last_delivery = now
-        summary = deliver_pending(self._outbox, self._client_for, self._artifacts_dir)
+        summary = deliver_pending(
+            self._outbox, self._client_for, self._artifacts_dir, self._routes.job_id
+        )
         self._tried_all = bool(summary.auth_error or summary.unavailable)
         if summary.auth_error:
             self._auth_failed = True
@@ -440,7 +454,7 @@ class PlatformBackend:
         with self._lock:
             try:
                 summary = None if self._tried_all else self._deliver(final=True)
-                pending = self._outbox.count()
+                pending = self._outbox.pending_by_job().get(self._routes.job_id, 0)
                 if pending and summary is None:
                     logger.warning(
                         "%d platform write(s) pending in %s; deliver them with "
@@ -487,7 +501,20 @@ def connect(
         folder / "artifacts",
         offline=offline,
     )
+    _note_other_jobs(backend.outbox, identity.job_id)
     return backend, description
+
+
+def _note_other_jobs(outbox: Outbox, job_id: str) -> None:
+    """A reused job folder: say that another job's writes wait there, kept and not sent."""
+    others = {job: n for job, n in outbox.pending_by_job().items() if job != job_id}
+    for other, count in others.items():
+        logger.warning(
+            "%s holds %d pending write(s) of another job (%s); this job neither sends nor "
+            "waits for them: deliver them with `brevetti-job sync %s --job-id %s` and that "
+            "job's key",
+            outbox.folder, count, other, outbox.folder.parent, other,
+        )  # fmt: skip
 
 
 def _fallback(

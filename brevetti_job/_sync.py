@@ -36,11 +36,16 @@ def add_sync_command(sub: Any) -> None:
     sync_parser.add_argument(
         "--host", help="platform URL (default: $BREVETTI_HOST, else the job description's)"
     )
+    sync_parser.add_argument(
+        "--job-id",
+        help="whose writes to deliver when the folder holds several jobs' (default: the job "
+        "of its info.json)",
+    )
     sync_parser.set_defaults(handler=_handler)
 
 
 def _handler(args: argparse.Namespace) -> int:
-    return sync(Path(args.job_dir), api_key=args.api_key, host=args.host)
+    return sync(Path(args.job_dir), api_key=args.api_key, host=args.host, job_id=args.job_id)
 
 
 def _counted(counts: Mapping[str, int]) -> str:
@@ -55,22 +60,52 @@ def _normal(url: str) -> str:
     return url.rstrip("/").lower()
 
 
+def _description(job_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((job_dir / "info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _configured_host(job_dir: Path, env: Mapping[str, str]) -> str | None:
     """The job's host: the environment's, else the description's (never an outbox record's)."""
     for variable in ("BREVETTI_HOST", "BREVETTIAI_HOST_NAME"):
         if env.get(variable):
             return env[variable]
-    info = job_dir / "info.json"
-    try:
-        data = json.loads(info.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    found = data.get("host_name") if isinstance(data, dict) else None
+    found = _description(job_dir).get("host_name")
     return found if isinstance(found, str) and found else None
 
 
+def _whose(job_dir: Path, held: Mapping[str, int], asked: str | None) -> str | None:
+    """The job whose writes are delivered: asked for, else the folder's description's,
+    else the only job with pending writes; ``None`` when that cannot be told."""
+    if asked:
+        return asked
+    described = _description(job_dir).get("id")
+    if isinstance(described, str) and described:
+        return described
+    return next(iter(held)) if len(held) == 1 else None
+
+
+def _held_note(held: Mapping[str, int], job_id: str) -> str | None:
+    others = [(job, n) for job, n in held.items() if job != job_id]
+    if not others:
+        return None
+    listed = ", ".join(f"{n} of job {job}" for job, n in others)
+    return (
+        f"also held: {listed} (another job used this folder; not sent with this key: run "
+        "sync with --job-id ID and that job's key)"
+    )
+
+
 def sync(
-    job_dir: Path, *, api_key: str | None, host: str | None, env: Mapping[str, str] | None = None
+    job_dir: Path,
+    *,
+    api_key: str | None,
+    host: str | None,
+    env: Mapping[str, str] | None = None,
+    job_id: str | None = None,
 ) -> int:
     """Deliver what is pending in ``job_dir/outbox``; prints a summary, returns the exit code."""
     env = os.environ if env is None else env
@@ -97,9 +132,24 @@ def sync(
         )
         return 1
     outbox = Outbox(job_dir / "outbox")
-    pending = outbox.pending()
-    if not pending:
+    held = outbox.pending_by_job()
+    if not held:
         print(f"nothing pending in {outbox.folder}")
+        return 0
+    whose = _whose(job_dir, held, job_id)
+    if whose is None:
+        listed = ", ".join(f"{n} of job {job}" for job, n in held.items())
+        print(
+            f"{PROG}: error: {outbox.folder} holds pending writes of several jobs ({listed}) "
+            "and no info.json says whose this folder is: pass --job-id ID with that job's key",
+            file=sys.stderr,
+        )
+        return 1
+    note = _held_note(held, whose)
+    if not held.get(whose):
+        print(f"nothing pending for job {whose} in {outbox.folder}")
+        if note:
+            print(note)
         return 0
     try:
         client = PlatformClient.from_env(target, key, env)
@@ -112,11 +162,11 @@ def sync(
             raise ForeignHost(recorded, target)
         return client  # an explicit --host takes every record there: the job moved
 
-    print(
-        f"sync {job_dir}: {len(pending)} pending write(s) for job {pending[0].job_id} at {target}"
-    )
+    print(f"sync {job_dir}: {held[whose]} pending write(s) for job {whose} at {target}")
+    if note:
+        print(note)
     try:
-        summary = deliver_pending(outbox, client_for, job_dir / "artifacts")
+        summary = deliver_pending(outbox, client_for, job_dir / "artifacts", whose)
     finally:
         client.close()
     line = f"delivered {summary.delivered}"

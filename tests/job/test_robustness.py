@@ -18,7 +18,9 @@ import pytest
 
 from brevetti_job import ArtifactPathError, Job, JobStateError, MetricError, SettingsError
 from brevetti_job._files import atomic_write_json
+from brevetti_job._outbox import Outbox
 from brevetti_schema import SchemaBuilder
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema_examples" / "image_classification.yaml"
@@ -236,3 +238,60 @@ def test_non_finite_settings_without_a_schema_are_a_settings_problem(tmp_path: P
     assert problem.pointer == "/a/b/1"
     assert _json(job_dir / "status.json")["status"] == "failed"
     assert _json(job_dir / "problems.json")["problems"][0]["value"] == "NaN"
+
+
+# -- 7: a job folder reused by another platform job -------------------------------------------
+
+
+def _sync(tmp_path: Path, job_dir: Path, *args: str, **env: str) -> Any:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "brevetti_job", "sync", str(job_dir), *args],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**base, **_env(tmp_path), "PYTHONPATH": str(ROOT), **env},
+    )  # fmt: skip
+
+
+def test_a_reused_job_folder_keeps_each_jobs_writes_to_that_job(
+    devserver, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = devserver.create_job(preset="quick"), devserver.create_job(preset="quick")
+    job_dir = tmp_path / "job"
+    info = tmp_path / "first-info.json"
+    info.write_text(json.dumps(devserver.state(first.id)["description"]))
+    down = f"http://127.0.0.1:{free_port()}"  # the first job runs while its platform is down
+    with Job.init(
+        first.id, first.api_key, SCHEMA, host=down, job_dir=job_dir, info_file=info, argv=[],
+        env=_env(tmp_path, BREVETTI_RETRY_BUDGET="0.2"),
+    ) as job:  # fmt: skip
+        job.add_output_metric("accuracy", 0.25)
+    held = [r.job_id for r in Outbox(job_dir / "outbox").pending()]
+    assert held and set(held) == {first.id}
+
+    with Job.init(
+        second.id, second.api_key, SCHEMA, host=devserver.base_url, job_dir=job_dir, argv=[],
+        env=_env(tmp_path),
+    ) as job:  # fmt: skip
+        job.add_output_metric("accuracy", 0.75)
+        job.report_progress(1, loss=0.5)
+    state = devserver.state(second.id)  # the new job delivered everything of its own
+    assert state["status"] == "completed" and state["output"]["output"] == {"accuracy": 0.75}
+    assert [p["epoch"] for p in state["progress"]] == [1]
+    assert devserver.state(first.id)["writes"] == {}  # never sent with the second job's key
+    assert Outbox(job_dir / "outbox").pending_by_job() == {first.id: len(held)}
+    assert f"pending write(s) of another job ({first.id})" in caplog.text
+    assert not (job_dir / "outbox" / "rejected").exists()
+
+    mine = _sync(tmp_path, job_dir, BREVETTI_API_KEY=second.api_key)
+    assert mine.returncode == 0, mine.stderr
+    assert f"nothing pending for job {second.id}" in mine.stdout
+    assert f"also held: {len(held)} of job {first.id}" in mine.stdout
+    theirs = _sync(
+        tmp_path, job_dir, "--job-id", first.id, "--host", devserver.base_url,
+        BREVETTI_API_KEY=first.api_key,
+    )  # fmt: skip
+    assert theirs.returncode == 0, theirs.stderr
+    assert f"{len(held)} pending write(s) for job {first.id}" in theirs.stdout
+    old = devserver.state(first.id)
+    assert old["status"] == "completed" and old["output"]["output"] == {"accuracy": 0.25}
+    assert Outbox(job_dir / "outbox").pending() == []
