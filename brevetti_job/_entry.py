@@ -35,6 +35,10 @@ def run_main(
 ) -> int:
     """Init from argv, `start()`, and the exit status (0 done, 1 invalid or failed)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if schema is None:
+        from ._declared import declared_settings  # noqa: PLC0415
+
+        schema = declared_settings(job_class)
     if asks_for_help(args):
         from ._help import help_text  # noqa: PLC0415 - only when asked
 

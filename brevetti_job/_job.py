@@ -17,6 +17,7 @@ from typing import Any, Final, Self
 
 from brevetti_schema import encode_settings
 
+from ._declared import declared_settings
 from ._description import Dataset, JobDescription
 from ._entry import run_main
 from ._errors import JobStateError, MetricError
@@ -84,7 +85,11 @@ class Job:
         Identity comes from the arguments, then `argv` (default ``sys.argv[1:]``), then
         `env` (default ``os.environ``), then the hosted container's hyperparameter file.
         Invalid settings raise `SettingsError` after recording the job as failed.
+        Without `schema`, a subclass's ``settings: Settings`` annotation (an attrs
+        class-first or pydantic class) is the schema.
         """
+        if schema is None:
+            schema = declared_settings(cls)
         job = cls(
             set_up(
                 job_id, api_key, schema, settings=settings, info_file=info_file,

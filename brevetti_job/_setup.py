@@ -23,6 +23,7 @@ from brevetti_schema import (
     encode_settings,
     load_schema,
     resolve_settings,
+    settings_target,
 )
 
 from ._backend import Backend, LocalBackend
@@ -104,7 +105,7 @@ def set_up(
     if model is None and identity.preset is not None:
         backend.close()
         raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
-    into = schema if isinstance(schema, type) and hasattr(schema, "__attrs_attrs__") else None
+    into = settings_target(schema) if isinstance(schema, type) else None
     failed = _Failure(folder, description, env, identity, backend)
     warnings: tuple[Any, ...] = ()
     try:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._platform_ui import dump_platform_ui, emit_platform_ui
     from ._platform_ui_load import load_platform_ui
     from ._preview import PreviewApp, missing_assets, web_file_response
+    from ._pydantic_first import schema_from_pydantic, settings_target
     from ._settings_files import load_settings_file, load_settings_text
     from ._yaml_dump import dump_schema_yaml
     from ._yaml_format import load_schema_file, load_schema_text
@@ -63,6 +64,8 @@ _LAZY = {
     "PreviewApp": "_preview",
     "missing_assets": "_preview",
     "web_file_response": "_preview",
+    "schema_from_pydantic": "_pydantic_first",
+    "settings_target": "_pydantic_first",
     "dump_schema_yaml": "_yaml_dump",
     "load_schema_file": "_yaml_format",
     "load_schema_text": "_yaml_format",
@@ -131,8 +134,10 @@ __all__ = [
     "preset_settings",
     "resolve_settings",
     "schema_from_class",
+    "schema_from_pydantic",
     "setting",
     "settings_class",
+    "settings_target",
     "structure",
     "unstructure",
     "web_file_response",

@@ -360,7 +360,8 @@ def resolve_settings(
     Precedence, lowest first: defaults, `raw`, the named `preset`, `overrides` (a
     mapping of dotted path to value, or ``"path=value"`` strings). With
     ``structure=False`` the result's `settings` is the plain decoded tree; with `into`
-    (an attrs class, e.g. the class-first declaration) it is an instance of that class
+    (an attrs class, e.g. the class-first declaration, or a pydantic model class) it is
+    an instance of that class
     instead of the live class. Valid documents take a path compiled from the model;
     ``fast=False`` forces the general path (same results; tests and benchmarks compare
     the two).
@@ -421,6 +422,11 @@ def _fast(
 
 def _typed(schema: Schema, tree: dict[str, Any], into: type | None) -> Any:
     """The typed object of a complete tree: the live class, or `into`."""
+    if into is not None and not hasattr(into, "__attrs_attrs__"):
+        from ._pydantic_first import is_pydantic_model, structure_pydantic  # noqa: PLC0415
+
+        if is_pydantic_model(into):
+            return structure_pydantic(into, tree, schema)
     from ._attrs_classes import structure  # noqa: PLC0415 - cattrs only when structuring
 
     return structure(into if into is not None else schema, tree)

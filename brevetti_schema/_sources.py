@@ -1,8 +1,9 @@
 """`load_schema`: one entry point from anything that declares a schema to the model.
 
 Accepted: a `Schema`; a `SchemaBuilder`; a brevettiai-style compat builder; a class-first
-attrs class; a platform UI JSON document (mapping); a path to a YAML/JSON authoring file
-or to a platform UI JSON file; or ``"package.module:attr"`` naming any of these.
+attrs class; a pydantic model class; a platform UI JSON document (mapping); a path to a
+YAML/JSON authoring file or to a platform UI JSON file; or ``"package.module:attr"``
+naming any of these.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def load_schema(source: Any) -> Schema:
         from ._class_first import schema_from_class  # noqa: PLC0415
 
         return schema_from_class(source)
+    if isinstance(source, type) and "pydantic" in sys.modules:
+        from ._pydantic_first import is_pydantic_model, schema_from_pydantic  # noqa: PLC0415
+
+        if is_pydantic_model(source):
+            return schema_from_pydantic(source)
     document = getattr(source, "schema", None)
     if isinstance(document, Mapping) and "fields" in document:
         from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
@@ -50,8 +56,8 @@ def load_schema(source: Any) -> Schema:
     raise SchemaError.single(
         "",
         f"cannot read a schema from {type(source).__name__}: expected a Schema, a "
-        "SchemaBuilder, an attrs class, a platform UI JSON document, a file path or "
-        "'module:attr'",
+        "SchemaBuilder, an attrs class, a pydantic model class, a platform UI JSON document, "
+        "a file path or 'module:attr'",
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-HEAVY = ("jsonschema", "requests", "cattrs", "yaml", "werkzeug", "referencing")
+HEAVY = ("jsonschema", "requests", "cattrs", "yaml", "werkzeug", "referencing", "pydantic")
 
 
 def _imported_after(code: str, cwd: Path) -> set[str]:

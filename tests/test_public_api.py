@@ -14,7 +14,8 @@ SCHEMA_API = {
     "dump_schema_yaml", "emit_json_schema", "emit_platform_ui", "encode_settings", "equals",
     "format_schema", "generate_source", "load_platform_ui", "load_schema", "load_schema_file",
     "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "missing_assets", "not_equals", "one_of", "preset_settings",
-    "resolve_settings", "schema_from_class", "setting", "settings_class", "structure",
+    "resolve_settings", "schema_from_class", "schema_from_pydantic", "setting", "settings_class",
+    "settings_target", "structure",
     "unstructure", "web_file_response",
 }  # fmt: skip
 
