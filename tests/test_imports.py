@@ -9,7 +9,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-HEAVY = ("jsonschema", "requests", "cattrs", "yaml", "werkzeug", "referencing", "pydantic")
+HEAVY = (
+    "jsonschema", "requests", "cattrs", "yaml", "werkzeug", "referencing", "pydantic", "boto3",
+    "botocore", "tqdm",
+)  # fmt: skip
 
 
 def _imported_after(code: str, cwd: Path) -> set[str]:
@@ -41,3 +44,4 @@ def test_local_job_with_valid_settings_needs_no_jsonschema_or_requests(tmp_path:
     )
     loaded = _imported_after(code, tmp_path)
     assert "jsonschema" not in loaded and "requests" not in loaded
+    assert not loaded & {"boto3", "botocore", "tqdm"}, "local mode needs no S3 client"
