@@ -229,9 +229,10 @@ class DevServerApp:
         length = request.environ.get("CONTENT_LENGTH")
         if length is not None and not _CONTENT_LENGTH.fullmatch(length):
             raise _Fail(400, "Content-Length must be a non-negative integer")
-        page = self.pages.respond(request)  # the web pages (HTML); else the API
-        if page is not None:
-            return page
+        if not request.path.startswith("/api/"):  # the web pages (HTML); else the API
+            page = self.pages.respond(request)
+            if page is not None:
+                return page
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, matched = adapter.match()
@@ -273,7 +274,7 @@ class DevServerApp:
         token = bearer_token(request.headers.get("Authorization"))
         if token is None:
             raise _Fail(401, "missing API key: send 'Authorization: Bearer <job api key>'")
-        meta = self.store.meta(job_id)
+        meta = self.store.login(job_id)
         if meta is not None and key_matches(token, meta["key_sha256"]):
             if KINDS[meta["kind"]] != segment:
                 raise _Fail(404, f"job {job_id} is a {meta['kind']}, not under /api/{segment}")
@@ -309,7 +310,10 @@ class DevServerApp:
     # -- job reads ------------------------------------------------------------------------
 
     def _description(self, request: Request, meta: dict[str, Any]) -> Response:
-        description = dict(meta["description"])
+        record = self.store.meta(meta["id"])
+        if record is None:
+            raise _Fail(404, "no such job")
+        description = dict(record["description"])
         description.pop("api_key", None)
         host = request.host_url.rstrip("/")
         ordered = {"id": description.pop("id"), "name": description.pop("name")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Final
@@ -17,6 +18,8 @@ __all__ = [
     "load_admin_token",
     "new_key",
 ]
+
+_BEARER: Final = re.compile(r"\s*[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+)\s*")
 
 ADMIN_TOKEN_FILE: Final = "admin-token"  # noqa: S105 - a file name, not a secret
 """Where the server keeps its admin token, under the store root (mode 0600)."""
@@ -41,11 +44,8 @@ def bearer_token(header: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, or ``None``."""
     if not header:
         return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
-        return None
-    return token
+    found = _BEARER.fullmatch(header)
+    return found.group(1) if found else None
 
 
 def load_admin_token(root: Path, given: str | None = None) -> tuple[str, bool]:

@@ -6,9 +6,10 @@ import os
 import re
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
@@ -18,6 +19,9 @@ from ._auth import load_admin_token
 from ._faults import FaultConfig, FaultInjector
 from ._root_lock import RootLock
 from ._store import SERVER_FILE, Store
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 __all__ = [
     "DEFAULT_CONNECTION_TIMEOUT",
@@ -55,8 +59,10 @@ DEFAULT_CONNECTION_TIMEOUT: Final = 30.0
 
 
 class PlatformServer(BaseWSGIServer):
-    """Werkzeug's server with a bounded number of handler threads, a timeout on every
-    connection, and the store root's lock, held until `server_close`."""
+    """Werkzeug's server with a bounded number of handler threads and a timeout on every
+    connection; `on_close` runs once at `server_close` (the dev platform releases its
+    store and the root's lock there). Any WSGI app can run on it (the benchmarks' bare
+    baseline does)."""
 
     multithread = True
     daemon_threads = True
@@ -65,18 +71,18 @@ class PlatformServer(BaseWSGIServer):
         self,
         host: str,
         port: int,
-        app: DevServerApp,
+        app: WSGIApplication,
         *,
-        handler: type[WSGIRequestHandler],
-        max_threads: int,
-        lock: RootLock,
+        handler: type[WSGIRequestHandler] = WSGIRequestHandler,
+        max_threads: int = DEFAULT_MAX_THREADS,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(host, port, app, handler=handler)
-        self.app: DevServerApp = app
         self.max_threads = max_threads
         self._slots = threading.BoundedSemaphore(max_threads)
         self._stopping = threading.Event()
-        self._lock = lock
+        self._on_close = on_close
+        self._closed = threading.Lock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Hand the connection to a new thread once one of `max_threads` slots is free."""
@@ -111,8 +117,10 @@ class PlatformServer(BaseWSGIServer):
 
     def server_close(self) -> None:
         super().server_close()
-        self.app.store.close()
-        self._lock.release()
+        with self._closed:
+            on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
 
 def make_dev_server(
@@ -146,8 +154,13 @@ def make_dev_server(
         )
         base = _QuietHandler if quiet else _Handler
         handler = type(base.__name__, (base,), {"timeout": connection_timeout})
+
+        def close() -> None:
+            store.close()
+            lock.release()
+
         server = PlatformServer(
-            host, port, app, handler=handler, max_threads=max_threads, lock=lock
+            host, port, app, handler=handler, max_threads=max_threads, on_close=close
         )
     except BaseException:
         lock.release()

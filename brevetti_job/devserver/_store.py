@@ -365,6 +365,7 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         self.database = self.root / DATABASE_FILE
         self._pool = _Connections(self.database)
+        self._writer = threading.Lock()  # one writer at a time: SQLite's busy wait sleeps
         with self._pool.connection() as db:
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(_SCHEMA)
@@ -375,8 +376,12 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed when the block ends, rolled back on an error."""
-        with self._pool.connection() as db:
+        """A write transaction: committed when the block ends, rolled back on an error.
+
+        The threads of this process take turns (a lock) rather than meet in SQLite's busy
+        handler, which polls with sleeps; another process is waited for by SQLite.
+        """
+        with self._writer, self._pool.connection() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -437,6 +442,16 @@ class Store:
             row = db.execute(query, (job_id,)).fetchone()
         return None if row is None else _job_record(row)
 
+    def login(self, job_id: str) -> dict[str, Any] | None:
+        """What authenticating a job call needs: id, kind, status and key hash (or None)."""
+        if not _JOB_ID.fullmatch(job_id):
+            return None
+        with self._pool.connection() as db:
+            row = db.execute(
+                "SELECT id, kind, status, key_sha256 FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        return None if row is None else dict(row)
+
     def schema(self, job_id: str) -> Any:
         """The platform UI JSON the job was made with, or ``None``."""
         if not _JOB_ID.fullmatch(job_id):
@@ -480,28 +495,25 @@ class Store:
         it is not. A write to an ended job is refused (409); the first write moves a job
         to running. Only 2xx answers are remembered.
         """
+        key = None if idempotency is None else idempotency.key
         with self._transaction() as db:
-            if idempotency is not None:
-                row = db.execute(
-                    "SELECT fingerprint, status, body FROM idempotency "
-                    "WHERE job_id = ? AND key = ?",
-                    (job_id, idempotency.key),
-                ).fetchone()
-                if row is not None:
-                    if row["fingerprint"] != idempotency.fingerprint:
-                        raise StoreError(
-                            422,
-                            "this Idempotency-Key was already used for a different request "
-                            "(another method, path, query or body); use a new key for a "
-                            "new write",
-                        )
-                    return (row["status"], _load(row["body"])), True
-            query = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?"  # noqa: S608 - constant
-            found = db.execute(query, (job_id,))
-            job_row = found.fetchone()
-            if job_row is None:
+            row = db.execute(
+                "SELECT jobs.status AS job_status, idempotency.fingerprint, "
+                "idempotency.status, idempotency.body FROM jobs LEFT JOIN idempotency "
+                "ON idempotency.job_id = jobs.id AND idempotency.key = ? WHERE jobs.id = ?",
+                (key, job_id),
+            ).fetchone()
+            if row is None:
                 raise StoreError(404, "no such job")
-            job = _job_record(job_row)
+            if idempotency is not None and row["fingerprint"] is not None:
+                if row["fingerprint"] != idempotency.fingerprint:
+                    raise StoreError(
+                        422,
+                        "this Idempotency-Key was already used for a different request "
+                        "(another method, path, query or body); use a new key for a new write",
+                    )
+                return (row["status"], _load(row["body"])), True
+            job = {"id": job_id, "status": row["job_status"]}
             if job["status"] in _ENDED:
                 raise StoreError(
                     409, ended_message or f"the job has ended ({job['status']}); no more writes"
