@@ -43,7 +43,7 @@ DEMO := demo-output/image-classification
 
 demo: $(STAMP)
 	rm -rf $(DEMO)
-	$(BIN)/brevetti-schema build schema_examples/image_classification.yaml -o $(DEMO)-settings-schema.json
+	$(BIN)/brevetti-schema build schema_examples/image_classification.yaml -o $(DEMO)-settings-schema.json --force
 	$(BIN)/python schema_examples/train_classifier.py --job_dir $(DEMO) --preset quick
 	$(BIN)/brevetti-job status $(DEMO)
 	@echo

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,6 +62,10 @@ def _status(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {folder} holds no job (no info.json)", file=sys.stderr)
         return 1
     status = status or {"status": "not started"}
+    metrics = output.get("output") or {}
+    if args.json:  # only JSON, so that it can be piped into a JSON tool
+        print(json.dumps({"status": status, "output": metrics}, indent=2))
+        return 0
     print(f"job:      {info.get('name') or info.get('id')} ({info.get('id')})")
     line = f"status:   {status.get('status')}"
     if status.get("model_path"):
@@ -68,7 +73,6 @@ def _status(args: argparse.Namespace) -> int:
     print(line)
     if status.get("reason"):
         print("reason:   " + str(status["reason"]).replace("\n", "\n          "))
-    metrics = output.get("output") or {}
     if metrics:
         print("metrics:")
         width = max(len(k) for k in metrics)
@@ -90,8 +94,6 @@ def _status(args: argparse.Namespace) -> int:
         pending, delivered, rejected = (box.count(s) for s in ("pending", "done", "rejected"))
         line = f"platform: {delivered} writes delivered, {pending} pending, {rejected} rejected"
         print(line + (" (run `brevetti-job sync` to deliver)" if pending else ""))
-    if args.json:
-        print(json.dumps({"status": status, "output": metrics}, indent=2))
     return 0
 
 
@@ -111,7 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     new.set_defaults(handler=_new)
     status = sub.add_parser("status", help="print a job's status, metrics and artifacts")
     status.add_argument("job_dir", metavar="JOB_DIR")
-    status.add_argument("--json", action="store_true", help="also print status and metrics as JSON")
+    status.add_argument(
+        "--json", action="store_true", help="print only the status and metrics, as JSON"
+    )
     status.set_defaults(handler=_status)
     from ._sync import add_sync_command  # noqa: PLC0415 - the command lives with its code
 
@@ -122,8 +126,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (``| head``): stop without a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a tool killed by the signal returns
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 invalid input, 2 usage)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except SystemExit as exit_:  # --help, --version and usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _quiet_broken_pipe()
+        raise exit_ from None
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from brevetti_schema import BrevettiSchemaError, SchemaError, SettingsError  # noqa: PLC0415
 
     from ._errors import BrevettiJobError  # noqa: PLC0415
@@ -141,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BrevettiJobError, BrevettiSchemaError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise  # the reader went away: `main` ends quietly
     except OSError as exc:
         print(f"{PROG}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -42,7 +43,12 @@ def run_main(
     if asks_for_help(args):
         from ._help import help_text  # noqa: PLC0415 - only when asked
 
-        print(help_text(job_class, schema))
+        try:
+            print(help_text(job_class, schema))
+            sys.stdout.flush()
+        except BrokenPipeError:  # `train.py --help | head`: the reader went away
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         return 0
     try:
         job = job_class.init(schema=schema, argv=args, **kwargs)

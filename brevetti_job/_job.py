@@ -478,11 +478,14 @@ class Job:
         job_id: str | None = None,
         overrides: Sequence[str] = (),
     ) -> Path:
-        """Write a local job description (info.json) with validated settings; its folder."""
+        """Write a local job description (info.json) with validated settings; its folder.
+
+        Invalid settings raise `SettingsError` and leave nothing behind.
+        """
         setup = set_up(
             job_id, None, schema, settings=settings, info_file=None, job_dir=job_dir,
             host=None, preset=preset, argv=[f"--{o}" for o in overrides], env={}, strict=False,
-            kind=None,
+            kind=None, record_failure=False,
         )  # fmt: skip
         if not setup.created and (settings or preset or overrides):
             write_description(setup)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ._errors import JobConfigError
 
-__all__ = ["freeze", "gather_raw_settings", "set_dotted"]
+__all__ = ["freeze", "gather_raw_settings", "read_local_settings", "set_dotted"]
 
 
 def freeze(value: Any) -> Any:
@@ -56,17 +56,29 @@ def _read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise JobConfigError(f"no settings file at {Path(path)}") from None
 
 
-def gather_raw_settings(
-    described: Mapping[str, Any],
-    settings_file: str | None,
-    given: Mapping[str, Any] | str | os.PathLike[str] | None,
-) -> dict[str, Any]:
-    """The description's settings, then a ``--settings`` file, then `Job.init`'s own."""
-    raw = dict(described)
+def read_local_settings(
+    settings_file: str | None, given: Mapping[str, Any] | str | os.PathLike[str] | None
+) -> tuple[Mapping[str, Any], ...]:
+    """The ``--settings`` file, then `Job.init`'s own settings, read before the job starts.
+
+    A file that is missing or does not parse raises here, before anything is written
+    or sent.
+    """
+    trees: list[Mapping[str, Any]] = []
     if settings_file:
-        _merge(raw, _read_file(settings_file))
+        trees.append(_read_file(settings_file))
     if isinstance(given, Mapping):
-        _merge(raw, given)
+        trees.append(given)
     elif given is not None:
-        _merge(raw, _read_file(given))
+        trees.append(_read_file(given))
+    return tuple(trees)
+
+
+def gather_raw_settings(
+    described: Mapping[str, Any], local: tuple[Mapping[str, Any], ...]
+) -> dict[str, Any]:
+    """The description's settings, with the local ones (`read_local_settings`) over them."""
+    raw = dict(described)
+    for tree in local:
+        _merge(raw, tree)
     return raw

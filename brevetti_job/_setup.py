@@ -2,7 +2,9 @@
 
 Everything `Job.init` does before the job object exists. An invalid-settings job is
 recorded as failed here (status, problems.json, the platform), and keeps an info.json
-so that it can be inspected.
+so that it can be inspected; a job of a throw-away folder (a generated id in the
+default ``jobs/`` folder, or `brevetti-job new`) leaves nothing behind instead.
+A settings file that does not parse stops the job before anything is written or sent.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ._description import JobDescription, new_job_id
 from ._errors import JobConfigError
 from ._files import atomic_write_json, finite_json, non_finite_paths
 from ._identity import Identity, resolve_identity
-from ._raw_settings import freeze, gather_raw_settings, set_dotted
+from ._raw_settings import freeze, gather_raw_settings, read_local_settings, set_dotted
 from ._secrets import secret_paths, without_paths
 from ._status import write_failure_file, write_status
 
@@ -72,8 +74,12 @@ def set_up(
     env: Mapping[str, str] | None,
     strict: bool,
     kind: str | None,
+    record_failure: bool = True,
 ) -> Setup:
-    """Resolve identity, the folder, the description and the settings (see `Job.init`)."""
+    """Resolve identity, the folder, the description and the settings (see `Job.init`).
+
+    Without `record_failure` invalid settings leave nothing behind (`brevetti-job new`).
+    """
     if kind not in (None, "model", "report"):
         raise JobConfigError(f"kind must be 'model' or 'report', got {kind!r}")
     env = dict(os.environ if env is None else env)
@@ -90,8 +96,12 @@ def set_up(
         "kind": kind,
     }
     identity = resolve_identity(explicit, argv, env, paths)
+    local_settings = read_local_settings(identity.settings_file, settings)
     resolved_id = identity.job_id or new_job_id()
     folder = Path(identity.job_dir) if identity.job_dir else Path.cwd() / "jobs" / resolved_id
+    # a job of its own new folder under jobs/ is kept only once its settings are valid
+    keep = record_failure and not (identity.job_dir is None and identity.job_id is None)
+    made = [p for p in (folder, *folder.parents) if not p.exists()]
     folder.mkdir(parents=True, exist_ok=True)
     backend: Backend = LocalBackend()
     if identity.host:
@@ -106,14 +116,10 @@ def set_up(
         backend.close()
         raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
     into = settings_target(schema) if isinstance(schema, type) else None
-    failed = _Failure(folder, description, env, identity, backend)
+    failed = _Failure(folder, description, env, identity, backend, keep)
     warnings: tuple[Any, ...] = ()
     try:
-        try:
-            raw = gather_raw_settings(description.settings, identity.settings_file, settings)
-        except SettingsError as exc:  # a settings file that does not parse
-            failed.record(exc)
-            raise
+        raw = gather_raw_settings(description.settings, local_settings)
         if model is None:
             tree = dict(raw)
             for path, value in identity.overrides:
@@ -134,7 +140,11 @@ def set_up(
                 raise
             typed, tree, warnings = result.settings, result.tree, result.warnings
     except SettingsError:
-        if created:  # keep the job inspectable: brevetti-job status shows why it failed
+        if not keep:
+            for made_dir in made:  # only the folders made here, and only while empty
+                if not _remove_empty(made_dir):
+                    break
+        elif created:  # keep the job inspectable: brevetti-job status shows why it failed
             data = description.to_json(mask=False)
             data.pop("api_key", None)
             _try(f"job {description.id}: could not write info.json", atomic_write_json,
@@ -178,6 +188,14 @@ def _cache_description(
     atomic_write_json(info, data)
 
 
+def _remove_empty(path: Path) -> bool:
+    try:
+        path.rmdir()
+    except OSError:
+        return False
+    return True
+
+
 def _load_description(identity: Identity, folder: Path, job_id: str) -> tuple[JobDescription, bool]:
     if identity.info_file:
         return JobDescription.from_file(Path(identity.info_file)), False
@@ -196,23 +214,28 @@ class _Failure:
     env: Mapping[str, str]
     identity: Identity
     backend: Backend
+    keep: bool
 
     def record(self, error: SettingsError) -> None:
         """Record the failure everywhere that still takes it; never raises over `error`."""
         reason = error.table()
         where = f"job {self.description.id}: could not record the invalid settings in"
-        problems = finite_json(error.to_json())  # NaN and infinity given are named, not lost
-        _try(f"{where} problems.json", atomic_write_json, self.folder / "problems.json", problems)
-        _try(
-            f"{where} status.json", write_status, self.folder, "failed", reason=reason,
-            kind=self.identity.kind,
-        )  # fmt: skip
-        _try(f"{where} the failure file", write_failure_file, self.env, self.identity, reason)
         count = len(error.problems)
-        logger.error(
-            "job %s: invalid settings (%d problem%s, see problems.json)",
-            self.description.id, count, "" if count == 1 else "s",
-        )  # fmt: skip
+        summary = f"{count} problem{'' if count == 1 else 's'}"
+        if self.keep:  # a throw-away folder (see `set_up`) gets no files
+            report = self.folder / "problems.json"
+            problems = finite_json(error.to_json())  # NaN and infinity given are named
+            _try(f"{where} problems.json", atomic_write_json, report, problems)
+            _try(
+                f"{where} status.json", write_status, self.folder, "failed", reason=reason,
+                kind=self.identity.kind,
+            )  # fmt: skip
+            logger.error(
+                "job %s: invalid settings (%s, see %s)", self.description.id, summary, report
+            )
+        else:
+            logger.error("job %s: invalid settings (%s)", self.description.id, summary)
+        _try(f"{where} the failure file", write_failure_file, self.env, self.identity, reason)
         try:
             _try(f"{where} the platform", self.backend.fail, reason)
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,11 +21,13 @@ __all__ = ["main"]
 PROG = "brevetti-schema"
 
 
-def _write(text: str, out: str | None) -> None:
+def _write(text: str, out: str | None, *, force: bool = True) -> None:
     if out is None or out == "-":
         sys.stdout.write(text)
         return
     path = Path(out)
+    if not force and path.exists():
+        raise BrevettiSchemaError(f"{path} exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp")
     temp.write_text(text, encoding="utf-8")
@@ -41,7 +44,7 @@ def _schema(args: argparse.Namespace) -> Any:
 def _build(args: argparse.Namespace) -> int:
     from ._platform_ui import dump_platform_ui  # noqa: PLC0415
 
-    _write(dump_platform_ui(_schema(args)), args.output)
+    _write(dump_platform_ui(_schema(args)), args.output, force=args.force)
     return 0
 
 
@@ -64,11 +67,11 @@ def _check(args: argparse.Namespace) -> int:
         schema = _schema(args)
     except SchemaError as exc:
         for problem in exc.problems:
-            print(problem)
+            print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 1
     warnings = list(schema.warnings)
     for problem in warnings:
-        print(problem)
+        print(f"{PROG}: {problem}", file=sys.stderr)  # the problem says "warning"
     if warnings:
         return 1
     print(f"{args.src}: ok ({schema.field_count()} fields, {len(schema.presets)} presets)")
@@ -78,7 +81,7 @@ def _check(args: argparse.Namespace) -> int:
 def _convert(args: argparse.Namespace) -> int:
     from ._yaml_dump import dump_schema_yaml  # noqa: PLC0415
 
-    _write(dump_schema_yaml(_schema(args)), args.output)
+    _write(dump_schema_yaml(_schema(args)), args.output, force=args.force)
     return 0
 
 
@@ -186,20 +189,23 @@ def _parser() -> argparse.ArgumentParser:
         name: str, handler: Callable[[argparse.Namespace], int], text: str, *, out: bool = True
     ) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text, description=text)
-        cmd.set_defaults(handler=handler)
+        cmd.set_defaults(handler=handler, command_parser=cmd)
         if name != "format-schema":
             cmd.add_argument("src", metavar="SRC", help=src_help)
         if out:
             cmd.add_argument("-o", "--output", metavar="OUT", help="write here (default stdout)")
         return cmd
 
-    command("build", _build, "write the platform UI JSON (settings form)")
+    force_help = "overwrite OUT if it exists (without it an existing file is kept)"
+    cmd = command("build", _build, "write the platform UI JSON (settings form)")
+    cmd.add_argument("--force", action="store_true", help=force_help)
     cmd = command("json-schema", _json_schema, "write the JSON Schema of the settings")
     cmd.add_argument("--strict", action="store_true", help="forbid unknown keys")
     command("defaults", _defaults, "write a settings YAML with every default, help as comments")
     command("check", _check, "list every authoring problem; exit 1 if any", out=False)
     cmd = command("convert", _convert, "convert a schema (e.g. platform UI JSON) to our YAML")
     cmd.set_defaults(output_required=True)
+    cmd.add_argument("--force", action="store_true", help=force_help)
     command("format-schema", _format_schema, "write the JSON Schema of the authoring format")
     cmd = command("validate", _validate, "validate a settings file; exit 1 if invalid", out=False)
     cmd.add_argument("settings", metavar="SETTINGS", help="settings YAML/JSON file, - for stdin")
@@ -218,10 +224,51 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`parse_args`, with a "did you mean" for a misspelt option of the command."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        import difflib  # noqa: PLC0415 - only for a usage error
+
+        command: argparse.ArgumentParser = args.command_parser
+        known = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+        hints = []
+        for token in extra:
+            close = difflib.get_close_matches(token.partition("=")[0], known, n=1)
+            if token.startswith("-") and close:
+                hints.append(f"{token} (did you mean {close[0]}?)")
+            else:
+                hints.append(token)
+        command.error("unrecognized arguments: " + " ".join(hints))
+    return args
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (``| head``): stop without a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a tool killed by the signal returns
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 invalid input, 2 usage)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except SystemExit as exit_:  # --help, --version and usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _quiet_broken_pipe()
+        raise exit_ from None
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if getattr(args, "output_required", False) and not args.output:
         parser.error(f"{args.command} needs -o/--output")
     try:
@@ -233,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrevettiSchemaError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise  # the reader went away: `main` ends quietly
     except OSError as exc:
         print(f"{PROG}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 1

@@ -91,7 +91,7 @@ def _import_attr(reference: str) -> Any:
 
 def _from_path(path: Path) -> Schema:
     if not path.is_file():
-        raise SchemaError.single("", f"no such schema file: {path}")
+        raise SchemaError.single("", f"no such schema file: {path}{_close_name(path)}")
     suffix = path.suffix.lower()
     if suffix == ".json" and _is_platform_ui(path):
         from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
@@ -104,6 +104,22 @@ def _from_path(path: Path) -> Schema:
     raise SchemaError.single(
         "", f"{path}: unknown schema file type {suffix!r} (expected .yaml, .yml or .json)"
     )
+
+
+def _close_name(path: Path) -> str:
+    """``"; did you mean 'x.yaml'?"`` for a file with a close name in the same folder."""
+    import difflib  # noqa: PLC0415 - only for a missing file
+
+    try:
+        names = [
+            child.name
+            for child in path.parent.iterdir()
+            if child.suffix.lower() in (".yaml", ".yml", ".json") and child.is_file()
+        ]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.75)
+    return f"; did you mean {str(path.with_name(close[0]))!r}?" if close else ""
 
 
 def _is_platform_ui(path: Path) -> bool:

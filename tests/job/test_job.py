@@ -374,14 +374,13 @@ def test_description_repr_hides_the_key_in_urls() -> None:
     assert description.complete_url is not None and API_KEY in description.complete_url
 
 
-def test_a_broken_settings_file_fails_the_job_with_its_line(tmp_path: Path) -> None:
+def test_a_broken_settings_file_stops_the_job_before_it_starts(tmp_path: Path) -> None:
     broken = tmp_path / "s.yaml"
     broken.write_text("training:\n  epochs: [1\n")
     with pytest.raises(SettingsError) as info:
         _init(tmp_path, "--settings", str(broken))
     assert "s.yaml:" in info.value.problems[0].message
-    status = _json(tmp_path / "job" / "status.json")
-    assert status["status"] == "failed" and "s.yaml" in status["reason"]
+    assert not (tmp_path / "job").exists()  # no folder, no status.json
 
 
 def test_settings_warnings_are_kept(tmp_path: Path) -> None:

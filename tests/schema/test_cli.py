@@ -54,9 +54,10 @@ def test_check_ok_and_with_problems(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 0 and "ok (18 fields, 2 presets)" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("fields:\n  epochs: {type: integer, default: 500, max: 100}\n")
-    code, out, _ = _cli(capsys, "check", str(bad))
+    code, _, err = _cli(capsys, "check", str(bad))
     assert code == 1
-    assert f"{bad}:2:" in out and "epochs: default 500 is above the maximum 100" in out
+    assert f"brevetti-schema: error: {bad}:2:" in err
+    assert "epochs: default 500 is above the maximum 100" in err
 
 
 def test_check_lists_warnings_of_a_legacy_file(
@@ -67,9 +68,10 @@ def test_check_lists_warnings_of_a_legacy_file(
         {"type": "input", "inputType": "number", "min": 0, "max": 100, "step": 1,
          "label": "Image height", "model": "image_height", "default": 224, "required": False},
     ], "presets": {}}))  # fmt: skip
-    code, out, _ = _cli(capsys, "check", str(legacy))
+    code, _, err = _cli(capsys, "check", str(legacy))
     assert code == 1
-    assert "image_height" in out and "warning" in out and "224" in out
+    assert "image_height" in err and "brevetti-schema: " in err and "warning" in err
+    assert "224" in err
 
 
 def test_convert_platform_file_to_yaml_and_back(
