@@ -56,8 +56,8 @@ def _status(args: argparse.Namespace) -> int:
     info = _read_json(folder / "info.json")
     status = _read_json(folder / "status.json")
     output = _read_json(folder / "artifacts" / "output.json") or {}
-    if info is None:  # a job started with --info_file elsewhere: output.json has the config
-        info = output.get("config") if status is not None else None
+    if info is None:  # a job started with --info_file elsewhere: output.json has the description
+        info = (output.get("job") or output.get("config")) if status is not None else None
     if info is None:
         print(f"{PROG}: error: {folder} holds no job (no info.json)", file=sys.stderr)
         return 1

@@ -4,8 +4,9 @@ Every call has a (connect, read) timeout. Connection errors, timeouts, 5xx and 4
 retried with exponential backoff and full jitter (or after the server's ``Retry-After``)
 within a total budget; a write keeps the same ``Idempotency-Key`` across its retries so
 the platform applies it once. 401/403 raise `PlatformAuthError` at once. The API key
-only travels in the ``Authorization`` header: it is kept out of URLs, reprs, log lines
-and exception messages.
+travels in the ``Authorization`` header, and in the query of the platform's own job
+calls (completion, charts, progress) as their URLs carry it; it is kept out of reprs,
+log lines (urllib3's too) and exception messages.
 """
 
 from __future__ import annotations
@@ -45,6 +46,45 @@ PROGRESS_MIN_SIZE: Final = 64 << 20
 
 _RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class _KeyMask(logging.Filter):
+    """Masks the API keys of this process's clients in the records of the HTTP libraries.
+
+    The platform's own job URLs carry the key in their query (``?key=``), and urllib3
+    logs each request line at DEBUG; this filter, on the loggers that do, keeps the key
+    out of every log line.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("brevetti_job.key_mask")
+        self.keys: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.keys:
+            return True
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # a record that cannot be formatted: leave it be
+            return True
+        masked = text
+        for key in self.keys:
+            masked = masked.replace(key, MASK)
+        if masked != text:
+            record.msg, record.args = masked, ()
+        return True
+
+
+_KEY_MASK: Final = _KeyMask()
+_MASKED_LOGGERS: Final = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
+
+
+def _mask_in_logs(key: str) -> None:
+    """From now on, mask `key` in the log records of urllib3 and requests."""
+    if not _KEY_MASK.keys:
+        for name in _MASKED_LOGGERS:
+            logging.getLogger(name).addFilter(_KEY_MASK)
+    _KEY_MASK.keys.add(key)
 
 
 def new_idempotency_key() -> str:
@@ -237,6 +277,7 @@ class PlatformClient:
             raise PlatformAuthError("no API key for the platform")
         self._host = host.rstrip("/")
         self._key = api_key
+        _mask_in_logs(api_key)
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -288,15 +329,20 @@ class PlatformClient:
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         accept: frozenset[int] = frozenset(),
+        key_in_query: bool = False,
     ) -> Answer:
         """Send a request, retrying what may succeed later; returns a 2xx answer.
 
         Statuses in `accept` (e.g. 404 for a HEAD) count as answers too. Other 4xx raise
         `PlatformError` (401/403: `PlatformAuthError`); running out of attempts or budget
-        raises `PlatformUnavailable`.
+        raises `PlatformUnavailable`. With `key_in_query` the key also goes first in the
+        query as ``key=``, as the platform's own job URLs carry it (the messages never
+        show a query).
         """
         method = method.upper()
         target = f"{method} {path}"
+        if key_in_query:
+            params = (("key", self._key), *params)
         sent = {"Authorization": f"Bearer {self._key}", **(headers or {})}
         if method in _WRITE_METHODS:
             sent["Idempotency-Key"] = idempotency_key or new_idempotency_key()
@@ -341,7 +387,7 @@ class PlatformClient:
                     f"{target}: {self.scrub(failure)} (gave up after {attempt} attempt"
                     f"{'s' if attempt > 1 else ''} in {elapsed:.1f}s)",
                     request=target,
-                ) from cause
+                ) from (None if key_in_query else cause)  # the cause shows the URL
             logger.info("%s: %s; retrying in %.2fs", target, self.scrub(failure), wait)
             self._sleep(wait)
 

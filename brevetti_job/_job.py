@@ -259,7 +259,7 @@ class Job:
         document = {
             "output": dict(self._metrics),
             "environment": environment(self._env, __version__, check_dirty=check_dirty),
-            "config": self._description.to_json(mask=True, settings=settings),
+            "job": self._description.to_json(mask=True, settings=settings),
         }
         masked: dict[str, Any] = self._masked(document)
         return masked

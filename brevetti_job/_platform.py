@@ -54,6 +54,9 @@ PROGRESS_INTERVAL: Final = 1.0
 records in between wait in the outbox and go out with the next delivery, in order."""
 
 _KEY_PARAMS: Final = frozenset({"key", "api_key", "apikey"})
+_KEYED_OPS: Final = frozenset({"complete", "chart", "progress"})
+"""Writes to the platform's own job URLs, which carry the key as ``?key=`` (added when
+sent: a record never holds it)."""
 
 
 def file_sha256(path: Path) -> str:
@@ -215,6 +218,7 @@ def _send(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
         json_body=body,
         form=form,
         idempotency_key=record.idempotency_key,
+        key_in_query=record.op in _KEYED_OPS,
     )
     return "replayed" if answer.replayed else "sent"
 

@@ -6,6 +6,7 @@ import email.utils
 import hashlib
 import http.server
 import json
+import logging
 import os
 import pty
 import random
@@ -339,3 +340,42 @@ def test_large_uploads_stream_in_constant_memory_with_progress_on_a_terminal(
     assert devserver.state(job.id)["artifacts"] == [
         {"name": "big.bin", "size": 160 << 20, "sha256": sha}
     ]
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Keeps the request line and headers of every request; answers 204."""
+
+    def do_POST(self) -> None:
+        self.server.seen.append((self.path, dict(self.headers)))  # type: ignore[attr-defined]
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_the_platforms_job_urls_get_the_key_in_the_query_and_no_log_shows_it(caplog) -> None:
+    caplog.set_level(logging.DEBUG)  # urllib3 logs every request line at DEBUG
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    key = "key_QUERYKEY_0123456789"
+    client = PlatformClient(f"http://127.0.0.1:{server.server_port}", key)
+    try:
+        client.request(
+            "POST", "/api/models/m1/complete", params=[("modelPath", "artifacts/m.tar.gz")],
+            key_in_query=True,
+        )  # fmt: skip
+        client.request("POST", "/api/models/m1/other")
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    (complete, complete_headers), (other, other_headers) = server.seen  # type: ignore[attr-defined]
+    assert complete == f"/api/models/m1/complete?key={key}&modelPath=artifacts%2Fm.tar.gz"
+    assert complete_headers["Authorization"] == f"Bearer {key}"
+    assert other == "/api/models/m1/other" and other_headers["Authorization"] == f"Bearer {key}"
+    assert "/api/models/m1/complete?key=********&modelPath=" in caplog.text  # masked, not gone
+    assert key not in caplog.text

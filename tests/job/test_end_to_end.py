@@ -62,8 +62,8 @@ def test_example_job_runs_end_to_end(tmp_path: Path) -> None:
     output = _json(job_dir / "artifacts" / "output.json")
     assert set(output["output"]) == {"accuracy", "f1", "epochs_trained", "final_loss"}
     assert 0.5 <= output["output"]["accuracy"] <= 1.0
-    assert output["config"]["api_key"] == "********"
-    assert output["config"]["settings"]["classes"] == '["good", "defect"]'
+    assert output["job"]["api_key"] == "********"
+    assert output["job"]["settings"]["classes"] == '["good", "defect"]'
     progress = (job_dir / "progress.jsonl").read_text().splitlines()
     assert len(progress) == output["output"]["epochs_trained"]
     chart = _json(job_dir / "charts" / "learning_curve.json")

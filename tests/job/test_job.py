@@ -210,7 +210,8 @@ def test_output_json_content(tmp_path: Path) -> None:
     }  # fmt: skip
     assert document["environment"]["BUILD_ID"] == "b-42"
     assert document["environment"]["python"].startswith("3.")
-    config = document["config"]
+    assert list(document) == ["output", "environment", "job"]  # the platform's keys
+    config = document["job"]
     assert config["api_key"] == "********"
     assert config["settings"]["token"] == "********"
     assert config["settings"]["training"] == {"epochs": 10, "lr": 0.1}

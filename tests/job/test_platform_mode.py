@@ -167,7 +167,7 @@ def test_example_job_in_platform_mode_matches_a_local_run(devserver, tmp_path: P
     # ... and it is what a local run of the same settings makes
     ours, theirs = state["output"], _json(local / "artifacts" / "output.json")
     assert ours["output"] == theirs["output"]
-    assert ours["config"]["settings"] == theirs["config"]["settings"]
+    assert ours["job"]["settings"] == theirs["job"]["settings"]
     assert state["status"] == "completed" and state["completions"] == 1
     assert state["model_path"] == _json(local / "status.json")["model_path"]
     server_files = {a["name"] for a in state["artifacts"]}
