@@ -25,6 +25,9 @@ class Backend(Protocol):
     def put_artifact(self, name: str, path: Path) -> None:
         """An artifact stored at `path`, named relative to the artifacts folder."""
 
+    def sync_artifacts(self) -> int:
+        """Every file under artifacts/ changed since last time; how many were recorded."""
+
     def post_chart(self, name: str, spec: Mapping[str, Any]) -> None:
         """A Vega-Lite chart."""
 
@@ -51,6 +54,10 @@ class LocalBackend:
 
     def put_artifact(self, name: str, path: Path) -> None:
         """Nothing to forward: the artifact is already on disk."""
+
+    def sync_artifacts(self) -> int:
+        """Nothing to forward: the artifacts are already on disk."""
+        return 0
 
     def post_chart(self, name: str, spec: Mapping[str, Any]) -> None:
         """Nothing to forward: the chart is already on disk."""

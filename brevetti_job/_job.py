@@ -275,12 +275,24 @@ class Job:
         return data
 
     def upload_job_output(self, *, check_dirty: bool = True) -> Path:
-        """Write artifacts/output.json atomically and send it to the platform."""
+        """Write artifacts/output.json atomically and send it to the platform, after every
+        artifact file that changed since it was last sent (see `sync_artifacts`)."""
         self._check_open("upload the output")
         return self._write_output(check_dirty=check_dirty)
 
-    def _write_output(self, *, check_dirty: bool) -> Path:
+    def sync_artifacts(self) -> int:
+        """Send every file under artifacts/ that changed since it was last sent, however it
+        was written (`artifact_path`, a plain write into `artifacts_dir`); returns how
+        many. Unchanged files are skipped; local mode sends nothing (returns 0).
+        """
+        self._check_open("sync the artifacts")
         with self._lock:
+            return self._backend.sync_artifacts()
+
+    def _write_output(self, *, check_dirty: bool, sync: bool = True) -> Path:
+        with self._lock:
+            if sync:
+                self._backend.sync_artifacts()
             document = self.output_document(check_dirty=check_dirty)
             path = self.artifacts_dir / "output.json"
             atomic_write_json(path, document)
@@ -387,7 +399,8 @@ class Job:
                 return
             self._ended = "failed"
             steps: tuple[tuple[str, Callable[[], object]], ...] = (
-                ("output.json", lambda: self._write_output(check_dirty=True)),
+                ("the artifacts", self._backend.sync_artifacts),
+                ("output.json", lambda: self._write_output(check_dirty=True, sync=False)),
                 ("status.json", lambda: self._write_failed_status(reason)),
                 ("the failure file", lambda: write_failure_file(self._env, self._identity, reason)),
                 ("the platform", lambda: self._backend.fail(reason)),

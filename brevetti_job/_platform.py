@@ -9,7 +9,6 @@ and by ``brevetti-job sync``. Calls block the job while they are sent.
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import logging
 import threading
@@ -21,6 +20,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import attrs
 
+from ._artifacts import ArtifactLedger, Change, file_sha256
 from ._client import PlatformClient, new_idempotency_key
 from ._description import JobDescription
 from ._errors import (
@@ -49,6 +49,9 @@ logger = logging.getLogger("brevetti_job.platform")
 COOLDOWN: Final = 60.0
 """Seconds to only record writes after the platform was found unreachable."""
 
+LEDGER: Final = ".artifacts-ledger"
+"""In the outbox folder: what was last recorded of each artifact file (`ArtifactLedger`)."""
+
 PROGRESS_INTERVAL: Final = 1.0
 """Shortest time in seconds between two deliveries started by progress records; the
 records in between wait in the outbox and go out with the next delivery, in order."""
@@ -57,15 +60,6 @@ _KEY_PARAMS: Final = frozenset({"key", "api_key", "apikey"})
 _KEYED_OPS: Final = frozenset({"complete", "chart", "progress"})
 """Writes to the platform's own job URLs, which carry the key as ``?key=`` (added when
 sent: a record never holds it)."""
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file, read in blocks (constant memory)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _url_parts(url: str, drop: Sequence[str] = ()) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -302,6 +296,7 @@ class PlatformBackend:
         self._tried_all = False  # the last attempt failed and nothing was recorded since
         self._last_delivery = -progress_interval
         self._progress_interval = progress_interval
+        self._ledger = ArtifactLedger(outbox.folder / LEDGER, routes.job_id)
 
     def __repr__(self) -> str:
         return f"<PlatformBackend host={self._client.host!r} job={self._routes.job_id!r}>"
@@ -423,8 +418,31 @@ class PlatformBackend:
     def put_artifact(self, name: str, path: Path) -> None:
         """Record the artifact's name and sha256, then stream it."""
         stat = path.stat()
-        ref = ArtifactRef(name, file_sha256(path), stat.st_size, stat.st_mtime_ns)
-        self._record("artifact", "PUT", self._routes.artifact(name), artifact=ref)
+        self._put_change(Change(name, path, file_sha256(path), stat.st_size, stat.st_mtime_ns))
+
+    def _put_change(self, change: Change, *, deliver: bool = True) -> None:
+        ref = ArtifactRef(change.name, change.sha256, change.size, change.mtime_ns)
+        with self._lock:
+            self._record(
+                "artifact", "PUT", self._routes.artifact(change.name), artifact=ref,
+                deliver=deliver,
+            )  # fmt: skip
+            self._ledger.note(change)
+
+    def sync_artifacts(self) -> int:
+        """Record every file under artifacts/ changed since it was last recorded; send them.
+
+        Files written any way (`artifact_path`, plain writes) are found; unchanged ones
+        (same size and time, or same size and sha256) are skipped. Returns how many
+        were recorded.
+        """
+        with self._lock:
+            changes = self._ledger.changed(self._artifacts_dir)
+            for change in changes:
+                self._put_change(change, deliver=False)
+            if changes:
+                self._deliver()
+        return len(changes)
 
     def post_chart(self, name: str, spec: Mapping[str, Any]) -> None:
         """Record and send a Vega-Lite chart."""

@@ -446,3 +446,74 @@ def test_a_write_refused_for_good_is_set_aside_and_the_job_goes_on(
     (rejected,) = _records(tmp_path / "job", "rejected")
     assert rejected["op"] == "artifact" and "413" in rejected["rejected"]
     assert "rejected" in caplog.text and _records(tmp_path / "job", "pending") == []
+
+
+# -- everything under artifacts/ reaches the platform ------------------------------------------
+
+
+def _artifact_records(job_dir: Path) -> list[str]:
+    return [r["artifact"]["name"] for r in _records(job_dir) if r["op"] == "artifact"]
+
+
+def test_files_written_any_way_under_artifacts_reach_the_platform_once(
+    devserver, tmp_path: Path
+) -> None:
+    job = devserver.create_job(preset="quick")
+    job_dir = tmp_path / "job"
+    with _init(tmp_path, devserver, job) as running:
+        (running.artifacts_dir / "report.html").write_text("<h1>report</h1>")  # a plain write
+        running.artifact_path("pivot", "summary.json").write_text('{"n": 1}')
+        running.upload_job_output()
+        assert sorted(_artifact_records(job_dir)) == ["pivot/summary.json", "report.html"]
+        running.upload_job_output()  # nothing changed: nothing recorded again
+        assert running.sync_artifacts() == 0
+        summary = running.artifacts_dir / "pivot" / "summary.json"
+        os.utime(summary, ns=(1, 1))  # touched, same content: not sent again
+        assert running.sync_artifacts() == 0
+        summary.write_text('{"n": 2}')  # changed: sent again
+        assert running.sync_artifacts() == 1
+        (running.artifacts_dir / "late.txt").write_text("written just before the end")
+    assert _artifact_records(job_dir) == [
+        "report.html", "pivot/summary.json", "pivot/summary.json", "late.txt",
+    ]  # fmt: skip
+    state = _settled(devserver, job.id)
+    _assert_delivered_once(state, job_dir)
+    assert {a["name"]: a["sha256"] for a in state["artifacts"]} == _local_artifacts(job_dir)
+    assert state["status"] == "completed"
+
+
+def test_a_failing_job_still_sends_its_artifacts(devserver, tmp_path: Path) -> None:
+    job = devserver.create_job(preset="quick")
+    with pytest.raises(RuntimeError), _init(tmp_path, devserver, job) as running:
+        (running.artifacts_dir / "debug.log").write_text("what went wrong")
+        raise RuntimeError("boom")
+    state = _settled(devserver, job.id)
+    assert state["status"] == "failed"
+    assert [a["name"] for a in state["artifacts"]] == ["debug.log"]
+
+
+def test_artifacts_written_during_an_outage_are_delivered_by_sync_once(
+    devserver_process, tmp_path: Path
+) -> None:
+    server = devserver_process()
+    job = server.create_job(preset="quick")
+    info = _legacy_info(server, job, tmp_path / "info.json")
+    server.stop()
+    job_dir = tmp_path / "job"
+    env = {"BREVETTI_RETRY_BUDGET": "0.2"}
+    with _init(tmp_path, server, job, info_file=info, env=env) as running:
+        (running.artifacts_dir / "a.bin").write_bytes(b"a" * 1000)
+        running.artifact_path("deep", "b.txt").write_text("b")
+        running.upload_job_output()
+        (running.artifacts_dir / "a.bin").write_bytes(b"A" * 1000)  # changed while down
+    pending = [r["artifact"]["name"] for r in _records(job_dir, "pending") if r["artifact"]]
+    assert sorted(pending) == ["a.bin", "a.bin", "deep/b.txt"]
+    server.start()
+    synced = _sync(tmp_path, job_dir, "--host", server.base_url, BREVETTI_API_KEY=job.api_key)
+    assert synced.returncode == 0, synced.stderr
+    assert "1 artifact(s) already on the platform" in synced.stdout  # a.bin's second record
+    state = server.state(job.id)
+    assert _records(job_dir, "pending") == [] and not (job_dir / "outbox" / "rejected").exists()
+    assert set(state["writes"].values()) == {1}  # nothing applied twice
+    assert {a["name"]: a["sha256"] for a in state["artifacts"]} == _local_artifacts(job_dir)
+    assert state["status"] == "completed"
