@@ -76,7 +76,7 @@ def test_the_annotation_declares_the_settings(tmp_path: Path) -> None:
     assert job.start() == "artifacts/model.bin"
     output = _json(tmp_path / "j" / "artifacts" / "output.json")
     assert output["output"] == {"epochs": 4, "architecture": "mlp"}
-    assert output["config"]["settings"]["token"] == "********"
+    assert output["job"]["settings"]["token"] == "********"
     for path in (tmp_path / "j").rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
