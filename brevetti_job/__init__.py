@@ -8,6 +8,8 @@
 The public API; everything in a `_module` is private.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from brevetti_schema import SettingsError
 
 from ._description import Dataset, JobDescription
@@ -25,23 +27,62 @@ from ._errors import (
 from ._job import Job
 from ._package import ModelPackage, OpenedPackage
 
+if TYPE_CHECKING:
+    from ._api import (
+        Artifact,
+        DatasetRecord,
+        Model,
+        ModelType,
+        Organization,
+        PlatformAPI,
+        Project,
+        Tag,
+        TestReport,
+    )
+
 __version__ = "0.1.0"
 
+_API: frozenset[str] = frozenset(
+    {"Artifact", "DatasetRecord", "Model", "ModelType", "Organization", "PlatformAPI"}
+    | {"Project", "Tag", "TestReport"}
+)
+"""Names of the web API client, loaded on first use (it needs requests)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from . import _api  # noqa: PLC0415 - the web API client loads requests
+
+        value = getattr(_api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "Artifact",
     "ArtifactPathError",
     "BrevettiJobError",
     "Dataset",
+    "DatasetRecord",
     "Job",
     "JobConfigError",
     "JobDescription",
     "JobStateError",
     "MetricError",
+    "Model",
     "ModelPackage",
+    "ModelType",
     "OpenedPackage",
+    "Organization",
     "PackageError",
+    "PlatformAPI",
     "PlatformAuthError",
     "PlatformError",
     "PlatformUnavailable",
+    "Project",
     "SettingsError",
+    "Tag",
+    "TestReport",
     "__version__",
 ]

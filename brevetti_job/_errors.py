@@ -17,6 +17,8 @@ Invalid settings raise `brevetti_schema.SettingsError`, which lists every proble
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ArtifactPathError",
     "BrevettiJobError",
@@ -61,10 +63,13 @@ class PlatformError(BrevettiJobError):
     method and path (never the key, which only travels in a header).
     """
 
-    def __init__(self, message: str, *, status: int | None = None, request: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, request: str = "", detail: Any = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.request = request
+        self.detail = detail  # the answer's JSON body, when it had one
 
 
 class PlatformAuthError(PlatformError):

@@ -402,3 +402,48 @@ def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectSto
         yield ObjectStoreFixture(seaweed)
     finally:
         seaweed.stop()
+
+
+# -- the user-side web API (issue 13) ------------------------------------------------------
+
+
+@dataclass
+class WebApiUser:
+    """A user made on a dev server for the web API: name, password and a token folder."""
+
+    server: ThreadedDevServer
+    username: str
+    password: str = field(repr=False)
+    token_dir: Path
+
+    def api(self, **options: Any) -> Any:
+        """A logged-in `PlatformAPI` for this user (tokens kept in `token_dir`)."""
+        from brevetti_job import PlatformAPI
+
+        options.setdefault("token_dir", self.token_dir)
+        return PlatformAPI(self.username, self.password, host=self.server.base_url, **options)
+
+    def add_type(self, name: str, schema: Any = None, *, kind: str = "model") -> str:
+        """Register a model or report type (default schema: the demo's) and return its id."""
+        from brevetti_job.devserver._creation import schema_from_data
+        from brevetti_job.devserver._webapi import add_type
+        from brevetti_schema import emit_platform_ui
+
+        if schema is None:
+            schema = DEMO_SCHEMA.read_text(encoding="utf-8")
+        ui = emit_platform_ui(schema_from_data(schema))
+        record = add_type(self.server.app.webapi.records, name, ui, kind=kind)
+        return str(record["id"])
+
+
+@pytest.fixture
+def webapi_user(devserver: ThreadedDevServer, tmp_path: Path) -> WebApiUser:
+    """A fresh user on the session's dev server, with its own token folder."""
+    import uuid
+
+    from brevetti_job.devserver._users import add_user
+
+    name = f"user-{uuid.uuid4().hex[:12]}@example.com"
+    password = f"pw-{uuid.uuid4().hex}"
+    add_user(devserver.app.webapi.records, name, password)
+    return WebApiUser(devserver, name, password, tmp_path / "brevetti-tokens")

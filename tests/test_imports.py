@@ -45,3 +45,10 @@ def test_local_job_with_valid_settings_needs_no_jsonschema_or_requests(tmp_path:
     loaded = _imported_after(code, tmp_path)
     assert "jsonschema" not in loaded and "requests" not in loaded
     assert not loaded & {"boto3", "botocore", "tqdm"}, "local mode needs no S3 client"
+
+
+def test_the_web_api_client_loads_requests_only_when_used(tmp_path: Path) -> None:
+    loaded = _imported_after("import brevetti_job\nbrevetti_job.ModelPackage", tmp_path)
+    assert "requests" not in loaded
+    full = _imported_after("import sys, brevetti_job\nbrevetti_job.PlatformAPI", tmp_path)
+    assert "requests" in full  # the client itself is loaded on first use

@@ -45,6 +45,8 @@ from ._store import (
     is_sha256,
     valid_idempotency_key,
 )
+from ._webapi import WebApi
+from ._webapi_store import WebApiStore
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -165,6 +167,7 @@ class DevServerApp:
         self.faults = faults or FaultInjector()
         self._admin_hash = key_hash(admin_token)
         self.pages = PageSite(store, admin_token)
+        self.webapi = WebApi(store, WebApiStore(store.root), admin_token=admin_token)
         job = "/api/<any(models, reports):segment>/<job_id>"
         self.url_map = Map(
             [
@@ -233,6 +236,9 @@ class DevServerApp:
             page = self.pages.respond(request)
             if page is not None:
                 return page
+        answer = self.webapi.respond(request)  # the user-side web API (_webapi.py)
+        if answer is not None:
+            return answer
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, matched = adapter.match()

@@ -185,3 +185,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--json", action="store_true", help="print id, api_key, kind, name, host as JSON"
     )
     create.set_defaults(handler=_create)
+    from .._api._cli import add_client_commands  # noqa: PLC0415 - web API client commands
+    from ._webapi_commands import add_admin_commands  # noqa: PLC0415 - web API admin commands
+
+    add_admin_commands(actions, DEFAULT_ROOT)
+    add_client_commands(actions, DEFAULT_ROOT)

@@ -1,0 +1,25 @@
+"""The user side of the platform: the web API client (`PlatformAPI`) and its records."""
+
+from ._platform_api import PlatformAPI
+from ._records import (
+    Artifact,
+    DatasetRecord,
+    Model,
+    ModelType,
+    Organization,
+    Project,
+    Tag,
+    TestReport,
+)
+
+__all__ = [
+    "Artifact",
+    "DatasetRecord",
+    "Model",
+    "ModelType",
+    "Organization",
+    "PlatformAPI",
+    "Project",
+    "Tag",
+    "TestReport",
+]

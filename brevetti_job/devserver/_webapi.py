@@ -1,0 +1,722 @@
+"""The platform's user-side web API on the dev platform (paths and shapes of the reference).
+
+``POST /connect/token`` (OAuth2 password and refresh grants, HTTP Basic
+``generic_client:``) gives a bearer token; with it: organisations, datasets, tags,
+models (create, start, stop, delete), test reports, model and report types with their
+settings schemas, projects, and the artifacts of models and reports with downloads.
+
+Models and reports are jobs of the job store: creating one makes the job (its id is
+the model's id), so the job-side calls work for it as they do for any job. Settings
+are validated against the type's schema here too; an invalid document creates
+nothing. `respond` answers the requests that are the web API's and leaves the others
+(``None``) to the job-side app: on the paths both share (``GET /api/models/<id>``,
+the artifact list) a user token decides.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+from urllib.parse import quote
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+from brevetti_schema import SchemaError, SettingsError, load_schema, resolve_settings
+
+from ._auth import bearer_token, key_hash, key_matches
+from ._store import Store, StoreError
+from ._users import (
+    Session,
+    check_password,
+    expire_access_tokens,
+    issue_tokens,
+    organizations_of,
+    resolve_org,
+    revoke,
+    token_session,
+)
+from ._webapi_store import WebApiStore, now_iso
+
+__all__ = ["NO_API_KEY", "WebApi", "add_type"]
+
+logger = logging.getLogger("brevetti_job.devserver.webapi")
+
+NO_API_KEY: Final = "<NO_API_KEY>"
+DATA_BUCKET: Final = "s3://data"
+"""Where the dev platform's datasets live (``<bucket>/<dataset id>``)."""
+CLIENT_ID: Final = "generic_client"
+_UUID: Final = re.compile(r"[0-9a-fA-F-]{36}")
+_TYPES: Final = {"modeltypes": "modeltype", "reporttypes": "reporttype"}
+_JOBS: Final = {"models": "model", "reports": "report"}
+
+Handler = Callable[..., Response]
+
+
+class ApiError(Exception):
+    """Answer with an error status and a JSON body."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **extra}
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False)
+    return Response(text, status, headers=dict(headers or {}), mimetype="application/json")
+
+
+def _body(request: Request) -> dict[str, Any]:
+    try:
+        value = json.loads(request.get_data(cache=True) or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "the body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return value
+
+
+def _pick(body: Mapping[str, Any], camel: str, default: Any = None) -> Any:
+    """A body value by its camelCase key or its snake_case alias (both accepted)."""
+    if camel in body:
+        return body[camel]
+    snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel)
+    return body.get(snake, default)
+
+
+def _id_list(body: Mapping[str, Any], camel: str) -> list[str]:
+    value = _pick(body, camel, []) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, f"'{camel}' must be a list of ids")
+    return list(dict.fromkeys(value))
+
+
+def _text(body: Mapping[str, Any], camel: str, *, required: bool = False) -> str:
+    value = _pick(body, camel, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ApiError(400, f"'{camel}' must be text")
+    if required and not value.strip():
+        raise ApiError(400, f"'{camel}' is required")
+    return value
+
+
+class WebApi:
+    """The web API over the job `Store` and the `WebApiStore`; see the module docstring."""
+
+    def __init__(self, store: Store, records: WebApiStore, *, admin_token: str) -> None:
+        self.store = store
+        self.records = records
+        self._admin_hash = key_hash(admin_token)
+        kinds = "<any(models, reports):segment>"
+        types = "<any(modeltypes, reporttypes):segment>"
+        rules = [
+            ("/connect/token", "token", "POST"),
+            ("/api/account/organizations", "organizations", "GET"),
+            ("/api/manage/index", "user_info", "GET"),
+            ("/api/admin/webapi/expire-tokens", "expire_tokens", "POST"),
+            ("/api/data", "datasets", "GET"),
+            ("/api/data/", "create_dataset", "POST"),
+            ("/api/data/<ident>", "dataset", "GET"),
+            ("/api/data/<ident>", "update_dataset", "POST"),
+            ("/api/data/<ident>", "delete_dataset", "DELETE"),
+            ("/api/orgs/<org>/data", "datasets", "GET"),
+            ("/api/orgs/<org>/data/<ident>", "dataset", "GET"),
+            ("/api/resources/tags", "tags", "GET"),
+            ("/api/resources/tags/", "create_tag", "POST"),
+            ("/api/resources/tags/<ident>", "tag", "GET"),
+            ("/api/resources/tags/<ident>", "update_tag", "POST"),
+            ("/api/resources/tags/<ident>", "delete_tag", "DELETE"),
+            ("/api/resources/projects", "projects", "GET"),
+            ("/api/resources/projects/<ident>", "project", "GET"),
+            ("/api/orgs/<org>/resources/projects", "projects", "GET"),
+            ("/api/orgs/<org>/resources/projects/<ident>", "project", "GET"),
+            (f"/api/resources/{types}/", "types", "GET"),
+            (f"/api/resources/{types}/<ident>", "type", "GET"),
+            (f"/api/resources/{types}/<ident>", "delete_type", "DELETE"),
+            (f"/api/resources/{types}/<ident>/settings-schema.json", "type_schema", "GET"),
+            ("/api/models/availabletypes", "available_types", "GET"),
+            ("/api/models", "models", "GET"),
+            ("/api/models", "create_model", "POST"),
+            ("/api/reports", "reports", "GET"),
+            ("/api/reports", "create_report", "POST"),
+            (f"/api/{kinds}/<ident>", "job_record", "GET"),
+            (f"/api/{kinds}/<ident>", "delete_job", "DELETE"),
+            ("/api/models/<ident>/start", "start_model", "POST"),
+            ("/api/models/<ident>/stop", "stop_model", "POST"),
+            (f"/api/{kinds}/<ident>/artifacts", "artifacts", "GET"),
+            ("/api/download", "download", "GET"),
+        ]
+        self.url_map = Map(
+            [Rule(path, endpoint=name, methods=[method]) for path, name, method in rules],
+            strict_slashes=False,
+            merge_slashes=False,
+        )
+        self._shared = frozenset({"job_record", "artifacts"})
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def respond(self, request: Request) -> Response | None:
+        """The web API's answer to `request`, or ``None`` when it is not a web API call."""
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except HTTPException:
+            return None
+        token = bearer_token(request.headers.get("Authorization"))
+        if endpoint in self._shared and (token is None or not token.startswith("bat_")):
+            return None  # a job's own call on a path both APIs use
+        try:
+            if endpoint == "token":
+                return self._token(request)
+            if endpoint == "expire_tokens":
+                self._check_admin(token)
+                return self._expire_tokens(request)
+            session = self._session(token)
+            return self._call(request, session, endpoint, dict(args))
+        except ApiError as exc:
+            headers = {}
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return _json(exc.status, exc.body, headers)
+        except StoreError as exc:
+            return _json(exc.status, {"error": exc.message})
+
+    def _call(
+        self, request: Request, session: Session, endpoint: str, args: dict[str, Any]
+    ) -> Response:
+        handler: Handler = getattr(self, f"_{endpoint}")
+        if request.method == "GET":
+            return handler(request, session, **args)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 200:
+            return handler(request, session, **args)
+        signature = f"{request.method} {request.path}"
+        replay = self.records.replay(session.user_id, key)
+        if replay is not None:
+            if replay[0] != signature:
+                raise ApiError(422, "this Idempotency-Key was used for another request")
+            return _json(replay[1], replay[2], {"Idempotent-Replay": "true"})
+        response = handler(request, session, **args)
+        if response.status_code < 400:
+            body = json.loads(response.get_data() or b"null")
+            self.records.remember(session.user_id, key, signature, response.status_code, body)
+        return response
+
+    def _check_admin(self, token: str | None) -> None:
+        if token is None or not key_matches(token, self._admin_hash):
+            raise ApiError(401, "admin calls need 'Authorization: Bearer <admin token>'")
+
+    def _session(self, token: str | None) -> Session:
+        if token is None:
+            raise ApiError(401, "log in first: send 'Authorization: Bearer <access token>'")
+        session = token_session(self.records, token)
+        if session is None:
+            raise ApiError(401, "the access token is not valid")
+        if session.expired:
+            raise ApiError(401, "the access token expired")
+        return session
+
+    # -- login ----------------------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        form = request.form
+        grant = form.get("grant_type", "")
+        if grant == "password":
+            if not _basic_client(request.headers.get("Authorization")):
+                return _oauth_error(401, "invalid_client", "unknown client")
+            user_id = check_password(
+                self.records, form.get("username", ""), form.get("password", "")
+            )
+            if user_id is None:
+                return _oauth_error(400, "invalid_grant", "wrong user name or password")
+            org_id = resolve_org(self.records, user_id, form.get("organization_id"))
+            if org_id is None:
+                return _oauth_error(400, "invalid_grant", "not a member of that organization")
+            return _json(200, issue_tokens(self.records, user_id, org_id), _NO_STORE)
+        if grant == "refresh_token":
+            if form.get("client_id") != CLIENT_ID and not _basic_client(
+                request.headers.get("Authorization")
+            ):
+                return _oauth_error(401, "invalid_client", "unknown client")
+            refresh = form.get("refresh_token", "")
+            session = token_session(self.records, refresh, kind="refresh")
+            if session is None or session.expired:
+                return _oauth_error(400, "invalid_grant", "the refresh token is not valid")
+            revoke(self.records, refresh)
+            return _json(
+                200, issue_tokens(self.records, session.user_id, session.org_id), _NO_STORE
+            )
+        return _oauth_error(400, "unsupported_grant_type", "use the password or refresh grant")
+
+    def _expire_tokens(self, request: Request) -> Response:
+        body = _body(request)
+        username = body.get("username")
+        count = expire_access_tokens(self.records, username if isinstance(username, str) else None)
+        return _json(200, {"expired": count})
+
+    def _organizations(self, request: Request, session: Session) -> Response:
+        orgs = organizations_of(self.records, session.user_id)
+        for org in orgs:
+            org["isCurrent"] = org["id"] == session.org_id
+        return _json(200, orgs)
+
+    def _user_info(self, request: Request, session: Session) -> Response:
+        return _json(
+            200,
+            {
+                "id": session.user_id,
+                "username": session.username,
+                "email": "",
+                "firstName": "",
+                "lastName": "",
+                "isAdmin": False,
+                "permissions": {"datasets": [], "models": [], "devices": [], "projects": []},
+            },
+        )
+
+    # -- generic resources -------------------------------------------------------------
+
+    def _one(self, kind: str, ident: str) -> dict[str, Any]:
+        record = self.records.get(kind, ident)
+        if record is None:
+            raise ApiError(404, f"no {kind} with id {ident!r}")
+        return record
+
+    def _known(self, kind: str, ids: list[str], what: str) -> None:
+        missing = [i for i in ids if self.records.get(kind, i) is None]
+        if missing:
+            raise ApiError(404, f"unknown {what}: {', '.join(missing)}", unknown=missing)
+
+    # -- datasets -------------------------------------------------------------------------
+
+    def _dataset_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        tag_ids = _id_list(body, "tagIds")
+        self._known("tag", tag_ids, "tags")
+        locked = _pick(body, "locked", False)
+        if not isinstance(locked, bool):
+            raise ApiError(400, "'locked' must be true or false")
+        return {
+            "name": _text(body, "name", required=True),
+            "reference": _text(body, "reference"),
+            "notes": _text(body, "notes"),
+            "locked": locked,
+            "tagIds": tag_ids,
+        }
+
+    def _datasets(self, request: Request, session: Session, org: str | None = None) -> Response:
+        return _json(200, [self._dataset_out(d) for d in self.records.all("dataset")])
+
+    def _dataset(
+        self, request: Request, session: Session, ident: str, org: str | None = None
+    ) -> Response:
+        return _json(200, self._dataset_out(self._one("dataset", ident)))
+
+    def _dataset_out(self, record: dict[str, Any]) -> dict[str, Any]:
+        tags = [t for t in (self.records.get("tag", i) for i in record["tagIds"]) if t]
+        return {**record, "tags": tags}
+
+    def _create_dataset(self, request: Request, session: Session) -> Response:
+        data = self._dataset_body(_body(request))
+        record = self.records.put("dataset", data)
+        record["bucket"] = f"{self._data_bucket()}/{record['id']}"
+        self.records.put("dataset", record)
+        return _json(200, {"datasetId": record["id"]})
+
+    def _update_dataset(self, request: Request, session: Session, ident: str) -> Response:
+        record = self._one("dataset", ident)
+        record.update(self._dataset_body(_body(request)))
+        return _json(200, self._dataset_out(self.records.put("dataset", record)))
+
+    def _delete_dataset(self, request: Request, session: Session, ident: str) -> Response:
+        self._one("dataset", ident)
+        self.records.delete("dataset", ident)
+        return _json(200, {"id": ident})
+
+    def _data_bucket(self) -> str:
+        return DATA_BUCKET
+
+    # -- tags -----------------------------------------------------------------------------
+
+    def _tag_tree(self, tag: dict[str, Any], tags: list[dict[str, Any]]) -> dict[str, Any]:
+        children = [self._tag_tree(t, tags) for t in tags if t.get("parentId") == tag["id"]]
+        return {**tag, "children": children}
+
+    def _tags(self, request: Request, session: Session) -> Response:
+        tags = self.records.all("tag")
+        return _json(200, [self._tag_tree(t, tags) for t in tags if not t.get("parentId")])
+
+    def _tag(self, request: Request, session: Session, ident: str) -> Response:
+        return _json(200, self._tag_tree(self._one("tag", ident), self.records.all("tag")))
+
+    def _tag_body(self, body: Mapping[str, Any], ident: str | None = None) -> dict[str, Any]:
+        parent = _pick(body, "parentId")
+        if parent is not None:
+            if not isinstance(parent, str):
+                raise ApiError(400, "'parentId' must be a tag id")
+            self._known("tag", [parent], "parent tag")
+            if parent == ident:
+                raise ApiError(400, "a tag cannot be its own parent")
+        return {"name": _text(body, "name", required=True), "parentId": parent}
+
+    def _create_tag(self, request: Request, session: Session) -> Response:
+        record = self.records.put("tag", self._tag_body(_body(request)))
+        return _json(200, self._tag_tree(record, []))
+
+    def _update_tag(self, request: Request, session: Session, ident: str) -> Response:
+        record = self._one("tag", ident)
+        record.update(self._tag_body(_body(request), ident))
+        return _json(200, self._tag_tree(self.records.put("tag", record), []))
+
+    def _delete_tag(self, request: Request, session: Session, ident: str) -> Response:
+        self._one("tag", ident)
+        self.records.delete("tag", ident)
+        return _json(200, {"id": ident})
+
+    # -- projects -------------------------------------------------------------------------
+
+    def _projects(self, request: Request, session: Session, org: str | None = None) -> Response:
+        return _json(200, self.records.all("project"))
+
+    def _project(
+        self, request: Request, session: Session, ident: str, org: str | None = None
+    ) -> Response:
+        return _json(200, self._one("project", ident))
+
+    # -- model and report types ----------------------------------------------------------
+
+    def _type_out(self, request: Request, record: dict[str, Any]) -> dict[str, Any]:
+        segment = "modeltypes" if record["kind"] == "model" else "reporttypes"
+        out = {k: v for k, v in record.items() if k not in ("kind", "schema")}
+        out["settingsSchemaPath"] = (
+            f"{request.host_url.rstrip('/')}/api/resources/{segment}/{record['id']}"
+            "/settings-schema.json"
+        )
+        return out
+
+    def _types(self, request: Request, session: Session, segment: str) -> Response:
+        kind = _TYPES[segment]
+        return _json(200, [self._type_out(request, t) for t in self.records.all(kind)])
+
+    def _type(self, request: Request, session: Session, segment: str, ident: str) -> Response:
+        return _json(200, self._type_out(request, self._one(_TYPES[segment], ident)))
+
+    def _type_schema(
+        self, request: Request, session: Session, segment: str, ident: str
+    ) -> Response:
+        return _json(200, self._one(_TYPES[segment], ident)["schema"])
+
+    def _delete_type(
+        self, request: Request, session: Session, segment: str, ident: str
+    ) -> Response:
+        self._one(_TYPES[segment], ident)
+        self.records.delete(_TYPES[segment], ident)
+        return _json(200, {"id": ident})
+
+    def _available_types(self, request: Request, session: Session) -> Response:
+        types = [t for t in self.records.all("modeltype") if t.get("status", 0) == 0]
+        return _json(200, [self._type_out(request, t) for t in types])
+
+    # -- models and reports --------------------------------------------------------------
+
+    def _checked_settings(self, type_record: dict[str, Any], text: Any) -> dict[str, Any]:
+        """The settings document of a create call, checked against the type's schema."""
+        if text is None or text == "":
+            settings: Any = {}
+        elif isinstance(text, str):
+            try:
+                settings = json.loads(text)
+            except ValueError:
+                raise ApiError(400, "'settings' must be a JSON-encoded object") from None
+        else:
+            settings = text
+        if not isinstance(settings, dict):
+            raise ApiError(400, "'settings' must be a JSON-encoded object")
+        settings.pop("extra", None)
+        try:
+            schema = load_schema(type_record["schema"])
+            resolve_settings(schema, settings, structure=False)
+        except SettingsError as exc:
+            raise ApiError(
+                400, "the settings do not fit the type's schema", **exc.to_json()
+            ) from None
+        except SchemaError as exc:
+            raise ApiError(500, f"the type's settings schema is broken: {exc}") from None
+        return settings
+
+    def _job_out(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        meta = self.store.meta(record["id"]) or {}
+        status = meta.get("status")
+        out = dict(record)
+        out["started"] = out.get("started") or meta.get("started_at")
+        out["completed"] = meta.get("ended_at") if status == "completed" else None
+        out["apiKey"] = self.records.secret(record["id"]) or NO_API_KEY
+        out["jobStatus"] = status
+        if kind == "model":
+            model_path = meta.get("model_path") if status == "completed" else None
+            out["modelUrl"] = model_path or None
+        return out
+
+    def _models(self, request: Request, session: Session) -> Response:
+        return _json(200, [self._job_out("model", m) for m in self.records.all("model")])
+
+    def _reports(self, request: Request, session: Session) -> Response:
+        return _json(200, [self._job_out("report", r) for r in self.records.all("report")])
+
+    def _job_record(self, request: Request, session: Session, segment: str, ident: str) -> Response:
+        kind = _JOBS[segment]
+        return _json(200, self._job_out(kind, self._one(kind, ident)))
+
+    def _new_job(
+        self,
+        kind: str,
+        name: str,
+        type_record: dict[str, Any],
+        settings: dict[str, Any],
+        record: dict[str, Any],
+    ) -> dict[str, Any]:
+        created = self.store.create_job(
+            kind=kind, name=name, settings=settings, schema_ui=type_record["schema"]
+        )
+        record.update(id=created.id, jobId=created.id, name=name, created=now_iso())
+        self.records.put(kind, record)
+        self.records.set_secret(created.id, created.api_key)
+        return record
+
+    def _create_model(self, request: Request, session: Session) -> Response:
+        body = _body(request)
+        name = _text(body, "name", required=True)
+        type_id = _text(body, "modelTypeId", required=True)
+        type_record = self._one("modeltype", type_id)
+        datasets = _id_list(body, "datasetIds")
+        tags = _id_list(body, "tagIds")
+        self._known("dataset", datasets, "datasets")
+        self._known("tag", tags, "tags")
+        settings = self._checked_settings(type_record, _pick(body, "settings"))
+        record = {
+            "modelTypeId": type_id,
+            "modelTypeStatus": int(type_record.get("status", 0)),
+            "settings": _settings_text(_pick(body, "settings"), settings),
+            "datasets": datasets,
+            "tagIds": tags,
+            "reportTypeIds": list(type_record.get("reportTypeIds", [])),
+            "version": 1,
+            "hasDeployments": False,
+            "applicationId": _pick(body, "applicationId"),
+            "releaseMetadata": _pick(body, "releaseMetadata"),
+            "baseModel": _pick(body, "baseModel"),
+            "started": None,
+        }
+        record = self._new_job("model", name, type_record, settings, record)
+        return _json(200, self._job_out("model", record))
+
+    def _create_report(self, request: Request, session: Session) -> Response:
+        body = _body(request)
+        name = _text(body, "name", required=True)
+        type_id = _text(body, "reportTypeId", required=True)
+        type_record = self._one("reporttype", type_id)
+        datasets = _id_list(body, "datasetIds")
+        models = _id_list(body, "modelIds")
+        tags = _id_list(body, "tagIds")
+        parent = _text(body, "parentId")
+        parent_type = _text(body, "parentType") or "model"
+        self._known("dataset", datasets, "datasets")
+        self._known(
+            "model", models + ([parent] if parent and parent_type == "model" else []), "models"
+        )
+        self._known("tag", tags, "tags")
+        settings = self._checked_settings(type_record, _pick(body, "settings"))
+        submit = bool(_pick(body, "submitToCloud", False))
+        parent_record = self.records.get("model", parent) if parent else None
+        record = {
+            "parentId": parent or None,
+            "parentType": parent_type,
+            "parentName": parent_record["name"] if parent_record else None,
+            "parentVersion": parent_record.get("version") if parent_record else None,
+            "projectId": _pick(body, "projectId"),
+            "reportTypeId": type_id,
+            "reportTypeName": type_record["name"],
+            "reportTypeStatus": int(type_record.get("status", 0)),
+            "reportTypeVersion": type_record.get("version", 1),
+            "settings": _settings_text(_pick(body, "settings"), settings),
+            "datasets": datasets,
+            "models": models,
+            "tagIds": tags,
+            "started": now_iso() if submit else None,
+            "configUrl": None,
+        }
+        record = self._new_job("report", name, type_record, settings, record)
+        return _json(200, {"id": record["id"]})
+
+    def _delete_job(self, request: Request, session: Session, segment: str, ident: str) -> Response:
+        kind = _JOBS[segment]
+        self._one(kind, ident)
+        self.records.delete(kind, ident)
+        return _json(200, {"id": ident})
+
+    def _start_model(self, request: Request, session: Session, ident: str) -> Response:
+        record = self._one("model", ident)
+        if not record.get("started"):
+            record["started"] = now_iso()
+            self.records.put("model", record)
+        return _json(200, f"{request.host_url.rstrip('/')}/api/models/{ident}")
+
+    def _stop_model(self, request: Request, session: Session, ident: str) -> Response:
+        record = self._one("model", ident)
+        meta = self.store.meta(ident) or {}
+        if meta.get("ended_at") is None:
+            self.store.complete(ident, None, "failed", "", "stopped by the user")
+        return _json(200, self._job_out("model", record))
+
+    # -- artifacts ------------------------------------------------------------------------
+
+    def _artifacts(self, request: Request, session: Session, segment: str, ident: str) -> Response:
+        kind = _JOBS[segment]
+        self._one(kind, ident)
+        prefix = request.args.get("prefix", "")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        entries: dict[str, dict[str, Any]] = {}
+        for artifact in self.store.artifacts(ident):
+            name = str(artifact["name"])
+            if not name.startswith(prefix):
+                continue
+            rest = name[len(prefix) :]
+            head, sep, _ = rest.partition("/")
+            if sep:
+                entries.setdefault(
+                    head,
+                    {
+                        "name": head,
+                        "isPrefix": True,
+                        "mimeType": "folder",
+                        "size": 0,
+                        "link": None,
+                        "lastModified": None,
+                        "tileSource": None,
+                    },
+                )
+                continue
+            entries[rest] = {
+                "name": rest,
+                "isPrefix": False,
+                "mimeType": _mime(rest),
+                "size": artifact.get("size", 0),
+                "sha256": artifact.get("sha256"),
+                "link": "/api/download?path=" + quote(f"{ident}/artifacts/{name}", safe=""),
+                "lastModified": artifact.get("modified") or artifact.get("updated_at"),
+                "tileSource": None,
+            }
+        return _json(200, [entries[k] for k in sorted(entries)])
+
+    def _download(self, request: Request, session: Session) -> Response:
+        path = request.args.get("path", "")
+        ident, _, rest = path.partition("/")
+        folder, _, name = rest.partition("/")
+        if folder != "artifacts" or not name or not _UUID.fullmatch(ident):
+            raise ApiError(404, "no such file")
+        if self.records.get("model", ident) is None and self.records.get("report", ident) is None:
+            raise ApiError(404, "no such file")
+        found = self.store.artifact(ident, name)
+        if found is None:
+            raise ApiError(404, "no such file")
+        file, record = found
+        handle = file.open("rb")
+        response = Response(
+            wrap_file(request.environ, handle), mimetype="application/octet-stream",
+            direct_passthrough=True,
+        )  # fmt: skip
+        response.headers["Content-Length"] = str(file.stat().st_size)
+        if record.get("sha256"):
+            response.headers["X-Content-SHA256"] = str(record["sha256"])
+        return response
+
+
+_NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _settings_text(given: Any, settings: Mapping[str, Any]) -> str:
+    """The settings as stored and answered: the JSON string sent, or the object encoded."""
+    return (
+        given if isinstance(given, str) and given.strip() else json.dumps({**settings, "extra": {}})
+    )
+
+
+def _oauth_error(status: int, code: str, description: str) -> Response:
+    return _json(status, {"error": code, "error_description": description}, _NO_STORE)
+
+
+def _basic_client(header: str | None) -> bool:
+    """True for HTTP Basic with the platform's public client (``generic_client:``)."""
+    if not header or not header.lower().startswith("basic "):
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    client, _, _ = decoded.partition(":")
+    return hmac.compare_digest(client, CLIENT_ID)
+
+
+def _mime(name: str) -> str:
+    suffix = name.rpartition(".")[2].lower()
+    return {
+        "json": "application/json",
+        "html": "text/html",
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "csv": "text/csv",
+        "txt": "text/plain",
+        "gz": "application/gzip",
+    }.get(suffix, "application/octet-stream")
+
+
+def add_type(
+    records: WebApiStore,
+    name: str,
+    schema_ui: Mapping[str, Any],
+    *,
+    kind: str = "model",
+    description: str = "",
+    docker_image: str | None = None,
+) -> dict[str, Any]:
+    """Register a model or report type with its settings schema (platform UI JSON)."""
+    if kind not in ("model", "report"):
+        raise ValueError(f"kind must be 'model' or 'report', got {kind!r}")
+    load_schema(schema_ui)  # a broken schema is refused here, not when a model is made
+    record: dict[str, Any] = {
+        "kind": kind,
+        "name": name,
+        "status": 0,
+        "version": 1,
+        "shortDescription": description,
+        "longDescription": description,
+        "settingsSchemaName": "settings-schema.json",
+        "dockerImage": docker_image,
+        "maxRuntimeInSeconds": None,
+        "instanceCount": 1,
+        "instanceType": None,
+        "volumeSizeInGB": None,
+        "duplicateOf": None,
+        "organizationId": None,
+        "organization": None,
+        "schema": dict(schema_ui),
+    }
+    if kind == "model":
+        record.update(reportTypeIds=[], reportTypes=[])
+    else:
+        record.update(
+            canRunOnProjects=False, canRunOnApplications=False, canRunOnModels=True,
+            modelTypeIds=[], modelTypes=[],
+        )  # fmt: skip
+    return records.put(_TYPES["modeltypes" if kind == "model" else "reporttypes"], record)

@@ -1,0 +1,317 @@
+"""PlatformAPI against the dev platform over loopback: login, resources, models, reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+import requests
+
+from brevetti_job import (
+    Job,
+    ModelPackage,
+    ModelType,
+    PlatformAPI,
+    PlatformAuthError,
+    PlatformError,
+    SettingsError,
+)
+from brevetti_schema import Schema
+
+REPORT_SCHEMA = Path(__file__).resolve().parents[2] / "schema_examples" / "test_report.yaml"
+
+
+def _expire_tokens(user) -> None:
+    server = user.server
+    answer = requests.post(
+        f"{server.base_url}/api/admin/webapi/expire-tokens",
+        json={"username": user.username},
+        headers=server.admin_headers,
+        timeout=10,
+    )
+    assert answer.status_code == 200 and answer.json()["expired"] >= 1
+
+
+# -- login and tokens ------------------------------------------------------------------
+
+
+def test_login_keeps_the_token_private_and_reuses_it(webapi_user, caplog) -> None:
+    with caplog.at_level(logging.DEBUG):
+        api = webapi_user.api()
+        assert api.logged_in and webapi_user.username in repr(api)
+        orgs = api.get_organizations()
+    assert [o.name for o in orgs] == ["default"] and orgs[0].is_current and orgs[0].is_primary
+    host_dir = next(webapi_user.token_dir.glob("webapi.127.0.0.1:*"))
+    files = [p for p in host_dir.rglob("*") if p.is_file()]
+    assert len(files) == 1 and files[0].name == "default"
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(files[0].parent.stat().st_mode) == 0o700
+    token = json.loads(files[0].read_text())["access_token"]
+    assert token not in repr(api) and token not in caplog.text
+    assert webapi_user.password not in caplog.text
+
+    again = PlatformAPI(host=webapi_user.server.base_url, token_dir=webapi_user.token_dir, env={})
+    assert again.logged_in and again.username == webapi_user.username
+    assert again.get_organizations()[0].name == "default"
+    again.logout()
+    assert not files[0].exists()
+    with pytest.raises(PlatformAuthError, match="not logged in"):
+        again.get_model()
+
+
+def test_the_login_sends_what_the_reference_sends(webapi_user) -> None:
+    url = f"{webapi_user.server.base_url}/connect/token"
+    form = {
+        "grant_type": "password",
+        "username": webapi_user.username,
+        "password": webapi_user.password,
+        "scope": "api offline_access",
+    }
+    answer = requests.post(url, data=form, auth=("generic_client", ""), timeout=10)
+    assert answer.status_code == 200, answer.text
+    token = answer.json()
+    assert token["token_type"] == "Bearer" and token["expires_in"] > 0
+    assert requests.post(url, data=form, timeout=10).status_code == 401  # no client
+    refreshed = requests.post(
+        url,
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "generic_client",
+            "scope": "api offline_access",
+            "refresh_token": token["refresh_token"],
+        },
+        timeout=10,
+    )
+    assert (
+        refreshed.status_code == 200 and refreshed.json()["access_token"] != token["access_token"]
+    )
+    reused = requests.post(
+        url,
+        data={"grant_type": "refresh_token", "client_id": "generic_client",
+              "refresh_token": token["refresh_token"]},
+        timeout=10,
+    )  # fmt: skip
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+
+
+def test_a_wrong_password_is_refused_without_echoing_it(webapi_user) -> None:
+    with pytest.raises(PlatformAuthError) as caught:
+        PlatformAPI(
+            webapi_user.username, "not-the-password", host=webapi_user.server.base_url,
+            token_dir=webapi_user.token_dir, env={},
+        )  # fmt: skip
+    assert "wrong user name or password" in str(caught.value)
+    assert "not-the-password" not in str(caught.value)
+    assert not webapi_user.token_dir.exists() or not list(webapi_user.token_dir.rglob("default"))
+
+
+def test_an_expired_token_is_refreshed_and_saved(webapi_user) -> None:
+    api = webapi_user.api()
+    token_file = next(webapi_user.token_dir.rglob("default"))
+    before = json.loads(token_file.read_text())["access_token"]
+    _expire_tokens(webapi_user)
+    assert api.get_model() == []  # refused once, refreshed, answered
+    after = json.loads(token_file.read_text())["access_token"]
+    assert after != before
+    _expire_tokens(webapi_user)
+    loaded = PlatformAPI(host=webapi_user.server.base_url, token_dir=webapi_user.token_dir, env={})
+    assert loaded.get_dataset() is not None
+
+
+def test_calls_without_a_valid_token_are_refused(webapi_user) -> None:
+    base = webapi_user.server.base_url
+    assert requests.get(f"{base}/api/models", timeout=10).status_code == 401
+    bad = {"Authorization": "Bearer bat_forged"}
+    assert requests.get(f"{base}/api/data", headers=bad, timeout=10).status_code == 401
+    assert (
+        requests.get(f"{base}/api/models/availabletypes", headers=bad, timeout=10).status_code
+        == 401
+    )
+
+
+# -- datasets and tags -------------------------------------------------------------------
+
+
+def test_datasets_and_tags(webapi_user) -> None:
+    api = webapi_user.api()
+    root = api.create_tag("line 1")
+    child = api.create_tag("camera A", parent_id=root)
+    assert child.parent_id == root.id
+    assert [c.name for c in api.get_tag(root.id).children] == ["camera A"]
+    dataset = api.create_dataset("bottles", reference="batch 7", notes="n", tag_ids=[child])
+    assert dataset.name == "bottles" and dataset.bucket and dataset.bucket.endswith(dataset.id)
+    assert dataset.tag_ids == (child.id,) and dataset.tags[0].name == "camera A"
+    assert api.get_dataset(name="bottles") == [dataset]
+    changed = api.update_dataset(dataset, name="bottles v2", locked=True)
+    assert changed.name == "bottles v2" and changed.locked and changed.tag_ids == ()
+    renamed = api.update_tag(child, "camera B", parent_id=root)
+    assert renamed.name == "camera B"
+    api.delete_dataset(dataset)
+    with pytest.raises(PlatformError) as caught:
+        api.get_dataset(dataset.id)
+    assert caught.value.status == 404
+    api.delete_tag(child)
+    assert api.get_tag(root.id).children == ()
+
+
+def test_an_unknown_tag_or_dataset_is_a_clear_error(webapi_user) -> None:
+    api = webapi_user.api()
+    with pytest.raises(PlatformError, match="unknown tags: nope") as caught:
+        api.create_dataset("x", tag_ids=["nope"])
+    assert caught.value.status == 404
+    kind = api.get_modeltype(webapi_user.add_type("demo"))
+    with pytest.raises(PlatformError, match="unknown datasets: 00000000"):
+        api.create_model("m", kind.id, {}, datasets=["00000000-0000-0000-0000-000000000000"])
+    assert api.get_model(name="m") == []
+
+
+# -- model types and their schemas ------------------------------------------------------------
+
+
+def test_model_types_come_with_their_settings_schema(webapi_user) -> None:
+    api = webapi_user.api()
+    type_id = webapi_user.add_type("classifier")
+    listed = api.get_modeltype()
+    assert type_id in [t.id for t in listed]
+    assert type_id in [t.id for t in api.get_available_model_types()]
+    plain = api.get_modeltype(type_id)
+    assert plain.schema is None and plain.settings_schema_path.startswith("http://127.0.0.1")
+    kind = api.get_model_type(type_id)
+    assert isinstance(kind, ModelType) and isinstance(kind.schema, Schema)
+    assert kind.schema.find("training.epochs") is not None
+    assert api.get_model_type(name="classifier").id == type_id
+    with pytest.raises(PlatformError, match="no modeltype named"):
+        api.get_model_type(name="no such type")
+    document = api.get_schema(plain)
+    assert isinstance(document["fields"], list)
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+def test_invalid_settings_create_nothing_and_list_every_problem(webapi_user) -> None:
+    api = webapi_user.api()
+    kind = api.get_model_type(webapi_user.add_type("strict"))
+    before = len(api.get_model())
+    bad = {"training": {"epochs": 0, "learning_rate": -1}, "data": {"samples": 5}}
+    with pytest.raises(SettingsError) as caught:
+        api.create_model("bad", kind, bad)
+    paths = {p.path for p in caught.value.problems}
+    assert {"training.epochs", "training.learning_rate", "data.samples"} <= paths
+    assert len(api.get_model()) == before
+
+    # the platform checks too: a client that skips the check gets every problem back
+    answer = requests.post(
+        f"{webapi_user.server.base_url}/api/models",
+        json={"name": "raw", "modelTypeId": kind.id, "settings": json.dumps(bad)},
+        headers={"Authorization": f"Bearer {api._session.access_token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert {p["path"] for p in answer.json()["problems"]} >= paths
+    assert len(api.get_model()) == before
+
+
+def test_create_train_complete_and_download_artifacts(webapi_user, tmp_path) -> None:
+    api = webapi_user.api()
+    kind = api.get_model_type(webapi_user.add_type("trainable"))
+    dataset = api.create_dataset("images")
+    model = api.create_model("first model", kind, {"training": {"epochs": 3}}, datasets=[dataset])
+    assert model.name == "first model" and model.model_type_id == kind.id
+    assert model.datasets == (dataset.id,)
+    assert json.loads(model.settings)["training"]["epochs"] == 3
+    assert json.loads(model.settings)["extra"] == {}
+    assert api.get_model(model.id).id == model.id
+    assert "api_key" not in repr(model) and model.api_key not in repr(model)
+
+    job = api.initialize_training(model, schema=kind.schema, job_dir=tmp_path / "job")
+    assert isinstance(job, Job) and job.id == model.id and job.mode == "platform"
+    assert job.settings.training.epochs == 3
+    assert api.get_model(model.id).started is not None
+    job.upload_artifact("report.html", "<p>hi</p>")
+    job.upload_artifact("plots/loss.json", '{"loss": [1, 0.5]}')
+    package = ModelPackage(classes=["good", "defect"]).add_bytes("weights.bin", b"w" * 1000)
+    model_path = job.complete_job(package)
+    assert model_path
+
+    done = api.get_model(model.id)
+    assert done.completed is not None and done.model_url == model_path
+    top = {a.name: a for a in api.get_artifacts(done)}
+    assert top["plots"].is_prefix and not top["report.html"].is_prefix
+    names = {a.path for a in api.get_artifacts(done, recursive=True)}
+    assert {"report.html", "plots/loss.json", model_path[len("artifacts/") :]} <= names
+    assert [a.path for a in api.get_artifacts(done, prefix="plots/")] == ["plots/loss.json"]
+
+    paths = api.download_artifacts(done, tmp_path / "down")
+    assert (tmp_path / "down" / "plots" / "loss.json").read_text() == '{"loss": [1, 0.5]}'
+    assert len(paths) == len(names)
+    opened = ModelPackage.open(tmp_path / "down" / model_path[len("artifacts/") :], tmp_path / "p")
+    assert opened.classes == ["good", "defect"]
+
+
+def test_a_changed_artifact_fails_its_checksum(webapi_user, tmp_path) -> None:
+    api = webapi_user.api()
+    kind = api.get_model_type(webapi_user.add_type("checksum"))
+    model = api.create_model("cs", kind, {})
+    job = api.initialize_training(model, schema=kind.schema, job_dir=tmp_path / "job")
+    job.upload_artifact("weights.bin", b"original")
+    job.complete_job()
+    stored = webapi_user.server.root / "jobs" / model.id / "artifacts" / "weights.bin"
+    stored.write_bytes(b"tampered")
+    link = next(a.link for a in api.get_artifacts(model) if a.name == "weights.bin")
+    with pytest.raises(PlatformError, match="checksum"):
+        api.download_url(link, tmp_path / "d" / "weights.bin")
+    assert not (tmp_path / "d" / "weights.bin").exists()
+    assert list((tmp_path / "d").iterdir()) == []
+
+
+def test_stop_and_delete_a_model(webapi_user) -> None:
+    api = webapi_user.api()
+    kind = api.get_model_type(webapi_user.add_type("stoppable"))
+    model = api.create_model("to stop", kind, {})
+    url = api.start_training(model)
+    assert url.endswith(f"/api/models/{model.id}")
+    stopped = api.stop_training(model)
+    assert stopped.raw["jobStatus"] == "failed"
+    api.delete_model(model)
+    with pytest.raises(PlatformError) as caught:
+        api.get_model(model.id)
+    assert caught.value.status == 404
+
+
+# -- test reports ----------------------------------------------------------------------------
+
+
+def test_test_reports_are_checked_created_and_initialized(webapi_user, tmp_path) -> None:
+    api = webapi_user.api()
+    model_kind = api.get_model_type(webapi_user.add_type("for reports"))
+    report_kind = api.get_report_type(
+        webapi_user.add_type("evaluation", REPORT_SCHEMA.read_text(), kind="report")
+    )
+    assert isinstance(report_kind.schema, Schema)
+    model = api.create_model("under test", model_kind, {})
+    dataset = api.create_dataset("test images")
+    before = len(api.get_report())
+    with pytest.raises(SettingsError):
+        api.create_test_report(model, [dataset], report_kind, _bad_report())
+    assert len(api.get_report()) == before
+    report = api.create_test_report(model, [dataset], report_kind, {}, name="eval 1")
+    assert report.name == "eval 1" and report.models == (model.id,)
+    assert report.parent_id == model.id and report.datasets == (dataset.id,)
+    assert report.report_type_id == report_kind.id and report.started is None
+    started = api.start_report(model, [dataset], report_kind, {})
+    assert started.started is not None
+    job = api.initialize_report(report, schema=report_kind.schema, job_dir=tmp_path / "r")
+    assert job.kind == "report" and job.id == report.id
+    job.complete_job()
+    assert api.get_report(report.id).completed is not None
+    api.delete_report(report)
+    assert report.id not in [r.id for r in api.get_report()]
+
+
+def _bad_report() -> dict:
+    """Settings the example report schema refuses in two places."""
+    return {"model_threshold": 2, "report": {"max_images": 0}}
