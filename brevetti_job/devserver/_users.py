@@ -68,17 +68,19 @@ def _token_hash(token: str) -> str:
 
 def default_org(store: WebApiStore) -> str:
     """The id of the default organisation, made on first use."""
-    rows = store.query("SELECT id FROM organizations WHERE name = ?", DEFAULT_ORGANIZATION)
+    rows = store.query("SELECT id FROM webapi_organizations WHERE name = ?", DEFAULT_ORGANIZATION)
     if rows:
         return str(rows[0][0])
     org_id = str(uuid.uuid4())
     with store.transaction() as db:
         db.execute(
-            "INSERT OR IGNORE INTO organizations VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO webapi_organizations VALUES (?, ?, ?)",
             (org_id, DEFAULT_ORGANIZATION, now_iso()),
         )
     return str(
-        store.query("SELECT id FROM organizations WHERE name = ?", DEFAULT_ORGANIZATION)[0][0]
+        store.query("SELECT id FROM webapi_organizations WHERE name = ?", DEFAULT_ORGANIZATION)[0][
+            0
+        ]
     )
 
 
@@ -90,30 +92,36 @@ def add_user(
         raise UserError(f"a user name must be non-empty text without spaces: {username!r}")
     if len(password) < _MIN_PASSWORD:
         raise UserError(f"the password must have at least {_MIN_PASSWORD} characters")
-    if store.query("SELECT 1 FROM users WHERE username = ?", username):
+    if store.query("SELECT 1 FROM webapi_users WHERE username = ?", username):
         raise UserError(f"user {username!r} exists already")
     user_id = str(uuid.uuid4())
     record = _hash_password(password, os.urandom(16))
     orgs = [default_org(store)]
     for name in organizations:
-        rows = store.query("SELECT id FROM organizations WHERE name = ?", name)
+        rows = store.query("SELECT id FROM webapi_organizations WHERE name = ?", name)
         if rows:
             orgs.append(str(rows[0][0]))
             continue
         org_id = str(uuid.uuid4())
         with store.transaction() as db:
-            db.execute("INSERT INTO organizations VALUES (?, ?, ?)", (org_id, name, now_iso()))
+            db.execute(
+                "INSERT INTO webapi_organizations VALUES (?, ?, ?)", (org_id, name, now_iso())
+            )
         orgs.append(org_id)
     with store.transaction() as db:
-        db.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (user_id, username, record, now_iso()))
+        db.execute(
+            "INSERT INTO webapi_users VALUES (?, ?, ?, ?)", (user_id, username, record, now_iso())
+        )
         for index, org_id in enumerate(dict.fromkeys(orgs)):
-            db.execute("INSERT INTO members VALUES (?, ?, ?)", (user_id, org_id, int(index == 0)))
+            db.execute(
+                "INSERT INTO webapi_members VALUES (?, ?, ?)", (user_id, org_id, int(index == 0))
+            )
     return user_id
 
 
 def check_password(store: WebApiStore, username: str, password: str) -> str | None:
     """The user's id if the password is right; ``None`` otherwise (same work either way)."""
-    rows = store.query("SELECT id, password FROM users WHERE username = ?", username)
+    rows = store.query("SELECT id, password FROM webapi_users WHERE username = ?", username)
     record = str(rows[0][1]) if rows else "scrypt$AAAAAAAAAAAAAAAAAAAAAA==$"
     _, salt, digest = record.split("$")
     candidate = _hash_password(password, base64.b64decode(salt)).split("$")[2]
@@ -125,7 +133,8 @@ def check_password(store: WebApiStore, username: str, password: str) -> str | No
 def organizations_of(store: WebApiStore, user_id: str) -> list[dict[str, Any]]:
     """The user's organisations as the platform lists them (``id, name, isPrimary``)."""
     rows = store.query(
-        "SELECT o.id, o.name, m.is_primary FROM members m JOIN organizations o ON o.id = m.org_id"
+        "SELECT o.id, o.name, m.is_primary FROM webapi_members m"
+        " JOIN webapi_organizations o ON o.id = m.org_id"
         " WHERE m.user_id = ? ORDER BY m.is_primary DESC, o.name",
         user_id,
     )
@@ -152,11 +161,11 @@ def issue_tokens(
     now = time.time()
     with store.transaction() as db:
         db.execute(
-            "INSERT INTO tokens VALUES (?, 'access', ?, ?, ?)",
+            "INSERT INTO webapi_tokens VALUES (?, 'access', ?, ?, ?)",
             (_token_hash(access), user_id, org_id, now + lifetime),
         )
         db.execute(
-            "INSERT INTO tokens VALUES (?, 'refresh', ?, ?, ?)",
+            "INSERT INTO webapi_tokens VALUES (?, 'refresh', ?, ?, ?)",
             (_token_hash(refresh), user_id, org_id, now + REFRESH_LIFETIME),
         )
     return {
@@ -171,8 +180,8 @@ def issue_tokens(
 def token_session(store: WebApiStore, token: str, kind: str = "access") -> Session | None:
     """Whose token this is (``expired`` set once past its time); ``None`` if unknown."""
     rows = store.query(
-        "SELECT t.user_id, u.username, t.org_id, t.expires_at FROM tokens t"
-        " JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.kind = ?",
+        "SELECT t.user_id, u.username, t.org_id, t.expires_at FROM webapi_tokens t"
+        " JOIN webapi_users u ON u.id = t.user_id WHERE t.hash = ? AND t.kind = ?",
         _token_hash(token),
         kind,
     )
@@ -185,15 +194,16 @@ def token_session(store: WebApiStore, token: str, kind: str = "access") -> Sessi
 def revoke(store: WebApiStore, token: str) -> None:
     """Forget a token (a used refresh token)."""
     with store.transaction() as db:
-        db.execute("DELETE FROM tokens WHERE hash = ?", (_token_hash(token),))
+        db.execute("DELETE FROM webapi_tokens WHERE hash = ?", (_token_hash(token),))
 
 
 def expire_access_tokens(store: WebApiStore, username: str | None = None) -> int:
     """Make the access tokens (of one user, or all) expired now; for tests. Returns a count."""
     with store.transaction() as db:
         cursor = db.execute(
-            "UPDATE tokens SET expires_at = 0 WHERE kind = 'access' AND (? IS NULL OR user_id IN"
-            " (SELECT id FROM users WHERE username = ?))",
+            "UPDATE webapi_tokens SET expires_at = 0 WHERE kind = 'access'"
+            " AND (? IS NULL OR user_id IN"
+            " (SELECT id FROM webapi_users WHERE username = ?))",
             (username, username),
         )
         return cursor.rowcount

@@ -21,6 +21,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -161,7 +162,10 @@ class WebApi:
             strict_slashes=False,
             merge_slashes=False,
         )
-        self._shared = frozenset({"job_record", "artifacts"})
+        # paths the job-side app also serves: a job's own calls (no user token) go there
+        self._shared = frozenset(
+            {"job_record", "delete_job", "start_model", "stop_model", "artifacts"}
+        )
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -574,7 +578,10 @@ class WebApi:
         record = self._one("model", ident)
         meta = self.store.meta(ident) or {}
         if meta.get("ended_at") is None:
-            self.store.complete(ident, None, "failed", "", "stopped by the user")
+            with suppress(StoreError):  # it ended meanwhile: nothing to stop
+                self.store.write(
+                    ident, None, lambda tx: (200, tx.complete("failed", "", "stopped by the user"))
+                )
         return _json(200, self._job_out("model", record))
 
     # -- artifacts ------------------------------------------------------------------------

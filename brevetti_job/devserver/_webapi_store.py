@@ -2,7 +2,7 @@
 
 ::
 
-    <root>/webapi.sqlite     (WAL; one file beside the job store)
+    <root>/platform.db       the dev platform's SQLite store (WAL), in tables of our own:
       users(id, username, password, created)        password = scrypt record, never the text
       organizations(id, name, created)
       members(user_id, org_id, is_primary)
@@ -12,8 +12,8 @@
       secrets(id, value)                             a model's or report's job key
       idempotency(user_id, key, request, status, body)  the first answer to a repeated write
 
-Resource records are JSON documents in the platform's camelCase shape, so what is stored
-is what the API answers.
+Each table's name starts with ``webapi_``. Resource records are JSON documents in the
+platform's camelCase shape, so what is stored is what the API answers.
 """
 
 from __future__ import annotations
@@ -28,30 +28,32 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from ._store import DATABASE_FILE
+
 __all__ = ["DB_NAME", "RESOURCE_KINDS", "WebApiStore", "now_iso"]
 
-DB_NAME: Final = "webapi.sqlite"
+DB_NAME: Final = DATABASE_FILE
 RESOURCE_KINDS: Final = frozenset(
     {"dataset", "tag", "model", "report", "modeltype", "reporttype", "project"}
 )
 
 _SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS users (
+CREATE TABLE IF NOT EXISTS webapi_users (
     id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
     password TEXT NOT NULL, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS organizations (
+CREATE TABLE IF NOT EXISTS webapi_organizations (
     id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS members (
+CREATE TABLE IF NOT EXISTS webapi_members (
     user_id TEXT NOT NULL, org_id TEXT NOT NULL, is_primary INTEGER NOT NULL,
     PRIMARY KEY (user_id, org_id));
-CREATE TABLE IF NOT EXISTS tokens (
+CREATE TABLE IF NOT EXISTS webapi_tokens (
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT NOT NULL, org_id TEXT NOT NULL,
     expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
+CREATE TABLE IF NOT EXISTS webapi_records (
     kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, created TEXT NOT NULL,
     PRIMARY KEY (kind, id));
-CREATE TABLE IF NOT EXISTS secrets (id TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (
+CREATE TABLE IF NOT EXISTS webapi_secrets (id TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webapi_idempotency (
     user_id TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, status INTEGER NOT NULL,
     body TEXT NOT NULL, PRIMARY KEY (user_id, key));
 """
@@ -110,38 +112,46 @@ class WebApiStore:
         data.setdefault("created", now_iso())
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO records (kind, id, data, created) VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO webapi_records (kind, id, data, created)"
+                " VALUES (?, ?, ?, ?)",
                 (kind, data["id"], json.dumps(data), data["created"]),
             )
         return data
 
     def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
         """A resource record, or ``None``."""
-        rows = self.query("SELECT data FROM records WHERE kind = ? AND id = ?", kind, record_id)
+        rows = self.query(
+            "SELECT data FROM webapi_records WHERE kind = ? AND id = ?", kind, record_id
+        )
         return json.loads(rows[0][0]) if rows else None
 
     def all(self, kind: str) -> list[dict[str, Any]]:
         """Every record of a kind, oldest first."""
-        rows = self.query("SELECT data FROM records WHERE kind = ? ORDER BY created, id", kind)
+        rows = self.query(
+            "SELECT data FROM webapi_records WHERE kind = ? ORDER BY created, id", kind
+        )
         return [json.loads(row[0]) for row in rows]
 
     def delete(self, kind: str, record_id: str) -> bool:
         """Delete a record; True if there was one."""
         with self.transaction() as db:
-            cursor = db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id))
-            db.execute("DELETE FROM secrets WHERE id = ?", (record_id,))
+            cursor = db.execute(
+                "DELETE FROM webapi_records WHERE kind = ? AND id = ?", (kind, record_id)
+            )
+            db.execute("DELETE FROM webapi_secrets WHERE id = ?", (record_id,))
             return cursor.rowcount > 0
 
     def set_secret(self, record_id: str, value: str) -> None:
         """Keep a model's or report's job key (the platform hands it to its owner)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO secrets (id, value) VALUES (?, ?)", (record_id, value)
+                "INSERT OR REPLACE INTO webapi_secrets (id, value) VALUES (?, ?)",
+                (record_id, value),
             )
 
     def secret(self, record_id: str) -> str | None:
         """The job key kept for a model or report."""
-        rows = self.query("SELECT value FROM secrets WHERE id = ?", record_id)
+        rows = self.query("SELECT value FROM webapi_secrets WHERE id = ?", record_id)
         return str(rows[0][0]) if rows else None
 
     # -- idempotency ------------------------------------------------------------------
@@ -149,7 +159,7 @@ class WebApiStore:
     def replay(self, user_id: str, key: str) -> tuple[str, int, Any] | None:
         """The first answer to a write with this idempotency key: request, status, body."""
         rows = self.query(
-            "SELECT request, status, body FROM idempotency WHERE user_id = ? AND key = ?",
+            "SELECT request, status, body FROM webapi_idempotency WHERE user_id = ? AND key = ?",
             user_id,
             key,
         )
@@ -162,6 +172,6 @@ class WebApiStore:
         """Record the answer to an idempotent write."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO webapi_idempotency VALUES (?, ?, ?, ?, ?)",
                 (user_id, key, request, status, json.dumps(body)),
             )
