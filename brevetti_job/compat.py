@@ -1,0 +1,556 @@
+"""brevettiai's job API on top of `brevetti_job`: existing job scripts run after changing
+
+    from brevettiai.platform import Job      # or: from brevettiai import Job, JobSettings
+
+to ``from brevetti_job.compat import Job`` (and ``JobSettings``). The names, argument
+order and return values are brevettiai's; the behaviour underneath is the main API's
+(typed settings, failures recorded, the outbox), so every method here is a thin adapter
+over a `brevetti_job.Job`, which `job.main` gives you for what brevettiai did not have.
+See docs/migration.md for what changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Self
+
+from brevetti_schema import Field, Schema, Section, SettingsError, load_schema, resolve_settings
+
+from ._declared import declared_settings
+from ._description import JobDescription
+from ._errors import JobConfigError, JobStateError
+from ._files import atomic_write_bytes, safe_child
+from ._identity import _FLAGS, LAUNCHER_FLAGS
+from ._job import Job as MainJob
+from ._raw_settings import set_dotted
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    class JobSettings(BaseModel):
+        """brevettiai's settings base class (a pydantic model with `extra`)."""
+
+        extra: dict[str, Any]
+
+
+__all__ = ["Job", "JobSettings"]
+
+logger = logging.getLogger("brevetti_job.compat")
+
+DEFAULT_PACKAGE: Final = "saved_model.tar.gz"
+"""Where brevettiai put a model archive given as a temporary file."""
+
+_IGNORED_KWARGS: Final = frozenset(
+    {"io", "backend", "cache_remote_files", "init_raygun", "on_sagemaker", "data_bucket"}
+)
+"""brevettiai `Job.init` keywords for its own machinery; accepted and not needed here."""
+
+_MAIN_KWARGS: Final = frozenset(
+    {"schema", "settings", "job_dir", "host", "preset", "argv", "env", "strict", "kind"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "JobSettings":
+        value = _job_settings_class()
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _job_settings_class() -> type:
+    """brevettiai's `JobSettings`, made on first use so that pydantic stays optional."""
+    from pydantic import BaseModel  # noqa: PLC0415
+    from pydantic import Field as PydanticField  # noqa: PLC0415
+
+    class JobSettings(BaseModel):
+        """Base class of a job's pydantic settings; `extra` holds unknown settings."""
+
+        extra: dict[str, Any] = PydanticField(
+            default_factory=dict, json_schema_extra={"exclude": True}
+        )
+
+    JobSettings.__module__ = __name__
+    return JobSettings
+
+
+# -- files --------------------------------------------------------------------------------
+
+
+class _LocalFiles:
+    """The one seam between `job.io` and storage: bytes by path on this machine.
+
+    Writes stay inside the job folder and the job's temporary folder; anything in
+    ``artifacts/`` goes through the job's artifact upload, so it reaches the platform.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+
+    def read(self, path: str) -> bytes:
+        if "://" in path:
+            raise JobStateError(f"cannot read {path}: remote paths need job.storage")
+        return Path(path).read_bytes()
+
+    def write(self, path: str, data: bytes) -> None:
+        target = Path(path).resolve()
+        artifacts = self._job.main.artifacts_dir.resolve()
+        if target == artifacts or artifacts in target.parents:
+            self._job.main.upload_artifact(target.relative_to(artifacts).as_posix(), data)
+            return
+        for root in (self._job.main.job_dir.resolve(), self._job.temp_root.resolve()):
+            if root in target.parents:
+                safe_child(root, target.relative_to(root).as_posix())
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(target, data)
+                return
+        raise JobStateError(
+            f"cannot write {path}: a job writes inside its folder or its temporary folder"
+        )
+
+
+class IoTools:
+    """brevettiai's ``job.io``: read and write files by path, make folders, copy."""
+
+    path = os.path
+    """Path helpers (``io.path.join`` ...), as brevettiai's `io.path`."""
+
+    def __init__(self, files: _LocalFiles) -> None:
+        self._files = files
+
+    def read_file(self, path: str | os.PathLike[str]) -> bytes:
+        """The content of a file."""
+        return self._files.read(os.fspath(path))
+
+    def write_file(self, path: str | os.PathLike[str], content: bytes | str) -> None:
+        """Write a file (text as UTF-8), atomically; artifacts are also uploaded."""
+        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        self._files.write(os.fspath(path), data)
+
+    def copy(self, src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        """Copy a file to another path (the same rules as `write_file`)."""
+        self.write_file(dst, self.read_file(src))
+
+    def make_dirs(self, path: str | os.PathLike[str]) -> None:
+        """Make a folder and its parents."""
+        Path(path).mkdir(parents=True, exist_ok=True)
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+class SettingsView:
+    """brevettiai's settings object for settings that are not a pydantic `JobSettings`:
+    the typed settings' attributes (keys of a mapping too), plus `extra`."""
+
+    __slots__ = ("_settings", "extra")
+
+    def __init__(self, settings: Any, extra: Mapping[str, Any]) -> None:
+        self._settings = settings
+        self.extra = dict(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        settings = object.__getattribute__(self, "_settings")
+        if isinstance(settings, Mapping):
+            try:
+                value = settings[name]
+            except KeyError:
+                raise AttributeError(name) from None
+            return SettingsView(value, {}) if isinstance(value, Mapping) else value
+        return getattr(settings, name)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._settings[key]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SettingsView):
+            return bool(self._settings == other._settings and self.extra == other.extra)
+        return bool(self._settings == other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{self._settings!r} (extra={sorted(self.extra)})"
+
+
+def _split_argv(argv: Sequence[str], paths: set[str] | None) -> tuple[list[str], dict[str, Any]]:
+    """Arguments the main API knows, and the unknown ``--a.b VALUE`` ones as a tree
+    (brevettiai kept those; they end up in ``settings.extra``)."""
+    known = set(_FLAGS) | set(LAUNCHER_FLAGS)
+    kept: list[str] = []
+    extra: dict[str, Any] = {}
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        name, has_value, value = token[2:].partition("=")
+        name = name.replace("-", "_") if "." not in name else name
+        takes = not has_value and index + 1 < len(argv) and not argv[index + 1].startswith("--")
+        step = 2 if takes else 1
+        if not token.startswith("--") or name in known or paths is None or name in paths:
+            kept += argv[index : index + step]
+        elif has_value or takes:
+            set_dotted(extra, name, value if has_value else argv[index + 1])
+        else:
+            kept.append(token)  # a flag without a value: the main API says what is wrong
+        index += step
+    return kept, extra
+
+
+def _unknown_settings(schema: Schema | None, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings in `raw` that `schema` does not declare, as a tree."""
+    if schema is None:
+        return {}
+    found: dict[str, Any] = {}
+
+    def walk(level: Mapping[str, Any], prefix: str) -> None:
+        for key, value in level.items():
+            path = f"{prefix}{key}"
+            node = schema.find(path)
+            if isinstance(node, Section) and isinstance(value, Mapping):
+                walk(value, path + ".")
+            elif not isinstance(node, Field | Section):
+                set_dotted(found, path, value)
+
+    walk(raw, "")
+    return found
+
+
+def _merged(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(a)
+    for key, value in b.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+# -- the job ------------------------------------------------------------------------------
+
+
+class Job:
+    """A job with brevettiai's API. Make one with `Job.init()`; subclass it with a
+    ``settings: MySettings`` annotation and a `run()` for `start()`, as in brevettiai 2.0."""
+
+    def __init__(self, main: MainJob, extra: Mapping[str, Any], cache_path: str | None) -> None:
+        self._main = main
+        self._run_id = main.run_id or datetime.now().strftime("%Y-%m-%dT%H%M%S")
+        self._cache_path = cache_path
+        self._settings = self._with_extra(main.settings, extra)
+        self.io = IoTools(_LocalFiles(self))
+
+    @staticmethod
+    def _with_extra(settings: Any, extra: Mapping[str, Any]) -> Any:
+        fields = getattr(type(settings), "model_fields", None)
+        if isinstance(fields, Mapping) and "extra" in fields:  # a pydantic JobSettings
+            return settings.model_copy(update={"extra": dict(extra)})
+        return SettingsView(settings, extra)
+
+    # -- construction -------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        cache_path: str | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        type_selector: Iterable[type[Job]] | Callable[[dict[str, Any]], type[Job]] | None = None,
+        job_config: Mapping[str, Any] | None = None,
+        log_level: int | str = logging.INFO,
+        **kwargs: Any,
+    ) -> Self:
+        """Find the job and validate its settings, with brevettiai's arguments.
+
+        Configures logging as brevettiai did (``logging.basicConfig()``, the root logger
+        at `log_level`). `job_config` is a job description given as data (local mode);
+        `type_selector` picks the job class from the description: a callable given it,
+        or the first class whose settings accept its settings. Also takes the main API's
+        keywords (``schema``, ``job_dir``, ``host``, ``argv``, ``env`` ...) and, from
+        brevettiai 0.5, ``schema_path``.
+        """
+        logging.basicConfig()
+        logging.getLogger().setLevel(log_level)
+        if "schema_path" in kwargs:
+            kwargs.setdefault("schema", kwargs.pop("schema_path"))
+        for name in sorted(set(kwargs) & _IGNORED_KWARGS):
+            logger.debug("Job.init: %s= is not needed by brevetti_job and is ignored", name)
+            kwargs.pop(name)
+        unknown = set(kwargs) - _MAIN_KWARGS
+        if unknown:
+            raise TypeError(f"Job.init() got unexpected keyword arguments {sorted(unknown)}")
+        argv = list(sys.argv[1:] if kwargs.get("argv") is None else kwargs["argv"])
+        temporary: Path | None = None
+        try:
+            if job_config is not None:
+                if info_file is not None:
+                    raise JobConfigError("give job_config or info_file, not both")
+                description = JobDescription.from_json(dict(job_config), source="job_config")
+                api_key = api_key or description.api_key
+                handle, name = tempfile.mkstemp(prefix="brevetti-job-config-", suffix=".json")
+                temporary = Path(name)
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump(description.to_json(mask=True) | {"api_key": None}, out)
+                info_file = temporary
+            job_class = cls._select(type_selector, info_file, kwargs.get("job_dir"))
+            schema = kwargs.pop("schema", None)
+            if schema is None:
+                schema = declared_settings(job_class)
+            model = load_schema(schema) if schema is not None else None
+            paths = {path for path, _ in model.fields()} if model is not None else None
+            kept, extra_args = _split_argv(argv, paths)
+            for name in sorted(_leaves(extra_args)):
+                close = difflib.get_close_matches(name, sorted(paths or ()), n=1)
+                hint = f" (did you mean --{close[0]}?)" if close else ""
+                logger.warning("argument --%s is no setting: kept in settings.extra%s", name, hint)
+            kwargs["argv"] = kept
+            main = MainJob.init(
+                job_id, api_key, schema, info_file=info_file, **kwargs,
+            )  # fmt: skip
+        finally:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+        extra = _merged(_unknown_settings(model, main.description.settings), extra_args)
+        job = job_class(main, extra, cache_path or main._identity.cache_path)
+        logger.info("%s initialized", job_class.__name__)
+        return job
+
+    @classmethod
+    def _select(
+        cls,
+        selector: Iterable[type[Job]] | Callable[[dict[str, Any]], type[Job]] | None,
+        info_file: str | os.PathLike[str] | None,
+        job_dir: Any,
+    ) -> type[Self]:
+        if selector is None:
+            return cls
+        path = Path(info_file) if info_file is not None else None
+        if path is None and job_dir is not None:
+            path = Path(job_dir) / "info.json"
+        if path is None or not path.is_file():
+            raise JobConfigError("type_selector needs the job description: give info_file")
+        description = JobDescription.from_file(path).to_json(mask=True)
+        if callable(selector) and not isinstance(selector, type):
+            chosen: Any = selector(description)
+            return chosen  # type: ignore[no-any-return]
+        candidates: list[type[Job]] = list(selector)  # type: ignore[arg-type]
+        for candidate in candidates:
+            schema = declared_settings(candidate)
+            try:
+                if schema is not None:
+                    resolve_settings(load_schema(schema), dict(description["settings"]))
+            except SettingsError:
+                continue
+            return candidate  # type: ignore[return-value]
+        names = ", ".join(c.__name__ for c in candidates)
+        raise JobConfigError(f"no job type accepts the job's settings (tried {names})")
+
+    # -- what the job is ------------------------------------------------------------
+
+    @property
+    def main(self) -> MainJob:
+        """The `brevetti_job.Job` underneath: the rest of the main API."""
+        return self._main
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._main, name)
+
+    @property
+    def id(self) -> str:
+        """The job's id."""
+        return self._main.id
+
+    @property
+    def name(self) -> str:
+        """The job's name."""
+        return self._main.name
+
+    @property
+    def run_id(self) -> str:
+        """The platform's run id, else a timestamp taken at `init` (as brevettiai)."""
+        return self._run_id
+
+    @property
+    def settings(self) -> Any:
+        """The typed settings; ``settings.extra`` holds settings the schema does not know."""
+        return self._settings
+
+    @property
+    def api_key(self) -> str | None:
+        """The job's API key (never in a repr, a log or a file the job writes)."""
+        return self._main.description.api_key or self._main._identity.api_key
+
+    @property
+    def job_dir(self) -> str:
+        """The job folder."""
+        return str(self._main.job_dir)
+
+    @property
+    def artifacts_path(self) -> str:
+        """The artifacts folder."""
+        return str(self._main.artifacts_dir)
+
+    @property
+    def temp_root(self) -> Path:
+        """The temporary folder: `cache_path` if given, else one removed at the end."""
+        return Path(self._cache_path) if self._cache_path else self._main.temp_dir
+
+    @property
+    def job_output(self) -> dict[str, Any]:
+        """What output.json holds now: metrics, environment and the masked description."""
+        return self._main.output_document()
+
+    def __repr__(self) -> str:
+        return f"<compat {self._main!r}>"
+
+    # -- paths ------------------------------------------------------------------------
+
+    def artifact_path(self, *paths: str, dir: bool = False) -> str:
+        """A path under artifacts/ with its folders made (all of it with ``dir=True``)."""
+        path = self._main.artifact_path(*paths)
+        if dir:
+            path.mkdir(exist_ok=True)
+        return str(path)
+
+    def temp_path(self, *paths: str, dir: bool = False) -> str:
+        """A path under the temporary folder with its folders made."""
+        root = self.temp_root
+        root.mkdir(parents=True, exist_ok=True)
+        if not paths:
+            return str(root)
+        path = safe_child(root, *paths)
+        (path if dir else path.parent).mkdir(parents=True, exist_ok=True)
+        return str(path)
+
+    # -- artifacts, metrics, charts -------------------------------------------------------
+
+    def upload_artifact(
+        self, artifact_name: str | Sequence[str], payload: Any, is_file: bool = False
+    ) -> str:
+        """Store an artifact (bytes, text, or with ``is_file`` a file's path); its path
+        relative to the job folder. `artifact_name` may be a tuple of path parts."""
+        parts = (artifact_name,) if isinstance(artifact_name, str) else tuple(artifact_name)
+        name = "/".join(str(p) for p in parts)
+        logger.info("Uploading %s", name)
+        data = Path(payload) if is_file else payload
+        path = self._main.upload_artifact(name, data)
+        return path.relative_to(self._main.job_dir).as_posix()
+
+    def upload_chart(self, name: str, vegalite_json: str | Mapping[str, Any]) -> Path:
+        """Store and send a Vega-Lite chart given as JSON text (or a mapping)."""
+        return self._main.upload_chart(name, vegalite_json)
+
+    def add_output_metric(self, key: str, metric: Any) -> None:
+        """Record a metric for output.json (checked now: JSON values, finite numbers)."""
+        self._main.add_output_metric(key, metric)
+
+    def add_output_metrics(self, metrics: Mapping[str, Any]) -> None:
+        """Record several metrics."""
+        self._main.add_output_metrics(metrics)
+
+    def upload_job_output(self, path: str = "output.json") -> str:
+        """Write output.json (and send it); its path relative to the job folder."""
+        if path == "output.json":
+            written = self._main.upload_job_output()
+        else:
+            document = json.dumps(self._main.output_document(check_dirty=True), indent=2)
+            written = self._main.upload_artifact(path, document)
+        return written.relative_to(self._main.job_dir).as_posix()
+
+    # -- the end ----------------------------------------------------------------------
+
+    def complete(
+        self,
+        tmp_package_path: str | os.PathLike[str] | None = None,
+        package_path: str | os.PathLike[str] | None = None,
+        output_args: str | None = None,
+    ) -> str | None:
+        """Complete the job: with a model archive in the job folder (`package_path`), or
+        one copied to artifacts/saved_model.tar.gz (`tmp_package_path`); the archive's
+        path relative to the job folder."""
+        if output_args:
+            logger.warning("complete: output_args %r are not sent by brevetti_job", output_args)
+        archive: str | os.PathLike[str] | None = None
+        if package_path is not None:
+            archive = self._inside_job(package_path)
+        elif tmp_package_path is not None:
+            target = self._main.artifact_path(DEFAULT_PACKAGE)
+            temp = target.with_name(f".{target.name}.tmp")
+            shutil.copyfile(tmp_package_path, temp)
+            temp.replace(target)
+            archive = target
+        return self._main.complete_job(archive)
+
+    def complete_job(
+        self,
+        tmp_package_path: str | os.PathLike[str] | None = None,
+        package_path: str | os.PathLike[str] | None = None,
+        output_args: str | None = None,
+    ) -> str | None:
+        """`complete` under its brevettiai 0.5 name."""
+        return self.complete(tmp_package_path, package_path, output_args)
+
+    def _inside_job(self, package_path: str | os.PathLike[str]) -> Path:
+        path = Path(package_path)
+        if not path.is_absolute():
+            path = self._main.job_dir / path
+        root = self._main.job_dir.resolve()
+        if root not in path.resolve().parents:
+            raise JobStateError(
+                f"package path {os.fspath(package_path)!r} must lie in the job folder"
+            )
+        return path
+
+    def run(self) -> str | os.PathLike[str] | None:
+        """Override: do the work; return the model archive's path (or None)."""
+        return None
+
+    def start(
+        self,
+        resolve_access_rights: bool = True,
+        cache_remote_files: bool = True,
+        set_credentials: bool = True,
+        complete_job: bool = True,
+    ) -> str | os.PathLike[str] | None:
+        """Run `run()`; complete with its archive (unless ``complete_job=False``), or
+        record the failure if it raises (also on SIGTERM). Access rights, credentials
+        and caching are set up by `init` already; those flags change nothing."""
+        main = self._main
+        main.__enter__()
+        try:
+            path = self.run()
+            if complete_job and main.ended is None:
+                main.complete_job(path)  # an archive outside the job folder is copied in
+        except BaseException as exc:
+            main.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        main._restore_sigterm()
+        return path
+
+    def __enter__(self) -> Self:
+        self._main.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._main.__exit__(*exc_info)
+
+
+def _leaves(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            out += _leaves(value, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}")
+    return out

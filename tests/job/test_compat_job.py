@@ -1,0 +1,426 @@
+"""brevettiai's job API (`brevetti_job.compat.Job`): brevettiai-era job scripts run
+unchanged but for the import, in local mode and against the dev platform."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import runpy
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brevetti_job import JobConfigError, JobStateError, MetricError, SettingsError
+from brevetti_job.compat import Job, SettingsView
+from brevetti_schema import emit_platform_ui, load_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = Path(__file__).with_name("brevettiai_scripts")
+SCHEMA = SCRIPTS / "settings-schema.json"
+RAYGUN = "rg_RAYGUNSECRET_1"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+    env["BREVETTI_HYPERPARAMETERS_FILE"] = str(tmp_path / "no-hyperparameters.json")
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def _run(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / script), *args], cwd=tmp_path, env=_env(tmp_path),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _last_json_line(text: str) -> Any:
+    return json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
+
+
+@pytest.fixture(autouse=True)
+def _root_logger() -> Iterator[None]:
+    """compat's init configures the root logger as brevettiai did; put it back after."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
+# -- the 0.5-era script -----------------------------------------------------------------
+
+
+def test_a_0_5_era_script_runs_locally(tmp_path: Path) -> None:
+    job_dir = tmp_path / "job"
+    args = [
+        "--job_dir", str(job_dir), "--model_id", "m-05", "--training.epochs", "3",
+        "--data_bucket", "s3://data", "--raygun_api_key", RAYGUN, "--note", "kept",
+    ]  # fmt: skip
+    result = _run(tmp_path, "train_0_5.py", *args)
+    assert result.returncode == 0, result.stderr
+    printed = _last_json_line(result.stdout)
+    assert printed["extra"] == {"note": "kept"} and printed["augment"] is False
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d{6}", printed["run_id"])
+    assert "INFO" in result.stderr  # logging configured at INFO, as brevettiai did
+    assert "argument --note is no setting: kept in settings.extra" in result.stderr
+    status = _json(job_dir / "status.json")
+    assert status["status"] == "completed"
+    assert status["model_path"] == "artifacts/saved_model.tar.gz"
+    output = _json(job_dir / "artifacts" / "output.json")
+    assert output["output"] == {
+        "epochs": 3,
+        "accuracy": 0.875,
+        "per_class": {"ok": 0.9, "bad": 0.85},
+        "confusion": [[40, 2], [3, 35]],
+    }
+    assert "packages" in output["environment"]
+    artifacts = job_dir / "artifacts"
+    assert len(_json(artifacts / "history.json")) == 3
+    assert (artifacts / "reports" / "summary.txt").read_text() == "epochs: 3\n"
+    assert (artifacts / "plots" / "loss.csv").read_text().startswith("epoch,loss\n1,1.0\n")
+    assert _json(job_dir / "charts" / "loss.json")["mark"] == "line"
+    with tarfile.open(artifacts / "saved_model.tar.gz") as tar:
+        member = tar.extractfile("model.json")
+        assert member is not None and json.load(member) == {"image_size": [32, 32]}
+    for path in job_dir.rglob("*"):
+        if path.is_file():
+            assert RAYGUN.encode() not in path.read_bytes(), path
+    assert RAYGUN not in result.stdout + result.stderr
+
+
+def test_a_0_5_era_script_with_bad_settings_fails_clearly(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path, "train_0_5.py", "--job_dir", str(tmp_path / "j"), "--training.epochs", "0"
+    )
+    assert result.returncode == 1
+    assert "training.epochs" in result.stderr and "below the minimum" in result.stderr
+    assert _json(tmp_path / "j" / "status.json")["status"] == "failed"
+
+
+def test_a_0_5_era_script_against_the_dev_platform(devserver, tmp_path: Path) -> None:
+    job = devserver.create_job(json.loads(SCHEMA.read_text()), settings={"training": {"epochs": 4}})
+    job_dir = tmp_path / "job"
+    result = _run(
+        tmp_path, "train_0_5.py", "--model_id", job.id, "--api_key", job.api_key,
+        "--host", devserver.base_url, "--job_dir", str(job_dir), "--run_locally", "False",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    assert state["model_path"] == "artifacts/saved_model.tar.gz"
+    assert state["output"]["output"]["epochs"] == 4
+    assert state["output"] == _json(job_dir / "artifacts" / "output.json")
+    names = {a["name"] for a in state["artifacts"]}
+    assert {"history.json", "reports/summary.txt", "saved_model.tar.gz"} <= names
+    assert state["charts"]["loss"]["mark"] == "line"
+    assert job.api_key not in result.stdout + result.stderr
+
+
+# -- the 2.0-era script -----------------------------------------------------------------
+
+
+def test_a_2_0_era_subclass_with_pydantic_settings_runs_locally(tmp_path: Path) -> None:
+    job_dir = tmp_path / "job"
+    args = ["--job_dir", str(job_dir), "--training.epochs", "5", "--training.optimizer", "sgd"]
+    result = _run(tmp_path, "train_2_0.py", *args, "--unknown.flag", "1")
+    assert result.returncode == 0, result.stderr
+    printed = _last_json_line(result.stdout)
+    assert printed["type"] == "Settings" and printed["extra"] == {"unknown": {"flag": "1"}}
+    output = _json(job_dir / "artifacts" / "output.json")
+    assert output["output"] == {
+        "epochs": 5,
+        "optimizer": "sgd",
+        "seed": None,
+        "classes": ["good", "bad"],
+    }
+    status = _json(job_dir / "status.json")
+    assert status["status"] == "completed"
+    assert status["model_path"] == "artifacts/model/saved_model.bin"
+    assert (job_dir / "artifacts" / "notes.txt").read_text() == "trained on good, bad\n"
+    assert _json(job_dir / "charts" / "sizes.json")["data"]["values"] == [{"s": 64}]
+
+
+def test_a_2_0_era_subclass_refuses_bad_settings(tmp_path: Path) -> None:
+    args = ["--job_dir", str(tmp_path / "j"), "--training.optimizer", "rmsprop"]
+    result = _run(tmp_path, "train_2_0.py", *args)
+    assert result.returncode == 1
+    assert "training.optimizer" in result.stderr
+    assert _json(tmp_path / "j" / "status.json")["status"] == "failed"
+
+
+def test_a_2_0_era_subclass_against_the_dev_platform(devserver, tmp_path: Path) -> None:
+    namespace = runpy.run_path(str(SCRIPTS / "train_2_0.py"), run_name="train_2_0")
+    ui = emit_platform_ui(load_schema(namespace["Settings"]))
+    job = devserver.create_job(ui, settings={"training": {"epochs": 7}, "classes": '["x"]'})
+    job_dir = tmp_path / "job"
+    result = _run(
+        tmp_path, "train_2_0.py", "--model_id", job.id, "--api_key", job.api_key,
+        "--host", devserver.base_url, "--job_dir", str(job_dir),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    assert state["model_path"] == "artifacts/model/saved_model.bin"
+    assert state["output"]["output"]["epochs"] == 7
+    assert state["output"]["output"]["classes"] == ["x"]
+    assert {"notes.txt", "model/saved_model.bin"} <= {a["name"] for a in state["artifacts"]}
+    assert state["charts"]["sizes"]["mark"] == "bar"
+    assert job.api_key not in result.stdout + result.stderr
+
+
+# -- the API, in-process ----------------------------------------------------------------
+
+
+def _init(tmp_path: Path, *argv: str, **kw: Any) -> Job:
+    kw.setdefault("job_dir", tmp_path / "job")
+    kw.setdefault("env", {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")})
+    kw.setdefault("schema", SCHEMA)
+    return Job.init(argv=list(argv), **kw)
+
+
+def test_init_configures_logging_as_brevettiai_did(tmp_path: Path) -> None:
+    logging.getLogger().setLevel(logging.WARNING)
+    _init(tmp_path)
+    assert logging.getLogger().level == logging.INFO
+    _init(tmp_path, log_level=logging.DEBUG, job_dir=tmp_path / "j2")
+    assert logging.getLogger().level == logging.DEBUG
+
+
+def test_paths(tmp_path: Path) -> None:
+    job = _init(tmp_path)
+    artifacts = tmp_path / "job" / "artifacts"
+    assert job.artifacts_path == str(artifacts)
+    assert job.job_dir == str(tmp_path / "job")
+    assert job.artifact_path("a", "b.txt") == str(artifacts / "a" / "b.txt")
+    assert (artifacts / "a").is_dir() and not (artifacts / "a" / "b.txt").exists()
+    assert Path(job.artifact_path("pivot", dir=True)).is_dir()
+    temp = Path(job.temp_path("cache", dir=True))
+    assert temp.is_dir() and temp.parent == job.temp_root
+    assert Path(job.temp_path("x", "y.bin")).parent.is_dir()
+    with pytest.raises(Exception, match=r"\.\."):
+        job.artifact_path("..", "escape.txt")
+    job.complete()
+    assert not temp.exists()  # the temporary folder goes with the job
+
+
+def test_cache_path_is_the_temporary_folder_and_stays(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    job = _init(tmp_path, cache_path=str(cache))
+    assert job.temp_path("f.bin") == str(cache / "f.bin")
+    job.complete()
+    assert cache.is_dir()
+    assert _init(tmp_path, "--cache_path", str(cache), job_dir=tmp_path / "j2").temp_root == cache
+
+
+def test_upload_artifact_forms(tmp_path: Path) -> None:
+    job = _init(tmp_path)
+    assert job.upload_artifact("t.txt", "text") == "artifacts/t.txt"
+    assert job.upload_artifact(("deep", "b.bin"), b"\x00\x01") == "artifacts/deep/b.bin"
+    source = tmp_path / "source.dat"
+    source.write_bytes(b"file")
+    assert job.upload_artifact("copy.dat", str(source), is_file=True) == "artifacts/copy.dat"
+    artifacts = tmp_path / "job" / "artifacts"
+    assert (artifacts / "deep" / "b.bin").read_bytes() == b"\x00\x01"
+    assert (artifacts / "copy.dat").read_bytes() == b"file"
+    with pytest.raises(JobStateError):
+        job.upload_artifact("missing.dat", str(tmp_path / "nope"), is_file=True)
+
+
+def test_io_reads_and_writes_inside_the_job(tmp_path: Path) -> None:
+    job = _init(tmp_path)
+    path = job.artifact_path("info.txt")
+    job.io.write_file(path, "Valuable information")
+    assert job.io.read_file(path) == b"Valuable information"
+    scratch = job.temp_path("s.bin")
+    job.io.write_file(scratch, b"\x01")
+    job.io.copy(scratch, job.artifact_path("s-copy.bin"))
+    assert Path(job.artifact_path("s-copy.bin")).read_bytes() == b"\x01"
+    assert job.io.path.join("a", "b") == str(Path("a") / "b")
+    with pytest.raises(JobStateError, match="inside its folder"):
+        job.io.write_file(tmp_path / "outside.txt", "x")
+    with pytest.raises(JobStateError, match="remote paths"):
+        job.io.read_file("s3://bucket/key")
+
+
+def test_metrics_output_and_job_output(tmp_path: Path) -> None:
+    job = _init(tmp_path)
+    job.add_output_metric("accuracy", 0.5)
+    job.add_output_metrics({"f1": [0.1, 0.2]})
+    with pytest.raises(MetricError):
+        job.add_output_metric("bad", float("nan"))
+    assert job.job_output["output"] == {"accuracy": 0.5, "f1": [0.1, 0.2]}
+    assert job.upload_job_output() == "artifacts/output.json"
+    assert _json(tmp_path / "job" / "artifacts" / "output.json")["output"]["f1"] == [0.1, 0.2]
+    assert job.upload_job_output("copy.json") == "artifacts/copy.json"
+    assert _json(tmp_path / "job" / "artifacts" / "copy.json")["output"]["accuracy"] == 0.5
+
+
+def test_settings_extra_from_the_description_and_arguments(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    info = {
+        "id": "d1",
+        "name": "n",
+        "settings": {"training": {"epochs": 4, "old": 1}, "legacy": "x"},
+    }
+    (folder / "info.json").write_text(json.dumps(info))
+    job = _init(tmp_path, "--new.arg", "v", "--flag=1")
+    assert isinstance(job.settings, SettingsView)
+    assert job.settings.training.epochs == 4
+    assert job.settings.extra == {
+        "training": {"old": 1},
+        "legacy": "x",
+        "new": {"arg": "v"},
+        "flag": "1",
+    }
+    assert job.main.settings.training.epochs == 4
+
+
+def test_without_a_schema_settings_read_like_attributes(tmp_path: Path) -> None:
+    job = _init(tmp_path, "--a.b", "1", schema=None)
+    assert job.settings.a.b == "1" and job.settings["a"]["b"] == "1"
+    assert job.settings.extra == {}
+    with pytest.raises(AttributeError):
+        job.settings.missing  # noqa: B018
+
+
+def test_run_id_comes_from_the_description(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "info.json").write_text(json.dumps({"id": "d1", "name": "n", "run_id": "r-7"}))
+    assert _init(tmp_path).run_id == "r-7"
+
+
+def test_complete_forms(tmp_path: Path) -> None:
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"archive")
+    job = _init(tmp_path, job_dir=tmp_path / "a")
+    assert job.complete(tmp_package_path=str(archive)) == "artifacts/saved_model.tar.gz"
+    assert (tmp_path / "a" / "artifacts" / "saved_model.tar.gz").read_bytes() == b"archive"
+
+    job = _init(tmp_path, job_dir=tmp_path / "b")
+    inside = Path(job.artifact_path("m.bin"))
+    inside.write_bytes(b"m")
+    assert job.complete_job(package_path=str(inside)) == "artifacts/m.bin"
+    assert _json(tmp_path / "b" / "status.json")["model_path"] == "artifacts/m.bin"
+
+    job = _init(tmp_path, job_dir=tmp_path / "c")
+    with pytest.raises(JobStateError, match="must lie in the job folder"):
+        job.complete(package_path=str(archive))
+    assert job.complete(output_args="&x=1") == ""
+    assert _json(tmp_path / "c" / "status.json")["status"] == "completed"
+
+
+class _Subclass(Job):
+    result: Any = None
+
+    def run(self) -> Any:
+        self.add_output_metric("ran", True)
+        return self.result
+
+
+def test_start_completes_fails_or_leaves_running(tmp_path: Path) -> None:
+    job = _Subclass.init(schema=SCHEMA, argv=[], env={}, job_dir=tmp_path / "ok")
+    assert job.start(resolve_access_rights=False, cache_remote_files=False) is None
+    assert _json(tmp_path / "ok" / "status.json")["status"] == "completed"
+
+    job = _Subclass.init(schema=SCHEMA, argv=[], env={}, job_dir=tmp_path / "open")
+    job.start(complete_job=False)
+    assert _json(tmp_path / "open" / "status.json")["status"] == "running"
+    assert job.ended is None
+    job.complete()
+
+    class Boom(_Subclass):
+        def run(self) -> Any:
+            raise RuntimeError("diverged")
+
+    job = Boom.init(schema=SCHEMA, argv=[], env={}, job_dir=tmp_path / "boom")
+    with pytest.raises(RuntimeError):
+        job.start()
+    status = _json(tmp_path / "boom" / "status.json")
+    assert status["status"] == "failed" and status["reason"] == "RuntimeError: diverged"
+
+
+def test_job_config_is_a_description_given_as_data(tmp_path: Path) -> None:
+    config = {"id": "cfg-1", "name": "From config", "api_key": "k-CONFIGKEY", "settings": {}}
+    job = Job.init(job_config=config, schema=SCHEMA, argv=[], env={}, job_dir=tmp_path / "j")
+    assert (job.id, job.name, job.api_key) == ("cfg-1", "From config", "k-CONFIGKEY")
+    assert job.settings.training.epochs == 2
+    for path in (tmp_path / "j").rglob("*"):
+        assert b"k-CONFIGKEY" not in path.read_bytes() if path.is_file() else True
+    with pytest.raises(JobConfigError, match="not both"):
+        Job.init(job_config=config, info_file="x.json", schema=SCHEMA, argv=[], env={})
+
+
+class _Small(Job):
+    pass
+
+
+class _Large(Job):
+    pass
+
+
+def test_type_selector_picks_the_job_class(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "info.json").write_text(json.dumps({"id": "t1", "name": "big", "settings": {}}))
+
+    def by_name(description: dict[str, Any]) -> type[Job]:
+        return _Large if description["name"] == "big" else _Small
+
+    job = Job.init(type_selector=by_name, schema=SCHEMA, argv=[], env={}, job_dir=folder)
+    assert type(job) is _Large
+    job = Job.init(type_selector=[_Small, _Large], schema=SCHEMA, argv=[], env={}, job_dir=folder)
+    assert type(job) is _Small
+    with pytest.raises(JobConfigError, match="needs the job description"):
+        Job.init(type_selector=[_Small], schema=SCHEMA, argv=[], env={}, job_dir=tmp_path / "new")
+
+
+def test_init_keywords(tmp_path: Path) -> None:
+    job = _init(tmp_path, io=object(), backend=object())  # brevettiai's own machinery
+    assert job.id
+    with pytest.raises(TypeError, match="no_such"):
+        _init(tmp_path, no_such=1)
+    with pytest.raises(SettingsError):
+        _init(tmp_path, "--training.epochs", "0", job_dir=tmp_path / "bad")
+
+
+def test_a_mistyped_setting_is_kept_with_a_did_you_mean(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    job = _init(tmp_path, "--trainng.epochs", "3")
+    assert job.settings.extra == {"trainng": {"epochs": "3"}}
+    assert job.settings.training.epochs == 2
+    assert "did you mean --training.epochs?" in caplog.text
+
+
+def test_importing_compat_does_not_import_pydantic(tmp_path: Path) -> None:
+    code = "import sys, brevetti_job.compat\nprint('pydantic' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path,
+        env=_env(tmp_path),
+    ).stdout  # fmt: skip
+    assert out.strip() == "False"
+    import brevetti_job.compat as compat
+
+    assert set(compat.__all__) == {"Job", "JobSettings"}
+    assert "extra" in compat.JobSettings.model_fields
+
+
+def test_the_main_api_is_reachable(tmp_path: Path) -> None:
+    job = _init(tmp_path)
+    job.report_progress(1, loss=0.5)  # not brevettiai's, forwarded to the main job
+    assert job.mode == "local" and job.main.mode == "local"
+    assert "KEY" not in repr(job)
