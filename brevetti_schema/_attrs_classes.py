@@ -139,7 +139,9 @@ def structure(target: Schema | type[Any], data: Mapping[str, Any]) -> Any:
     cls = settings_class(target) if isinstance(target, Schema) else target
     schema = target if isinstance(target, Schema) else None
     if not isinstance(data, Mapping):
-        raise _settings_error(schema, [((), f"expected settings, got {type(data).__name__}")])
+        raise _settings_error(
+            schema, [((), "not_a_mapping", f"expected settings, got {type(data).__name__}")]
+        )
     try:
         return STRUCTURER.structure(data, cls)
     except cattrs.BaseValidationError as exc:
@@ -148,7 +150,7 @@ def structure(target: Schema | type[Any], data: Mapping[str, Any]) -> Any:
 
 def _problems(
     exc: BaseException, tp: Any, path: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], str]]:
+) -> Iterator[tuple[tuple[str, ...], str, str]]:
     """(key path, message) for each leaf of a cattrs error tree."""
     if isinstance(exc, ClassValidationError):
         keys = {a.name: settings_key(a) for a in attrs.fields(tp)} if attrs.has(tp) else {}
@@ -160,30 +162,29 @@ def _problems(
     elif isinstance(exc, IterableValidationError):
         items, bare = exc.group_exceptions()
         for sub, item in items:
-            yield from _problems(sub, item.type, (*path, str(item.index)))
+            yield from _problems(sub, item.type, (*path, item.index))  # type: ignore[arg-type]
         for sub in bare:
             yield from _problems(sub, tp, path)
     elif isinstance(exc, ForbiddenExtraKeysError):
         for key in sorted(exc.extra_fields):
-            yield (*path, key), "unknown setting"
+            yield (*path, key), "unknown_key", "unknown setting"
     elif isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
             yield from _problems(inner, tp, path)
     elif isinstance(exc, KeyError):
-        yield path, "a value is required"
+        yield path, "required", "a value is required"
     else:
-        yield path, str(exc)
+        yield path, "invalid_value", str(exc)
 
 
 def _settings_error(
-    schema: Schema | None, problems: list[tuple[tuple[str, ...], str]]
+    schema: Schema | None, problems: list[tuple[tuple[str, ...], str, str]]
 ) -> SettingsError:
     records = []
-    for parts, message in problems:
-        path = ".".join(parts)
+    for parts, code, message in problems:
+        path = ".".join(p for p in parts if isinstance(p, str))
         node = schema.find(path) if schema is not None and path else None
-        pointer = "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-        records.append(SettingsProblem(path, pointer, node.label if node else "", message))
+        records.append(SettingsProblem(parts, code, node.label if node else "", message))
     return SettingsError(records)
 
 

@@ -19,10 +19,13 @@ import attrs
 
 __all__ = [
     "BrevettiSchemaError",
+    "Loc",
     "SchemaError",
     "SchemaProblem",
     "SettingsError",
     "SettingsProblem",
+    "render_path",
+    "render_pointer",
 ]
 
 
@@ -88,25 +91,67 @@ class SchemaError(BrevettiSchemaError):
         return cls([SchemaProblem(path, message, source, line, column)])
 
 
+Loc = tuple[str | int, ...]
+"""Where a problem is: keys of sections and fields, indices of list items."""
+
+
+def _as_loc(loc: Loc | str) -> Loc:
+    """A location; a dotted path string is split at its dots (for callers that have one)."""
+    if isinstance(loc, str):
+        return tuple(loc.split(".")) if loc else ()
+    return tuple(loc)
+
+
+def render_path(loc: Loc) -> str:
+    """The dotted path of a location, list indices in brackets: ``training.sizes[1]``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def render_pointer(loc: Loc) -> str:
+    """The JSON pointer (RFC 6901) of a location: ``/training/sizes/1``."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc)
+
+
 @attrs.frozen
 class SettingsProblem:
-    """One problem with a settings document, located by dotted path and JSON pointer.
+    """One problem with a settings document: where (`loc`), what (`code`, `message`).
 
-    `value` is what was given, already masked when the field is a secret; `label` is the
-    field's label in the form, so people recognise it.
+    `loc` is a tuple of keys and list indices (``("training", "sizes", 1)``); `path` and
+    `pointer` are derived from it. `code` is stable (``below_minimum``, ``unknown_key``,
+    ``required``, ...; see docs/errors.md) so programs match codes, not wording. `value`
+    is what was given, already masked when the field is a secret; `label` is the field's
+    label in the form, so people recognise it.
     """
 
-    path: str
-    pointer: str
+    loc: Loc = attrs.field(converter=_as_loc)
+    code: str
     label: str
     message: str
     value: Any = None
+
+    @property
+    def path(self) -> str:
+        """The dotted path of the location (``""`` for the document itself)."""
+        return render_path(self.loc)
+
+    @property
+    def pointer(self) -> str:
+        """The JSON pointer of the location."""
+        return render_pointer(self.loc)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready record, e.g. for the platform to highlight the field."""
         return {
             "path": self.path,
             "pointer": self.pointer,
+            "loc": list(self.loc),
+            "code": self.code,
             "label": self.label,
             "message": self.message,
             "value": _json_safe(self.value),

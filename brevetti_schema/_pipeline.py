@@ -6,8 +6,8 @@
       -> drop inactive fields -> fill defaults -> validate (every problem) -> structure
 
 One implementation serves the job runtime and the CLI. Valid documents take a fast
-path checked against our own model; jsonschema, on the emitted JSON Schema, is the
-authority that explains invalid ones.
+path compiled from the model; every problem is a `SettingsProblem` with a location
+tuple and a stable code, found by each kind's own check (`_kinds`).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any
 import attrs
 
 from ._accelerator import constructor
-from ._errors import SettingsError, SettingsProblem
+from ._errors import Loc, SettingsError, SettingsProblem, render_pointer
 from ._fastpath import compiled
+from ._kinds import spec
 from ._model import MISSING, Field, Heading, Kind, Schema, Section
 from ._transport import NOT_SET, DecodeError, decode_value, encode_value
 from ._trees import deep_merge, set_path
-from ._values import value_problems
 
 __all__ = [
     "Resolved",
@@ -61,9 +61,7 @@ _resolved = constructor(Resolved)  # positional, as fast as the fast path it rep
 
 def pointer(path: str) -> str:
     """The JSON pointer of a dotted path."""
-    if not path:
-        return ""
-    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path.split("."))
+    return render_pointer(tuple(path.split(".")) if path else ())
 
 
 def mask_value(field: Field | None, value: Any) -> Any:
@@ -127,9 +125,30 @@ def parse_override(text: str) -> tuple[str, str]:
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
         raise SettingsError(
-            [SettingsProblem("", "", "", f"an override must look like PATH=VALUE, got {text!r}")]
+            [
+                SettingsProblem(
+                    (), "bad_override", "", f"an override must look like PATH=VALUE, got {text!r}"
+                )
+            ]
         )
     return path.strip(), value
+
+
+def node_at(schema: Schema, loc: Loc) -> Field | Section | None:
+    """The field or section a location lies in (the longest leading part naming one)."""
+    path = ""
+    found = None
+    for part in loc:
+        if not isinstance(part, str):
+            break
+        path = f"{path}.{part}" if path else part
+        node = schema.find(path)
+        if node is None:
+            break
+        found = node
+        if isinstance(node, Field):
+            break
+    return found
 
 
 class _Run:
@@ -142,49 +161,48 @@ class _Run:
         self.warnings: list[SettingsProblem] = []
         self.unknown: dict[str, Any] = {}
 
-    def problem(self, path: str, message: str, value: Any = None) -> None:
-        node = self.schema.find(path) if path else None
+    def problem(self, loc: Loc, code: str, message: str, value: Any = None) -> None:
+        node = node_at(self.schema, loc)
         field = node if isinstance(node, Field) else None
         label = node.label if node is not None else ""
-        self.problems.append(
-            SettingsProblem(path, pointer(path), label, message, mask_value(field, value))
-        )
+        self.problems.append(SettingsProblem(loc, code, label, message, mask_value(field, value)))
 
-    def warn(self, path: str, message: str) -> None:
-        node = self.schema.find(path) if path else None
+    def warn(self, loc: Loc, code: str, message: str) -> None:
+        node = node_at(self.schema, loc)
         label = node.label if node is not None else ""
-        self.warnings.append(SettingsProblem(path, pointer(path), label, message))
-        logger.warning("settings: %s: %s", path, message)
+        problem = SettingsProblem(loc, code, label, message)
+        self.warnings.append(problem)
+        logger.warning("settings: %s: %s", problem.path, message)
 
     # -- decoding and unknown keys ------------------------------------------------
 
-    def decode(self, nodes: tuple[Any, ...], tree: Any, prefix: str) -> dict[str, Any]:
+    def decode(self, nodes: tuple[Any, ...], tree: Any, loc: Loc) -> dict[str, Any]:
         """A decoded copy of one level of the tree; unknown keys set aside."""
         if isinstance(tree, str):
-            tree = self._section_text(tree, prefix)
+            tree = self._section_text(tree, loc)
         if not isinstance(tree, Mapping):
-            self.problem(prefix.rstrip("."), f"expected a group of settings, got {tree!r}")
+            self.problem(loc, "not_a_section", f"expected a group of settings, got {tree!r}")
             return {}
         known = {n.key: n for n in nodes if isinstance(n, Field | Section)}
         result: dict[str, Any] = {}
         for key, value in tree.items():
-            path = f"{prefix}{key}"
+            here = (*loc, str(key))
             node = known.get(str(key))
             if node is None:
-                self._unknown(path, value, list(known))
+                self._unknown(here, value, list(known))
             elif isinstance(node, Section):
-                result[node.key] = self.decode(node.children, value, path + ".")
+                result[node.key] = self.decode(node.children, value, here)
             else:
                 try:
                     decoded = decode_value(node, value)
                 except DecodeError as exc:
-                    self.problem(path, str(exc), value)
+                    self.problem(here, exc.code, str(exc), value)
                     continue
                 if decoded is not NOT_SET:
                     result[node.key] = decoded
         return result
 
-    def _section_text(self, text: str, prefix: str) -> Any:
+    def _section_text(self, text: str, loc: Loc) -> Any:
         import json  # noqa: PLC0415 - rare: a section sent as JSON text
 
         if text == "":
@@ -192,19 +210,18 @@ class _Run:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            self.problem(prefix.rstrip("."), f"expected a JSON object, {exc.msg}", text)
+            self.problem(loc, "invalid_json", f"expected a JSON object, {exc.msg}", text)
             return {}
 
-    def _unknown(self, path: str, value: Any, siblings: list[str]) -> None:
-        self.unknown[path] = value
-        key = path.rpartition(".")[2]
-        close = difflib.get_close_matches(key, siblings, n=1)
+    def _unknown(self, loc: Loc, value: Any, siblings: list[str]) -> None:
+        self.unknown[".".join(str(p) for p in loc)] = value
+        close = difflib.get_close_matches(str(loc[-1]), siblings, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         message = f"unknown setting{hint}"
         if self.strict:
-            self.problem(path, message, value)
+            self.problem(loc, "unknown_key", message, value)
         else:
-            self.warn(path, message + " (ignored)")
+            self.warn(loc, "unknown_key", message + " (ignored)")
 
     # -- conditions and defaults --------------------------------------------------
 
@@ -224,7 +241,8 @@ class _Run:
             given = tree.get(node.key, MISSING)
             if not lookup.active(path):
                 if given is not MISSING and given != {}:
-                    self.warn(path, "is not active under its visible_when condition (ignored)")
+                    message = "is not active under its visible_when condition (ignored)"
+                    self.warn(tuple(path.split(".")), "inactive", message)
                 continue
             if isinstance(node, Section):
                 inner = given if isinstance(given, dict) else {}
@@ -234,7 +252,7 @@ class _Run:
             elif node.has_default:
                 result[node.key] = copy.deepcopy(node.default)
             elif node.required:
-                self.problem(path, "a value is required")
+                self.problem(tuple(path.split(".")), "required", "a value is required")
             else:
                 result[node.key] = None
         return result
@@ -242,23 +260,25 @@ class _Run:
     # -- validation ---------------------------------------------------------------
 
     def check(self, tree: dict[str, Any]) -> None:
-        """Every value problem, explained by jsonschema where it has words for it."""
-        ours: list[tuple[str, str, Any]] = []
+        """Every value problem, by each kind's own check."""
         for path, field, value in _present_fields(self.schema.children, tree, ""):
-            ours += [(path, m, value) for m in value_problems(field, value)]
-        if not ours:
-            return
-        from ._jsonschema_problems import explain  # noqa: PLC0415 - only invalid documents
+            loc: Loc = tuple(path.split("."))
+            if value is None:
+                if field.required:
+                    self.problem(loc, "required", "a value is required")
+                continue
+            for code, message, inner in spec(field.kind).check(field, value):
+                self.problem((*loc, *inner), code, message, _inside(value, inner))
 
-        # Our checks decide validity; jsonschema words the problems they found.
-        ours_paths = {path for path, _, _ in ours}
-        explained = [e for e in explain(self.schema, tree) if e[0] in ours_paths]
-        flagged = {p for p, _, _ in explained}
-        for path, message, value in explained:
-            self.problem(path, message, value)
-        for path, message, value in ours:
-            if path not in flagged:
-                self.problem(path, message, value)
+
+def _inside(value: Any, loc: tuple[str | int, ...]) -> Any:
+    """The part of a value at a location inside it (the value itself when not found)."""
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return value
+    return value
 
 
 class _Lookup(Mapping[str, Any]):
@@ -377,7 +397,8 @@ def resolve_settings(
     if preset is not None:
         if preset not in schema.presets:
             known = ", ".join(sorted(schema.presets)) or "none"
-            run.problem("", f"unknown preset {preset!r} (known: {known})", preset)
+            message = f"unknown preset {preset!r} (known: {known})"
+            run.problem((), "unknown_preset", message, preset)
         else:
             deep_merge(tree, schema.presets[preset])
     items = (
@@ -391,14 +412,15 @@ def resolve_settings(
             paths = paths or _override_paths(schema)
             close = difflib.get_close_matches(path, paths, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            run.problem(path, f"override of an unknown setting{hint}", value)
+            message = f"override of an unknown setting{hint}"
+            run.problem(tuple(path.split(".")), "unknown_override", message, value)
             continue
         set_path(tree, path, value)
     if fast and not run.problems:
         result = _fast(schema, tree, structure, into)
         if result is not None:
             return result
-    decoded = run.decode(schema.children, tree, "")
+    decoded = run.decode(schema.children, tree, ())
     complete = run.complete(decoded)
     run.check(complete)
     if run.problems:

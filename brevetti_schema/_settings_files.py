@@ -25,7 +25,9 @@ def load_settings_text(text: str, *, source: str = "<string>") -> dict[str, Any]
     except SchemaError as exc:
         raise SettingsError(
             [
-                SettingsProblem(p.path, "", "", _located(p.message, p.source, p.line, p.column))
+                SettingsProblem(
+                    p.path, "invalid_file", "", _located(p.message, p.source, p.line, p.column)
+                )
                 for p in exc.problems
             ]
         ) from None
@@ -33,7 +35,14 @@ def load_settings_text(text: str, *, source: str = "<string>") -> dict[str, Any]
         return {}
     if not isinstance(data, dict):
         raise SettingsError(
-            [SettingsProblem("", "", "", f"{source}: settings must be a mapping at the top level")]
+            [
+                SettingsProblem(
+                    (),
+                    "not_a_mapping",
+                    "",
+                    f"{source}: settings must be a mapping at the top level",
+                )
+            ]
         )
     return data
 

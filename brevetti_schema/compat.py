@@ -517,8 +517,8 @@ def _converter(field: Mapping[str, Any]) -> Callable[[Any], Any]:
 
 
 def _problem(field: Mapping[str, Any], path: str, message: str, value: Any) -> SettingsProblem:
-    pointer = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path.split("."))
-    return SettingsProblem(path, pointer, str(field.get("label") or ""), message, value)
+    label = str(field.get("label") or "")
+    return SettingsProblem(tuple(path.split(".")), "invalid_value", label, message, value)
 
 
 def apply_schema_to_model(

@@ -12,9 +12,13 @@ from .list_of import decode
 
 def check(field: Field, value: Any) -> list[Issue]:
     """A list of texts within the item counts."""
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        return [("not_class_names", f"expected a list of class names, got {s.describe(value)}", ())]
-    return s.check_items(field, value)
+    if not isinstance(value, list | tuple):
+        return [("not_a_list", f"expected a list of class names, got {s.describe(value)}", ())]
+    issues = s.check_items(field, value)
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            issues.append(("not_text", f"expected text, got {s.describe(item)}", (index,)))
+    return issues
 
 
 def json_schema(field: Field, path: str) -> Fragment:

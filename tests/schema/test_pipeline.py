@@ -130,7 +130,7 @@ def test_wrong_types_and_options_are_explained() -> None:
     assert messages == {
         "epochs": "expected an integer, got True",
         "loss": "'l1' is not one of the options ('bce', 'mse')",
-        "classes": "item 0: expected text, got 1",
+        "classes[0]": "expected text, got 1",
         "name": "expected text, got 3",
     }
 
@@ -207,6 +207,8 @@ def test_error_renders_as_table_and_json() -> None:
     assert data["problems"][0] == {
         "path": "epochs",
         "pointer": "/epochs",
+        "loc": ["epochs"],
+        "code": "below_minimum",
         "label": "Epochs",
         "message": "0 is below the minimum 1",
         "value": 0,
@@ -241,8 +243,8 @@ def test_formats_inside_a_json_fields_schema_are_checked() -> None:
     assert resolve_settings(schema, {"net": {"ip": "10.0.0.1"}}).tree["net"]["ip"] == "10.0.0.1"
     with pytest.raises(SettingsError) as info:
         resolve_settings(schema, {"net": {"ip": "not-an-ip"}})
-    assert [p.path for p in info.value.problems] == ["net"]
-    assert "ipv4" in info.value.problems[0].message
+    assert [(p.path, p.code) for p in info.value.problems] == [("net.ip", "json_schema")]
+    assert "ipv4" in info.value.problems[0].message and info.value.problems[0].label == "Net"
 
 
 def test_structure_into_a_class_of_ones_own() -> None:
@@ -285,4 +287,46 @@ def test_list_items_are_checked_with_all_the_lists_number_rules(fast: bool) -> N
     assert ok.settings.sizes == (32, 64) and ok.settings.rates == (0.5,)
     with pytest.raises(SettingsError) as info:
         resolve_settings(schema, {"sizes": [32, 50], "rates": [0.5, 0]}, fast=fast)
-    assert [p.path for p in info.value.problems] == ["sizes", "rates"]
+    assert [p.path for p in info.value.problems] == ["sizes[1]", "rates[1]"]
+
+
+def test_problems_have_a_location_tuple_and_a_stable_code() -> None:
+    b = SchemaBuilder().list("sizes", of="integer", min=10, default=[10])
+    with b.section("training") as training:
+        training.integer("epochs", default=1, min=1)
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(
+            b.build(),
+            {"sizes": [10, 5, "x"], "training": {"epochs": 0}, "a.b": 1},
+            strict=True,
+            structure=False,
+        )
+    found = {(p.loc, p.code, p.path, p.pointer) for p in info.value.problems}
+    assert found == {
+        (("sizes", 1), "below_minimum", "sizes[1]", "/sizes/1"),
+        (("sizes", 2), "not_an_integer", "sizes[2]", "/sizes/2"),
+        (("training", "epochs"), "below_minimum", "training.epochs", "/training/epochs"),
+        (("a.b",), "unknown_key", "a.b", "/a.b"),
+    }
+    item = next(p for p in info.value.problems if p.loc == ("sizes", 1))
+    assert item.label == "Sizes" and item.value == 5 and item.message == "5 is below the minimum 10"
+    assert item.to_json()["loc"] == ["sizes", 1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ({"epochs": "ten"}, "not_an_integer"),
+        ({"flip": "maybe"}, "not_a_boolean"),
+        ({"shape": "[1,"}, "invalid_json"),
+        ({"loss": "l1"}, "not_an_option"),
+        ({"aug": 3}, "not_a_section"),
+        ({"aug": {"mode": "blur"}}, "required"),
+        ({"lr": 0}, "not_above_exclusive_minimum"),
+        ({"name": 3}, "not_text"),
+    ],
+)
+def test_each_problem_kind_has_its_code(raw: dict[str, object], code: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(_schema(), raw, structure=False)
+    assert [p.code for p in info.value.problems] == [code]

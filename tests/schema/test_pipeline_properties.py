@@ -144,8 +144,9 @@ def test_mutated_settings_give_settings_error_naming_the_path(data: st.DataObjec
     try:
         resolve_settings(schema, raw)
     except SettingsError as exc:
-        assert path in {p.path for p in exc.problems}
-        assert all(p.pointer == "/" + p.path.replace(".", "/") for p in exc.problems)
+        loc = tuple(path.split("."))
+        assert any(p.loc[: len(loc)] == loc for p in exc.problems)
+        assert all(p.pointer == "".join(f"/{part}" for part in p.loc) for p in exc.problems)
         return
     # accepted: the wrong value must then be one the field takes
     from brevetti_schema._transport import NOT_SET, decode_value
