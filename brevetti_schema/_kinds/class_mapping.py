@@ -16,16 +16,19 @@ CLASS_MAPPING_TYPE: Final[Any] = Mapping[str, str | tuple[str, ...]]
 def check(field: Field, value: Any) -> list[Issue]:
     """A mapping of texts to a text or a list of texts."""
     if not isinstance(value, Mapping):
-        message = f"expected a mapping from folder name to class, got {s.describe(value)}"
+        message = f"expected a mapping, got {s.describe(value)}"
         return [("not_a_class_mapping", message, ())]
     issues: list[Issue] = []
     for folder, target in value.items():
-        ok = isinstance(target, str) or (
-            isinstance(target, list | tuple) and all(isinstance(t, str) for t in target)
-        )
-        if not isinstance(folder, str) or not ok:
-            message = f"expected a class name or a list of class names, got {s.describe(target)}"
-            issues.append(("not_a_class_name", message, (str(folder),)))
+        where = (str(folder),)
+        if isinstance(target, list | tuple):
+            for index, item in enumerate(target):
+                if not isinstance(item, str):
+                    message = f"expected text, got {s.describe(item)}"
+                    issues.append(("not_text", message, (*where, index)))
+        elif not isinstance(target, str):
+            message = f"expected text or a list, got {s.describe(target)}"
+            issues.append(("not_a_class_name", message, where))
     return issues
 
 

@@ -13,7 +13,7 @@ from .list_of import decode
 def check(field: Field, value: Any) -> list[Issue]:
     """A list of texts within the item counts."""
     if not isinstance(value, list | tuple):
-        return [("not_a_list", f"expected a list of class names, got {s.describe(value)}", ())]
+        return [("not_a_list", f"expected a list, got {s.describe(value)}", ())]
     issues = s.check_items(field, value)
     for index, item in enumerate(value):
         if not isinstance(item, str):

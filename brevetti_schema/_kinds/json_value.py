@@ -36,13 +36,63 @@ def validator_of(field: Field) -> Any:
 def check(field: Field, value: Any) -> list[Issue]:
     """A dict or a list, satisfying the inner JSON Schema when there is one."""
     if not isinstance(value, dict | list):
-        return [("not_json", f"expected a JSON object or list, got {s.describe(value)}", ())]
+        return [("not_json", f"expected a mapping or a list, got {s.describe(value)}", ())]
     if field.json_schema is None:
         return []
     return [
-        ("json_schema", e.message, tuple(e.absolute_path))
-        for e in validator_of(field).iter_errors(value)
+        ("json_schema", _worded(error), tuple(error.absolute_path))
+        for top in validator_of(field).iter_errors(value)
+        for error in _leaves(top)
     ]
+
+
+def _leaves(error: Any) -> Any:
+    """The most specific errors: into allOf and if/then wrappers, not into oneOf."""
+    if error.context and str(error.validator) in ("allOf", "then", "if"):
+        for sub in error.context:
+            yield from _leaves(sub)
+    else:
+        yield error
+
+
+_TYPE_WORDS: Final = {
+    "integer": "an integer", "number": "a number", "string": "text",
+    "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "nothing",
+}  # fmt: skip
+
+
+def _type_words(value: Any) -> str:
+    names = [value] if isinstance(value, str) else list(value)
+    return " or ".join(_TYPE_WORDS.get(n, n) for n in names if n != "null") or "nothing"
+
+
+_WORDS: Final[dict[str, Any]] = {
+    "type": lambda g, v: f"expected {_type_words(v)}, got {g}",
+    "minimum": lambda g, v: f"{g} is below the minimum {v}",
+    "maximum": lambda g, v: f"{g} is above the maximum {v}",
+    "exclusiveMinimum": lambda g, v: f"{g} must be greater than {v}",
+    "exclusiveMaximum": lambda g, v: f"{g} must be less than {v}",
+    "multipleOf": lambda g, v: f"{g} is not a multiple of {v}",
+    "minLength": lambda g, v: f"text is shorter than {v} characters",
+    "maxLength": lambda g, v: f"text is longer than {v} characters",
+    "pattern": lambda g, v: f"{g} does not match the pattern {v!r}",
+    "enum": lambda g, v: f"{g} is not one of the options",
+    "const": lambda g, v: f"{g} is not one of the options",
+    "minItems": lambda g, v: f"expected at least {v} items",
+    "maxItems": lambda g, v: f"expected at most {v} items",
+    "uniqueItems": lambda g, v: "items are listed more than once",
+    "format": lambda g, v: f"{g} is not a valid {v}",
+}
+"""Words for an inner JSON Schema's errors, as the form preview words them too."""
+
+
+def _worded(error: Any) -> str:
+    render = _WORDS.get(str(error.validator))
+    if str(error.validator) in ("minItems", "maxItems") and isinstance(error.instance, list):
+        return f"{render(None, error.validator_value)}, got {len(error.instance)}"  # type: ignore[misc]
+    if render is None:
+        return str(error.message)
+    return str(render(s.describe(error.instance), error.validator_value))
 
 
 def json_schema(field: Field, path: str) -> Fragment:

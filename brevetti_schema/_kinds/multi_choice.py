@@ -14,12 +14,12 @@ from .choice import option_type
 def check(field: Field, value: Any) -> list[Issue]:
     """A list of distinct options within the item counts."""
     if not isinstance(value, list | tuple):
-        return [("not_a_list", f"expected a list of options, got {s.describe(value)}", ())]
+        return [("not_a_list", f"expected a list, got {s.describe(value)}", ())]
     issues = s.check_items(field, value)
     for index, item in enumerate(value):
         issues += [(code, m, (index,)) for code, m, _ in s.check_option(field, item)]
     if len({repr(v) for v in value}) != len(value):
-        issues.append(("duplicate_items", "options are listed more than once", ()))
+        issues.append(("duplicate_items", "items are listed more than once", ()))
     return issues
 
 

@@ -12,7 +12,8 @@ from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
 def check(field: Field, value: Any) -> list[Issue]:
     """A finite number (not a boolean) within the bounds."""
     if not s.is_number(value):
-        return [("not_a_number", f"expected a finite number, got {s.describe(value)}", ())]
+        finite = "a finite number" if isinstance(value, float) else "a number"
+        return [("not_a_number", f"expected {finite}, got {s.describe(value)}", ())]
     return s.check_bounds(field, value)
 
 

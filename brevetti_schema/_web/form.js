@@ -263,7 +263,7 @@
     return DECODERS[field.kind](field, value);
   }
 
-  // -- messages for ajv's errors (_jsonschema_problems.py) -----------------------------------
+  // -- messages for ajv's errors, in the words of the kinds' checks (_kinds) ----------------
 
   const TYPE_WORDS = {
     integer: "an integer",
@@ -298,8 +298,8 @@
     const: (g, v, f) => `${g} is not one of the options${optionsText(f)}`,
     oneOf: (g, v, f) => `${g} is not one of the options${optionsText(f)}`,
     anyOf: (g) => `${g} is not an accepted value`,
-    minItems: (g, v) => `expected at least ${v} items`,
-    maxItems: (g, v) => `expected at most ${v} items`,
+    minItems: (g, v, f, data) => `expected at least ${v} items, got ${data.length}`,
+    maxItems: (g, v, f, data) => `expected at most ${v} items, got ${data.length}`,
     uniqueItems: () => "items are listed more than once",
     format: (g, v) => `${g} is not a valid ${v}`,
   };
@@ -522,14 +522,11 @@
           problems.push(this.problem(path, "a value is required", null));
           continue;
         }
-        const path = parts.join(".");
         const fieldPath = this.fieldPathOf(parts);
         const field = this.fields.get(fieldPath) || null;
-        let message = this.message(error, field);
-        if (field && path !== fieldPath) {
-          message = `item ${path.slice(fieldPath.length + 1)}: ${message}`;
-        }
-        problems.push(this.problem(fieldPath || path, message, error.data));
+        const inner = field ? parts.slice(fieldPath.split(".").length) : [];
+        const path = field ? fieldPath + locText(inner) : parts.join(".");
+        problems.push(this.problem(path, this.message(error, field), error.data, fieldPath, inner));
       }
     }
 
@@ -545,20 +542,37 @@
       const secret = field && field.kind === "secret";
       const given = secret ? "the value" : describe(error.data);
       const render = RENDER[error.keyword];
-      if (render) return render(given, error.schema, field);
+      if (render) return render(given, error.schema, field, error.data);
       return secret ? `the value is not valid (${error.keyword})` : error.message;
     }
 
-    problem(path, message, value) {
-      const field = this.fields.get(path);
+    // A problem as the pipeline reports it: `path` is derived from the location (list
+    // items in brackets, keys inside a JSON value after dots), `field` the field it is in.
+    problem(path, message, value, fieldPath, inner) {
+      const field = this.fields.get(fieldPath === undefined ? path : fieldPath);
       const secret = field && field.kind === "secret" && value !== null && value !== "";
       return {
         path,
+        field: field ? field.path : null,
+        inner: inner || [],
         label: field ? field.record.label || "" : "",
         message,
         value: secret ? "********" : value === undefined ? null : value,
       };
     }
+  }
+
+  // `[1]` for a list index, `.key` for a key: the path text of a location inside a value.
+  function locText(parts) {
+    return parts.map((p) => (/^[0-9]+$/.test(p) ? `[${p}]` : `.${p}`)).join("");
+  }
+
+  // What the form shows next to a field for a problem inside its value: `item 1: ...`.
+  function shownAtField(problem) {
+    if (!problem.inner.length) return problem.message;
+    const [head, ...rest] = problem.inner;
+    const where = /^[0-9]+$/.test(head) ? `item ${head}` : describe(head);
+    return `${where}${rest.length ? "/" + rest.join("/") : ""}: ${problem.message}`;
   }
 
   function dedupe(problems) {
@@ -657,8 +671,8 @@
           const form = this.$refs.form;
           if (!form) return;
           form.errors = this.problems
-            .filter((p) => preview.fields.has(p.path))
-            .map((p) => ({ field: preview.fields.get(p.path).record, error: escapeHtml(p.message) }));
+            .filter((p) => p.field && preview.fields.has(p.field))
+            .map((p) => ({ field: preview.fields.get(p.field).record, error: escapeHtml(shownAtField(p)) }));
           if (ready) document.body.dataset.state = "ready";
         },
         applyPreset() {
