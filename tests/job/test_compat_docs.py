@@ -34,6 +34,6 @@ def test_the_migration_page_snippets_run(in_tmp: Path) -> None:
     namespace: dict[str, object] = {"__name__": "migration_doc"}
     for number, block in enumerate(blocks, 1):
         code = compile(block, f"{PAGE.name} block {number}", "exec", dont_inherit=True)
-        exec(code, namespace)  # noqa: S102 - the page's own snippets
+        exec(code, namespace)  # the page's own snippets
     assert (in_tmp / "jobs" / "train20" / "artifacts" / "output.json").is_file()
     assert (in_tmp / "jobs" / "main" / "status.json").is_file()
