@@ -54,7 +54,7 @@ examples: $(STAMP)
 	$(BIN)/python schema_examples/regenerate.py
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --write
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist *.egg-info node_modules $(WEB)/vendor

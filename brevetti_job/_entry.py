@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from brevetti_schema import BrevettiSchemaError, SettingsError
 
 from ._errors import BrevettiJobError
+from ._identity import SWITCHES
 
 if TYPE_CHECKING:
     from ._job import Job
@@ -26,7 +27,7 @@ def asks_for_help(args: Sequence[str]) -> bool:
             expecting_value = False
         elif token in ("-h", "--help"):
             return True
-        elif token.startswith("--") and "=" not in token:
+        elif token.startswith("--") and "=" not in token and token[2:] not in SWITCHES:
             expecting_value = True
     return False
 

@@ -58,8 +58,12 @@ FLAG_HELP: Final = {
     "settings": "a YAML/JSON settings file merged over the description's settings",
     "preset": "a named preset of the schema",
     "cache_path": "a cache folder for datasets",
+    "quiet": "show nothing while the job runs (no start, progress or end lines)",
 }
 """What each known flag means, for ``--help``."""
+
+SWITCHES: Final = frozenset({"quiet"})
+"""Known flags that take no value."""
 
 _ENV: Final = (
     ("BREVETTI_JOB_ID", "job_id"),
@@ -89,6 +93,7 @@ class Identity:
     kind: str = "model"
     overrides: tuple[tuple[str, str], ...] = ()
     hosted: bool = False
+    quiet: bool = False
 
 
 def _flag_name(token: str) -> str:
@@ -122,6 +127,10 @@ def parse_argv(
                 index += 1  # its value, if it has one
             index += 1
             _ignored(f"--{name}", "argument")
+            continue
+        if name in SWITCHES and (paths is None or name not in paths):  # a flag, no value
+            flags[name] = value if has_value else "true"
+            index += 1
             continue
         if not has_value:
             if index + 1 >= len(tokens):
@@ -157,10 +166,10 @@ def _ignored(name: str, where: str) -> None:
 
 def _unknown(token: str, paths: set[str] | None) -> JobConfigError:
     name = _flag_name(token.partition("=")[0]) if token.startswith("--") else token
-    candidates = sorted(_FLAGS) + sorted(paths or ())
+    candidates = sorted({*_FLAGS, *SWITCHES}) + sorted(paths or ())
     close = difflib.get_close_matches(name, candidates, n=1)
     hint = f" Did you mean --{close[0]}?" if close else ""
-    flags = ", ".join(f"--{f}" for f in sorted(_FLAGS))
+    flags = ", ".join(f"--{f}" for f in sorted({*_FLAGS, *SWITCHES}))
     settings = ", ".join(f"--{p}" for p in sorted(paths or ())) or "(none)"
     return JobConfigError(
         f"unknown argument {token!r}: it is neither a known flag nor a setting.{hint}\n"
@@ -227,6 +236,7 @@ def resolve_identity(
         kind=explicit.get("kind") or argv_kind or kind or "model",
         overrides=tuple(hyper_overrides + argv_overrides),
         hosted=hosted,
+        quiet=str(merged.get("quiet", "")).lower() in ("1", "true", "yes"),
     )
 
 

@@ -7,13 +7,14 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType, MappingProxyType, TracebackType
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from brevetti_schema import encode_settings
 
@@ -27,6 +28,9 @@ from ._package import ModelPackage
 from ._secrets import Scrubber
 from ._setup import Setup, set_up, write_description
 from ._status import write_failure_file, write_status
+
+if TYPE_CHECKING:
+    from ._console import Console
 
 __all__ = ["Job"]
 
@@ -60,6 +64,7 @@ class Job:
         self._lock = threading.RLock()
         self._previous_sigterm: Any = None
         self._scrub = Scrubber.for_settings(setup.description.api_key, setup.schema, setup.tree)
+        self._console: Console | None = None
 
     # -- construction -------------------------------------------------------------
 
@@ -79,6 +84,7 @@ class Job:
         env: Mapping[str, str] | None = None,
         strict: bool = False,
         kind: str | None = None,
+        console: bool = True,
     ) -> Self:
         """Find the job, load its description, validate its settings; see the README.
 
@@ -86,7 +92,8 @@ class Job:
         `env` (default ``os.environ``), then the hosted container's hyperparameter file.
         Invalid settings raise `SettingsError` after recording the job as failed.
         Without `schema`, a subclass's ``settings: Settings`` annotation (an attrs
-        class-first or pydantic class) is the schema.
+        class-first or pydantic class) is the schema. The job shows its start, progress
+        and end on stderr unless `console` is false or argv has ``--quiet``.
         """
         if schema is None:
             schema = declared_settings(cls)
@@ -97,6 +104,10 @@ class Job:
                 kind=kind,
             )
         )  # fmt: skip
+        if console and not job._identity.quiet:
+            from ._console import Console  # noqa: PLC0415 - only when a console is shown
+
+            job._console = Console(sys.stderr, job.id, live=sys.stderr.isatty())
         job._start()
         return job
 
@@ -104,6 +115,8 @@ class Job:
         write_status(self._job_dir, "running", kind=self._identity.kind)
         self.upload_job_output(check_dirty=False)
         logger.info("job %s started in %s (%s mode)", self.id, self._job_dir, self.mode)
+        if self._console is not None:
+            self._console.started(self.mode, self._job_dir, self.host_name)
 
     # -- what the job is ------------------------------------------------------------
 
@@ -321,8 +334,11 @@ class Job:
         self._backend.post_chart(name, data)
         return path
 
-    def report_progress(self, epoch: int, **metrics: Any) -> None:
-        """Log one epoch's metrics locally and send them on (each record, in order)."""
+    def report_progress(self, epoch: int, total: int | None = None, **metrics: Any) -> None:
+        """Log one epoch's metrics locally and send them on (each record, in order).
+
+        `total` (the number of epochs planned, if known) lets the console show an ETA.
+        """
         record = {"epoch": epoch, **{k: checked_metric(k, v) for k, v in metrics.items()}}
         self._check_open("report progress")
         record["time"] = round(time.time(), 3)
@@ -332,6 +348,9 @@ class Job:
             with (self._job_dir / "progress.jsonl").open("a", encoding="utf-8") as log:
                 log.write(line)
             self._backend.post_progress(record)
+            if self._console is not None:
+                shown = {k: v for k, v in record.items() if k not in ("epoch", "time")}
+                self._console.progress(epoch, shown, total)
 
     # -- the end --------------------------------------------------------------------
 
@@ -359,6 +378,8 @@ class Job:
             finally:
                 self._cleanup()
         logger.info("job %s completed (model: %s)", self.id, model_path or "none")
+        if self._console is not None:
+            self._console.completed(model_path)
         return model_path
 
     def _write_package(self, package: ModelPackage) -> Path:
@@ -415,6 +436,8 @@ class Job:
                         self.id, where, self._masked(_describe_exception(exc)),
                     )  # fmt: skip
         logger.error("job %s failed: %s", self.id, reason)
+        if self._console is not None:
+            self._console.failed(reason, self._job_dir / "status.json")
 
     def _write_failed_status(self, reason: str) -> None:
         write_status(self._job_dir, "failed", reason=reason, kind=self.kind)

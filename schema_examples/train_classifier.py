@@ -163,7 +163,9 @@ class TrainClassifier(Job):
             loss = model.train_epoch(train_x, train_y, s.training.learning_rate, s.training.l2)
             val = scores(model, val_x, val_y, len(classes))
             history.append({"epoch": epoch, "loss": loss, "val_accuracy": val["accuracy"]})
-            self.report_progress(epoch, loss=round(loss, 5), val_accuracy=val["accuracy"])
+            self.report_progress(
+                epoch, total=s.training.epochs, loss=round(loss, 5), val_accuracy=val["accuracy"]
+            )
             if val["accuracy"] > best:
                 best, since_best = val["accuracy"], 0
             else:

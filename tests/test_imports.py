@@ -52,3 +52,25 @@ def test_the_web_api_client_loads_requests_only_when_used(tmp_path: Path) -> Non
     assert "requests" not in loaded
     full = _imported_after("import sys, brevetti_job\nbrevetti_job.PlatformAPI", tmp_path)
     assert "requests" in full  # the client itself is loaded on first use
+
+
+def _modules_after(code: str, cwd: Path) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=cwd
+    ).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_the_job_console_loads_only_when_shown(tmp_path: Path) -> None:
+    """`import brevetti_job` and a job with ``console=False`` load no console; a job
+    whose stderr is not a terminal loads the console but not tqdm (plain lines)."""
+    assert "brevetti_job._console" not in _modules_after("import brevetti_job", tmp_path)
+    job = (
+        "from brevetti_job import Job\n"
+        f"Job.init(argv=['--job_dir', {str(tmp_path / 'j')!r}], env={{}}, console=CONSOLE)\n"
+    )
+    quiet = _modules_after(job.replace("CONSOLE", "False"), tmp_path)
+    assert "brevetti_job._console" not in quiet and "tqdm" not in quiet
+    shown = _modules_after(job.replace("CONSOLE", "True"), tmp_path)  # stderr is a pipe here
+    assert "brevetti_job._console" in shown and "tqdm" not in shown
