@@ -429,22 +429,21 @@ def structure_pydantic(cls: type, tree: Mapping[str, Any], schema: Schema | None
 
 
 def _settings_error(exc: Any, schema: Schema | None) -> SettingsError:
+    """The class's refusals as problems: located by the error's `loc`, code
+    ``invalid_value`` (as `structure` reports data that does not fit), pydantic's words."""
     records = []
     for error in exc.errors(include_url=False):
-        parts = [str(p) for p in error.get("loc", ())]
-        path = ".".join(parts)
+        loc = tuple(p if isinstance(p, int) else str(p) for p in error.get("loc", ()))
+        path = ".".join(p for p in loc if isinstance(p, str))
         node = schema.find(path) if schema is not None and path else None
         secret = isinstance(node, Field) and node.kind is Kind.SECRET
-        pointer = "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-        value = "********" if secret else _plain(error.get("input"))
-        message = f"{error.get('msg', 'invalid')} ({error.get('type', 'invalid')})"
         records.append(
             SettingsProblem(
-                path=path,
-                pointer=pointer,
+                loc=loc,
+                code="invalid_value",
                 label=node.label if node is not None else "",
-                message=message,
-                value=value,
+                message=str(error.get("msg", "invalid")),
+                value="********" if secret else _plain(error.get("input")),
             )
         )
     return SettingsError(records)

@@ -196,6 +196,7 @@ def test_a_model_with_a_validator_refuses_through_settings_error() -> None:
     assert set(problems) == {"high", "token"}
     assert "must be even" in problems["high"].message
     assert problems["high"].value == 3 and problems["high"].label == "High"
+    assert problems["high"].loc == ("high",) and problems["high"].code == "invalid_value"
     assert problems["token"].value == "********"
     assert "abc" not in str(info.value)
 
