@@ -40,10 +40,8 @@ from tests.strategies import schemas, settings_for, shaped_like
 
 from .test_pipeline_properties import schema_and_document
 
-if not accelerated():
-    if os.environ.get("CI") == "true" and not os.environ.get("BREVETTI_SCHEMA_PURE_PYTHON"):
-        pytest.fail("the C accelerator is not built in CI", pytrace=False)
-    pytest.skip("the C accelerator is not built here", allow_module_level=True)
+if not accelerated():  # no longer built (setup.py has no extension); removed with the engine
+    pytest.skip("the C accelerator is not built", allow_module_level=True)
 
 from brevetti_schema._speedups import Filler, Scanner
 
