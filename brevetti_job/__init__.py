@@ -23,9 +23,17 @@ from ._errors import (
     PlatformAuthError,
     PlatformError,
     PlatformUnavailable,
+    StorageError,
+    StorageNotFound,
+    StoragePermissionError,
 )
 from ._job import Job
 from ._package import ModelPackage, OpenedPackage
+from ._storage import Storage, StorageObject
+
+for _public in (Storage, StorageObject):
+    _public.__module__ = __name__  # shown as brevetti_job.Storage in reprs and docs
+del _public
 
 if TYPE_CHECKING:
     from ._api import (
@@ -82,6 +90,11 @@ __all__ = [
     "PlatformUnavailable",
     "Project",
     "SettingsError",
+    "Storage",
+    "StorageError",
+    "StorageNotFound",
+    "StorageObject",
+    "StoragePermissionError",
     "Tag",
     "TestReport",
     "__version__",

@@ -8,6 +8,10 @@
     ├── MetricError             an output metric is not a finite number, text or boolean
     ├── JobStateError           an operation does not fit the job's state (e.g. ended)
     ├── PackageError            a model package is corrupt, tampered or unsafe to extract
+    ├── StorageError            a read or write of the job's storage failed (names the URL)
+    │   ├── StorageNotFound     no such object or file (also a FileNotFoundError)
+    │   └── StoragePermissionError  refused: by the store, or outside the job's resources
+    │                           (also a PermissionError)
     └── PlatformError           a platform request failed for good (a 4xx answer)
         ├── PlatformAuthError   the API key was refused (401/403); never retried
         └── PlatformUnavailable the platform could not be reached within the retry budget
@@ -29,6 +33,9 @@ __all__ = [
     "PlatformAuthError",
     "PlatformError",
     "PlatformUnavailable",
+    "StorageError",
+    "StorageNotFound",
+    "StoragePermissionError",
 ]
 
 
@@ -78,3 +85,26 @@ class PlatformAuthError(PlatformError):
 
 class PlatformUnavailable(PlatformError):
     """Raised when the platform cannot be reached, or keeps failing, within the retry budget."""
+
+
+class StorageError(BrevettiJobError, OSError):
+    """Raised when a storage operation fails; `url` names the object (never a key or token).
+
+    Raised ``from`` the underlying boto3 or OS error, whose text is masked the same way.
+    """
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class StorageNotFound(StorageError, FileNotFoundError):
+    """Raised when the object or file does not exist."""
+
+
+class StoragePermissionError(StorageError, PermissionError):
+    """Raised when the store refuses the operation, or the URL lies outside the job's
+    resources (its own folder, its datasets) or would escape the job folder."""

@@ -1,0 +1,231 @@
+"""The local file cache of remote objects (``--cache_path`` / ``BREVETTI_AI_CACHE``).
+
+Objects are kept at ``<cache>/s3/<bucket>/<key>``, the layout the reference uses, with
+an index ``<cache>/s3/brevetti_cache.db`` (SQLite in WAL mode: several processes, e.g. data
+loader workers, read and fill the cache at once). Each file is written to a temporary
+name beside it and renamed into place, so a reader sees a whole file or none.
+
+An entry is used when its ETag equals the object's; the ETag is asked of the store at
+most once per object and process (one run), and the cached file is then checked too:
+its size, and its MD5 where the ETag is one (a single-part upload), so a damaged file
+is fetched again. The cache stays under ``BREVETTI_AI_CACHE_MAX_USAGE`` (a share of the
+disk, default 0.8): least recently used entries go first; when it cannot get there, the
+object is not cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import re
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._errors import StorageError
+from ._urls import Location
+
+__all__ = ["Cache", "CacheEntry", "cache_from_environment", "file_md5"]
+
+_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
+_counter = itertools.count()
+DiskUsage = Callable[[Path], tuple[int, int]]
+"""(used, total) bytes of the disk that holds a path."""
+
+
+def _disk_usage(path: Path) -> tuple[int, int]:
+    usage = shutil.disk_usage(path)
+    return usage.used, usage.total
+
+
+def file_md5(path: Path) -> str:
+    """The hex MD5 of a file, read in blocks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def plain_etag(etag: str | None) -> str:
+    """An ETag without its quotes."""
+    return (etag or "").strip('"')
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cached object: its file, ETag and size."""
+
+    path: Path
+    etag: str
+    size: int
+
+
+def cache_from_environment(given: str | os.PathLike[str] | None = None) -> Cache | None:
+    """The cache at `given` (``--cache_path``), else ``$BREVETTI_AI_CACHE``; None if neither."""
+    root = given if given is not None else os.environ.get("BREVETTI_AI_CACHE")
+    if not root:
+        return None
+    share = os.environ.get("BREVETTI_AI_CACHE_MAX_USAGE", "0.8")
+    try:
+        max_usage = float(share)
+    except ValueError:
+        raise StorageError(
+            f"BREVETTI_AI_CACHE_MAX_USAGE must be a share of the disk like 0.8, got {share!r}"
+        ) from None
+    return Cache(Path(root), max_usage=max_usage)
+
+
+class Cache:
+    """Remote objects kept on local disk by URL and ETag; safe across processes."""
+
+    def __init__(
+        self, root: Path, *, max_usage: float = 0.8, disk_usage: DiskUsage = _disk_usage
+    ) -> None:
+        if not 0.0 < max_usage <= 1.0:
+            raise StorageError(f"the cache's max usage is a share in (0, 1], got {max_usage}")
+        self.root = Path(root).absolute()
+        self.max_usage = max_usage
+        self._disk_usage = disk_usage
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._db_pid = 0
+        self._checked: dict[str, CacheEntry] = {}
+
+    def __repr__(self) -> str:
+        return f"Cache({str(self.root)!r}, max_usage={self.max_usage})"
+
+    # -- index ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _index(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._db is None or self._db_pid != os.getpid():  # a forked worker reopens
+                folder = self.root / "s3"
+                folder.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(
+                    folder / "brevetti_cache.db",
+                    timeout=30,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS objects (url TEXT PRIMARY KEY, etag TEXT NOT NULL,"
+                    " size INTEGER NOT NULL, path TEXT NOT NULL, used REAL NOT NULL)"
+                )
+                self._db, self._db_pid = db, os.getpid()
+                self._checked.clear()
+            yield self._db
+
+    def path_for(self, location: Location) -> Path:
+        """Where the object's file lives in the cache."""
+        return self.root / "s3" / location.bucket / location.key
+
+    def lookup(self, url: str) -> CacheEntry | None:
+        """The index entry of `url` (whether or not its file is still right)."""
+        with self._index() as db:
+            row = db.execute(
+                "SELECT path, etag, size FROM objects WHERE url = ?", (url,)
+            ).fetchone()
+        return CacheEntry(Path(row[0]), str(row[1]), int(row[2])) if row else None
+
+    def checked(self, url: str) -> CacheEntry | None:
+        """The entry of `url` if it was already checked against the store in this process."""
+        entry = self._checked.get(url)
+        if entry is not None and entry.path.exists():
+            return entry
+        return None
+
+    def verify(self, url: str, etag: str) -> CacheEntry | None:
+        """The entry of `url` if it holds ETag `etag` and its file is intact; marks it checked."""
+        etag = plain_etag(etag)
+        entry = self.lookup(url)
+        if entry is None or entry.etag != etag:
+            return None
+        try:
+            if entry.path.stat().st_size != entry.size:
+                return None
+            if _MD5_ETAG.match(etag) and file_md5(entry.path) != etag:
+                return None
+        except OSError:
+            return None
+        self._touch(url)
+        self._checked[url] = entry
+        return entry
+
+    def _touch(self, url: str) -> None:
+        with self._index() as db:
+            db.execute("UPDATE objects SET used = ? WHERE url = ?", (time.time(), url))
+
+    # -- filling -------------------------------------------------------------------------------
+
+    def has_room(self) -> bool:
+        """Whether the disk is below the max usage, after evicting old entries if needed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        used, total = self._disk_usage(self.root)
+        if total and used / total < self.max_usage:
+            return True
+        self.evict()
+        used, total = self._disk_usage(self.root)
+        return bool(total) and used / total < self.max_usage
+
+    def evict(self, batch: int = 64) -> int:
+        """Remove least recently used entries until the disk is below the max usage."""
+        removed = 0
+        while True:
+            used, total = self._disk_usage(self.root)
+            if total and used / total < self.max_usage:
+                return removed
+            with self._index() as db:
+                rows = db.execute(
+                    "SELECT url, path FROM objects ORDER BY used LIMIT ?", (batch,)
+                ).fetchall()
+                if not rows:
+                    return removed
+                for url, path in rows:
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(path).unlink()
+                    db.execute("DELETE FROM objects WHERE url = ?", (url,))
+                    self._checked.pop(url, None)
+                    removed += 1
+
+    def temporary(self, location: Location) -> Path:
+        """A fresh temporary name beside the object's cache file (its folder made)."""
+        final = self.path_for(location)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return final.with_name(f"{final.name}.{os.getpid()}.{next(_counter)}.part")
+
+    def commit(self, location: Location, temporary: Path, etag: str) -> CacheEntry:
+        """Rename a fully written temporary file into place and index it."""
+        final = self.path_for(location)
+        size = temporary.stat().st_size
+        temporary.replace(final)
+        entry = CacheEntry(final, plain_etag(etag), size)
+        with self._index() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO objects (url, etag, size, path, used)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (location.url, entry.etag, size, str(final), time.time()),
+            )
+        self._checked[location.url] = entry
+        return entry
+
+    def forget(self, url: str) -> None:
+        """Drop `url` from the index and from this run's checked set."""
+        self._checked.pop(url, None)
+        with self._index() as db:
+            db.execute("DELETE FROM objects WHERE url = ?", (url,))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None and self._db_pid == os.getpid():
+                self._db.close()
+            self._db = None
