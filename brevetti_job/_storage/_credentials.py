@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import quote
 
 from .._errors import PlatformAuthError, PlatformError, PlatformUnavailable
 from ._urls import Location, parse_location
@@ -181,13 +180,8 @@ class PlatformCredentials:
         return self._url("***")
 
     def _url(self, key: str) -> str:
-        # query values are not URL-encoded by the platform's own client; ids and keys are
-        # plain tokens, quoted here only where they are not
-        job = quote(self.job_id, safe="")
-        return (
-            f"{self.host}/api/models/{job}/securitycredentials?key={quote(key, safe='')}"
-            f"&{self.resource}"
-        )
+        # exactly as the platform's own client sends it: query values not URL-encoded
+        return f"{self.host}/api/models/{self.job_id}/securitycredentials?key={key}&{self.resource}"
 
     @property
     def secrets(self) -> tuple[str, ...]:
