@@ -334,18 +334,28 @@ class Storage:
         )
 
     def list(
-        self, prefix: PathOrUrl, recursive: bool = True, *, page_size: int = 1000
+        self,
+        prefix: PathOrUrl,
+        recursive: bool = True,
+        *,
+        page_size: int = 1000,
+        start_after: str | None = None,
     ) -> Iterator[StorageObject]:
         """The objects under folder `prefix`, page by page as they are consumed (keys in
         the store's order; local folders sorted by name). Non-recursive: the entries
-        directly inside, folders included (`is_folder`)."""
+        directly inside, folders included (`is_folder`). `start_after` (a path relative
+        to `prefix`): only what sorts after it (S3 order: UTF-8 bytes)."""
         location = self.location(prefix)
         if not location.is_s3:
-            return self._list_local(location, recursive)
-        return self._list_s3(location, recursive, page_size)
+            listing = self._list_local(location, recursive)
+            if start_after is None:
+                return listing
+            after = start_after.encode()
+            return (item for item in listing if item.relative.encode() > after)
+        return self._list_s3(location, recursive, page_size, start_after)
 
     def _list_s3(
-        self, location: Location, recursive: bool, page_size: int
+        self, location: Location, recursive: bool, page_size: int, start_after: str | None
     ) -> Iterator[StorageObject]:
         folder = location.folder_key()
         base = f"s3://{location.bucket}/"
@@ -360,6 +370,8 @@ class Storage:
                 arguments["Delimiter"] = "/"
             if token:
                 arguments["ContinuationToken"] = token
+            elif start_after is not None:
+                arguments["StartAfter"] = folder + start_after
 
             def page(client: S3Client, arguments: dict[str, Any] = arguments) -> Any:
                 return client.list_objects_v2(**arguments)
