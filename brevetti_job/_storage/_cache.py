@@ -181,21 +181,22 @@ class Cache:
         """Remove least recently used entries until the disk is below the max usage."""
         removed = 0
         while True:
-            used, total = self._disk_usage(self.root)
-            if total and used / total < self.max_usage:
-                return removed
             with self._index() as db:
                 rows = db.execute(
                     "SELECT url, path FROM objects ORDER BY used LIMIT ?", (batch,)
                 ).fetchall()
-                if not rows:
+            if not rows:
+                return removed
+            for url, path in rows:
+                used, total = self._disk_usage(self.root)
+                if total and used / total < self.max_usage:
                     return removed
-                for url, path in rows:
-                    with contextlib.suppress(FileNotFoundError):
-                        Path(path).unlink()
+                with contextlib.suppress(FileNotFoundError):
+                    Path(path).unlink()
+                with self._index() as db:
                     db.execute("DELETE FROM objects WHERE url = ?", (url,))
-                    self._checked.pop(url, None)
-                    removed += 1
+                self._checked.pop(url, None)
+                removed += 1
 
     def temporary(self, location: Location) -> Path:
         """A fresh temporary name beside the object's cache file (its folder made)."""
