@@ -24,6 +24,7 @@ from ._entry import run_main
 from ._errors import JobStateError, MetricError
 from ._files import atomic_write_bytes, atomic_write_json, check_name, safe_child
 from ._metrics import checked_metric
+from ._models import ModelUnderTest, models_of
 from ._package import ModelPackage
 from ._secrets import Scrubber
 from ._setup import Setup, set_up, write_description
@@ -149,6 +150,11 @@ class Job:
     def datasets(self) -> tuple[Dataset, ...]:
         """The datasets the job was given."""
         return self._description.datasets
+
+    @property
+    def models(self) -> tuple[ModelUnderTest, ...]:
+        """The models a test report was given (id, name; ``download``/``open_package``)."""
+        return models_of(self._description.models)
 
     @property
     def tags(self) -> tuple[Any, ...]:

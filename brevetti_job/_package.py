@@ -60,6 +60,24 @@ def content_version(md5_digest: bytes) -> int:
     return int.from_bytes(md5_digest[:4], "little")
 
 
+_VERSIONED: Final = re.compile(r".+\.([0-9]+)\.tar\.gz")
+
+
+def check_version(path: Path) -> None:
+    """A ``<name>.<version>.tar.gz`` file must hash to its version (the md5 rule)."""
+    match = _VERSIONED.fullmatch(path.name)
+    if match is None:
+        return
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        while block := handle.read(_CHUNK):
+            digest.update(block)
+    if content_version(digest.digest()) != int(match.group(1)):
+        raise PackageError(
+            f"{path.name} does not match the version in its name (changed or truncated)"
+        )
+
+
 def check_member_name(name: str) -> str:
     """A normalised archive name, refusing absolute names, ``..`` and odd characters."""
     text = name[2:] if name.startswith("./") else name
@@ -237,6 +255,29 @@ class ModelPackage:
         `id`, `name` and `producer` fill in what the package was not given (a job passes
         its own). The file appears under its final name only when complete.
         """
+        base = self._fill(id, name, producer)[: -len(".tar.gz")]
+        target_dir = Path(folder)
+        temp, md5 = self._write_temp(target_dir, base)
+        final = target_dir / f"{base}.{content_version(md5)}.tar.gz"
+        temp.replace(final)
+        return final
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        producer: str | None = None,
+    ) -> Path:
+        """Write the archive to exactly `path` (no version in the name); returns it."""
+        target = Path(path)
+        self._fill(id, name or target.name.removesuffix(".tar.gz"), producer)
+        temp, _ = self._write_temp(target.parent, target.name)
+        temp.replace(target)
+        return target
+
+    def _fill(self, id: str | None, name: str | None, producer: str | None) -> str:
         self.id = self.id or id
         self.name = self.name or name
         self.producer = self.producer or producer
@@ -244,10 +285,12 @@ class ModelPackage:
             raise PackageError("a model package needs a name")
         if self.created is None:
             self.created = _dt.datetime.now(_dt.UTC)
-        target_dir = Path(folder)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        base = package_file_name(self.name)[: -len(".tar.gz")]
-        fd, temp_name = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=target_dir)
+        return package_file_name(self.name)
+
+    def _write_temp(self, folder: Path, stem: str) -> tuple[Path, bytes]:
+        """The archive in a hidden temporary file in `folder`, and its md5."""
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".part", dir=folder)
         temp = Path(temp_name)
         try:
             with os.fdopen(fd, "wb") as raw:
@@ -255,13 +298,10 @@ class ModelPackage:
                 self._write_tar(hashing)
                 raw.flush()
                 os.fsync(raw.fileno())
-            version = content_version(hashing.md5.digest())
-            final = target_dir / f"{base}.{version}.tar.gz"
-            temp.replace(final)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        return final
+        return temp, hashing.md5.digest()
 
     def _write_tar(self, out: _HashingWriter) -> None:
         mtime = int((self.created or _dt.datetime.now(_dt.UTC)).timestamp())
@@ -414,6 +454,7 @@ def _read(path: Path, into: Path | None) -> dict[str, Any]:
     """Stream the archive, hashing (and, with `into`, extracting) each file; then check."""
     if not path.is_file():
         raise PackageError(f"model package {path} does not exist")
+    check_version(path)
     digests: dict[str, str] = {}
     manifest_bytes: bytes | None = None
     try:

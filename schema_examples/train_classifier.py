@@ -8,21 +8,20 @@ It reads typed settings declared in ``image_classification.yaml``, generates a l
 dataset of tiny synthetic "images" (one bright blob per class at a class-specific spot),
 trains a softmax regression (or a small network with a fixed random hidden layer) by
 gradient descent, reports progress, metrics and a learning-curve chart, writes a model
-archive and completes the job.
+package (model.json with a checked manifest, see docs/model-package.md) and completes
+the job. ``test_report_classifier.py`` evaluates the result.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import random
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
-from brevetti_job import Job
+from brevetti_job import Job, ModelPackage
 
 SCHEMA = Path(__file__).with_name("image_classification.yaml")
 
@@ -35,9 +34,18 @@ def zip_strict(*lists: Any) -> Any:
 
 
 def make_dataset(
-    classes: int, samples: int, size: tuple[int, int], noise: float, rng: random.Random
+    classes: int,
+    samples: int,
+    size: tuple[int, int],
+    noise: float,
+    rng: random.Random,
+    noise_rng: random.Random | None = None,
 ) -> tuple[list[Vector], list[int]]:
-    """Images downsampled by 8: each class has a bright spot at its own place, plus noise."""
+    """Images downsampled by 8: each class has a bright spot at its own place, plus noise.
+
+    The spots come from `rng`; the noise from `noise_rng` when given (the same spots with
+    fresh noise: held-out test images for the test report).
+    """
     height, width = max(2, size[0] // 8), max(2, size[1] // 8)
     spots = [(rng.randrange(height), rng.randrange(width)) for _ in range(classes)]
     images, labels = [], []
@@ -48,7 +56,7 @@ def make_dataset(
         for y in range(height):
             for x in range(width):
                 signal = math.exp(-((y - y0) ** 2 + (x - x0) ** 2) / 2.0)
-                pixels.append(signal + rng.gauss(0.0, noise))
+                pixels.append(signal + (noise_rng or rng).gauss(0.0, noise))
         images.append(pixels)
         labels.append(label)
     order = list(range(samples))
@@ -181,13 +189,19 @@ class TrainClassifier(Job):
         return self._write_archive(model, classes)
 
     def _write_archive(self, model: Classifier, classes: list[str]) -> Path:
-        archive = self.temp_dir / f"{self.settings.output.model_name}.tar.gz"
-        payload = json.dumps({"classes": classes, **model.to_json()}).encode()
-        with tarfile.open(archive, "w:gz") as tar:
-            info = tarfile.TarInfo("model.json")
-            info.size = len(payload)
-            tar.addfile(info, io.BytesIO(payload))
-        return archive
+        """The model as a checked package: model.json plus a manifest with its sha256."""
+        s = self.settings
+        package = ModelPackage(
+            s.output.model_name,
+            classes=classes,
+            input_shape=[s.data.image_size[0], s.data.image_size[1]],
+            metadata={"data": {"seed": s.training.seed, "noise": s.data.noise}},
+        )
+        package.add_bytes(
+            "model.json", json.dumps({"classes": classes, **model.to_json()}).encode()
+        )
+        archive = self.temp_dir / f"{s.output.model_name}.tar.gz"
+        return package.save(archive, id=self.id, producer=type(self).__name__)
 
 
 if __name__ == "__main__":

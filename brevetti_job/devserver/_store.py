@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Final
@@ -399,8 +399,12 @@ class Store:
         name: str | None = None,
         settings: Mapping[str, Any] | None = None,
         schema_ui: Mapping[str, Any] | None = None,
+        models: Sequence[Mapping[str, Any]] = (),
     ) -> CreatedJob:
-        """Make a job with a fresh id and key; the key is returned, only its hash kept."""
+        """Make a job with a fresh id and key; the key is returned, only its hash kept.
+
+        `models`: the description's ``models`` entries (a test report's models under test).
+        """
         if kind not in KINDS:
             raise StoreError(400, f"kind must be 'model' or 'report', got {kind!r}")
         job_id = str(uuid.uuid4())
@@ -413,7 +417,7 @@ class Store:
             "run_id": None,
             "settings": dict(settings or {}),
             "datasets": [],
-            "models": [],
+            "models": [dict(m) for m in models],
             "tags": [],
             "parent": None,
             "complete_url": f"{base}/complete?modelPath=",

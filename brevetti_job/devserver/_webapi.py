@@ -487,10 +487,12 @@ class WebApi:
         type_record: dict[str, Any],
         settings: dict[str, Any],
         record: dict[str, Any],
+        models: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         created = self.store.create_job(
-            kind=kind, name=name, settings=settings, schema_ui=type_record["schema"]
-        )
+            kind=kind, name=name, settings=settings, schema_ui=type_record["schema"],
+            models=models or [],
+        )  # fmt: skip
         record.update(id=created.id, jobId=created.id, name=name, created=now_iso())
         self.records.put(kind, record)
         self.records.set_secret(created.id, created.api_key)
@@ -558,8 +560,28 @@ class WebApi:
             "started": now_iso() if submit else None,
             "configUrl": None,
         }
-        record = self._new_job("report", name, type_record, settings, record)
+        entries = [self._model_entry(m) for m in models]
+        record = self._new_job("report", name, type_record, settings, record, entries)
         return _json(200, {"id": record["id"]})
+
+    def _model_entry(self, model_id: str) -> dict[str, Any]:
+        """A model under test as a report's description lists it: id, name, its folder,
+        and its archive with the archive's sha256 once the model completed."""
+        record = self._one("model", model_id)
+        meta = self.store.meta(model_id) or {}
+        entry: dict[str, Any] = {
+            "id": model_id,
+            "name": record["name"],
+            "bucket": str(self.store.folder(model_id)),
+        }
+        model_path = meta.get("model_path") if meta.get("status") == "completed" else None
+        if model_path:
+            entry["model_path"] = model_path
+            name = str(model_path).removeprefix("artifacts/")
+            found = self.store.artifact(model_id, name)
+            if found is not None and found[1].get("sha256"):
+                entry["sha256"] = found[1]["sha256"]
+        return entry
 
     def _delete_job(self, request: Request, session: Session, segment: str, ident: str) -> Response:
         kind = _JOBS[segment]

@@ -301,3 +301,21 @@ def test_complete_job_with_a_package_writes_it_under_artifacts(tmp_path: Path) -
     assert "tok_SECRET_123" not in gzip.decompress(archive.read_bytes()).decode("latin-1")
     status = json.loads((job.job_dir / "status.json").read_text())
     assert status["model_path"] == model_path
+
+
+def test_a_versioned_file_must_match_its_version(tmp_path: Path) -> None:
+    path = _built(tmp_path / "src")
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x01  # inside the gzip trailer: tar may still read, the md5 cannot match
+    bad = tmp_path / path.name
+    bad.write_bytes(bytes(data))
+    with pytest.raises(PackageError, match="does not match the version in its name"):
+        ModelPackage.open(bad, tmp_path / "dest")
+    assert not (tmp_path / "dest").exists()
+
+
+def test_save_writes_an_exact_path(tmp_path: Path) -> None:
+    path = _package().add_bytes("model.json", b"{}").save(tmp_path / "classifier.tar.gz")
+    assert path == tmp_path / "classifier.tar.gz"
+    assert ModelPackage.open(path, tmp_path / "o").read_bytes("model.json") == b"{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classifier.tar.gz", "o"]
