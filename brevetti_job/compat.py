@@ -23,7 +23,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from brevetti_schema import Field, Schema, Section, SettingsError, load_schema, resolve_settings
+from brevetti_schema import (
+    Field,
+    Schema,
+    Section,
+    SettingsError,
+    load_schema,
+    resolve_settings,
+    settings_target,
+)
 
 from ._declared import declared_settings
 from ._description import JobDescription
@@ -241,18 +249,32 @@ class Job:
     """A job with brevettiai's API. Make one with `Job.init()`; subclass it with a
     ``settings: MySettings`` annotation and a `run()` for `start()`, as in brevettiai 2.0."""
 
-    def __init__(self, main: MainJob, extra: Mapping[str, Any], cache_path: str | None) -> None:
+    def __init__(
+        self,
+        main: MainJob,
+        extra: Mapping[str, Any],
+        cache_path: str | None,
+        own_class: bool = False,
+    ) -> None:
         self._main = main
         self._run_id = main.run_id or datetime.now().strftime("%Y-%m-%dT%H%M%S")
         self._cache_path = cache_path
-        self._settings = self._with_extra(main.settings, extra)
+        self._settings = self._with_extra(main.settings, extra, own_class)
         self.io = IoTools(_LocalFiles(self))
 
     @staticmethod
-    def _with_extra(settings: Any, extra: Mapping[str, Any]) -> Any:
+    def _with_extra(settings: Any, extra: Mapping[str, Any], own_class: bool) -> Any:
+        """The settings with `extra`: set on a `JobSettings`, an instance of any other
+        class of yours kept as it is, brevettiai's view around the rest."""
         fields = getattr(type(settings), "model_fields", None)
         if isinstance(fields, Mapping) and "extra" in fields:  # a pydantic JobSettings
             return settings.model_copy(update={"extra": dict(extra)})
+        if own_class:
+            if extra:
+                logger.warning(
+                    "settings.extra is not kept: %s has no 'extra' field", type(settings).__name__
+                )
+            return settings
         return SettingsView(settings, extra)
 
     # -- construction -------------------------------------------------------------
@@ -320,7 +342,8 @@ class Job:
             if temporary is not None:
                 temporary.unlink(missing_ok=True)
         extra = _merged(_unknown_settings(model, main.description.settings), extra_args)
-        job = job_class(main, extra, cache_path or main._identity.cache_path)
+        own_class = isinstance(schema, type) and settings_target(schema) is not None
+        job = job_class(main, extra, cache_path or main._identity.cache_path, own_class)
         logger.info("%s initialized", job_class.__name__)
         return job
 

@@ -424,3 +424,24 @@ def test_the_main_api_is_reachable(tmp_path: Path) -> None:
     job.report_progress(1, loss=0.5)  # not brevettiai's, forwarded to the main job
     assert job.mode == "local" and job.main.mode == "local"
     assert "KEY" not in repr(job)
+
+
+def test_a_settings_class_of_your_own_is_kept_as_it_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pydantic import BaseModel
+
+    import brevetti_job.compat as compat
+
+    class Plain(BaseModel):
+        epochs: int = 2
+
+    job = _init(tmp_path, "--epochs", "4", "--other", "x", schema=Plain)
+    assert type(job.settings) is Plain and job.settings.epochs == 4
+    assert "settings.extra is not kept: Plain has no 'extra' field" in caplog.text
+
+    class WithExtra(compat.JobSettings):
+        epochs: int = 2
+
+    job = _init(tmp_path, "--other", "x", schema=WithExtra, job_dir=tmp_path / "j2")
+    assert type(job.settings) is WithExtra and job.settings.extra == {"other": "x"}
