@@ -294,14 +294,16 @@ class Job:
         """Find the job and validate its settings, with brevettiai's arguments.
 
         Configures logging as brevettiai did (``logging.basicConfig()``, the root logger
-        at `log_level`). `job_config` is a job description given as data (local mode);
-        `type_selector` picks the job class from the description: a callable given it,
-        or the first class whose settings accept its settings. Also takes the main API's
-        keywords (``schema``, ``job_dir``, ``host``, ``argv``, ``env`` ...) and, from
-        brevettiai 0.5, ``schema_path``.
+        at `log_level`, urllib3 at WARNING). `job_config` is a job description given as
+        data (local mode); `type_selector` picks the job class from the description: a
+        callable given it, or the first class whose settings accept its settings. Also
+        takes the main API's keywords (``schema``, ``job_dir``, ``host``, ``argv``,
+        ``env`` ...) and, from brevettiai 0.5, ``schema_path``.
         """
         logging.basicConfig()
         logging.getLogger().setLevel(log_level)
+        for chatty in ("urllib3", "charset_normalizer"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         if "schema_path" in kwargs:
             kwargs.setdefault("schema", kwargs.pop("schema_path"))
         for name in sorted(set(kwargs) & _IGNORED_KWARGS):

@@ -52,11 +52,12 @@ def _last_json_line(text: str) -> Any:
 @pytest.fixture(autouse=True)
 def _root_logger() -> Iterator[None]:
     """compat's init configures the root logger as brevettiai did; put it back after."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
+    root, urllib3 = logging.getLogger(), logging.getLogger("urllib3")
+    level, handlers, urllib3_level = root.level, list(root.handlers), urllib3.level
     yield
     root.setLevel(level)
     root.handlers[:] = handlers
+    urllib3.setLevel(urllib3_level)
 
 
 # -- the 0.5-era script -----------------------------------------------------------------
@@ -196,6 +197,7 @@ def test_init_configures_logging_as_brevettiai_did(tmp_path: Path) -> None:
     assert logging.getLogger().level == logging.INFO
     _init(tmp_path, log_level=logging.DEBUG, job_dir=tmp_path / "j2")
     assert logging.getLogger().level == logging.DEBUG
+    assert logging.getLogger("urllib3").level == logging.WARNING
 
 
 def test_paths(tmp_path: Path) -> None:
