@@ -154,7 +154,7 @@ class Job:
     @property
     def models(self) -> tuple[ModelUnderTest, ...]:
         """The models a test report was given (id, name; ``download``/``open_package``)."""
-        return models_of(self._description.models)
+        return models_of(self._description.models, getattr(self, "storage", None))
 
     @property
     def tags(self) -> tuple[Any, ...]:

@@ -17,12 +17,15 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._errors import JobConfigError, PackageError
 from ._package import ModelPackage, OpenedPackage
+
+if TYPE_CHECKING:
+    from ._storage import Storage
 
 __all__ = ["ModelUnderTest", "models_of"]
 
@@ -46,12 +49,19 @@ class ModelUnderTest:
     model_path: str | None = None
     sha256: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    storage: Storage | None = attrs.field(default=None, repr=False, eq=False)
+    """The job's storage, with read access to the model's folder (for ``s3://`` buckets)."""
+
+    @property
+    def remote(self) -> bool:
+        """True when the model's folder is in object storage."""
+        return self.bucket.startswith("s3://")
 
     def _folder(self) -> Path:
-        if self.bucket.startswith(("s3://", "http://", "https://")):
+        if self.remote or self.bucket.startswith(("http://", "https://")):
             raise JobConfigError(
-                f"model {self.id}: reading {self.bucket} needs the object store client, "
-                "which this installation does not have yet"
+                f"model {self.id}: {self.bucket} is not a local folder"
+                + ("" if self.remote else " (only local folders and s3:// are read)")
             )
         folder = Path(self.bucket.removeprefix("file://"))
         if not folder.is_dir():
@@ -74,13 +84,17 @@ class ModelUnderTest:
     def download(self, dest: str | os.PathLike[str]) -> Path:
         """Copy the model's archive to `dest` (a folder, or a file path ending .tar.gz).
 
-        The copy is checked (the entry's sha256 if given, then the package itself) and
-        appears only when whole; returns its path.
+        Models in object storage are read through the job's storage (with the job's
+        credentials for the model's folder). The copy is checked (the entry's sha256 if
+        given, then the package itself) and appears only when whole; returns its path.
         """
+        if self.remote and self.storage is None:
+            raise JobConfigError(
+                f"model {self.id}: reading {self.bucket} needs the job's storage (platform mode)"
+            )
+        if self.remote and not self.model_path:
+            raise JobConfigError(f"model {self.id} ({self.name}) has no model archive")
         relative = self.archive_path()
-        source = self._folder().joinpath(*PurePosixPath(relative).parts)
-        if not source.is_file():
-            raise JobConfigError(f"model {self.id}: its archive {relative} is missing")
         target = Path(dest)
         if target.is_dir() or not target.name.endswith(".tar.gz"):
             target = target / PurePosixPath(relative).name
@@ -88,11 +102,18 @@ class ModelUnderTest:
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         staged = work / target.name  # the real name: a versioned name is checked too
         try:
+            if self.remote:
+                assert self.storage is not None
+                self.storage.download(f"{self.bucket.rstrip('/')}/{relative}", staged)
+            else:
+                source = self._folder().joinpath(*PurePosixPath(relative).parts)
+                if not source.is_file():
+                    raise JobConfigError(f"model {self.id}: its archive {relative} is missing")
+                shutil.copyfile(source, staged)
             digest = hashlib.sha256()
-            with staged.open("wb") as out, source.open("rb") as handle:
+            with staged.open("rb") as handle:
                 while block := handle.read(_CHUNK):
                     digest.update(block)
-                    out.write(block)
             if self.sha256 and digest.hexdigest() != self.sha256.lower():
                 raise PackageError(f"model {self.id}: {relative} does not match its sha256")
             ModelPackage.verify(staged)
@@ -111,8 +132,9 @@ class ModelUnderTest:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def models_of(entries: Any) -> tuple[ModelUnderTest, ...]:
-    """The description's ``models`` entries as records (entries without id are refused)."""
+def models_of(entries: Any, storage: Storage | None = None) -> tuple[ModelUnderTest, ...]:
+    """The description's ``models`` entries as records (entries without id are refused);
+    `storage` (the job's) reads models kept in object storage."""
     found = []
     for index, entry in enumerate(entries or ()):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
@@ -129,6 +151,7 @@ def models_of(entries: Any) -> tuple[ModelUnderTest, ...]:
                 model_path=entry.get("model_path") or None,
                 sha256=entry.get("sha256") or None,
                 extra={k: v for k, v in entry.items() if k not in known},
+                storage=storage,
             )
         )
     return tuple(found)

@@ -101,7 +101,7 @@ def test_models_entries_are_checked(tmp_path: Path) -> None:
     with pytest.raises(JobConfigError, match="relative path inside"):
         evil.download(tmp_path / "d")
     (remote,) = models_of([{"id": "m2", "bucket": "s3://data/m2"}])
-    with pytest.raises(JobConfigError, match="object store client"):
+    with pytest.raises(JobConfigError, match="needs the job's storage"):
         remote.download(tmp_path / "d")
 
 
@@ -152,3 +152,39 @@ def test_a_report_on_the_dev_platform_reads_its_model(webapi_user, tmp_path, mon
     state = webapi_user.server.state(report.id)
     assert state["output"]["output"]["test_images"] == 60
     assert "confusion_matrix" in state["charts"]
+
+
+def test_a_model_in_object_storage_is_read_with_the_jobs_credentials(
+    object_store, tmp_path
+) -> None:
+    from brevetti_job._storage import StaticCredentials, Storage
+    from brevetti_job.devserver._objectstore import folder_grants
+
+    bucket = object_store.bucket("data")
+    archive = ModelPackage("m").add_bytes("w.bin", b"weights").save(tmp_path / "m.tar.gz")
+    admin = object_store.client()
+    admin.put_object(Bucket=bucket, Key="model1/artifacts/m.tar.gz", Body=archive.read_bytes())
+    admin.put_object(Bucket=bucket, Key="model2/artifacts/m.tar.gz", Body=archive.read_bytes())
+    report = object_store.identity(
+        *folder_grants(bucket, "report1", write=True), *folder_grants(bucket, "model1", write=False)
+    )
+    storage = Storage(
+        f"s3://{bucket}/report1", endpoint_url=object_store.endpoint, progress=False,
+        credentials=StaticCredentials.from_keys(report.access_key, report.secret_key),
+    )  # fmt: skip
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    given, other = models_of(
+        [
+            {"id": "model1", "bucket": f"s3://{bucket}/model1",
+             "model_path": "artifacts/m.tar.gz", "sha256": sha},
+            {"id": "model2", "bucket": f"s3://{bucket}/model2", "model_path": "artifacts/m.tar.gz"},
+        ],
+        storage,
+    )  # fmt: skip
+    assert given.open_package(tmp_path / "o").read_bytes("w.bin") == b"weights"
+    from brevetti_job import StoragePermissionError
+
+    with pytest.raises(StoragePermissionError, match=r"refused by the store \(403") as caught:
+        other.download(tmp_path / "d")  # the store refuses: the report was not given model2
+    assert report.secret_key not in str(caught.value)
+    assert list((tmp_path / "d").iterdir()) == []
