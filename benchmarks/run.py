@@ -14,7 +14,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import cold_start, devserver_progress, emit_scaling, settings_validation, upload_throughput
+from . import (
+    cold_start,
+    devserver_progress,
+    emit_scaling,
+    hostile_files,
+    settings_validation,
+    upload_throughput,
+)
 from ._common import ROOT, Table, load, machine, parser
 
 BENCHMARKS: dict[str, Callable[[bool], list[Table]]] = {
@@ -23,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Table]]] = {
     "cold_start": cold_start.run,
     "upload_throughput": upload_throughput.run,
     "devserver_progress": devserver_progress.run,
+    "hostile_files": hostile_files.run,
 }
 
 START = "<!-- results:start (written by `python -m benchmarks.run --write`) -->"

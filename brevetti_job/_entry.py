@@ -6,6 +6,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brevetti_schema import BrevettiSchemaError, SettingsError
@@ -59,11 +60,36 @@ def run_main(
     except (BrevettiJobError, BrevettiSchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the job folder cannot be made or written: read-only, full
+        print(f"error: {os_error_text(exc)}", file=sys.stderr)
+        return 1
     for warning in job.settings_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     try:
         job.start()
+    except OSError as exc:
+        if not _in_folder(exc, job.job_dir):
+            print(job.scrub(traceback.format_exc()), end="", file=sys.stderr)
+        else:  # the job's own folder failed it (read-only, full): one line, no traceback
+            print(job.scrub(f"error: {os_error_text(exc)}"), file=sys.stderr)
+        return 1
     except Exception:  # noqa: BLE001 - report any failure of user code, already recorded
         print(job.scrub(traceback.format_exc()), end="", file=sys.stderr)
         return 1
     return 0
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OS error as one line: what failed and on which path."""
+    where = f": {exc.filename}" if exc.filename is not None else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def _in_folder(exc: OSError, folder: Path) -> bool:
+    """Whether an OS error is about a path inside the job's folder."""
+    if exc.filename is None:
+        return False
+    try:
+        return Path(os.fsdecode(exc.filename)).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError, TypeError):
+        return False

@@ -13,6 +13,7 @@ from typing import Any
 from ._errors import SchemaError, SchemaProblem
 from ._kinds import misplaced_options
 from ._model import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
+from ._patterns import pattern_problem
 from ._values import describe, value_problems
 
 __all__ = ["check_schema", "raise_for_problems"]
@@ -87,10 +88,9 @@ def _field_declaration(field: Field) -> Iterator[str]:
     if field.kind is Kind.LIST and field.item_kind not in SCALAR_KINDS:
         yield "a list needs an item kind: integer, number, text or boolean"
     if field.pattern is not None:
-        try:
-            re.compile(field.pattern)
-        except re.error as exc:
-            yield f"pattern {field.pattern!r} is not a valid regular expression: {exc}"
+        problem = pattern_problem(field.pattern)
+        if problem is not None:
+            yield problem
     if field.multiple_of is not None and field.multiple_of <= 0:
         yield "multiple_of must be positive"
     if field.json_schema is not None:

@@ -12,6 +12,8 @@ renders as readable lines (`str()`) so people can.
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -164,6 +166,13 @@ class SettingsProblem:
 
 
 def _json_safe(value: Any) -> Any:
+    """`value` as strict JSON data: NaN and infinities become ``"NaN"``, ``"Infinity"``
+    and ``"-Infinity"``, integers too long to write out a note, so a report of bad
+    settings is always valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):  # as JavaScript writes them
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+        return f"<an integer of {value.bit_length()} bits>"
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, dict):
@@ -204,7 +213,12 @@ class SettingsError(BrevettiSchemaError, ValueError):
 
 
 def _short(value: Any) -> str:
-    return "" if value is None else repr(value)
+    if value is None:
+        return ""
+    try:
+        return repr(value)
+    except (ValueError, RecursionError):  # an integer too long to write out, deep nesting
+        return f"<a {type(value).__name__} too large to show>"
 
 
 def _fit(text: str, width: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -55,9 +56,13 @@ def _flag(value: Any) -> bool:
 def _number(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return value
-    raise OptionValueError(f"expected a number, got {show(value)}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise OptionValueError(f"expected a number, got {show(value)}")
+    if not (abs(value) <= sys.float_info.max):  # NaN, infinities, and huge integers
+        raise OptionValueError(
+            f"expected a finite number within -1.8e308 to 1.8e308, got {show(value)}"
+        )
+    return value
 
 
 def _count(value: Any) -> int | None:
@@ -244,8 +249,13 @@ KIND_NAMES: Final = (*tuple(k.value for k in Kind), "section", "heading")
 
 
 def show(value: Any) -> str:
-    """A value as it would be written in JSON, shortened for messages."""
-    text = json.dumps(value, ensure_ascii=False, default=repr)
+    """A value as it would be written in JSON, shortened for messages (never fails)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (ValueError, RecursionError):  # an integer too long to write, or deep nesting
+        text = f"a {type(value).__name__} too large to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -23,14 +23,7 @@ def load_settings_text(text: str, *, source: str = "<string>") -> dict[str, Any]
     try:
         data = compose_data(text, source=source)
     except SchemaError as exc:
-        raise SettingsError(
-            [
-                SettingsProblem(
-                    p.path, "invalid_file", "", _located(p.message, p.source, p.line, p.column)
-                )
-                for p in exc.problems
-            ]
-        ) from None
+        raise _settings_error(exc) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -48,9 +41,30 @@ def load_settings_text(text: str, *, source: str = "<string>") -> dict[str, Any]
 
 
 def load_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A settings tree from a ``.yaml``/``.yml``/``.json`` file (see the module docstring)."""
+    """A settings tree from a ``.yaml``/``.yml``/``.json`` file (see the module docstring).
+
+    A file too large, unreadable or not UTF-8 is a `SettingsError` too, checked before
+    it is parsed.
+    """
+    from ._yaml_format import read_document  # noqa: PLC0415 - YAML only when a file is read
+
     file = Path(path)
-    return load_settings_text(file.read_text(encoding="utf-8"), source=str(file))
+    try:
+        text = read_document(file)
+    except SchemaError as exc:
+        raise _settings_error(exc) from None
+    return load_settings_text(text, source=str(file))
+
+
+def _settings_error(exc: SchemaError) -> SettingsError:
+    return SettingsError(
+        [
+            SettingsProblem(
+                p.path, "invalid_file", "", _located(p.message, p.source, p.line, p.column)
+            )
+            for p in exc.problems
+        ]
+    )
 
 
 def _located(message: str, source: str | None, line: int | None, column: int | None) -> str:

@@ -123,9 +123,15 @@ def _close_name(path: Path) -> str:
 
 
 def _is_platform_ui(path: Path) -> bool:
-    """Whether a JSON file is a platform UI document (``fields`` is a list of records)."""
+    """Whether a JSON file is a platform UI document (``fields`` is a list of records).
+
+    The file's size is checked before it is read (`read_document` raises for a file too
+    large); anything that is not JSON is left to the authoring-format loader to explain.
+    """
+    from ._yaml_format import read_document  # noqa: PLC0415
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        document = json.loads(read_document(path))
+    except (ValueError, RecursionError):  # not JSON (or too deep): the loader says why
         return False
     return isinstance(document, Mapping) and isinstance(document.get("fields"), list)

@@ -21,7 +21,9 @@ options themselves are defined once, in `_format_schema`.
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -30,6 +32,7 @@ import attrs
 import yaml
 from yaml import MarkedYAMLError, YAMLError
 from yaml.composer import Composer
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader, ReaderError
@@ -65,9 +68,11 @@ from ._model import Node as ModelNode
 __all__ = [
     "COMPOSERS",
     "CORE_SCALARS",
+    "MAX_DOCUMENT_BYTES",
     "compose_data",
     "load_schema_file",
     "load_schema_text",
+    "read_document",
 ]
 
 _TAG = "tag:yaml.org,2002:"
@@ -75,6 +80,12 @@ _MAX_NODES: Final = 200_000
 """Largest document (counting nodes reached through aliases) that is read at all."""
 _MAX_DEPTH: Final = 100
 """Deepest nesting of lists and mappings read at all (sections nest far less)."""
+MAX_DOCUMENT_BYTES: Final = 4 * 1024 * 1024
+"""Largest schema or settings file read at all, checked before a byte is parsed (real
+ones are a few kilobytes; `_MAX_NODES` caps the rest)."""
+_FAST_BYTES: Final = 64 * 1024
+"""Texts up to this size go to libyaml's composer whole; larger ones are composed node
+by node (`_Bounded`), so a hostile document stops at `_MAX_NODES` with bounded memory."""
 
 
 # -- composing YAML safely, with YAML 1.2 core scalars ----------------------------------
@@ -102,19 +113,46 @@ for _name, _pattern, _first in CORE_SCALARS:
     _CoreResolver.add_implicit_resolver(_TAG + _name, re.compile(_pattern), list(_first))
 
 
-class _PureComposer(Reader, Scanner, Parser, Composer, _CoreResolver):
+class _Bounded(Composer):
+    """Composes node by node, stopping at `_MAX_NODES` nodes or `_MAX_DEPTH` levels
+    before the next one is made (so memory stays bounded whatever the text holds)."""
+
+    def __init__(self) -> None:
+        Composer.__init__(self)
+        self.made = 0
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(AliasEvent):  # type: ignore[attr-defined]
+            return super().compose_node(parent, index)
+        mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+        self.made += 1
+        if self.made > _MAX_NODES:
+            raise _TooLarge(mark, f"the document has more than {_MAX_NODES} nodes")
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise _TooLarge(mark, f"the document nests deeper than {_MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _PureComposer(Reader, Scanner, Parser, _Bounded, _CoreResolver):
     """A PyYAML pipeline that stops at the node tree: nothing is ever constructed."""
 
     def __init__(self, text: str) -> None:
         Reader.__init__(self, text)
         Scanner.__init__(self)
         Parser.__init__(self)
-        Composer.__init__(self)
+        _Bounded.__init__(self)
         _CoreResolver.__init__(self)
 
 
 COMPOSERS: tuple[type[BaseResolver], ...] = (_PureComposer,)
 """The available composers, fastest first; each is called with the text."""
+_LARGE_COMPOSER: type[BaseResolver] = _PureComposer
+"""The composer of texts larger than `_FAST_BYTES` (node by node, bounded)."""
 
 if yaml.__with_libyaml__:
     from yaml.cyaml import CParser  # type: ignore[attr-defined]  # not re-exported in stubs
@@ -122,7 +160,16 @@ if yaml.__with_libyaml__:
     class _FastComposer(CParser, _CoreResolver):
         """The same pipeline on libyaml's parser, when PyYAML was built with it."""
 
+    class _BoundedFastComposer(_Bounded, CParser, _CoreResolver):
+        """libyaml's parser feeding the bounded composer (for large texts)."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            _Bounded.__init__(self)
+            _CoreResolver.__init__(self)
+
     COMPOSERS = (_FastComposer, _PureComposer)
+    _LARGE_COMPOSER = _BoundedFastComposer
 
 
 def _bool(text: str) -> bool:
@@ -139,6 +186,9 @@ def _null(text: str) -> None:
 def _int(text: str) -> int:
     if text.startswith(("0o", "0x")):
         return int(text[2:], 8 if text[1] == "o" else 16)
+    digits = len(text.lstrip("+-"))
+    if digits > sys.get_int_max_str_digits() > 0:
+        raise ValueError(f"an integer of {digits:,} digits is too long to read")
     return int(text)
 
 
@@ -172,11 +222,11 @@ def _mark(node: Node) -> tuple[int, int]:
 
 
 class _TooLarge(Exception):
-    """The node tree is cyclic or expands (through aliases) beyond `_MAX_NODES`."""
+    """The node tree is cyclic, too deep, or larger (also through aliases) than allowed."""
 
-    def __init__(self, node: Node, message: str) -> None:
+    def __init__(self, where: Node | Any, message: str) -> None:
         super().__init__(message)
-        self.node = node
+        self.mark = where.start_mark if isinstance(where, Node) else where
 
 
 def _measure(node: Node, sizes: dict[int, int], stack: set[int]) -> int:
@@ -241,8 +291,11 @@ class _DocumentReader:
                 return None
             try:
                 return convert(node.value)
-            except ValueError:
-                self.problem(path, f"{node.value!r} is not a valid {node.tag[len(_TAG) :]}", node)
+            except ValueError as exc:
+                kind = node.tag[len(_TAG) :]
+                shown = repr(node.value) if len(node.value) <= 60 else repr(node.value[:57]) + "..."
+                reason = str(exc) if str(exc).startswith("an integer of") else ""
+                self.problem(path, reason or f"{shown} is not a valid {kind}", node)
                 return None
         if isinstance(node, SequenceNode):
             if node.tag != _TAG + "seq":
@@ -318,6 +371,8 @@ class _DocumentReader:
                 if not isinstance(flag, bool):
                     self.problem("", f"lenient must be true or false, got {show(flag)}", value_node)
                 self.lenient = flag is True
+            elif key == _MERGE_KEY:
+                self.problem("", _merge_note(key), key_node)
             else:
                 hint = suggest(key, TOP_LEVEL_KEYS)
                 self.problem(
@@ -340,6 +395,9 @@ class _DocumentReader:
         path = prefix + key
         self.spots[path] = _Spot(_mark(key_node))
         self.broken.add(path)  # until its type is known
+        if node.tag not in _PLAIN_TAGS:  # reported once: nothing else follows from it
+            self.problem(path, _bad_tag(node), node)
+            return None
         if isinstance(node, ScalarNode) and node.tag == _TAG + "str":
             type_node: Node = node
             given: _Given = {}
@@ -349,7 +407,7 @@ class _DocumentReader:
                 for name, name_node, value_node in self.text_keys(node, path, f"field {path!r}")
             }
             if "type" not in given:
-                self.problem(path, f"needs a type: one of {', '.join(KIND_NAMES)}", key_node)
+                self.untyped(path, key_node, given)
                 return None
             type_node = given.pop("type")[1]
         else:
@@ -372,6 +430,20 @@ class _DocumentReader:
             return self.heading(key, path, given)
         return self.field(key, path, Kind(kind), given)
 
+    def untyped(self, path: str, key_node: Node, given: _Given) -> None:
+        """Report a declaration without ``type``: at the key that was meant, if any."""
+        needs = f"needs a type: one of {', '.join(KIND_NAMES)}"
+        for name, (name_node, _) in given.items():
+            if name == _MERGE_KEY:
+                self.problem(path, f"{_merge_note(name)} ({needs})", name_node)
+                return
+            if suggest(name, ["type"]):
+                self.problem(
+                    path, f"unknown key {name!r}; did you mean 'type'? ({needs})", name_node
+                )
+                return
+        self.problem(path, needs, key_node)
+
     def options(
         self,
         path: str,
@@ -387,6 +459,9 @@ class _DocumentReader:
             option = allowed.get(name)
             if option is None:
                 note = elsewhere(name) or suggest(name, allowed)
+                if name == _MERGE_KEY:
+                    self.problem(path, _merge_note(name), name_node)
+                    continue
                 self.problem(path, f"unknown option {name!r} for {what}{note}", name_node)
                 continue
             if spot is not None:
@@ -516,6 +591,18 @@ _ATTR_OPTION: Final = {o.attr: o.name for o in FIELD_OPTIONS.values() if o.attr 
 """Model attribute names that appear in messages, mapped to the option giving them."""
 
 
+_MERGE_KEY: Final = "<<"
+_PLAIN_TAGS: Final = frozenset(_TAG + name for name in ("str", "int", "float", "bool", "null",
+                                                        "seq", "map"))  # fmt: skip
+
+
+def _merge_note(key: str) -> str:
+    return (
+        f"unknown key {key!r}: YAML merge keys are not supported (they would hide where a "
+        "value comes from); write the entries out"
+    )
+
+
 def _bad_tag(node: Node) -> str:
     tag = node.tag.replace(_TAG, "!!")
     return f"the tag {tag} is not allowed: only plain YAML data (mappings, lists, scalars)"
@@ -554,47 +641,87 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def _compose(text: str, source: str) -> Node | None:
+    _check_size(len(text), source)  # characters: at most the bytes of the file
+    is_json = source.lower().endswith(".json")
     composers = COMPOSERS
-    if source.lower().endswith(".json"):
-        try:
-            json.loads(text, parse_constant=_no_constant)
-        except json.JSONDecodeError as exc:
-            raise SchemaError.single(
-                "", f"invalid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
-            ) from exc
-        except ValueError as exc:  # NaN or Infinity, which Python's json module accepts
-            raise SchemaError.single("", f"invalid JSON: {exc}", source=source) from exc
+    if is_json:
+        original = text
         text = _JSON_ONLY.sub(_escape, text.replace("\t", " "))
-        composers = (_PureComposer,)  # libyaml refuses JSON's escaped surrogate pairs
+    if is_json or len(text) > _FAST_BYTES:
+        # bounded; libyaml refuses JSON's escaped surrogate pairs: the pure one reads them
+        composers = tuple(dict.fromkeys((_LARGE_COMPOSER, _PureComposer)))
     try:
         node = _parse(text, source, composers)
-    except RecursionError:
-        message = f"the document nests deeper than {_MAX_DEPTH} levels"
-        raise SchemaError.single("", message, source=source) from None
+    except _TooLarge as exc:
+        raise _too_large(exc, source) from None
+    except SchemaError:
+        if is_json:
+            _check_json(original, source)  # JSON's own words for what is wrong, if it can
+        raise
+    if is_json:
+        _check_json(original, source)  # what YAML reads but JSON does not (NaN, ...)
     if node is not None:
         try:
             _measure(node, {}, set())
         except _TooLarge as exc:
-            line, column = _mark(exc.node)
-            raise SchemaError.single(
-                "", str(exc), source=source, line=line, column=column
-            ) from None
+            raise _too_large(exc, source) from None
     return node
+
+
+def _too_large(exc: _TooLarge, source: str) -> SchemaError:
+    mark = exc.mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    return SchemaError.single("", str(exc), source=source, line=line, column=column)
+
+
+def _json_int(text: str) -> int:
+    if len(text) > sys.get_int_max_str_digits() > 0:
+        raise ValueError(f"an integer of {len(text):,} digits is too long to read")
+    return int(text)
+
+
+def _check_json(text: str, source: str) -> None:
+    """Refuse what Python's `json` refuses (after composing: the size is bounded)."""
+    try:
+        json.loads(text, parse_constant=_no_constant, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise SchemaError.single(
+            "", f"invalid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
+        ) from None
+    except ValueError as exc:  # NaN or Infinity, which Python's json module accepts
+        raise SchemaError.single("", f"invalid JSON: {exc}", source=source) from None
+    except RecursionError:
+        message = f"the document nests deeper than {_MAX_DEPTH} levels"
+        raise SchemaError.single("", message, source=source) from None
+
+
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_DOCUMENT_BYTES:
+        raise SchemaError.single(
+            "",
+            f"the document is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB "
+            f"({size:,} bytes); it is not read",
+            source=source,
+        )
 
 
 def _parse(text: str, source: str, composers: tuple[type[BaseResolver], ...]) -> Node | None:
     """The node tree by the fastest composer; on an error, by the pure-Python one.
 
-    So valid files load fast, and errors read the same on every machine.
+    So valid files load fast, and errors read the same on every machine. Raises
+    `_TooLarge` (from the bounded composers) as it is.
     """
     *fast, pure = composers
     for composer in fast:
         try:
             return composer(text).get_single_node()  # type: ignore[call-arg, attr-defined, no-any-return]
-        except YAMLError:
+        except (YAMLError, RecursionError):
             break
     try:
         return pure(text).get_single_node()  # type: ignore[call-arg, attr-defined, no-any-return]
+    except RecursionError:
+        message = f"the document nests deeper than {_MAX_DEPTH} levels"
+        raise SchemaError.single("", message, source=source) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(m) for m in (exc.context, exc.problem) if m)
@@ -612,6 +739,34 @@ def _parse(text: str, source: str, composers: tuple[type[BaseResolver], ...]) ->
         raise SchemaError.single("", message, source=source, line=line, column=column) from exc
     except YAMLError as exc:
         raise SchemaError.single("", f"invalid YAML: {exc}", source=source) from exc
+
+
+def read_document(path: str | os.PathLike[str]) -> str:
+    """The text of a schema or settings file: its size checked before it is read, then
+    decoded as UTF-8; raises `SchemaError` (one line: too large, unreadable, not UTF-8)."""
+    source = os.fspath(path)
+    try:
+        with Path(path).open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            _check_size(size, source)
+            data = file.read(MAX_DOCUMENT_BYTES + 1)  # a file that grows, or a pipe
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SchemaError.single("", f"cannot read the file: {reason}", source=source) from None
+    _check_size(len(data), source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise SchemaError.single(
+            "",
+            f"cannot read the file: it is not UTF-8 text "
+            f"(byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            source=source,
+            line=line,
+            column=column,
+        ) from None
 
 
 def load_schema_text(text: str, *, source: str = "<string>") -> Schema:
@@ -633,8 +788,4 @@ def load_schema_file(path: str | Path) -> Schema:
     path = Path(path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise SchemaError.single("", "expected a .yaml, .yml or .json file", source=str(path))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemaError.single("", f"cannot read the file: {exc}", source=str(path)) from exc
-    return load_schema_text(text, source=str(path))
+    return load_schema_text(read_document(path), source=str(path))

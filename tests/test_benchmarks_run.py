@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("emit_scaling", "Build and emit: cost per field"),
         ("settings_validation", "Settings: validate and structure one document"),
         ("cold_start", "Cold start: fresh process"),
+        ("hostile_files", "Hostile files: oversized documents refused"),
     ],
 )
 def test_each_benchmark_runs_alone_in_quick_mode(module, title):

@@ -10,9 +10,12 @@ import functools
 import json
 import math
 import re
+import sys
+from fractions import Fraction
 from typing import Any, Final
 
-from .._model import Field
+from .._model import Field, Kind
+from .._patterns import pattern_problem
 from ._spec import Consts, DecodeError, Fragment, Issue, RecordReading, UIPart
 
 BOUNDS: Final = frozenset(
@@ -25,10 +28,26 @@ CLASS_MAPPING_HINT: Final = "Json mapping from folder name to class"
 """The hint a class-mapping text area shows when the field declares none."""
 
 
+LARGEST_NUMBER: Final = sys.float_info.max
+"""Numbers beyond this (about 1.8e308) are refused: JSON readers (the platform's form,
+JavaScript, float64 everywhere) cannot hold them, and a float cannot either."""
+
+
 def describe(value: Any) -> str:
-    """A short rendering of a value for messages."""
-    text = repr(value)
+    """A short rendering of a value for messages (never fails, even on huge integers)."""
+    if is_int(value) and abs(value) > LARGEST_NUMBER:
+        digits = int(abs(value).bit_length() * math.log10(2)) + 1
+        return f"an integer of about {digits:,} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an integer inside too long to write out
+        return f"a {type(value).__name__} holding an integer too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def number_text(value: float) -> str:
+    """A bound or step as written in messages (``:g``), safe for any integer."""
+    return describe(value) if is_int(value) and abs(value) > LARGEST_NUMBER else f"{value:g}"
 
 
 def shown(text: str) -> str:
@@ -38,13 +57,11 @@ def shown(text: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def compiled_pattern(pattern: str | None) -> re.Pattern[str] | None:
-    """The compiled pattern, or ``None`` when absent or invalid (reported elsewhere)."""
-    if pattern is None:
+    """The compiled pattern, or ``None`` when absent, invalid or prone to catastrophic
+    backtracking (all reported when the schema is checked: `pattern_problem`)."""
+    if pattern is None or pattern_problem(pattern) is not None:
         return None
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
+    return re.compile(pattern)
 
 
 def is_int(value: Any) -> bool:
@@ -53,12 +70,67 @@ def is_int(value: Any) -> bool:
 
 
 def is_number(value: Any) -> bool:
-    """A finite integer or float that is not a boolean."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and not (isinstance(value, float) and not math.isfinite(value))
+    """A finite integer or float that is not a boolean, within the float range."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= LARGEST_NUMBER
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def too_large(value: Any) -> list[Issue]:
+    """An integer beyond the float range, for number and integer kinds."""
+    message = f"{describe(value)} is too large: numbers must lie within -1.8e308 to 1.8e308"
+    return [("too_large", message, ())]
+
+
+def is_multiple(value: float, step: float) -> bool:
+    """Whether `value` is a whole multiple of `step` (> 0): exact for integers, within
+    1e-9 of a whole quotient for floats; exact (as fractions) where the quotient
+    overflows a float (``1e10`` and ``multiple_of: 1e-300``)."""
+    if isinstance(value, int) and isinstance(step, int):
+        return value % step == 0
+    quotient = value / step
+    if math.isinf(quotient):
+        return Fraction(value) % Fraction(step) == 0
+    return math.isclose(quotient, round(quotient), rel_tol=0, abs_tol=1e-9)
+
+
+def _integral(field: Field) -> bool:
+    return field.kind is Kind.INTEGER or (
+        field.kind is Kind.LIST and field.item_kind is Kind.INTEGER
     )
+
+
+def json_value_problem(value: Any, depth_limit: int = 500) -> str | None:
+    """What makes `value` not plain JSON data (NaN, infinity, a number beyond the float
+    range, an object JSON has no form for, nesting beyond `depth_limit`), or None."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        at = f" at {where[1:]}" if where else ""
+        if isinstance(item, dict | list | tuple):
+            if depth >= depth_limit:
+                return f"the value nests deeper than {depth_limit} levels"
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(item, dict) and not (
+                    key is None or isinstance(key, str | bool) or is_number(key)
+                ):
+                    return f"{describe(key)}{at} is not a JSON object key"
+                stack.append((child, f"{where}/{key}", depth + 1))
+        elif isinstance(item, float) and not math.isfinite(item):
+            return f"{describe(item)}{at} is not a JSON number (NaN and infinities are not JSON)"
+        elif is_int(item) and abs(item) > LARGEST_NUMBER:
+            return f"{describe(item)}{at} is too large for JSON"
+        elif not (item is None or isinstance(item, str | int | float)):
+            return f"{describe(item)}{at} is not a JSON value"
+    return None
+
+
+def is_plain_json(value: Any) -> bool:
+    """Whether `value` is plain JSON data (see `json_value_problem`)."""
+    return json_value_problem(value) is None
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -67,24 +139,27 @@ def is_number(value: Any) -> bool:
 def check_bounds(field: Field, value: float) -> list[Issue]:
     """Bounds and multiple of a number."""
     issues: list[Issue] = []
+    given = describe(value)
     if field.minimum is not None and value < field.minimum:
-        issues.append(
-            ("below_minimum", f"{describe(value)} is below the minimum {field.minimum:g}", ())
-        )
+        message = f"{given} is below the minimum {number_text(field.minimum)}"
+        issues.append(("below_minimum", message, ()))
     if field.maximum is not None and value > field.maximum:
-        issues.append(
-            ("above_maximum", f"{describe(value)} is above the maximum {field.maximum:g}", ())
-        )
+        message = f"{given} is above the maximum {number_text(field.maximum)}"
+        issues.append(("above_maximum", message, ()))
     if field.exclusive_minimum is not None and value <= field.exclusive_minimum:
-        message = f"{describe(value)} must be greater than {field.exclusive_minimum:g}"
+        message = f"{given} must be greater than {number_text(field.exclusive_minimum)}"
         issues.append(("not_above_exclusive_minimum", message, ()))
     if field.exclusive_maximum is not None and value >= field.exclusive_maximum:
-        message = f"{describe(value)} must be less than {field.exclusive_maximum:g}"
+        message = f"{given} must be less than {number_text(field.exclusive_maximum)}"
         issues.append(("not_below_exclusive_maximum", message, ()))
-    if field.multiple_of is not None and field.multiple_of > 0:
-        quotient = value / field.multiple_of
-        if not math.isclose(quotient, round(quotient), rel_tol=0, abs_tol=1e-9):
-            message = f"{describe(value)} is not a multiple of {field.multiple_of:g}"
+    step = field.multiple_of
+    if step is not None and step > 0:
+        if _integral(field) and (isinstance(step, int) or step.is_integer()):
+            step = int(step)  # an integer field's whole step: exact, as the fast path
+        elif isinstance(step, int):
+            step = float(step)  # a number field's: the float rule, as the fast path
+        if not is_multiple(value, step):
+            message = f"{given} is not a multiple of {number_text(step)}"
             issues.append(("not_a_multiple", message, ()))
     return issues
 
@@ -332,9 +407,15 @@ def fast_bounds(f: Field, g: str, *, integer: bool) -> list[str]:
             pass
         elif float(step).is_integer() and integer:
             tests.append(f"{g} % {int(step)} == 0")
-        else:  # a quotient within 1e-9 of a whole number
-            tests.append(f"abs({g} / {step!r} - round({g} / {step!r})) <= 1e-9")
+        else:  # a finite quotient within 1e-9 of a whole number (else: `check_bounds`)
+            q = f"{g} / {float(step)!r}"
+            tests.append(f"{q} - {q} == 0.0 and abs({q} - round({q})) <= 1e-9")
     return tests
+
+
+def fast_in_range(g: str) -> str:
+    """Inline test that an integer lies in the float range (see `LARGEST_NUMBER`)."""
+    return f"{-LARGEST_NUMBER!r} <= {g} <= {LARGEST_NUMBER!r}"
 
 
 def fast_text(c: Consts, f: Field, g: str) -> str:

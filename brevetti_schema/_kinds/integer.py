@@ -13,6 +13,8 @@ def check(field: Field, value: Any) -> list[Issue]:
     """An integer (not a boolean) within the bounds."""
     if not s.is_int(value):
         return [("not_an_integer", f"expected an integer, got {s.describe(value)}", ())]
+    if abs(value) > s.LARGEST_NUMBER:
+        return s.too_large(value)
     return s.check_bounds(field, value)
 
 
@@ -42,7 +44,8 @@ def ui_part(field: Field) -> UIPart:
 
 
 def fast_test(c: Consts, f: Field, g: str) -> str:
-    return " and ".join([f"{g}.__class__ is int", *s.fast_bounds(f, g, integer=True)])
+    typed = [f"{g}.__class__ is int", s.fast_in_range(g)]
+    return " and ".join([*typed, *s.fast_bounds(f, g, integer=True)])
 
 
 SPEC = KindSpec(

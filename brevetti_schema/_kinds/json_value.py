@@ -37,6 +37,9 @@ def check(field: Field, value: Any) -> list[Issue]:
     """A dict or a list, satisfying the inner JSON Schema when there is one."""
     if not isinstance(value, dict | list):
         return [("not_json", f"expected a mapping or a list, got {s.describe(value)}", ())]
+    problem = s.json_value_problem(value)
+    if problem is not None:
+        return [("not_plain_json", problem, ())]
     if field.json_schema is None:
         return []
     return [
@@ -113,7 +116,7 @@ def ui_part(field: Field) -> UIPart:
 
 
 def fast_test(c: Consts, f: Field, g: str) -> str:
-    typed = f"({g}.__class__ is dict or {g}.__class__ is list)"
+    typed = f"({g}.__class__ is dict or {g}.__class__ is list) and {c.const(s.is_plain_json)}({g})"
     if f.json_schema is None:
         return typed
     return f"{typed} and {c.const(_lazy_is_valid(f))}({g})"

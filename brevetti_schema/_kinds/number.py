@@ -11,6 +11,8 @@ from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
 
 def check(field: Field, value: Any) -> list[Issue]:
     """A finite number (not a boolean) within the bounds."""
+    if s.is_int(value) and abs(value) > s.LARGEST_NUMBER:
+        return s.too_large(value)
     if not s.is_number(value):
         finite = "a finite number" if isinstance(value, float) else "a number"
         return [("not_a_number", f"expected {finite}, got {s.describe(value)}", ())]
@@ -37,7 +39,8 @@ def ui_part(field: Field) -> UIPart:
 
 def fast_test(c: Consts, f: Field, g: str) -> str:
     # x - x is 0.0 for every finite float, NaN for inf and NaN
-    typed = f"({g}.__class__ is int or {g}.__class__ is float and {g} - {g} == 0.0)"
+    integer = f"{g}.__class__ is int and {s.fast_in_range(g)}"
+    typed = f"({integer} or {g}.__class__ is float and {g} - {g} == 0.0)"
     return " and ".join([typed, *s.fast_bounds(f, g, integer=False)])
 
 
