@@ -36,10 +36,11 @@ from brevetti_schema import (
 from ._declared import declared_settings
 from ._description import JobDescription
 from ._errors import JobConfigError, JobStateError
-from ._files import atomic_write_bytes, safe_child
+from ._files import safe_child
 from ._identity import _FLAGS, LAUNCHER_FLAGS
 from ._job import Job as MainJob
 from ._raw_settings import set_dotted
+from ._storage import Storage
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -94,22 +95,36 @@ def _job_settings_class() -> type:
 # -- files --------------------------------------------------------------------------------
 
 
-class _LocalFiles:
-    """The one seam between `job.io` and storage: bytes by path on this machine.
+class _JobFiles:
+    """The one seam between `job.io` and storage: bytes by path through a `Storage`.
 
-    Writes stay inside the job folder and the job's temporary folder; anything in
+    The job's own storage (``job.storage``) when the runtime gives it one, so that
+    ``s3://`` URLs of the job's folder and datasets can be read; else a `Storage` of the
+    local job folder. Relative paths are taken from the working folder, as brevettiai
+    did. Writes stay inside the job folder and the job's temporary folder; anything in
     ``artifacts/`` goes through the job's artifact upload, so it reaches the platform.
     """
 
     def __init__(self, job: Job) -> None:
         self._job = job
+        self._local = Storage(root=job.main.job_dir)
+
+    def storage(self) -> Storage:
+        """The storage in use: the job's own, or the local one."""
+        own = getattr(self._job.main, "storage", None)
+        return own if isinstance(own, Storage) else self._local
 
     def read(self, path: str) -> bytes:
+        storage = self.storage()
         if "://" in path:
-            raise JobStateError(f"cannot read {path}: remote paths need job.storage")
-        return Path(path).read_bytes()
+            if storage is self._local:
+                raise JobStateError(f"cannot read {path}: this job has no remote storage")
+            return storage.read_bytes(path)
+        return storage.read_bytes(Path(path).resolve())
 
     def write(self, path: str, data: bytes) -> None:
+        if "://" in path:
+            raise JobStateError(f"cannot write {path}: a job writes its files by path")
         target = Path(path).resolve()
         artifacts = self._job.main.artifacts_dir.resolve()
         if target == artifacts or artifacts in target.parents:
@@ -119,7 +134,7 @@ class _LocalFiles:
             if root in target.parents:
                 safe_child(root, target.relative_to(root).as_posix())
                 target.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(target, data)
+                self._local.write_bytes(target, data)
                 return
         raise JobStateError(
             f"cannot write {path}: a job writes inside its folder or its temporary folder"
@@ -132,7 +147,7 @@ class IoTools:
     path = os.path
     """Path helpers (``io.path.join`` ...), as brevettiai's `io.path`."""
 
-    def __init__(self, files: _LocalFiles) -> None:
+    def __init__(self, files: _JobFiles) -> None:
         self._files = files
 
     def read_file(self, path: str | os.PathLike[str]) -> bytes:
@@ -260,7 +275,7 @@ class Job:
         self._run_id = main.run_id or datetime.now().strftime("%Y-%m-%dT%H%M%S")
         self._cache_path = cache_path
         self._settings = self._with_extra(main.settings, extra, own_class)
-        self.io = IoTools(_LocalFiles(self))
+        self.io = IoTools(_JobFiles(self))
 
     @staticmethod
     def _with_extra(settings: Any, extra: Mapping[str, Any], own_class: bool) -> Any:

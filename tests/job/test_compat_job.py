@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from brevetti_job import JobConfigError, JobStateError, MetricError, SettingsError
+from brevetti_job import (
+    JobConfigError,
+    JobStateError,
+    MetricError,
+    SettingsError,
+    Storage,
+    StorageError,
+)
 from brevetti_job.compat import Job, SettingsView
 from brevetti_schema import emit_platform_ui, load_schema
 
@@ -240,7 +247,9 @@ def test_upload_artifact_forms(tmp_path: Path) -> None:
         job.upload_artifact("missing.dat", str(tmp_path / "nope"), is_file=True)
 
 
-def test_io_reads_and_writes_inside_the_job(tmp_path: Path) -> None:
+def test_io_reads_and_writes_inside_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     job = _init(tmp_path)
     path = job.artifact_path("info.txt")
     job.io.write_file(path, "Valuable information")
@@ -252,8 +261,29 @@ def test_io_reads_and_writes_inside_the_job(tmp_path: Path) -> None:
     assert job.io.path.join("a", "b") == str(Path("a") / "b")
     with pytest.raises(JobStateError, match="inside its folder"):
         job.io.write_file(tmp_path / "outside.txt", "x")
-    with pytest.raises(JobStateError, match="remote paths"):
+    with pytest.raises(JobStateError, match="no remote storage"):
         job.io.read_file("s3://bucket/key")
+    with pytest.raises(StorageError, match=r"missing\.txt"):
+        job.io.read_file(tmp_path / "missing.txt")
+    relative = tmp_path / "rel.txt"
+    relative.write_text("from the working folder")
+    monkeypatch.chdir(tmp_path)
+    assert job.io.read_file("rel.txt") == b"from the working folder"
+
+
+def test_io_uses_the_jobs_own_storage_when_it_has_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = _init(tmp_path)
+    data = tmp_path / "dataset"
+    data.mkdir()
+    (data / "a.txt").write_text("sample")
+    own = Storage(root=data)
+    monkeypatch.setattr(job.main, "storage", own, raising=False)
+    assert job.io._files.storage() is own
+    assert job.io.read_file(data / "a.txt") == b"sample"
+    job.io.write_file(job.artifact_path("b.txt"), "via upload")
+    assert (tmp_path / "job" / "artifacts" / "b.txt").read_text() == "via upload"
 
 
 def test_metrics_output_and_job_output(tmp_path: Path) -> None:
