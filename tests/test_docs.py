@@ -29,7 +29,8 @@ Shown output may hold these placeholders (see docs/README.md):
 ``...``    a line of its own: any number of lines, none included
 =========  ===========================================================================
 
-Lines are compared without trailing spaces, two or more spaces (table columns) match any
+``UPDATE_DOCS=1`` writes what was printed into the page where it differs (then
+review the diff and put placeholders back). Lines are compared without trailing spaces, two or more spaces (table columns) match any
 run of spaces, and blank lines at the end are ignored.
 """
 
@@ -114,7 +115,8 @@ class Shell:
 
     def run(self, command: str) -> tuple[str, int]:
         assert self.process.stdin is not None and self.process.stdout is not None
-        script = f"{command}\nprintf '%s %s\\n' {self.mark} $?\n"
+        # the status is printed with the mark and then restored, for a later `echo $?`
+        script = f"{command}\n__st=$?; printf '%s %s\\n' {self.mark} $__st; (exit $__st)\n"
         self.process.stdin.write(script.encode())
         self.process.stdin.flush()
         out = b""
@@ -188,11 +190,26 @@ def _session_env() -> dict[str, str]:
     return env
 
 
+def _rewrite(example: Example, command: str, shown: str, printed: str) -> bool:
+    """``UPDATE_DOCS=1``: put what was printed in the page (review the diff:
+    ids, times and paths then need their placeholders back)."""
+    if os.environ.get("UPDATE_DOCS") != "1":
+        return False
+    path = Path(example.path)
+    text = path.read_text(encoding="utf-8")
+    old = f"$ {command}\n{shown}\n" if shown else f"$ {command}\n"
+    new = f"$ {command}\n" + "\n".join(_clean(printed)) + ("\n" if _clean(printed) else "")
+    if text.count(old) != 1:
+        return False
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return True
+
+
 def evaluate_console(example: Example) -> None:
     shell = _shell(example)
     for command, shown in _commands(str(example.parsed)):
         printed, _ = shell.run(command)
-        if not matches(shown, printed):
+        if not matches(shown, printed) and not _rewrite(example, command, shown, printed):
             raise AssertionError(
                 f"{example.path}:{example.line}: $ {command}\n"
                 f"--- shown ---\n{shown}\n--- printed ---\n{printed}"
