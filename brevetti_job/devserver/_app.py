@@ -28,7 +28,9 @@ from brevetti_schema import SchemaError, SettingsError
 
 from ._auth import bearer_token, key_hash, key_matches
 from ._creation import job_settings, schema_from_data
+from ._credentials import CredentialIssuer, assume_role_xml
 from ._faults import FaultInjector, parse_fault_config
+from ._object_space import ObjectSpace
 from ._openapi import openapi_text
 from ._pages import PageSite
 from ._store import (
@@ -161,12 +163,16 @@ class DevServerApp:
         admin_token: str,
         max_artifact_bytes: int = MAX_ARTIFACT_BYTES,
         faults: FaultInjector | None = None,
+        space: ObjectSpace | None = None,
+        issuer: CredentialIssuer | None = None,
     ) -> None:
         self.store = store
         self.max_artifact_bytes = max_artifact_bytes
         self.faults = faults or FaultInjector()
+        self.space = space
+        self.issuer = issuer
         self._admin_hash = key_hash(admin_token)
-        self.pages = PageSite(store, admin_token)
+        self.pages = PageSite(store, admin_token, space)
         self.webapi = WebApi(store, WebApiStore(store.root), admin_token=admin_token)
         job = "/api/<any(models, reports):segment>/<job_id>"
         self.url_map = Map(
@@ -178,6 +184,19 @@ class DevServerApp:
                 Rule("/api/admin/jobs/<job_id>", endpoint="admin_job", methods=["GET"]),
                 Rule("/api/admin/faults", endpoint="admin_faults", methods=["GET"]),
                 Rule("/api/admin/faults", endpoint="admin_set_faults", methods=["PUT"]),
+                Rule("/api/admin/datasets", endpoint="admin_datasets", methods=["GET"]),
+                Rule("/api/admin/datasets", endpoint="admin_create_dataset", methods=["POST"]),
+                Rule(
+                    "/api/admin/datasets/<dataset_id>/files/<anypath:name>",
+                    endpoint="admin_put_dataset_file",
+                    methods=["PUT"],
+                ),
+                Rule(
+                    "/api/models/<job_id>/securitycredentials",
+                    endpoint="credentials",
+                    methods=["GET"],
+                ),
+                Rule("/api/resources/roottags", endpoint="root_tags", methods=["GET"]),
                 Rule(job, endpoint="job_description", methods=["GET"]),
                 Rule(f"{job}/status", endpoint="job_status", methods=["GET"]),
                 Rule(f"{job}/artifacts", endpoint="job_artifacts", methods=["GET"]),
@@ -199,12 +218,16 @@ class DevServerApp:
             "admin_job": self._admin_job,
             "admin_faults": self._admin_faults,
             "admin_set_faults": self._admin_set_faults,
+            "admin_datasets": self._admin_datasets,
+            "admin_create_dataset": self._admin_create_dataset,
+            "admin_put_dataset_file": self._admin_put_dataset_file,
         }
         self._reads: dict[str, Callable[..., Response]] = {
             "job_description": self._description,
             "job_status": self._status,
             "job_artifacts": self._artifacts,
             "job_artifact": self._artifact,
+            "credentials": self._credentials,
         }
         self._writes: dict[str, Callable[..., Write]] = {
             "put_output": self._put_output,
@@ -252,6 +275,9 @@ class DevServerApp:
             if endpoint.startswith("admin_"):
                 self._check_admin(request)
             return self._plain[endpoint](request, **matched)
+        if endpoint == "root_tags":
+            with self.faults.watch():
+                return self._root_tags(request)
         with self.faults.watch():
             return self._job_call(request, endpoint, dict(matched))
 
@@ -265,7 +291,7 @@ class DevServerApp:
             return _drop(request)
         if fault == "slow":
             time.sleep(self.faults.config.delay)
-        segment, job_id = args.pop("segment"), args.pop("job_id")
+        segment, job_id = args.pop("segment", None), args.pop("job_id")
         meta = self._authenticate(request, segment, job_id)
         if endpoint in self._reads:
             response = self._reads[endpoint](request, meta, **args)
@@ -276,13 +302,15 @@ class DevServerApp:
             return _unavailable()
         return response
 
-    def _authenticate(self, request: Request, segment: str, job_id: str) -> dict[str, Any]:
-        token = bearer_token(request.headers.get("Authorization"))
-        if token is None:
-            raise _Fail(401, "missing API key: send 'Authorization: Bearer <job api key>'")
+    def _authenticate(self, request: Request, segment: str | None, job_id: str) -> dict[str, Any]:
+        """The job of `job_id` if the request carries its key (``Authorization: Bearer`` or
+        the platform's ``?key=``); `segment` None: either kind (``securitycredentials``)."""
+        token = bearer_token(request.headers.get("Authorization")) or request.args.get("key")
+        if not token:
+            raise _Fail(401, "missing API key: send 'Authorization: Bearer <job api key>' or ?key=")
         meta = self.store.login(job_id)
         if meta is not None and key_matches(token, meta["key_sha256"]):
-            if KINDS[meta["kind"]] != segment:
+            if segment is not None and KINDS[meta["kind"]] != segment:
                 raise _Fail(404, f"job {job_id} is a {meta['kind']}, not under /api/{segment}")
             return meta
         if self.store.job_of_key(token) is not None:
@@ -311,6 +339,8 @@ class DevServerApp:
         (status, answer), replay = self.store.write(
             meta["id"], idempotency, write, ended_message=ended
         )
+        if endpoint == "post_complete" and self.issuer is not None:
+            self.issuer.revoke_job(meta["id"])  # completion ends the job's storage access
         return _json(status, answer, {"Idempotent-Replay": "true"} if replay else None)
 
     # -- job reads ------------------------------------------------------------------------
@@ -446,6 +476,34 @@ class DevServerApp:
 
         return write
 
+    # -- the platform's other job calls ---------------------------------------------------
+
+    def _credentials(self, request: Request, meta: dict[str, Any]) -> Response:
+        """``securitycredentials``: a store identity for one of the job's resources."""
+        if self.issuer is None:
+            raise _Fail(501, "this dev platform has no object store")
+        record = self.store.meta(meta["id"])
+        if record is None:
+            raise _Fail(404, "no such job")
+        if record["status"] in ("completed", "failed"):
+            raise _Fail(409, f"the job has ended ({record['status']}); no more credentials")
+        credentials = self.issuer.issue(
+            record["description"], request.args.get("modelId"), request.args.get("datasetId")
+        )
+        response = Response(assume_role_xml(credentials), 200, mimetype="application/xml")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _root_tags(self, request: Request) -> Response:
+        """``roottags``: the tags of the job's description (the dev platform keeps no tree)."""
+        job_id = request.args.get("id")
+        if not job_id:
+            raise _Fail(400, "name the job: ?id=<job id>")
+        meta = self._authenticate(request, None, job_id)
+        record = self.store.meta(meta["id"])
+        tags = record["description"].get("tags", []) if record is not None else []
+        return _json(200, tags if isinstance(tags, list) else [])
+
     # -- plain and admin calls ------------------------------------------------------------
 
     def _index(self, request: Request) -> Response:
@@ -498,10 +556,73 @@ class DevServerApp:
         except SchemaError as exc:
             problems = [str(p) for p in exc.problems]
             raise _Fail(400, "invalid schema", problems=problems) from None
+        datasets = [self._dataset_entry(i) for i in _id_list(body.get("datasets"), "datasets")]
+        models = [self._model_entry(i) for i in _id_list(body.get("models"), "models")]
         created = self.store.create_job(
-            kind=kind, name=name, settings=transport, schema_ui=schema_ui
-        )
-        return _json(201, created.to_json())
+            kind=kind, name=name, settings=transport, schema_ui=schema_ui,
+            datasets=datasets, models=models,
+        )  # fmt: skip
+        host = request.host_url.rstrip("/")
+        answer: dict[str, Any] = {**created.to_json(), "host": host}
+        if self.space is not None:
+            record = self.store.meta(created.id)
+            assert record is not None
+            self.space.put_info(created.id, _info_document(record, created.api_key, host))
+            answer["s3_endpoint"] = self.space.store.endpoint
+            answer["data_bucket"] = self.space.url
+        answer["datasets"] = [{"id": d["id"], "name": d["name"]} for d in datasets]
+        return _json(201, answer)
+
+    def _dataset_entry(self, dataset_id: str) -> dict[str, Any]:
+        """A dataset as a job description lists it (platform-storage.md section 6)."""
+        record = self.store.dataset(dataset_id)
+        if record is None:
+            raise _Fail(400, f"no dataset {dataset_id}")
+        bucket = self.space.folder_url(dataset_id) if self.space is not None else None
+        return {
+            "id": record["id"], "name": record["name"], "bucket": bucket,
+            "created": record["created"], "locked": False, "reference": "", "notes": "",
+            "tags": [],
+        }  # fmt: skip
+
+    def _model_entry(self, model_id: str) -> dict[str, Any]:
+        """A model under test as a report's description lists it (``{id, bucket}``)."""
+        record = self.store.login(model_id)
+        if record is None or record["kind"] != "model":
+            raise _Fail(400, f"no model job {model_id}")
+        bucket = self.space.folder_url(model_id) if self.space is not None else None
+        return {"id": model_id, "bucket": bucket}
+
+    def _admin_datasets(self, request: Request) -> Response:
+        return _json(200, {"datasets": [self._dataset_json(d) for d in self.store.datasets()]})
+
+    def _dataset_json(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        bucket = self.space.folder_url(record["id"]) if self.space is not None else None
+        return {**record, "bucket": bucket}
+
+    def _admin_create_dataset(self, request: Request) -> Response:
+        body = _json_object(request)
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _Fail(400, "a dataset needs a 'name' (text)")
+        if self.space is None:
+            raise _Fail(501, "this dev platform has no object store for datasets")
+        return _json(201, self._dataset_json(self.store.create_dataset(name)))
+
+    def _admin_put_dataset_file(self, request: Request, dataset_id: str, name: str) -> Response:
+        name = check_artifact_name(name)
+        if self.store.dataset(dataset_id) is None:
+            raise _Fail(404, "no such dataset")
+        if self.space is None:
+            raise _Fail(501, "this dev platform has no object store for datasets")
+        length = request.content_length
+        if length is None or "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            raise _Fail(411, "a file upload needs a Content-Length header")
+        if length > self.max_artifact_bytes:
+            raise _Fail(413, f"the file is larger than {self.max_artifact_bytes} bytes")
+        request.max_content_length = self.max_artifact_bytes
+        self.space.put_file(f"{dataset_id}/{name}", request.stream, length)
+        return _json(201, {"name": name, "size": length})
 
     def _admin_job(self, request: Request, job_id: str) -> Response:
         state = self.store.state(job_id)
@@ -519,6 +640,32 @@ class DevServerApp:
             raise _Fail(400, f"invalid fault configuration: {exc}") from None
         self.faults.configure(config)
         return _json(200, self.faults.to_json())
+
+
+def _id_list(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _Fail(400, f"'{what}' must be a list of ids")
+    return list(dict.fromkeys(value))
+
+
+def _info_document(record: Mapping[str, Any], key: str, host: str) -> dict[str, Any]:
+    """``info.json`` as the platform writes it: the description with the job's key, its
+    host and the job call URLs carrying ``?key=`` (job-contract.md)."""
+    description = dict(record["description"])
+    base = f"/api/{KINDS[record['kind']]}/{record['id']}"
+    return {
+        "id": description.pop("id"),
+        "name": description.pop("name"),
+        "run_id": description.pop("run_id", None),
+        "api_key": key,
+        "host_name": host,
+        **description,
+        "complete_url": f"{base}/complete?key={key}&modelPath=",
+        "charts_url": f"{base}/charts?key={key}",
+        "remote_url": f"{base}/remotemonitor?key={key}",
+    }
 
 
 def _request_line(request: Request) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import sys
+from pathlib import Path
 from typing import Any, Final
 
 __all__ = ["DEFAULT_ROOT", "add_commands"]
@@ -37,6 +39,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _bucket(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", text):
+        raise argparse.ArgumentTypeError(
+            f"not an S3 bucket name: {text!r} (3-63 of a-z, 0-9, '.', '-')"
+        )
+    return text
 
 
 def _positive_float(text: str) -> float:
@@ -71,15 +81,21 @@ def _serve(args: argparse.Namespace) -> int:
             raise
         print(f"brevetti-job: error: {_MISSING_SERVER}", file=sys.stderr)
         return 1
+    from ._objectstore import ObjectStore, ObjectStoreError  # noqa: PLC0415
     from ._root_lock import RootLocked  # noqa: PLC0415
 
     try:
+        object_store = None
+        if args.s3_endpoint is not None:
+            object_store = ObjectStore.from_environment(args.s3_endpoint)
         serve(
             args.root, host=args.host, port=args.port, admin_token=args.admin_token,
             max_artifact_bytes=args.max_artifact_bytes, faults=faults,
             max_threads=args.max_threads, connection_timeout=args.connection_timeout,
+            object_store=object_store, data_bucket=args.data_bucket,
+            credential_ttl=args.credential_ttl,
         )  # fmt: skip
-    except RootLocked as exc:
+    except (RootLocked, ObjectStoreError) as exc:
         print(f"brevetti-job: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # the port is taken, the root is not writable, ...
@@ -96,30 +112,130 @@ def _read_settings(path: str | None) -> dict[str, Any] | None:
     return load_settings_file(path)
 
 
+def _dataset_spec(text: str) -> tuple[str, str]:
+    name, sep, folder = text.partition("=")
+    if not sep or not name.strip() or not folder:
+        raise argparse.ArgumentTypeError(f"expected NAME=FOLDER, got {text!r}")
+    return name.strip(), folder
+
+
+class _AdminCall(Exception):
+    """An admin API call failed; the message says how (no token in it)."""
+
+
+class _Admin:
+    """The running server's admin API (address from server.json, token from the root)."""
+
+    def __init__(self, root: Path) -> None:
+        import requests  # noqa: PLC0415 - only for this command
+
+        from ._store import read_server_url  # noqa: PLC0415
+
+        self.url = read_server_url(root)
+        token = (root / "admin-token").read_text(encoding="utf-8").strip()
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, **options: Any) -> Any:
+        import requests  # noqa: PLC0415
+
+        try:
+            answer = self.session.request(method, self.url + path, timeout=120, **options)
+        except requests.RequestException as exc:
+            raise _AdminCall(f"cannot reach the dev server at {self.url}: {exc}") from None
+        if answer.status_code >= 300:
+            try:
+                message = answer.json().get("error", answer.text)
+            except ValueError:
+                message = answer.text
+            raise _AdminCall(f"the dev server refused {method} {path}: {message}")
+        return answer.json()
+
+
+def _server_running(root: Path) -> bool:
+    from ._root_lock import RootLock, RootLocked  # noqa: PLC0415
+
+    probe = RootLock(root)
+    if not root.is_dir():
+        return False
+    try:
+        probe.acquire()
+    except RootLocked:
+        return True
+    probe.release()
+    return False
+
+
+def _upload_dataset(admin: _Admin, name: str, folder: Path) -> dict[str, Any]:
+    from urllib.parse import quote  # noqa: PLC0415
+
+    record: dict[str, Any] = admin.call("POST", "/api/admin/datasets", json={"name": name})
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            relative = quote(path.relative_to(folder).as_posix())
+            with path.open("rb") as handle:
+                admin.call(
+                    "PUT", f"/api/admin/datasets/{record['id']}/files/{relative}", data=handle
+                )
+    return record
+
+
 def _create(args: argparse.Namespace) -> int:
     from brevetti_schema import load_schema  # noqa: PLC0415
 
     from ._creation import job_settings  # noqa: PLC0415
-    from ._store import Store, read_server_url  # noqa: PLC0415
 
+    root = Path(args.root)
+    folders = [(name, Path(folder)) for name, folder in args.dataset or ()]
+    for name, folder in folders:
+        if not folder.is_dir():
+            print(
+                f"brevetti-job: error: --dataset {name}: {folder} is not a folder", file=sys.stderr
+            )
+            return 1
     schema = load_schema(args.schema)
     schema_ui, settings = job_settings(schema, _read_settings(args.settings), args.preset)
-    store = Store(args.root)
-    created = store.create_job(
-        kind=args.kind, name=args.name, settings=settings, schema_ui=schema_ui
-    )
-    host = read_server_url(args.root)
+    if not _server_running(root):
+        print(
+            f"brevetti-job: error: no dev server is running on {root}; start one first "
+            f"(`brevetti-job serve --root {shlex.quote(str(root))}`): the job's storage "
+            "folder and its datasets live in its object store",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        admin = _Admin(root)
+        datasets = [_upload_dataset(admin, name, folder) for name, folder in folders]
+        created = admin.call(
+            "POST", "/api/admin/jobs",
+            json={"schema": schema_ui, "settings": settings, "kind": args.kind,
+                  "name": args.name, "datasets": [d["id"] for d in datasets]},
+        )  # fmt: skip
+    except _AdminCall as exc:
+        print(f"brevetti-job: error: {exc}", file=sys.stderr)
+        return 1
     if args.json:
-        print(json.dumps({**created.to_json(), "host": host}))
+        keys = ("id", "api_key", "kind", "name", "host", "s3_endpoint", "data_bucket", "datasets")
+        print(json.dumps({key: created.get(key) for key in keys}))
     else:
-        print(f"export BREVETTI_HOST={shlex.quote(host)}")
-        print(f"export BREVETTI_JOB_ID={shlex.quote(created.id)}")
-        print(f"export BREVETTI_API_KEY={shlex.quote(created.api_key)}")
-        if created.kind == "report":
+        exports = {
+            "BREVETTI_HOST": created["host"],
+            "BREVETTI_JOB_ID": created["id"],
+            "BREVETTI_API_KEY": created["api_key"],
+            "BREVETTIAI_DATA_BUCKET": created.get("data_bucket"),
+            "AWS_ENDPOINT_URL": created.get("s3_endpoint"),
+        }
+        for name, value in exports.items():
+            if value is not None:
+                print(f"export {name}={shlex.quote(str(value))}")
+        for dataset in created.get("datasets", []):
+            print(f"# dataset {shlex.quote(dataset['name'])}: {dataset['id']}")
+        if created["kind"] == "report":
             print('# a test report: start the job with --test_id "$BREVETTI_JOB_ID"')
     print(
-        f"created {created.kind} job {created.id} ({created.name}) in {args.root}; "
-        "the API key is shown only this once, the store keeps its hash",
+        f"created {created['kind']} job {created['id']} ({created['name']}) on {admin.url}"
+        f"{f' with {len(datasets)} dataset(s)' if datasets else ''}; the API key is shown "
+        "only this once, the store keeps its hash",
         file=sys.stderr,
     )
     return 0
@@ -148,6 +264,20 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--connection-timeout", type=_positive_float, default=30.0, metavar="S",
         help="close a connection idle or stalled for S seconds (default 30)",
     )  # fmt: skip
+    storage = serve.add_argument_group("object store")
+    storage.add_argument(
+        "--s3-endpoint", metavar="URL",
+        help="use this S3 endpoint (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) instead "
+        "of starting a SeaweedFS gateway under --root",
+    )  # fmt: skip
+    storage.add_argument(
+        "--data-bucket", default="brevetti-data", type=_bucket, metavar="NAME",
+        help="the bucket of job folders and datasets (default brevetti-data)",
+    )  # fmt: skip
+    storage.add_argument(
+        "--credential-ttl", type=_positive_float, default=3600.0, metavar="S",
+        help="seconds the job-scoped credentials live (default 3600)",
+    )  # fmt: skip
     faults = serve.add_argument_group("fault injection (for tests)")
     faults.add_argument(
         "--fail-rate",
@@ -171,7 +301,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     platform = sub.add_parser("platform", help="manage the dev platform's store")
     actions = platform.add_subparsers(dest="platform_command", required=True, metavar="ACTION")
     create = actions.add_parser(
-        "create", help="create a job in the store; prints its id and API key (once)"
+        "create",
+        help="create a job on the running dev server; prints its id and API key (once)",
     )
     create.add_argument("--schema", required=True, help="schema file or package.module:attr")
     create.add_argument("--settings", help="settings YAML/JSON file")
@@ -182,8 +313,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--root", default=DEFAULT_ROOT, help=f"store folder (default ./{DEFAULT_ROOT})"
     )
     create.add_argument(
-        "--json", action="store_true", help="print id, api_key, kind, name, host as JSON"
-    )
+        "--dataset", action="append", type=_dataset_spec, metavar="NAME=FOLDER",
+        help="upload a local folder as a dataset and give it to the job (repeatable)",
+    )  # fmt: skip
+    create.add_argument(
+        "--json", action="store_true",
+        help="print id, api_key, kind, name, host, s3_endpoint, data_bucket, datasets as JSON",
+    )  # fmt: skip
     create.set_defaults(handler=_create)
     from .._api._cli import add_client_commands  # noqa: PLC0415 - web API client commands
     from ._webapi_commands import add_admin_commands  # noqa: PLC0415 - web API admin commands

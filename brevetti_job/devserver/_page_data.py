@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._object_space import ObjectSpace
 from ._store import Store
 
 __all__ = [
@@ -83,11 +84,37 @@ def numeric_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
-def _summary(store: Store, job_id: str) -> JobSummary | None:
+def job_output(store: Store, space: ObjectSpace | None, job_id: str) -> Any:
+    """The job's output.json: from its storage folder (where a job on the platform writes
+    it), else the one sent to the job API's ``PUT .../output``."""
+    if space is not None:
+        found = space.read_json(f"{job_id}/artifacts/output.json")
+        if found is not None:
+            return found
+    return store.output(job_id)
+
+
+def job_artifacts(store: Store, space: ObjectSpace | None, job_id: str) -> list[dict[str, Any]]:
+    """The job's artifacts, sorted by name: those in its storage folder (``etag``) and
+    those sent to the job API (``sha256``); output.json is shown as the metrics."""
+    found = {a["name"]: a for a in store.artifacts(job_id)}
+    if space is not None:
+        for item in space.artifacts(job_id):
+            if item["name"] != "output.json":
+                found.setdefault(item["name"], item)
+    return [found[name] for name in sorted(found)]
+
+
+def _metrics_of(output: Any) -> dict[str, Any]:
+    metrics = output.get("output") if isinstance(output, dict) else None
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def _summary(store: Store, job_id: str, space: ObjectSpace | None = None) -> JobSummary | None:
     meta = store.meta(job_id)
     if meta is None:
         return None
-    status = store.status(job_id)
+    status = {"metrics": _metrics_of(job_output(store, space, job_id))}
     return JobSummary(
         id=meta["id"],
         kind=meta["kind"],
@@ -101,9 +128,9 @@ def _summary(store: Store, job_id: str) -> JobSummary | None:
     )
 
 
-def job_summaries(store: Store) -> list[JobSummary]:
+def job_summaries(store: Store, space: ObjectSpace | None = None) -> list[JobSummary]:
     """Every job in the store, newest first."""
-    found = (_summary(store, job_id) for job_id in store.job_ids())
+    found = (_summary(store, job_id, space) for job_id in store.job_ids())
     jobs = [job for job in found if job is not None]
     return sorted(jobs, key=lambda job: (job.created_at or "", job.id), reverse=True)
 
@@ -138,9 +165,9 @@ def _declared_paths(ui_json: Any) -> frozenset[str]:
     )
 
 
-def job_view(store: Store, job_id: str) -> JobView | None:
+def job_view(store: Store, job_id: str, space: ObjectSpace | None = None) -> JobView | None:
     """The model page's data for a job, or None for an unknown job."""
-    summary = _summary(store, job_id)
+    summary = _summary(store, job_id, space)
     meta = store.meta(job_id)
     if summary is None or meta is None:
         return None
@@ -160,7 +187,7 @@ def job_view(store: Store, job_id: str) -> JobView | None:
         secrets=declared | guessed,
         charts=store.charts(job_id),
         progress=[r for r in store.progress(job_id) if isinstance(r, Mapping)],
-        artifacts=store.artifacts(job_id),
+        artifacts=job_artifacts(store, space, job_id),
     )
 
 

@@ -9,7 +9,7 @@ to the page's script as JSON in a ``<script type="application/json">`` block, wi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -198,6 +198,11 @@ def _chart(index: int, title: str) -> Markup:
     ).format(index, title)
 
 
+def _checksum(artifact: Mapping[str, Any]) -> str:
+    """The artifact's sha256 (sent to the job API) or its object store ETag."""
+    return str(artifact.get("sha256") or artifact.get("etag") or "")
+
+
 def _artifacts(view: JobView) -> Markup:
     job_id = view.summary.id
     rows = [
@@ -206,11 +211,12 @@ def _artifacts(view: JobView) -> Markup:
                 artifact_url(job_id, a["name"]), a["name"]
             ),
             Markup('<span data-bytes="{0}">{1}</span>').format(a["size"], human_size(a["size"])),
-            Markup('<code title="{0}">{1}</code>').format(a["sha256"], a["sha256"][:12]),
+            Markup('<code title="{0}">{1}</code>').format(_checksum(a), _checksum(a)[:12]),
         )
         for a in view.artifacts
     ]
-    table = _table(("Name", "Size", "sha256"), rows, "artifact-table") if rows else Markup("")
+    head = ("Name", "Size", "sha256 / ETag")
+    table = _table(head, rows, "artifact-table") if rows else Markup("")
     frames = Markup("").join(
         Markup(
             '<figure class="html-artifact"><figcaption>{1} '

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import Final
+from typing import IO, Final
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -39,6 +39,7 @@ from brevetti_schema import (
     web_file_response,
 )
 
+from ._object_space import ObjectSpace
 from ._page_data import job_summaries, job_view
 from ._page_html import job_list_page, job_page, login_page, message_page
 from ._page_session import PageSession, safe_next
@@ -103,8 +104,9 @@ def _see_other(location: str) -> Response:
 class PageSite:
     """The pages over a `Store`; `respond` answers a page request or returns None."""
 
-    def __init__(self, store: Store, admin_token: str) -> None:
+    def __init__(self, store: Store, admin_token: str, space: ObjectSpace | None = None) -> None:
         self.store = store
+        self.space = space
         self.session = PageSession(admin_token)
         self._previews: dict[str, PreviewApp] = {}
         self._lock = threading.Lock()
@@ -170,56 +172,64 @@ class PageSite:
     # -- pages -----------------------------------------------------------------------------
 
     def _jobs(self, request: Request) -> Response:
-        return _html(job_list_page(job_summaries(self.store)))
+        return _html(job_list_page(job_summaries(self.store, self.space)))
 
     def _job(self, request: Request, job_id: str) -> Response:
-        view = job_view(self.store, job_id)
+        view = job_view(self.store, job_id, self.space)
         if view is None:
             return _html(message_page("No such job", f"There is no job {job_id}."), 404)
         missing = missing_assets()
         note = "the web assets are not built (run `make assets`)" if missing else None
         return _html(job_page(view, note))
 
-    def _artifact_file(self, job_id: str, name: str) -> tuple[str, dict[str, object]] | None:
+    def _open_artifact(
+        self, job_id: str, name: str
+    ) -> tuple[IO[bytes], int, dict[str, str]] | None:
+        """An artifact's bytes, size and checksum headers: one sent to the job API, else
+        one in the job's storage folder; None if there is none."""
         if self.store.meta(job_id) is None:
             return None
         try:
-            found = self.store.artifact(job_id, check_artifact_name(name))
+            name = check_artifact_name(name)
         except StoreError:
             return None
-        return None if found is None else (str(found[0]), found[1])
+        found = self.store.artifact(job_id, name)
+        if found is not None:
+            path, record = found
+            return path.open("rb"), int(record["size"]), {"X-Content-SHA256": record["sha256"]}
+        if self.space is not None:
+            opened = self.space.open(f"{job_id}/artifacts/{name}")
+            if opened is not None:
+                return opened[0], opened[1], {}
+        return None
+
+    def _stream(self, request: Request, opened: tuple[IO[bytes], int, dict[str, str]],
+                content_type: str, csp: str) -> Response:  # fmt: skip
+        handle, size, extra = opened
+        headers = {"Content-Length": str(size), "Content-Security-Policy": csp, **extra}
+        if request.method == "HEAD":
+            handle.close()
+            body = None
+        else:
+            body = wrap_file(request.environ, handle, buffer_size=CHUNK)
+        return Response(
+            body, 200, headers=headers, content_type=content_type, direct_passthrough=True
+        )
 
     def _download(self, request: Request, job_id: str, name: str) -> Response:
-        found = self._artifact_file(job_id, name)
-        if found is None:
+        opened = self._open_artifact(job_id, name)
+        if opened is None:
             return _html(message_page("No such artifact", f"Job {job_id} has no {name}."), 404)
-        path, record = found
-        headers = {"Content-Length": str(record["size"]), "X-Content-SHA256": str(record["sha256"])}
-        body = None if request.method == "HEAD" else wrap_file(
-            request.environ, open(path, "rb"), buffer_size=CHUNK  # noqa: PTH123, SIM115 - closed by the WSGI server
-        )  # fmt: skip
-        response = Response(
-            body, 200, headers=headers, mimetype="application/octet-stream", direct_passthrough=True
-        )
+        response = self._stream(request, opened, "application/octet-stream", DOWNLOAD_CSP)
         response.headers.set("Content-Disposition", "attachment", filename=PurePosixPath(name).name)
-        response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
         return response
 
     def _view(self, request: Request, job_id: str, name: str) -> Response:
-        found = self._artifact_file(job_id, name) if name.lower().endswith(_HTML_SUFFIXES) else None
-        if found is None:
+        html = name.lower().endswith(_HTML_SUFFIXES)
+        opened = self._open_artifact(job_id, name) if html else None
+        if opened is None:
             return _html(message_page("No such page", f"Job {job_id} has no {name}."), 404)
-        path, record = found
-        headers = {
-            "Content-Length": str(record["size"]),
-            "Content-Security-Policy": ARTIFACT_VIEW_CSP,
-        }
-        body = None if request.method == "HEAD" else wrap_file(
-            request.environ, open(path, "rb"), buffer_size=CHUNK  # noqa: PTH123, SIM115 - closed by the WSGI server
-        )  # fmt: skip
-        return Response(
-            body, 200, headers=headers, content_type="text/html", direct_passthrough=True
-        )
+        return self._stream(request, opened, "text/html", ARTIFACT_VIEW_CSP)
 
     def _form(self, request: Request, job_id: str, rest: str) -> Response:
         try:

@@ -16,7 +16,10 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from .._files import atomic_write_json
 from ._app import MAX_ARTIFACT_BYTES, DevServerApp
 from ._auth import load_admin_token
+from ._credentials import DEFAULT_TTL, CredentialIssuer, Identities
 from ._faults import FaultConfig, FaultInjector
+from ._object_space import DEFAULT_DATA_BUCKET, ObjectSpace
+from ._objectstore import ObjectStore, SeaweedStore
 from ._root_lock import RootLock
 from ._store import SERVER_FILE, Store
 
@@ -134,35 +137,71 @@ def make_dev_server(
     quiet: bool = False,
     max_threads: int = DEFAULT_MAX_THREADS,
     connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
+    object_store: ObjectStore | None = None,
+    identities: Identities | None = None,
+    start_object_store: bool = True,
+    data_bucket: str = DEFAULT_DATA_BUCKET,
+    credential_ttl: float = DEFAULT_TTL,
 ) -> tuple[PlatformServer, DevServerApp, str]:
     """A bound server (not yet serving), its app and its admin token.
 
     Port 0 picks a free port (``server.server_port`` tells which). The root's lock is
     taken first (`RootLocked` if another server holds it); uploads left in flight by an
-    earlier server on the same root are removed.
+    earlier server on the same root are removed; ``<root>/server.json`` records the
+    address (and the object store's) for ``platform create``.
+
+    The object store: `object_store` (an existing endpoint; `identities` mints scoped
+    credentials on it, if it can), else with `start_object_store` a SeaweedFS gateway
+    under ``<root>/objectstore`` that stops with the server, else none (the job calls
+    that need storage answer 501).
     """
     lock = RootLock(root).acquire()
+    seaweed: SeaweedStore | None = None
+    issuer: CredentialIssuer | None = None
     try:
         store = Store(root)
         store.clean_temp()
         token, _ = load_admin_token(store.root, admin_token)
+        if object_store is None and start_object_store:
+            seaweed = SeaweedStore(Path(root) / "objectstore").start()
+            object_store, identities = seaweed.store, seaweed
+        space = None
+        if object_store is not None:
+            space = ObjectSpace(object_store, data_bucket)
+            space.prepare()
+            issuer = CredentialIssuer(store, identities, data_bucket, credential_ttl)
+            issuer.start()
         app = DevServerApp(
             store,
             admin_token=token,
             max_artifact_bytes=max_artifact_bytes,
             faults=FaultInjector(faults),
+            space=space,
+            issuer=issuer,
         )
         base = _QuietHandler if quiet else _Handler
         handler = type(base.__name__, (base,), {"timeout": connection_timeout})
 
         def close() -> None:
+            if issuer is not None:
+                issuer.stop()
+            if seaweed is not None:
+                seaweed.stop()
             store.close()
             lock.release()
 
         server = PlatformServer(
             host, port, app, handler=handler, max_threads=max_threads, on_close=close
         )
+        record: dict[str, object] = {"url": server_url(server), "pid": os.getpid()}
+        if space is not None:
+            record.update(s3_endpoint=space.store.endpoint, data_bucket=space.url)
+        atomic_write_json(Path(root) / SERVER_FILE, record)
     except BaseException:
+        if issuer is not None:
+            issuer.stop()
+        if seaweed is not None:
+            seaweed.stop()
         lock.release()
         raise
     return server, app, token
@@ -186,21 +225,31 @@ def serve(
     faults: FaultConfig | None = None,
     max_threads: int = DEFAULT_MAX_THREADS,
     connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
+    object_store: ObjectStore | None = None,
+    data_bucket: str = DEFAULT_DATA_BUCKET,
+    credential_ttl: float = DEFAULT_TTL,
 ) -> None:
     """Run the server until interrupted; prints its address (and a new admin token).
 
-    `RootLocked` is raised when another server runs on `root`.
+    `RootLocked` is raised when another server runs on `root`. Without `object_store`
+    it starts its own SeaweedFS gateway (and stops it when it stops).
     """
     saved = Path(root) / "admin-token"
     had_token = admin_token is not None or saved.is_file()
-    server, _, token = make_dev_server(
+    server, app, token = make_dev_server(
         root, host=host, port=port, admin_token=admin_token,
         max_artifact_bytes=max_artifact_bytes, faults=faults, max_threads=max_threads,
-        connection_timeout=connection_timeout,
+        connection_timeout=connection_timeout, object_store=object_store,
+        data_bucket=data_bucket, credential_ttl=credential_ttl,
     )  # fmt: skip
     url = server_url(server)
-    atomic_write_json(Path(root) / SERVER_FILE, {"url": url, "pid": os.getpid()})
     print(f"brevetti-job dev platform on {url} (store: {Path(root).resolve()})", flush=True)
+    if app.space is not None:
+        own = "its own SeaweedFS gateway" if object_store is None else "an existing endpoint"
+        print(
+            f"object store: {app.space.store.endpoint} ({own}), data bucket {app.space.url}",
+            flush=True,
+        )
     print(f"web pages: {url}/jobs (sign in with the admin token at {url}/login)", flush=True)
     if not had_token:
         print(f"admin token: {token} (saved in {saved})", flush=True)

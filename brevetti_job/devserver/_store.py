@@ -115,6 +115,19 @@ CREATE TABLE IF NOT EXISTS progress (
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS progress_by_job ON progress (job_id, seq);
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    access_key TEXT PRIMARY KEY,
+    identity TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS credentials_by_expiry ON credentials (expires_at);
 CREATE TABLE IF NOT EXISTS artifacts (
     job_id TEXT NOT NULL REFERENCES jobs(id),
     name TEXT NOT NULL,
@@ -236,6 +249,10 @@ def read_server_url(root: Path | str) -> str:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _iso_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _dump(value: Any) -> str:
@@ -399,11 +416,13 @@ class Store:
         name: str | None = None,
         settings: Mapping[str, Any] | None = None,
         schema_ui: Mapping[str, Any] | None = None,
+        datasets: Sequence[Mapping[str, Any]] = (),
         models: Sequence[Mapping[str, Any]] = (),
     ) -> CreatedJob:
         """Make a job with a fresh id and key; the key is returned, only its hash kept.
 
-        `models`: the description's ``models`` entries (a test report's models under test).
+        `datasets` and `models` are the description's entries (``{"id", "name",
+        "bucket", ...}``; ``{"id", "bucket"}``: a test report's models under test).
         """
         if kind not in KINDS:
             raise StoreError(400, f"kind must be 'model' or 'report', got {kind!r}")
@@ -416,7 +435,7 @@ class Store:
             "name": name,
             "run_id": None,
             "settings": dict(settings or {}),
-            "datasets": [],
+            "datasets": [dict(d) for d in datasets],
             "models": [dict(m) for m in models],
             "tags": [],
             "parent": None,
@@ -476,6 +495,71 @@ class Store:
                 "SELECT id FROM jobs WHERE key_sha256 = ?", (key_hash(key),)
             ).fetchone()
         return None if row is None else str(row["id"])
+
+    # -- datasets ---------------------------------------------------------------------------
+
+    def create_dataset(self, name: str) -> dict[str, Any]:
+        """Record a new dataset (its files go to the object store); ``{id, name, created}``."""
+        record = {"id": str(uuid.uuid4()), "name": name, "created": _iso_now()}
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO datasets (id, name, created) VALUES (?, ?, ?)",
+                (record["id"], name, record["created"]),
+            )
+        return record
+
+    def dataset(self, dataset_id: str) -> dict[str, Any] | None:
+        """The dataset record ``{id, name, created}``, or ``None``."""
+        with self._pool.connection() as db:
+            row = db.execute(
+                "SELECT id, name, created FROM datasets WHERE id = ?", (dataset_id,)
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every dataset, oldest first."""
+        with self._pool.connection() as db:
+            rows = db.execute("SELECT id, name, created FROM datasets ORDER BY created, id")
+            return [dict(row) for row in rows]
+
+    # -- credentials (identities minted on the object store) ---------------------------
+
+    def add_credential(
+        self, access_key: str, identity: str, job_id: str, resource: str, expires_at: float
+    ) -> None:
+        """Record an identity made for `job_id` (removed from the store when it expires)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO credentials (access_key, identity, job_id, resource, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (access_key, identity, job_id, resource, expires_at),
+            )
+
+    def credentials(
+        self, *, job_id: str | None = None, expired_at: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Recorded identities, of one job or those expired at `expired_at` (or all)."""
+        query = "SELECT access_key, identity, job_id, resource, expires_at FROM credentials"
+        rows_of: tuple[str, tuple[Any, ...]]
+        if job_id is not None:
+            rows_of = (query + " WHERE job_id = ?", (job_id,))
+        elif expired_at is not None:
+            rows_of = (query + " WHERE expires_at <= ?", (expired_at,))
+        else:
+            rows_of = (query, ())
+        with self._pool.connection() as db:
+            return [dict(row) for row in db.execute(*rows_of)]
+
+    def next_expiry(self) -> float | None:
+        """When the next recorded identity expires (epoch seconds), or ``None``."""
+        with self._pool.connection() as db:
+            row = db.execute("SELECT MIN(expires_at) AS at FROM credentials").fetchone()
+        return None if row is None or row["at"] is None else float(row["at"])
+
+    def forget_credential(self, access_key: str) -> None:
+        """Drop the record of an identity removed from the store."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM credentials WHERE access_key = ?", (access_key,))
 
     def clean_temp(self) -> None:
         """Remove uploads left in flight by a server that stopped (call at start only)."""

@@ -7,6 +7,7 @@ import shlex
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from brevetti_job._cli import main
@@ -24,21 +25,67 @@ def _exports(text: str) -> dict[str, str]:
     return values
 
 
-def test_create_prints_env_lines_with_the_key_once(tmp_path, capsys):
-    root = tmp_path / "store"
-    assert main(["platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(root)]) == 0
+def test_create_prints_env_lines_with_the_key_once(start_devserver, object_store, capsys):
+    server = start_devserver()
+    argv = ["platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(server.root)]
+    assert main(argv) == 0
     out, err = capsys.readouterr()
     values = _exports(out)
-    assert set(values) == {"BREVETTI_HOST", "BREVETTI_JOB_ID", "BREVETTI_API_KEY"}
-    assert values["BREVETTI_HOST"] == "http://127.0.0.1:8750"
+    assert values == {
+        "BREVETTI_HOST": server.base_url,
+        "BREVETTI_JOB_ID": values["BREVETTI_JOB_ID"],
+        "BREVETTI_API_KEY": values["BREVETTI_API_KEY"],
+        "BREVETTIAI_DATA_BUCKET": "s3://brevetti-data",
+        "AWS_ENDPOINT_URL": object_store.endpoint,
+    }
     key = values["BREVETTI_API_KEY"]
     assert out.count(key) == 1 and key not in err
     assert "shown only this once" in err
-    for path in root.rglob("*"):
+    for path in server.root.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes()
-    meta = Store(root).meta(values["BREVETTI_JOB_ID"])
+    meta = Store(server.root).meta(values["BREVETTI_JOB_ID"])
     assert meta is not None and meta["status"] == "created" and meta["kind"] == "model"
+
+
+def test_create_uploads_datasets_and_gives_them_to_the_job(
+    tmp_path, start_devserver, object_store, capsys
+):
+    server = start_devserver()
+    folder = tmp_path / "parts"
+    for relative, content in {"ok/1.png": b"one", "nok/sub/2.png": b"two", "x y.png": b"3"}.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_bytes(content)
+    argv = [
+        "platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(server.root),
+        "--dataset", f"parts={folder}", "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert set(created) == {
+        "id", "api_key", "kind", "name", "host", "s3_endpoint", "data_bucket", "datasets",
+    }  # fmt: skip
+    [dataset] = created["datasets"]
+    assert dataset["name"] == "parts"
+    credentials = requests.get(
+        f"{server.base_url}/api/models/{created['id']}/securitycredentials",
+        params={"key": created["api_key"], "datasetId": dataset["id"]}, timeout=60,
+    )  # fmt: skip
+    assert credentials.status_code == 200
+    text = credentials.text
+    access = text.split("<AccessKeyId>")[1].split("<")[0]
+    secret = text.split("<SecretAccessKey>")[1].split("<")[0]
+    s3 = object_store.client(access, secret)
+    listed = s3.list_objects_v2(Bucket="brevetti-data", Prefix=f"{dataset['id']}/")
+    found = {o["Key"].split("/", 1)[1]: o["Size"] for o in listed["Contents"]}
+    assert found == {"ok/1.png": 3, "nok/sub/2.png": 3, "x y.png": 1}
+
+
+def test_create_needs_a_running_server(tmp_path, capsys):
+    root = tmp_path / "store"
+    assert main(["platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "no dev server is running on" in err and "brevetti-job serve" in err
 
 
 def test_a_created_job_works_against_a_server_on_that_root(tmp_path, capsys, devserver_process):
@@ -59,26 +106,30 @@ def test_a_created_job_works_against_a_server_on_that_root(tmp_path, capsys, dev
     assert answer.json()["settings"]["training"]["epochs"] == 9
 
 
-def test_create_with_a_preset_and_a_report_comment(tmp_path, capsys):
-    root = tmp_path / "store"
-    argv = ["platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(root)]
+def test_create_with_a_preset_and_a_report_comment(start_devserver, capsys):
+    server = start_devserver()
+    argv = ["platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(server.root)]
     assert main([*argv, "--kind", "report"]) == 0
     assert "--test_id" in capsys.readouterr().out
     assert main([*argv, "--preset", "no-such-preset"]) == 1
     assert "no-such-preset" in capsys.readouterr().err
 
 
-def test_create_refuses_invalid_settings(tmp_path, capsys):
+def test_create_refuses_invalid_settings_and_bad_datasets(tmp_path, start_devserver, capsys):
+    server = start_devserver()
     settings = tmp_path / "settings.yaml"
     settings.write_text("training:\n  epochs: 0\n")
-    argv = [
-        "platform", "create", "--schema", str(DEMO_SCHEMA), "--settings", str(settings),
-        "--root", str(tmp_path / "store"),
-    ]  # fmt: skip
-    assert main(argv) == 1
+    argv = ["platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(server.root)]
+    assert main([*argv, "--settings", str(settings)]) == 1
     out, err = capsys.readouterr()
     assert "training.epochs" in err and out == ""
-    assert not (tmp_path / "store").exists() or Store(tmp_path / "store").job_ids() == []
+    assert main([*argv, "--dataset", f"missing={tmp_path / 'nothing'}"]) == 1
+    assert "is not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main([*argv, "--dataset", "no-equals-sign"])
+    assert usage.value.code == 2
+    assert "NAME=FOLDER" in capsys.readouterr().err
+    assert Store(server.root).job_ids() == []
 
 
 def test_python_dash_m_lists_the_commands():

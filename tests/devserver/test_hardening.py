@@ -237,7 +237,7 @@ def test_keep_alive_still_works_under_the_bound(start_devserver):
 def test_a_second_server_on_the_same_root_is_refused(start_devserver):
     server = start_devserver()
     with pytest.raises(RootLocked, match="another dev server is already running"):
-        make_dev_server(server.root, port=0, quiet=True)
+        make_dev_server(server.root, port=0, quiet=True, start_object_store=False)
     assert requests.get(server.base_url + "/openapi.json", timeout=5).status_code == 200
 
 

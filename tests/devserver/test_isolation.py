@@ -100,10 +100,12 @@ def test_an_unknown_job_is_401_without_a_valid_key_and_403_with_one(devserver, t
     assert requests.get(unknown, headers=other.headers, timeout=5).status_code == 403
 
 
-def test_the_key_is_never_taken_from_the_query(devserver, two_jobs):
-    job, _ = two_jobs
-    answer = requests.get(job.url, params={"key": job.api_key}, timeout=5)
-    assert answer.status_code == 401
+def test_the_key_is_taken_from_the_query_as_the_platform_urls_carry_it(devserver, two_jobs):
+    job, other = two_jobs
+    assert requests.get(job.url, params={"key": job.api_key}, timeout=5).status_code == 200
+    assert requests.get(job.url, params={"key": other.api_key}, timeout=5).status_code == 403
+    assert requests.get(job.url, params={"key": "nope"}, timeout=5).status_code == 401
+    assert requests.get(job.url, params={"key": ""}, timeout=5).status_code == 401
 
 
 TRAVERSALS = [

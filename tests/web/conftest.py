@@ -194,7 +194,7 @@ def _run_example_on(server: Any, job: Any, job_dir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def page_jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageJobs]:
+def page_jobs(tmp_path_factory: pytest.TempPathFactory, object_store: Any) -> Iterator[PageJobs]:
     """A dev server (own store) with four jobs: the example job run in platform mode
     (completed), a failed run, a test report with a secret setting and an HTML report
     (sent over the job API), and a job not started yet."""
@@ -202,7 +202,7 @@ def page_jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageJobs]:
     from ..conftest import ThreadedDevServer
 
     base = tmp_path_factory.mktemp("pages")
-    server = ThreadedDevServer(base / "store")
+    server = ThreadedDevServer(base / "store", object_store)
     try:
         completed = server.create_job(CLASSIFIER_SCHEMA, preset="quick", name="classifier quick")
         job_dir = base / "example-run"
