@@ -199,10 +199,17 @@ def _rewrite(example: Example, command: str, shown: str, printed: str) -> bool:
     text = path.read_text(encoding="utf-8")
     old = f"$ {command}\n{shown}\n" if shown else f"$ {command}\n"
     new = f"$ {command}\n" + "\n".join(_clean(printed)) + ("\n" if _clean(printed) else "")
-    if text.count(old) != 1:
-        return False
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return True
+    for prefix in ("", "  ", "    "):  # blocks indented in a list item
+
+        def indent(block: str, prefix: str = prefix) -> str:
+            return "".join(
+                prefix + line if line.strip() else line for line in block.splitlines(True)
+            )
+
+        if text.count(indent(old)) == 1:
+            path.write_text(text.replace(indent(old), indent(new)), encoding="utf-8")
+            return True
+    return False
 
 
 def evaluate_console(example: Example) -> None:
