@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import (
+    artifact_download,
     cold_start,
     devserver_progress,
     emit_scaling,
@@ -31,6 +32,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Table]]] = {
     "upload_throughput": upload_throughput.run,
     "devserver_progress": devserver_progress.run,
     "hostile_files": hostile_files.run,
+    "artifact_download": artifact_download.run,
 }
 
 START = "<!-- results:start (written by `python -m benchmarks.run --write`) -->"

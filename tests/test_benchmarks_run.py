@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("settings_validation", "Settings: validate and structure one document"),
         ("cold_start", "Cold start: fresh process"),
         ("hostile_files", "Hostile files: oversized documents refused"),
+        ("artifact_download", "Downloading a model's 20 artifacts"),
     ],
 )
 def test_each_benchmark_runs_alone_in_quick_mode(module, title):

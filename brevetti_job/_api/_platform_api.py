@@ -85,8 +85,8 @@ class PlatformAPI:
 
     Log in with a user name and password (arguments, or ``BREVETTI_AI_USER`` and
     ``BREVETTI_AI_PW``), or reuse the token saved by an earlier login under
-    `token_dir` (default ``~/.brevetti``). The host comes from `host`, else
-    ``BREVETTIAI_HOST_NAME``, else the public platform.
+    `token_dir` (default ``BREVETTI_TOKEN_DIR``, else ``~/.brevetti``). The host comes
+    from `host`, else ``BREVETTIAI_HOST_NAME``, else the public platform.
     """
 
     def __init__(
@@ -106,7 +106,9 @@ class PlatformAPI:
         env_timeout, env_retry = settings_from_env(env)
         self.host = (host or env.get("BREVETTIAI_HOST_NAME") or DEFAULT_HOST).rstrip("/")
         self.remember_me = remember_me
-        self.tokens = TokenStore(token_dir)
+        self.tokens = TokenStore(
+            token_dir if token_dir is not None else env.get("BREVETTI_TOKEN_DIR")
+        )
         self.username: str | None = username or env.get("BREVETTI_AI_USER") or None
         self.organization = organization or "default"
         self._org_id: str | None = None
