@@ -21,6 +21,7 @@ from . import (
     emit_scaling,
     hostile_files,
     settings_validation,
+    storage_transfer,
     upload_throughput,
 )
 from ._common import ROOT, Table, load, machine, parser
@@ -33,6 +34,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Table]]] = {
     "devserver_progress": devserver_progress.run,
     "hostile_files": hostile_files.run,
     "artifact_download": artifact_download.run,
+    "storage_transfer": storage_transfer.run,
 }
 
 START = "<!-- results:start (written by `python -m benchmarks.run --write`) -->"

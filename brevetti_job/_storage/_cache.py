@@ -97,6 +97,8 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._db_pid = 0
         self._checked: dict[str, CacheEntry] = {}
+        self._room_until = 0.0  # disk usage known to be fine until then ...
+        self._budget = 0  # ... while fewer bytes than this were written since
 
     def __repr__(self) -> str:
         return f"Cache({str(self.root)!r}, max_usage={self.max_usage})"
@@ -168,14 +170,23 @@ class Cache:
     # -- filling -------------------------------------------------------------------------------
 
     def has_room(self) -> bool:
-        """Whether the disk is below the max usage, after evicting old entries if needed."""
+        """Whether the disk is below the max usage, after evicting old entries if needed.
+
+        A fine answer holds for a second while less than a quarter of the room left was
+        written since, so a burst of small objects does not ask the file system each time
+        (and several processes sharing the cache cannot overshoot it)."""
+        if self._budget > 0 and time.monotonic() < self._room_until:
+            return True
         self.root.mkdir(parents=True, exist_ok=True)
         used, total = self._disk_usage(self.root)
-        if total and used / total < self.max_usage:
-            return True
-        self.evict()
-        used, total = self._disk_usage(self.root)
-        return bool(total) and used / total < self.max_usage
+        if not (total and used / total < self.max_usage):
+            self.evict()
+            used, total = self._disk_usage(self.root)
+        fine = bool(total) and used / total < self.max_usage
+        if fine:
+            self._room_until = time.monotonic() + 1.0
+            self._budget = int((self.max_usage * total - used) / 4)
+        return fine
 
     def evict(self, batch: int = 64) -> int:
         """Remove least recently used entries until the disk is below the max usage."""
@@ -217,6 +228,7 @@ class Cache:
                 (location.url, entry.etag, size, str(final), time.time()),
             )
         self._checked[location.url] = entry
+        self._budget -= size
         return entry
 
     def forget(self, url: str) -> None:

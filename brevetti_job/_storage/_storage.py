@@ -591,7 +591,7 @@ class Storage:
             )
         return head.etag or ""
 
-    def _fetch_small(self, location: Location, target: Path) -> str:
+    def _fetch_small(self, location: Location, target: Path, also: Path | None = None) -> str:
         """One GET streamed into `target` (the transfer manager for a large object);
         checks a single-part ETag against the MD5 of what arrived. Returns the ETag."""
         answer = self._call(
@@ -602,14 +602,20 @@ class Storage:
         etag = plain_etag(answer.get("ETag"))
         if int(answer.get("ContentLength", 0)) > 4 * self.multipart_chunk:
             answer["Body"].close()
-            return self._fetch_large(location, target)
+            etag = self._fetch_large(location, target)
+            if also is not None:
+                shutil.copyfile(target, also)
+            return etag
         digest = hashlib.md5(usedforsecurity=False)
         body = answer["Body"]
         try:
-            with target.open("wb") as out:
+            with target.open("wb") as out, contextlib.ExitStack() as stack:
+                second = stack.enter_context(also.open("wb")) if also is not None else None
                 for block in iter(lambda: body.read(CHUNK), b""):
                     digest.update(block)
                     out.write(block)
+                    if second is not None:
+                        second.write(block)
         except StorageError:
             raise
         except OSError as error:
@@ -637,19 +643,22 @@ class Storage:
             return location.local
         return self._cached_entry(location).path
 
-    def _cached_entry(self, location: Location) -> CacheEntry:
+    def _cached_entry(self, location: Location, also: Path | None = None) -> CacheEntry:
+        """The object's cache entry, fetched if needed; when `also` is given, a copy of
+        the content is written there too (straight from the download when fetched)."""
         cache = self.cache
         entry = cache.checked(location.url)
-        if entry is not None:
-            return entry
-        if cache.lookup(location.url) is not None:
+        if entry is None and cache.lookup(location.url) is not None:
             etag = self.stat(location.url).etag or ""
             entry = cache.verify(location.url, etag)
-            if entry is not None:
-                return entry
-            cache.forget(location.url)
+            if entry is None:
+                cache.forget(location.url)
+        if entry is not None:
+            if also is not None:
+                _copy_file(entry.path, also)
+            return entry
         if not cache.has_room():
-            raise StorageError(
+            raise _CacheFull(
                 f"read {location.url}: the cache at {cache.root} is full (disk use above "
                 f"{cache.max_usage:.0%}, BREVETTI_AI_CACHE_MAX_USAGE)",
                 url=location.url,
@@ -663,7 +672,7 @@ class Storage:
                 url=location.url,
             ) from error
         try:
-            etag = self._fetch_small(location, temporary)
+            etag = self._fetch_small(location, temporary, also)
             return cache.commit(location, temporary, etag)
         finally:
             with contextlib.suppress(OSError):
@@ -691,37 +700,71 @@ class Storage:
         targets = [destination / _relative(location, base) for location in locations]
         through_cache = self._cache is not None if use_cache is None else use_cache
 
-        def fetch(pair: tuple[Location, Path]) -> Path:
-            location, target = pair
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if location.is_s3 and through_cache:
-                try:
-                    _place(self._cached_entry(location).path, target)
-                    return target
-                except StorageError as error:
-                    if "cache" not in str(error):
-                        raise  # only a full cache falls back to a plain download
+        folders: set[Path] = set()
+
+        def folder_for(target: Path) -> None:
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+
+        def fetch(index: int) -> Path:
+            location, target = locations[index], targets[index]
+            folder_for(target)
             if not location.is_s3:
                 return self.download(location.url, target)
             temporary = target.with_name(f".{target.name}.{threading.get_ident()}.part")
             try:
+                if through_cache:
+                    try:
+                        self._cached_entry(location, also=temporary)
+                        temporary.replace(target)
+                        return target
+                    except _CacheFull:
+                        pass  # a full cache: a plain download below
                 self._fetch_small(location, temporary)
-                Path(temporary).replace(target)
+                temporary.replace(target)
             finally:
                 with contextlib.suppress(OSError):
                     temporary.unlink()
             return target
 
         bar = progress_wanted(self._progress) and len(locations) >= MANY_FILES
-        with (
-            Progress(bar, len(locations), "download", unit="file") as progress,
-            ThreadPoolExecutor(self.max_workers, thread_name_prefix="storage") as pool,
-        ):
-            results: list[Path] = []
-            for path in pool.map(fetch, zip(locations, targets, strict=True)):
+        with Progress(bar, len(locations), "download", unit="file") as progress:
+            pending: builtins.list[int] = []
+            for index, (location, target) in enumerate(zip(locations, targets, strict=True)):
+                entry = self.cache.checked(location.url) if through_cache else None
+                if entry is None or not location.is_s3:
+                    pending.append(index)
+                    continue
+                # checked in this run already: a local copy, no thread needed
+                folder_for(target)
+                temporary = target.with_name(f".{target.name}.part")
+                try:
+                    _copy_file(entry.path, temporary)
+                except FileNotFoundError:  # removed since: fetched again below
+                    pending.append(index)
+                    continue
+                temporary.replace(target)
                 progress(1)
-                results.append(path)
-        return results
+            if pending:
+                with ThreadPoolExecutor(self.max_workers, thread_name_prefix="storage") as pool:
+                    for _ in pool.map(fetch, pending):
+                        progress(1)
+        return targets
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    """Copy a file's content: in one read and write when small (cheaper here than the
+    kernel copy paths for the many small files of a dataset), else in blocks."""
+    with source.open("rb") as handle, target.open("wb") as out:
+        if source.stat().st_size <= 8 * CHUNK:
+            out.write(handle.read())
+        else:
+            shutil.copyfileobj(handle, out, CHUNK)
+
+
+class _CacheFull(StorageError):
+    """The cache's disk is fuller than its max usage (and nothing could be evicted)."""
 
 
 def _common_folder(locations: Sequence[Location]) -> Location:
@@ -748,11 +791,3 @@ def _relative(location: Location, base: Location) -> str:
     if base.path is not None and location.local.is_relative_to(base.path):
         return str(location.local.relative_to(base.path))
     return location.local.name
-
-
-def _place(cached: Path, target: Path) -> None:
-    """Put a copy of a cached file at `target` (a copy: a hard link would let a change to
-    the target damage the cache)."""
-    temporary = target.with_name(f".{target.name}.{threading.get_ident()}.part")
-    shutil.copyfile(cached, temporary)
-    Path(temporary).replace(target)
