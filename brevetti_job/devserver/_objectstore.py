@@ -242,7 +242,7 @@ class SeaweedStore:
         startup_timeout: float = 60.0,
         grace: float = 1.0,
     ) -> None:
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # weed runs in this folder: relative paths break
         self.weed = weed
         self.startup_timeout = startup_timeout
         self.grace = grace
