@@ -20,13 +20,12 @@ from typing import Any
 
 import attrs
 
-from ._accelerator import constructor
 from ._errors import Loc, SettingsError, SettingsProblem, render_pointer
-from ._fastpath import compiled
 from ._kinds import spec
 from ._model import MISSING, Field, Heading, Kind, Schema, Section
 from ._transport import NOT_SET, DecodeError, decode_value, encode_value
 from ._trees import deep_merge, set_path
+from ._validator import Run, validator
 
 __all__ = [
     "Resolved",
@@ -54,9 +53,6 @@ class Resolved:
     tree: dict[str, Any]
     unknown: dict[str, Any]
     warnings: tuple[SettingsProblem, ...]
-
-
-_resolved = constructor(Resolved)  # positional, as fast as the fast path it reports
 
 
 def pointer(path: str) -> str:
@@ -386,14 +382,8 @@ def resolve_settings(
     ``fast=False`` forces the general path (same results; tests and benchmarks compare
     the two).
     """
-    if fast and preset is None and not overrides and raw.__class__ is dict:
-        # the common case, straight to the compiled path: nothing to merge first
-        result = _fast(schema, raw, structure, into)
-        if result is not None:
-            return result
-        fast = False  # it declined this document; the general path explains why
-    run = _Run(schema, strict)
-    tree: dict[str, Any] = dict(raw or {})
+    run: Any = Run(schema, strict) if fast else _Run(schema, strict)
+    tree: dict[str, Any] = dict(raw) if raw else {}
     if preset is not None:
         if preset not in schema.presets:
             known = ", ".join(sorted(schema.presets)) or "none"
@@ -416,10 +406,8 @@ def resolve_settings(
             run.problem(tuple(path.split(".")), "unknown_override", message, value)
             continue
         set_path(tree, path, value)
-    if fast and not run.problems:
-        result = _fast(schema, tree, structure, into)
-        if result is not None:
-            return result
+    if fast:
+        return _validated(schema, tree, run, structure, into)
     decoded = run.decode(schema.children, tree, ())
     complete = run.complete(decoded)
     run.check(complete)
@@ -429,17 +417,18 @@ def resolve_settings(
     return Resolved(settings, complete, run.unknown, tuple(run.warnings))
 
 
-def _fast(
-    schema: Schema, tree: dict[str, Any], structure: bool, into: type | None
-) -> Resolved | None:
-    """The compiled path's result, or None when it declines the document."""
-    quick = compiled(schema)(tree, structure and into is None)
-    if quick is None:
-        return None
-    obj, complete = quick
+def _validated(
+    schema: Schema, tree: dict[str, Any], run: Run, structure: bool, into: type | None
+) -> Resolved:
+    """The generated validator's result: every problem at once, or the settings."""
+    engine = validator(schema)
+    complete = engine.validate(tree, run)
+    if run.problems:
+        raise SettingsError(run.problems)
     if not structure:
-        return _resolved(complete, complete, {}, ())
-    return _resolved(_typed(schema, complete, into) if into is not None else obj, complete, {}, ())
+        return Resolved(complete, complete, run.unknown, tuple(run.warnings))
+    settings = engine.build(complete) if into is None else _typed(schema, complete, into)
+    return Resolved(settings, complete, run.unknown, tuple(run.warnings))
 
 
 def _typed(schema: Schema, tree: dict[str, Any], into: type | None) -> Any:
