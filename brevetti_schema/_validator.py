@@ -21,8 +21,8 @@ import itertools
 import json
 import linecache
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, cast
 
 import attrs
 
@@ -332,7 +332,7 @@ class _Writer:
         self.functions.append("\n".join(body))
         return name
 
-    def chunk(self, nodes: list[Node], loc: Loc) -> str:
+    def chunk(self, nodes: Sequence[Node], loc: Loc) -> str:
         name = self.name("_fields")
         lines = [f"def {name}(data, t, run, act):"]
         for node in nodes:
@@ -427,7 +427,7 @@ class _Writer:
 
     def build_chunk(
         self,
-        nodes: list[Node],
+        nodes: Sequence[Node],
         attributes: dict[str, attrs.Attribute[Any]],
         prefix: str,
         plain: type | None,
@@ -440,7 +440,7 @@ class _Writer:
             path = prefix + node.key
             default = self.default_of(attribute)
             if isinstance(node, Section):
-                inner = self.builder(node.children, attribute.type, path + ".")
+                inner = self.builder(node.children, cast(type, attribute.type), path + ".")
                 value = f"{inner}(t[{node.key!r}])"
                 if path in self.dynamic:
                     value = f"{inner}(t[{node.key!r}]) if {node.key!r} in t else {default}"
@@ -543,8 +543,7 @@ def _generate(schema: Schema) -> Validator:
     dynamic = _dynamic_paths(schema)
     writer = _Writer(schema, frozenset(dynamic))
     root = writer.section(schema.children, ())
-    cls = settings_class(schema)
-    build: str | None = writer.builder(schema.children, cls, "")
+    build: str | None = writer.builder(schema.children, settings_class(schema), "")
     source = "\n\n".join(writer.functions) + "\n"
     filename = f"<brevetti_schema validator {next(_counter)} of {schema.title or 'settings'}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
