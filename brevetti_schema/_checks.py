@@ -12,6 +12,7 @@ from typing import Any
 
 from ._errors import SchemaError, SchemaProblem
 from ._kinds import misplaced_options
+from ._kinds.json_value import inner_schema_problems
 from ._model import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
 from ._patterns import pattern_problem
 from ._values import describe, value_problems
@@ -59,7 +60,7 @@ def _check_nodes(nodes: tuple[Node, ...], prefix: str, lenient: bool) -> list[Sc
                 severity = "warning" if lenient else "error"
                 problems += [
                     SchemaProblem(path, f"default {m}", severity=severity)
-                    for m in value_problems(node, node.default)
+                    for m in value_problems(node, node.default, inner=False)
                 ]
     return problems
 
@@ -94,13 +95,9 @@ def _field_declaration(field: Field) -> Iterator[str]:
     if field.multiple_of is not None and field.multiple_of <= 0:
         yield "multiple_of must be positive"
     if field.json_schema is not None:
-        import jsonschema  # noqa: PLC0415 - loaded only for fields with an inner JSON Schema
-
-        try:
-            inner = dict(field.json_schema)
-            jsonschema.validators.validator_for(inner).check_schema(inner)
-        except jsonschema.SchemaError as exc:
-            yield f"json_schema is not a valid JSON Schema: {exc.message}"
+        # the shape of the keywords, without jsonschema (imported only to validate values)
+        for problem in inner_schema_problems(field.json_schema):
+            yield f"json_schema is not a valid JSON Schema: {problem}"
 
 
 def _check_presets(
@@ -117,7 +114,7 @@ def _check_presets(
             elif isinstance(node, Field):
                 problems += [
                     SchemaProblem(path, f"{where}: {m}", severity=severity)
-                    for m in value_problems(node, value)
+                    for m in value_problems(node, value, inner=False)
                 ]
     return problems
 

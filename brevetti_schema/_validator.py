@@ -376,9 +376,11 @@ class _Writer:
         else:
             missing = "g = None"
         none = f"run.required({lc})" if field.required else "pass"
+        # a default's inner JSON Schema is checked here, not at build time (no jsonschema)
+        checked_default = field.json_schema is not None and field.has_default
         body = [
             f"if g is _M: {missing}",
-            f"elif g is None: {none}",
+            f"{'if' if checked_default else 'elif'} g is None: {none}",
             "elif g is _BAD: g = None",
             f"elif not ({test}): run.check({f}, g, {lc})",
             f"t[{field.key!r}] = g",

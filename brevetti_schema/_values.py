@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._kinds import Issue, _shared, json_value, list_of, spec
-from ._model import Field
+from ._model import Field, Kind
 
 __all__ = [
     "compiled_pattern",
@@ -43,14 +43,19 @@ def issue_text(issue: Issue) -> str:
     return f"{where}{'/' + rest if rest else ''}: {message}"
 
 
-def value_problems(field: Field, value: Any) -> list[str]:
+def value_problems(field: Field, value: Any, *, inner: bool = True) -> list[str]:
     """What is wrong with `value` as a value of `field` (empty when it is fine).
 
-    ``None`` is accepted for a field that is not required (an optional setting).
+    ``None`` is accepted for a field that is not required (an optional setting). With
+    ``inner=False`` a JSON value is not checked against its inner JSON Schema (the
+    build-time checks leave that to the first validation, so as not to load jsonschema).
     """
     if value is None:
         return ["a value is required"] if field.required else []
-    return [issue_text(i) for i in spec(field.kind).check(field, value)]
+    check = spec(field.kind).check
+    if not inner and field.kind is Kind.JSON:
+        check = json_value.check_shape
+    return [issue_text(i) for i in check(field, value)]
 
 
 def list_item(f: Field) -> Field:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 from .._model import Field, Kind
@@ -23,9 +24,80 @@ def inner_validator(schema_text: str) -> Any:
     """A reusable validator (format checks on) for the inner JSON Schema of a JSON field."""
     import jsonschema  # noqa: PLC0415 - only fields with an inner JSON Schema need it
 
+    from .._errors import SchemaError  # noqa: PLC0415
+
     schema = json.loads(schema_text)
     validator_class = jsonschema.validators.validator_for(schema)
+    try:  # the whole metaschema; the build-time check looked at the keywords' shapes
+        validator_class.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        message = f"json_schema is not a valid JSON Schema: {exc.message}"
+        raise SchemaError.single("", message) from None
     return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+
+
+_TYPES: Final = frozenset({"null", "boolean", "object", "array", "number", "integer", "string"})
+_SUBSCHEMA: Final = ("not", "if", "then", "else", "items", "contains", "additionalProperties",
+                     "propertyNames", "unevaluatedItems", "unevaluatedProperties")  # fmt: skip
+_SUBSCHEMA_LISTS: Final = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMA_MAPS: Final = ("properties", "patternProperties", "$defs", "definitions",
+                          "dependentSchemas")  # fmt: skip
+_NUMBERS: Final = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+_COUNTS: Final = ("minLength", "maxLength", "minItems", "maxItems", "minProperties",
+                  "maxProperties", "minContains", "maxContains")  # fmt: skip
+
+
+def inner_schema_problems(schema: Any, where: str = "") -> list[str]:
+    """What is wrong with the shape of an inner JSON Schema's keywords (without jsonschema,
+    which is imported only when values are validated)."""
+    here = where or "the schema"
+    if isinstance(schema, bool):
+        return []
+    if not isinstance(schema, Mapping):
+        return [f"{here} must be an object or a boolean"]
+    problems: list[str] = []
+    types = schema.get("type")
+    if types is not None:
+        names = types if isinstance(types, list) else [types]
+        if not names or not all(isinstance(n, str) and n in _TYPES for n in names):
+            problems.append(f"{here}: type {types!r} is not a JSON type (or a list of them)")
+    for key in _SUBSCHEMA:
+        if key in schema:
+            problems += inner_schema_problems(schema[key], f"{where}/{key}")
+    for key in _SUBSCHEMA_LISTS:
+        if key in schema:
+            value = schema[key]
+            if not isinstance(value, list) or (key != "prefixItems" and not value):
+                problems.append(f"{here}: {key} must be a non-empty list of schemas")
+                continue
+            for index, item in enumerate(value):
+                problems += inner_schema_problems(item, f"{where}/{key}/{index}")
+    for key in _SUBSCHEMA_MAPS:
+        if key in schema:
+            value = schema[key]
+            if not isinstance(value, Mapping):
+                problems.append(f"{here}: {key} must be an object of schemas")
+                continue
+            for name, item in value.items():
+                problems += inner_schema_problems(item, f"{where}/{key}/{name}")
+    for key in _NUMBERS:
+        value = schema.get(key)
+        if key in schema and (isinstance(value, bool) or not isinstance(value, int | float)):
+            problems.append(f"{here}: {key} {value!r} is not a number")
+    for key in _COUNTS:
+        count: Any = schema.get(key)
+        if key in schema and (not s.is_int(count) or count < 0):
+            problems.append(f"{here}: {key} {count!r} is not a whole number >= 0")
+    required = schema.get("required")
+    if "required" in schema and (
+        not isinstance(required, list) or not all(isinstance(r, str) for r in required)
+    ):
+        problems.append(f"{here}: required must be a list of property names")
+    if "enum" in schema and not isinstance(schema["enum"], list):
+        problems.append(f"{here}: enum must be a list")
+    if "pattern" in schema and s.compiled_pattern(schema["pattern"]) is None:
+        problems.append(f"{here}: pattern {schema['pattern']!r} is not a regular expression")
+    return problems
 
 
 def validator_of(field: Field) -> Any:
@@ -33,15 +105,21 @@ def validator_of(field: Field) -> Any:
     return inner_validator(json.dumps(field.json_schema, sort_keys=True))
 
 
-def check(field: Field, value: Any) -> list[Issue]:
-    """A dict or a list, satisfying the inner JSON Schema when there is one."""
+def check_shape(field: Field, value: Any) -> list[Issue]:
+    """A dict or a list (the inner JSON Schema aside)."""
     if not isinstance(value, dict | list):
         return [("not_json", f"expected a mapping or a list, got {s.describe(value)}", ())]
     problem = s.json_value_problem(value)
     if problem is not None:
         return [("not_plain_json", problem, ())]
-    if field.json_schema is None:
-        return []
+    return []
+
+
+def check(field: Field, value: Any) -> list[Issue]:
+    """A dict or a list, satisfying the inner JSON Schema when there is one."""
+    shape = check_shape(field, value)
+    if shape or field.json_schema is None:
+        return shape
     return [
         ("json_schema", _worded(error), tuple(error.absolute_path))
         for top in validator_of(field).iter_errors(value)
