@@ -4,11 +4,8 @@ The schema is ``schema_examples/segmentation.yaml`` (59 fields in 6 sections plu
 at the root); the document sets 57 of them (the others are inactive under their
 conditions). Measured per document, warm, in the same run and in alternation:
 
-* `resolve_settings(schema, doc)`: the compiled fast path (the default), with the C
-  accelerator where it is built;
-* the same without the accelerator (the generated Python only, as on a machine where
-  `brevetti_schema._speedups` could not be compiled);
-* `resolve_settings(schema, doc, fast=False)`: the general pipeline;
+* `resolve_settings(schema, doc)`: the schema's generated validator (pure Python, one
+  engine for valid and invalid documents);
 * pydantic v2 `model_validate(doc)` on an equivalent hand-written frozen model;
 
 plus the same document in the platform's transport form, a document whose JSON field
@@ -39,8 +36,6 @@ from brevetti_schema import (
     resolve_settings,
     unstructure,
 )
-from brevetti_schema._accelerator import accelerated
-from brevetti_schema._fastpath import pure
 
 from ._common import EXAMPLES, Table, interleaved, load, main, median, ms, ratio, spread, us
 
@@ -258,15 +253,14 @@ def _active(values: Mapping[str, Any], tree: Mapping[str, Any]) -> dict[str, Any
 def check_equivalent(schema: Schema) -> int:
     """Raise unless ours and pydantic agree on every document used; the problem count."""
     for doc in (DOCUMENT, with_pipeline_override()):
-        for fast in (True, False):
-            ours = resolve_settings(schema, doc, fast=fast)
-            if ours.warnings or ours.unknown:
-                raise AssertionError(f"unexpected warnings: {ours.warnings} {ours.unknown}")
-            theirs = PSegmentation.model_validate(doc).model_dump()
-            # the pydantic model has no conditions: compare the fields active for ours
-            ours_plain = _plain(unstructure(ours.settings))
-            if _active(ours_plain, ours.tree) != _active(_plain(theirs), ours.tree):
-                raise AssertionError("pydantic and resolve_settings disagree on the document")
+        ours = resolve_settings(schema, doc)
+        if ours.warnings or ours.unknown:
+            raise AssertionError(f"unexpected warnings: {ours.warnings} {ours.unknown}")
+        theirs = PSegmentation.model_validate(doc).model_dump()
+        # the pydantic model has no conditions: compare the fields active for ours
+        ours_plain = _plain(unstructure(ours.settings))
+        if _active(ours_plain, ours.tree) != _active(_plain(theirs), ours.tree):
+            raise AssertionError("pydantic and resolve_settings disagree on the document")
     transported = encode_settings(schema, DOCUMENT)
     if (
         resolve_settings(schema, transported).settings
@@ -304,21 +298,9 @@ def _raises(fn: Callable[[], object], error: type[Exception]) -> Callable[[], No
 # -- warm, per document -------------------------------------------------------------------
 
 
-def pure_python(schema: Schema) -> Schema:
-    """A copy of the schema whose fast path is the generated Python only."""
-    copy_ = load_schema(SCHEMA_FILE)
-    copy_.memo("fastpath", pure)
-    if copy_ != schema:
-        raise AssertionError("the copy differs from the schema")
-    return copy_
-
-
 def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
     """µs per document for every contender, sampled in alternation."""
     problems = check_equivalent(schema)
-    python_only = pure_python(schema)
-    if resolve_settings(python_only, DOCUMENT) != resolve_settings(schema, DOCUMENT):
-        raise AssertionError("the pure-Python fast path resolves differently")
     transported = encode_settings(schema, DOCUMENT)
     override = with_pipeline_override()
     invalid = invalid_document()
@@ -326,8 +308,6 @@ def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
     contenders: dict[str, Callable[[], object]] = {
         "pydantic": lambda: validate(DOCUMENT),
         "fast": lambda: resolve_settings(schema, DOCUMENT),
-        "python": lambda: resolve_settings(python_only, DOCUMENT),
-        "general": lambda: resolve_settings(schema, DOCUMENT, fast=False),
         "transport": lambda: resolve_settings(schema, transported),
         "pydantic override": lambda: validate(override),
         "ours override": lambda: resolve_settings(schema, override),
@@ -344,10 +324,8 @@ def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
     fields = count_leaves(DOCUMENT, schema)
     rows = [
         (f"valid, {fields} fields", "pydantic v2 `model_validate`", "pydantic", "pydantic"),
-        ("", "`resolve_settings` (fast path, default)", "fast", "pydantic"),
-        ("", "same, without the C accelerator", "python", "pydantic"),
-        ("", "`resolve_settings(fast=False)` (general)", "general", "pydantic"),
-        ("same, transport form", "`resolve_settings` (fast path)", "transport", "pydantic"),
+        ("", "`resolve_settings` (generated validator)", "fast", "pydantic"),
+        ("same, transport form", "`resolve_settings`", "transport", "pydantic"),
         ("JSON field set", "pydantic v2 `model_validate`", "pydantic override",
          "pydantic override"),
         ("", "`resolve_settings`", "ours override", "pydantic override"),
@@ -362,8 +340,7 @@ def per_document(schema: Schema, *, budget: float, repeat: int) -> Table:
         f"{repeat} samples per contender, taken in alternation (each sample about "
         f"{budget * 1e3:.0f} ms of back-to-back calls, garbage collector paused); spread is "
         "half the interquartile range over the median",
-        f"C accelerator: {'built and used' if accelerated() else 'NOT built'}; without it "
-        "the fast path is the generated Python alone (the row below it)",
+        "ours: one generated validator, pure Python (no C extension)",
         "transport form: the same document as the platform form sends it (JSON text for "
         "classes, class mapping, lists and the JSON field; choice values as text)",
         "JSON field set: `augmentation.pipeline_override` (which declares an inner JSON "

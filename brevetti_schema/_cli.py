@@ -175,10 +175,8 @@ def _parser() -> argparse.ArgumentParser:
         "defaults and typed classes, and validate settings.",
     )
     from . import __version__  # noqa: PLC0415 - the package is loaded by now
-    from ._accelerator import accelerated  # noqa: PLC0415 - small; the pipeline needs it
 
-    speed = "C accelerator on" if accelerated() else "pure Python"
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({speed})")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     src_help = (
         "a YAML/JSON authoring file, a platform UI JSON file, or package.module:attr "

@@ -29,12 +29,11 @@ import attrs
 from ._errors import Loc, SettingsProblem
 from ._kinds import DecodeError, spec
 from ._model import Field, Heading, Kind, Node, Schema, Section
+from ._secret import MASK
 
 __all__ = ["Run", "Validator", "node_at", "validator"]
 
 logger = logging.getLogger("brevetti_schema")
-
-MASK: Final = "********"
 
 _CHUNK: Final = 200
 """Most fields one generated function reads (bounds the size of any one function)."""

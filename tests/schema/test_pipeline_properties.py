@@ -60,23 +60,18 @@ def test_transport_form_decodes_to_the_same_result(data: st.DataObject) -> None:
 
 
 @given(st.data())
-def test_generated_validator_agrees_with_the_general_path(data: st.DataObject) -> None:
-    schema, raw = data.draw(schema_and_document())
-    fast = _resolve(schema, copy.deepcopy(raw))
-    slow = _resolve(schema, copy.deepcopy(raw), fast=False)
-    assert _same(fast, slow)
-
-
-@given(st.data())
 def test_any_value_anywhere_gives_settings_error_or_a_result(data: st.DataObject) -> None:
-    """Values of any type in any place (bytes, sets, huge integers, broken JSON text):
-    both paths either resolve, alike, or raise SettingsError; never another exception."""
+    """Values of any type in any place (bytes, sets, huge integers, broken JSON text)
+    resolve, to the same result on a second run, or raise SettingsError; never another
+    exception."""
     schema = data.draw(schemas())
     raw = data.draw(shaped_like(schema))
     note(f"raw={raw!r}")
-    fast = _resolve(schema, copy.deepcopy(raw))
-    slow = _resolve(schema, copy.deepcopy(raw), fast=False)
-    assert _same(fast, slow)
+    first = _resolve(schema, copy.deepcopy(raw))
+    again = _resolve(schema, copy.deepcopy(raw))
+    assert _same(first, again)
+    if not isinstance(first, SettingsError):
+        assert resolve_settings(schema, first.tree).settings == first.settings
 
 
 @st.composite
