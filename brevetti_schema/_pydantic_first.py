@@ -34,6 +34,7 @@ import enum
 import inspect
 import pathlib
 import sys
+import weakref
 from collections.abc import Mapping, Sequence
 from types import NoneType
 from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_origin
@@ -390,9 +391,30 @@ def schema_from_pydantic(
     title: str | None = None,
     presets: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Schema:
-    """The schema model a pydantic settings class declares; `SchemaError` lists problems."""
+    """The schema model a pydantic settings class declares; `SchemaError` lists problems.
+
+    Read once per class (without `title` or `presets`): the model is immutable, and the
+    validators compiled for it are then made once too.
+    """
     if not is_pydantic_model(cls):
         raise SchemaError.single("", f"{cls!r} is not a pydantic BaseModel subclass")
+    if title is None and presets is None:
+        known = _READ.get(cls)
+        if known is None:
+            known = _READ[cls] = _read(cls, None, None)
+        return known
+    return _read(cls, title, presets)
+
+
+_READ: weakref.WeakKeyDictionary[type, Schema] = weakref.WeakKeyDictionary()
+"""Schemas already read, by class (a class that goes away takes its entry with it)."""
+
+
+def _read(
+    cls: type,
+    title: str | None,
+    presets: Mapping[str, Mapping[str, Any]] | None,
+) -> Schema:
     reader = _Reader()
     children = reader.nodes(cls, "", (), {})
     if reader.problems:

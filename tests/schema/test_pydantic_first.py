@@ -96,6 +96,11 @@ def test_a_pydantic_model_declares_the_same_model_as_the_dsl() -> None:
     assert schema == expected
     assert schema.presets == {"quick": {"epochs": 2}}
     assert schema_from_pydantic(Settings, title="T").title == "T"
+    assert load_schema(Settings) is schema  # read once per class
+    assert schema_from_pydantic(Settings, presets={"p": {"epochs": 3}}).presets["p"] == {
+        "epochs": 3
+    }
+    assert "p" not in load_schema(Settings).presets
 
 
 def test_it_emits_what_the_dsl_emits() -> None:
@@ -319,3 +324,24 @@ def test_pydantic_is_imported_only_when_such_a_class_is_given(tmp_path: Path) ->
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
     assert out.strip().splitlines()[-1] == "False"
+
+
+def test_json_schema_extra_names_kinds_secrets_options_and_presets() -> None:
+    class Form(BaseModel):
+        classes: list[str] = Field(["ok", "bad"], json_schema_extra={"kind": "classes"})
+        password: str = Field("", json_schema_extra={"secret": True})
+        arch: str = Field("mlp", json_schema_extra={"options": {"mlp": "Perceptron", "cnn": "CNN"}})
+        steps: int = Field(4, json_schema_extra={"presets": {"fast": 1}, "step": 2, "unit": "px"})
+
+    schema = load_schema(Form)
+    classes, password, arch, steps = (field for _, field in schema.fields())
+    assert classes.kind is Kind.CLASSES and password.kind is Kind.SECRET
+    assert arch.kind is Kind.CHOICE and [o.shown for o in arch.options] == ["Perceptron", "CNN"]
+    assert (steps.step, steps.unit) == (2, "px")
+    assert schema.presets == {"fast": {"steps": 1}}
+    resolved = resolve_settings(schema, {"password": "hunter2"}, preset="fast", into=Form)
+    assert resolved.settings.steps == 1 and resolved.settings.password == "hunter2"
+    masked = encode_settings(schema, resolved.tree, secrets="mask")
+    assert masked["password"] == "********"
+    with pytest.raises(SettingsError):
+        resolve_settings(schema, {"arch": "rnn"}, into=Form)
