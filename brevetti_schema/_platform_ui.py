@@ -93,8 +93,13 @@ def _is_json_text(text: str) -> bool:
     return True
 
 
-def encode_transport(field: Field, record: Mapping[str, Any], value: Any) -> Any:
+def encode_transport(
+    field: Field, record: Mapping[str, Any], value: Any, *, preset: bool = False
+) -> Any:
     """`value` as `record` holds it: JSON text when ``isJson`` is true, else plain data.
+
+    A `preset` value is compact JSON text in its own key order, as brevettiai writes
+    presets (and its test suite asserts); a default is sorted (indented in a text area).
 
     ``None`` becomes ``""`` (an empty JSON box), or in a select ``"null"`` when ``None``
     is an option and ``null`` (nothing selected) when it is not. A select's legacy
@@ -113,6 +118,8 @@ def encode_transport(field: Field, record: Mapping[str, Any], value: Any) -> Any
         and not _is_json_text(value)
     ):
         return value
+    if preset:
+        return json.dumps(plain(value))
     indent = 2 if record.get("type") == "textArea" else None
     return json.dumps(plain(value), sort_keys=True, indent=indent)
 
@@ -227,7 +234,7 @@ class _Emitter:
             path = prefix + key
             if path in self.fields:
                 field, record = self.fields[path]
-                result[key] = encode_transport(field, record, value)
+                result[key] = encode_transport(field, record, value, preset=True)
             elif path in self.sections and isinstance(value, Mapping):
                 result[key] = self.preset(value, path + ".")
             else:

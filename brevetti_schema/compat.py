@@ -1,68 +1,107 @@
-"""brevettiai compatibility: its field factories, `SchemaBuilder` and `apply_schema_to_model`.
+"""brevettiai compatibility: ``vue_schema_utils``' factories, builder and helpers.
 
-Code written against brevettiai's ``vue_schema_utils`` runs unchanged after changing the
-import to ``brevetti_schema.compat``, and builds the same platform UI JSON documents,
-except for brevettiai's known defects, which are fixed here:
+Code written against ``brevettiai.interfaces.vue_schema_utils`` runs unchanged after
+changing the import to ``brevetti_schema.compat`` and emits the same platform UI JSON,
+byte for byte, and jobs get the same settings. Every rule is one of
+``reference/brevettiai-builder-behaviour.md`` (tests name them): brevettiai's behaviour
+where it is right, and its defects corrected:
 
-* keywords given to `field_classes` / `field_class_mapping` land on the field, not in a
-  stray ``"kwargs"`` key;
-* `SchemaBuilder.append` and ``+`` keep the appended builder's presets;
-* a builder's namespace sits inside each preset (``{"quick": {"ns": {...}}}``), not above
-  the preset names;
-* `number_input` without a default gets ``None``, not ``0``;
-* enum classes and members are accepted wherever values are (their ``.value`` is used);
-* ``gt`` / ``lt`` bounds are kept, as ``exclusiveMinimum`` / ``exclusiveMaximum``;
-* missing required settings raise `SettingsError` naming every path, not an ``assert``.
+* keywords given to `field_classes` / `field_class_mapping` land on the record (no stray
+  ``"kwargs"`` key; a loaded record's ``kwargs`` is folded in and dropped);
+* a preset value that is JSON text already is stored as it is, not encoded twice;
+* a builder's namespace sits inside each preset (``{"fast": {"ns": {...}}}``);
+* an appended builder's presets are kept;
+* `SchemaBuilder.from_schema` does not change the caller's document;
+* `apply_schema_to_model`: ``"false"``, ``"0"``, ``"no"`` and ``""`` are unchecked
+  checkboxes; a text input's ``None`` stays ``None`` and a non-text value is an error;
+  a field without a default is left unset; a model given twice is a `SchemaError`;
+  missing required settings raise `MissingSettingsError`, both a `SettingsError` and an
+  ``AssertionError`` (``python -O`` cannot remove the check).
 
-Like brevettiai, the factories accept what the platform accepted (a default outside
-``min``/``max``, say); `to_schema` turns the result into our model, where such values
-become warnings.
+The only keys added to brevettiai's records are ones vue-form-generator needs:
+``listBox`` on checklists (it reads that spelling, not ``listbox``). Enum classes and
+members are accepted wherever values are (their ``.value`` is used). Pydantic is never
+imported here: `from_pydantic_model` only calls the class it is given.
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
+import dataclasses
 import enum
+import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import logging
+import os
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from ._errors import SchemaError, SettingsError, SettingsProblem
-from ._trees import deep_merge, set_path
 
 if TYPE_CHECKING:
     from ._model import Schema
 
 __all__ = [
+    "MissingSettingsError",
+    "PresetError",
     "SchemaBuilder",
+    "SchemaBuilderFunc",
+    "SchemaConfig",
+    "VueSettingsModule",
     "apply_schema_to_model",
+    "build_from_pydantic_schema",
     "checkbox",
     "checklist",
     "field_class_mapping",
     "field_classes",
+    "from_pydantic_model",
+    "generate_application_schema",
     "label",
     "number_input",
+    "parse_settings_args",
     "select",
+    "str2bool",
     "text_area",
     "text_input",
     "to_schema",
+    "update_schema",
 ]
+
+logger = logging.getLogger("brevetti_schema.compat")
 
 Record = dict[str, Any]
 """One field record of a platform UI JSON document, as the factories return it."""
 
-EXTENSION_KEY = "brevetti"
-"""Our record key for what vue-form-generator keys cannot carry (see `_platform_ui`)."""
 
-_JSON_INDENT = {"textArea": 2}
-"""Indentation of JSON-encoded values per field type (text areas show several lines)."""
+class PresetError(SchemaError, ValueError):
+    """A preset names no field (or a field without a model); a `ValueError` as brevettiai's."""
+
+
+class PresetConflictError(SchemaError, TypeError):
+    """One preset sets a value and a value inside it (``a`` and ``a.b``)."""
+
+
+class MissingSettingsError(SettingsError, AssertionError):
+    """Required settings are absent; reads as brevettiai's ``AssertionError`` did."""
+
+    def __init__(self, problems: Iterable[SettingsProblem], models: Sequence[str]) -> None:
+        super().__init__(problems)
+        self.models = list(models)
+        self.args = (str(self),)
+
+    def __str__(self) -> str:
+        return f"Missing settings: \n {self.models!r}"
 
 
 # -- values ------------------------------------------------------------------------------
 
 
 def _plain(value: Any) -> Any:
-    """`value` as plain JSON data: enum members become their values, tuples lists."""
+    """`value` as plain data: enum members become their values, tuples lists."""
     if isinstance(value, enum.Enum):
         return _plain(value.value)
     if isinstance(value, Mapping):
@@ -72,33 +111,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _plain_values(values: Iterable[Any] | type[enum.Enum]) -> list[Any]:
-    """Option values from a list or an enum class, as plain data."""
-    return [_plain(v) for v in values]
-
-
-def _json_dumps(value: Any, indent: int | None = None) -> str:
-    """JSON text with sorted keys, as brevettiai stores it (the factories' `json` shadows)."""
-    return json.dumps(value, sort_keys=True, indent=indent)
-
-
-def _json_text(value: Any, *, indent: int | None = None, choices: Sequence[Any] = ()) -> Any:
-    """The JSON text an ``isJson`` field holds for `value`; text counts as JSON already.
-
-    With `choices` (a select's encoded values), text that is not one of them is encoded.
-    """
+def _as_text(value: Any, *, indent: int | None = None) -> str:
+    """A default as the factories store it: text as it is, anything else as sorted JSON."""
     value = _plain(value)
-    if isinstance(value, str) and (not choices or value in choices):
+    if isinstance(value, str):
         return value
-    return _json_dumps(value, indent)
-
-
-def _encode_for(record: Mapping[str, Any], value: Any) -> Any:
-    """`value` as `record` stores it: JSON text for an ``isJson`` field, else plain data."""
-    if not record.get("isJson"):
-        return _plain(value)
-    choices = record.get("values", ()) if record.get("type") == "select" else ()
-    return _json_text(value, indent=_JSON_INDENT.get(record.get("type", "")), choices=choices)
+    return json.dumps(value, sort_keys=True, indent=indent)
 
 
 # -- field factories -----------------------------------------------------------------------
@@ -111,14 +129,16 @@ def _record(
     default: Any,
     required: bool,
     extra: Mapping[str, Any],
+    tail: Mapping[str, Any] | None = None,
 ) -> Record:
-    """A field record in brevettiai's key order: type keys, label..required, pass-through."""
+    """A record in brevettiai's key order: type keys, label..required, passed keywords."""
     record: Record = dict(specific)
     record.update(label=label, model=model, default=default, required=required)
-    clash = sorted(set(extra) & set(record))
+    clash = sorted(set(extra) & (set(record) | set(tail or ())))
     if clash:
         raise TypeError(f"field {model!r} got more than one value for {', '.join(clash)}")
     record.update({key: _plain(value) for key, value in extra.items()})
+    record.update(tail or {})
     return record
 
 
@@ -135,37 +155,21 @@ def number_input(
     min: float | None = 0,
     max: float | None = 100,
     step: float | None = 1,
-    *,
-    gt: float | None = None,
-    lt: float | None = None,
     **kwargs: Any,
 ) -> Record:
-    """A number input; `gt`/`lt` are exclusive bounds kept beside `min`/`max`.
-
-    vue-form-generator has no key for exclusive bounds, so they go in our extension key
-    (``"brevetti": {"exclusive_minimum": ..}``), which the platform form ignores.
-    """
+    """A number input; the default is never checked against `min`/`max` (as brevettiai)."""
     specific = {"type": "input", "inputType": "number", "min": min, "max": max, "step": step}
-    record = _record(specific, label, model, _plain(default), required, kwargs)
-    bounds = {"exclusive_minimum": gt, "exclusive_maximum": lt}
-    extension = {k: v for k, v in bounds.items() if v is not None}
-    if extension:
-        record[EXTENSION_KEY] = {**record.get(EXTENSION_KEY, {}), **extension}
-    return record
+    return _record(specific, label, model, _plain(default), required, kwargs)
 
 
 def text_input(
-    label: str,
-    model: str,
-    default: Any = "",
-    required: bool = False,
-    json: bool = False,
+    label: str, model: str, default: Any = "", required: bool = False, json: bool = False,
     **kwargs: Any,
-) -> Record:
-    """A one-line text input; with ``json=True`` its value is JSON text."""
+) -> Record:  # fmt: skip
+    """A one-line text input; a non-text default is stored as compact sorted JSON text
+    whatever `json` says (``5`` -> ``"5"``, ``None`` -> ``"null"``)."""
     specific = {"type": "input", "inputType": "text", "isJson": json}
-    value = _json_text(default) if json else _plain(default)
-    return _record(specific, label, model, value, required, kwargs)
+    return _record(specific, label, model, _as_text(default), required, kwargs)
 
 
 def text_area(
@@ -180,23 +184,16 @@ def text_area(
     json: bool = False,
     **kwargs: Any,
 ) -> Record:
-    """A multi-line text area; with ``json=True`` its value is JSON text (indented by 2)."""
-    specific = {
-        "type": "textArea",
-        "hint": hint,
-        "placeholder": placeholder,
-        "rows": rows,
-        "max": max,
-        "isJson": json,
-    }
-    value = _json_text(default, indent=_JSON_INDENT["textArea"]) if json else _plain(default)
-    return _record(specific, label, model, value, required, kwargs)
+    """A text area; a non-text default is stored as JSON text indented by 2, keys sorted."""
+    specific = {"type": "textArea", "hint": hint, "placeholder": placeholder, "rows": rows,
+                "max": max, "isJson": json}  # fmt: skip
+    return _record(specific, label, model, _as_text(default, indent=2), required, kwargs)
 
 
 def checkbox(
     label: str, model: str, default: Any = False, required: bool = False, **kwargs: Any
 ) -> Record:
-    """A checkbox."""
+    """A checkbox (a default that is not a boolean is kept, as brevettiai)."""
     return _record({"type": "checkbox"}, label, model, _plain(default), required, kwargs)
 
 
@@ -209,8 +206,10 @@ def checklist(
     dropdown: bool = True,
     **kwargs: Any,
 ) -> Record:
-    """Any subset of `values` (a list or an enum class); ``dropdown=False`` lists them."""
-    specific = {"type": "checklist", "listbox": not dropdown, "values": _plain_values(values)}
+    """Any subset of `values`, stored raw (no JSON, no ``isJson``); ``dropdown=False``
+    lists them (``listbox``, and ``listBox``, the key vue-form-generator reads)."""
+    specific = {"type": "checklist", "listbox": not dropdown, "listBox": not dropdown,
+                "values": [_plain(v) for v in values]}  # fmt: skip
     return _record(specific, label, model, _plain(default), required, kwargs)
 
 
@@ -223,21 +222,11 @@ def select(
     json: bool = False,
     **kwargs: Any,
 ) -> Record:
-    """One of `values` (a list or an enum class).
-
-    Non-string values are sent as JSON text: every value and the default are
-    JSON-encoded and ``isJson`` is set.
-    """
-    plain = _plain_values(values)
-    if any(not isinstance(v, str) for v in plain):
-        encoded = [_json_dumps(v) for v in plain]
-        specific = {"type": "select", "values": encoded, "isJson": True}
-        return _record(
-            specific, label, model, _json_text(default, choices=encoded), required, kwargs
-        )
-    specific = {"type": "select", "values": plain, "isJson": json}
-    value = _json_text(default, choices=plain) if json else _plain(default)
-    return _record(specific, label, model, value, required, kwargs)
+    """One of `values`: each non-text value (and default) stored as JSON text indented by
+    2; ``isJson`` only with ``json=True``, so a select over numbers sends the job text."""
+    encoded = [_as_text(v, indent=2) for v in values]
+    specific = {"type": "select", "values": encoded, "isJson": json}
+    return _record(specific, label, model, _as_text(default, indent=2), required, kwargs)
 
 
 def field_classes(
@@ -248,8 +237,9 @@ def field_classes(
     **kwargs: Any,
 ) -> Record:
     """The job's class names: a JSON text input marked ``criterionType: classes``."""
-    kwargs = {"criterionType": "classes", **kwargs}
-    return text_input(label, model, default, required, json=True, **kwargs)
+    specific = {"type": "input", "inputType": "text", "isJson": True}
+    tail = {"criterionType": "classes"}
+    return _record(specific, label, model, _as_text(default), required, kwargs, tail)
 
 
 def field_class_mapping(
@@ -261,8 +251,23 @@ def field_class_mapping(
     **kwargs: Any,
 ) -> Record:
     """Folder name -> class: a JSON text area marked ``criterionType: class_mapping``."""
-    kwargs = {"criterionType": "class_mapping", **kwargs}
-    return text_area(label, model, default, required, hint, json=True, **kwargs)
+    specific = {"type": "textArea", "hint": hint, "placeholder": "", "rows": 4, "max": 5000,
+                "isJson": True}  # fmt: skip
+    for key in ("placeholder", "rows", "max"):  # text_area's own keywords keep their place
+        if key in kwargs:
+            specific[key] = kwargs.pop(key)
+    tail = {"criterionType": "class_mapping"}
+    return _record(specific, label, model, _as_text(default, indent=2), required, kwargs, tail)
+
+
+def _folded(field: Mapping[str, Any]) -> Record:
+    """A copy of a record with a stray ``kwargs`` (brevettiai's defect) folded in: the
+    keywords it holds were meant for the record, so they go on it (as the UI loader)."""
+    record = copy.deepcopy(dict(field))
+    stray = record.pop("kwargs", None)
+    if isinstance(stray, Mapping):
+        record.update(copy.deepcopy(dict(stray)))
+    return record
 
 
 # -- the builder ---------------------------------------------------------------------------
@@ -271,106 +276,155 @@ def field_class_mapping(
 class SchemaBuilder:
     """Collects field records and presets into a platform UI JSON document (`.schema`).
 
-    `add_field` copies the record; an ``advanced`` builder hides every field it adds
-    that does not set ``visible`` itself (``"visible": false``). Records given to the
-    constructor or appended from another builder are kept as they are. A `namespace`
-    prefixes every ``model`` (and a label's ``tag``) and nests each preset under it.
-
-    `modules` are appended on construction, in order. Either an iterable of modules, or
-    a mapping namespace -> module (the module is then nested under that namespace). A
-    module is anything `append` accepts: a compat `SchemaBuilder`, a document mapping
-    with ``"fields"``, or an object with a ``get_schema()`` or ``builder()`` method or a
-    ``schema`` attribute giving one of those (as brevettiai's settings modules have).
+    `add_field` (and appending a list) gives a record without ``visible`` the key
+    ``"visible": not advanced``: an ``advanced`` builder (the default) hides them.
+    Records given to the constructor or appended from another builder are kept as they
+    are. A `namespace` prefixes every ``model`` (a label's ``tag``) and goes inside each
+    preset. `modules` maps a namespace to a module object (`load_modules` uses them); an
+    iterable of modules (or documents, builders) is appended in order.
     """
 
     def __init__(
         self,
         fields: Iterable[Mapping[str, Any]] | None = None,
         presets: Mapping[str, Mapping[str, Any]] | None = None,
-        modules: Iterable[Any] | Mapping[str, Any] | None = None,
+        modules: Mapping[str, Any] | Iterable[Any] | None = None,
         advanced: bool = True,
         namespace: str | None = None,
     ) -> None:
-        self.fields: list[Record] = [copy.deepcopy(dict(f)) for f in fields or ()]
+        self.fields: list[Record] = [_folded(f) for f in fields or ()]
         self.presets: dict[str, dict[str, Any]] = {
             name: copy.deepcopy(dict(tree)) for name, tree in (presets or {}).items()
         }
         self.advanced = advanced
         self.namespace = namespace
-        self.modules: list[Any] = []
+        self.modules: dict[str, Any] = {}
         if isinstance(modules, Mapping):
-            for module_namespace, module in modules.items():
-                nested = SchemaBuilder.from_schema(_document_of(module))
-                nested.namespace = module_namespace
-                self.append(nested)
-                self.modules.append(module)
+            self.modules.update(modules)
         else:
             for module in modules or ():
                 self.append(module)
-                self.modules.append(module)
 
     @staticmethod
     def from_schema(schema: Mapping[str, Any]) -> SchemaBuilder:
-        """A builder holding a loaded document's fields and presets as they are."""
+        """A builder holding a loaded document's fields and presets (copies of them)."""
         if not isinstance(schema, Mapping) or not isinstance(schema.get("fields", []), list):
             raise TypeError("from_schema expects a document like {'fields': [...], 'presets': {}}")
         return SchemaBuilder(fields=schema.get("fields", []), presets=schema.get("presets", {}))
 
     def add_field(self, field: Mapping[str, Any], **presets: Any) -> Self:
-        """Add a copy of a field record; each ``name=value`` sets that preset's value."""
+        """Add a copy of a record; each ``name=value`` sets that preset's value for it."""
         if not isinstance(field, Mapping) or "type" not in field:
             raise TypeError(f"add_field expects a field record with a 'type', got {field!r}")
-        record = copy.deepcopy(dict(field))
-        if self.advanced:
-            record.setdefault("visible", False)
+        record = _folded(field)
+        if presets and not isinstance(record.get("model"), str):
+            raise PresetError.single(
+                "", f"presets {sorted(presets)} for {record.get('label')!r}, which has no model"
+            )
+        record.setdefault("visible", not self.advanced)
         self.fields.append(record)
         for name, value in presets.items():
             self.add_preset(name, record, value)
         return self
 
     def add_preset(self, preset: str, field: Mapping[str, Any] | str, value: Any) -> Self:
-        """Set `preset`'s value for a field (a record or its model, without namespace)."""
-        record = self._field_named(field) if isinstance(field, str) else field
+        """Set `preset`'s value for a field (its record, or its model without namespace).
+
+        A JSON field's value is stored as compact JSON text in its own key order (text
+        is taken as JSON text already); others raw. ``None`` writes nothing but makes the
+        preset.
+        """
+        record = self._field_named(field, preset) if isinstance(field, str) else field
         model = record.get("model")
         if not isinstance(model, str) or not model:
-            raise SchemaError.single(
+            raise PresetError.single(
                 "", f"preset {preset!r}: the field {record.get('label')!r} has no model"
             )
-        set_path(self.presets.setdefault(preset, {}), model, _encode_for(record, value))
+        tree = self.presets.setdefault(preset, {})
+        value = _plain(value)
+        if value is None:
+            return self
+        if record.get("isJson") and not isinstance(value, str):
+            value = json.dumps(value)
+        _set_preset(tree, model, value, preset)
         return self
 
     def append(self, item: Any, *args: Any, **kwargs: Any) -> Self:
-        """Append a list of field records, or another builder, document or module.
-
-        A list goes through `add_field`; anything else adds its document's fields as
-        they are and merges its presets. `args`/`kwargs` go to a module's
-        ``get_schema()``/``builder()``.
-        """
+        """Append a list of records (through `add_field`), or a builder, a
+        `SchemaBuilderFunc` (its ``builder(*args, **kwargs)``), a document or a module:
+        their records as they are, their presets merged into this builder's."""
         if isinstance(item, list | tuple):
             for field in item:
                 self.add_field(field)
             return self
+        if isinstance(item, SchemaBuilderFunc):
+            item = item.builder(*args, **kwargs)
+            args, kwargs = (), {}
         document = _document_of(item, *args, **kwargs)
-        self.fields.extend(copy.deepcopy(dict(f)) for f in document.get("fields", ()))
+        self.fields.extend(_folded(f) for f in document.get("fields", ()))
         for name, tree in (document.get("presets") or {}).items():
-            deep_merge(self.presets.setdefault(name, {}), _plain(tree))
+            for path, value in _leaves(_plain(tree)):
+                _set_preset(self.presets.setdefault(name, {}), path, value, name)
+            self.presets.setdefault(name, {})
         if isinstance(item, SchemaBuilder):
-            self.modules.extend(item.modules)
+            self.modules.update(item.modules)
         return self
+
+    def __add__(self, other: Any) -> Self:
+        """``a + b`` is ``a.append(b)`` (it changes `a` and returns it), for a builder or a
+        list of records."""
+        if not isinstance(other, SchemaBuilder | list):
+            return NotImplemented
+        return self.append(other)
+
+    def filter_fields(
+        self,
+        incl_fields: Sequence[Any] | None = None,
+        excl_fields: Sequence[str] | None = None,
+        make_visible: Sequence[str] | None = None,
+    ) -> Self:
+        """Keep some fields (grouped by model, else tag, else position).
+
+        `incl_fields`: these groups in this order (a record in the list is kept as it
+        is); else every group but those whose key contains one of `excl_fields`.
+        `make_visible`: every kept field is visible exactly when its key is listed.
+        """
+        groups: dict[Any, list[Record]] = {}
+        for index, record in enumerate(self.fields):
+            groups.setdefault(_field_key(record, index), []).append(record)
+        if incl_fields:
+            chosen = [[f] if isinstance(f, Mapping) else groups.get(f, []) for f in incl_fields]
+        else:
+            excluded = list(excl_fields or ())
+            chosen = [
+                group
+                for key, group in groups.items()
+                if not (isinstance(key, str) and any(part in key for part in excluded))
+            ]
+        kept = [dict(record) for group in chosen for record in group]
+        if make_visible:
+            for index, record in enumerate(kept):
+                record["visible"] = _field_key(record, index) in set(make_visible)
+        self.fields = kept
+        return self
+
+    def load_modules(self, settings: Any) -> Any:
+        """Replace the settings under each module's namespace by ``module.from_config``."""
+        for namespace, module in self.modules.items():
+            *parents, last = namespace.split(".")
+            holder = settings
+            for part in parents:
+                holder = _child(holder, part)
+            current = _child(holder, last)
+            config = vars(current) if hasattr(current, "__dict__") else current
+            _set_child(holder, last, module.from_config(config))
+        return settings
 
     def copy(self) -> SchemaBuilder:
         """An independent builder with the same fields, presets and settings."""
         twin = SchemaBuilder(self.fields, self.presets, None, self.advanced, self.namespace)
-        twin.modules = list(self.modules)
+        twin.modules = dict(self.modules)
         return twin
-
-    def __add__(self, other: Any) -> SchemaBuilder:
-        """A new builder: this one with `other` appended (neither is changed)."""
-        return self.copy().append(other)
-
-    def __iadd__(self, other: Any) -> Self:
-        """Append `other` to this builder in place."""
-        return self.append(other)
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -388,20 +442,70 @@ class SchemaBuilder:
         ns = f", namespace={self.namespace!r}" if self.namespace else ""
         return f"SchemaBuilder({len(self.fields)} fields, presets={sorted(self.presets)}{ns})"
 
-    def _field_named(self, model: str) -> Record:
+    def _field_named(self, model: str, preset: str) -> Record:
         for record in self.fields:
             if record.get("model") == model:
                 return record
         known = ", ".join(str(f["model"]) for f in self.fields if "model" in f) or "none"
-        raise SchemaError.single(model, f"no field has the model {model!r} (known: {known})")
+        raise PresetError.single(
+            model, f"Could not find field for preset '{model}' ({preset!r}; known: {known})"
+        )
 
     def _namespaced(self, field: Mapping[str, Any]) -> Record:
         record = copy.deepcopy(dict(field))
         if self.namespace:
             key = "model" if "model" in record else "tag" if "tag" in record else None
-            if key is not None:
-                record[key] = f"{self.namespace}.{record[key]}"
+            if key is None:
+                raise SchemaError.single(
+                    self.namespace,
+                    f"the record {record.get('label')!r} has neither a model nor a tag to "
+                    f"place under the namespace {self.namespace!r}",
+                )
+            record[key] = f"{self.namespace}.{record[key]}"
         return record
+
+
+def _field_key(record: Mapping[str, Any], index: int) -> Any:
+    return record.get("model", record.get("tag", index))
+
+
+def _child(holder: Any, key: str) -> Any:
+    return holder[key] if isinstance(holder, Mapping) else getattr(holder, key)
+
+
+def _set_child(holder: Any, key: str, value: Any) -> None:
+    if isinstance(holder, dict):
+        holder[key] = value
+    else:
+        setattr(holder, key, value)
+
+
+def _leaves(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _set_preset(tree: dict[str, Any], path: str, value: Any, preset: str) -> None:
+    """Set a dotted path in a preset tree; a value and a value inside it conflict."""
+    *parents, last = path.split(".")
+    node = tree
+    for depth, part in enumerate(parents):
+        inner = node.setdefault(part, {})
+        if not isinstance(inner, dict):
+            taken = ".".join(parents[: depth + 1])
+            raise PresetConflictError.single(
+                path, f"preset {preset!r} sets both {taken!r} and {path!r}, inside it"
+            )
+        node = inner
+    if isinstance(node.get(last), dict) and node[last] and not isinstance(value, dict):
+        inner_path = next(p for p, _ in _leaves(node[last], f"{path}."))
+        raise PresetConflictError.single(
+            path, f"preset {preset!r} sets both {inner_path!r} and {path!r}, around it"
+        )
+    node[last] = copy.deepcopy(value)
 
 
 def _nest(namespace: str | None, tree: dict[str, Any]) -> dict[str, Any]:
@@ -441,135 +545,522 @@ def _document_of(item: Any, *args: Any, **kwargs: Any) -> Mapping[str, Any]:
     )
 
 
+class SchemaBuilderFunc:
+    """A reusable section: subclasses override ``schema(builder, ns)`` to add fields whose
+    models start with `ns` (``"<ns>."``, or ``""`` without a namespace)."""
+
+    ns: str | None = None
+    label: str | None = None
+    advanced: bool = False
+    module: Any = None
+
+    _UNSET: typing.ClassVar[Any] = object()
+
+    def __init__(self, label: Any = _UNSET, ns: Any = _UNSET, advanced: Any = _UNSET) -> None:
+        if label is not self._UNSET:
+            self.label = label
+        if ns is not self._UNSET:
+            self.ns = ns
+        if advanced is not self._UNSET:
+            self.advanced = advanced
+
+    def schema(self, builder: SchemaBuilder, ns: str, *args: Any, **kwargs: Any) -> Any:
+        """Add this section's fields to `builder`, their models prefixed with `ns`."""
+        return builder
+
+    def builder(self, *args: Any, **kwargs: Any) -> SchemaBuilder:
+        """A builder with the section's label (if any) and fields."""
+        built = SchemaBuilder(advanced=self.advanced)
+        if self.label is not None:
+            built.add_field(label(self.label))
+        self.schema(built, f"{self.ns.rstrip('.')}." if self.ns else "", *args, **kwargs)
+        if self.module is not None and self.ns:
+            built.modules = {self.ns: self.module}
+        return built
+
+
+def generate_application_schema(
+    schema: Any, path: str | os.PathLike[str] = "model/settings-schema.json",
+    manifest_path: str | os.PathLike[str] | None = None,
+) -> None:  # fmt: skip
+    """Write a builder's (or document's) platform UI JSON to `path` (sorted, indented by
+    2); with `manifest_path` (``"MANIFEST.in"``), make sure it includes that file."""
+    document = schema.schema if isinstance(schema, SchemaBuilder) else schema
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2, sort_keys=True), encoding="utf-8")
+    if manifest_path is None:
+        return
+    line = f"include {os.path.relpath(target).replace(os.sep, '/')}"
+    manifest = Path(manifest_path)
+    existing = manifest.read_text(encoding="utf-8") if manifest.exists() else ""
+    if line not in (entry.strip() for entry in existing.splitlines()):
+        with manifest.open("a", encoding="utf-8") as out:
+            out.write("\n" + line)
+
+
 # -- settings ------------------------------------------------------------------------------
 
 
-def _to_number(value: Any) -> Any:
-    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+def _parse_number(value: Any) -> Any:
+    """int when it parses as one, else float; numbers, ``True`` and ``None`` as they are."""
+    if value is None or isinstance(value, int | float):
         return value
     if not isinstance(value, str):
         raise ValueError(f"expected a number, got {value!r}")
-    text = value.strip()
-    if not text:
-        return None
     try:
-        return int(text)
+        return int(value)
     except ValueError:
         pass
     try:
-        return float(text)
+        return float(value)
     except ValueError:
         raise ValueError(f"expected a number, got {value!r}") from None
 
 
-_TRUE = frozenset({"true", "yes", "on", "1", "t", "y"})
-_FALSE = frozenset({"false", "no", "off", "0", "f", "n"})
+def _json_parser(field: Mapping[str, Any]) -> Callable[[Any], Any]:
+    secret = field.get("inputType") == "password"
+
+    def parse(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value:
+            return None
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            shown = "********" if secret else value
+            logger.error("Failed parsing JSON string: %s", shown)
+            raise ValueError(f"invalid JSON text ({exc.msg} at position {exc.pos})") from None
+
+    return parse
 
 
-def _to_bool(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
+_UNCHECKED = frozenset({"false", "0", "no", ""})
+
+
+def _checkbox(value: Any) -> bool:
+    if isinstance(value, str) and value.strip().lower() in _UNCHECKED:
+        return False
+    return bool(value)
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
         return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValueError(f"expected true or false, got {value!r}")
-
-
-def _to_text(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-def _from_json(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON text ({exc.msg} at position {exc.pos})") from None
+    raise ValueError(f"expected text, got {value!r}")
 
 
 def _unchanged(value: Any) -> Any:
     return value
 
 
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "input:number": _to_number,
-    "input:text": _to_text,
-    "input:password": _to_text,
-    "textArea": _to_text,
-    "checkbox": _to_bool,
-}
-"""Value conversion per field type (``input:<inputType>`` for inputs); isJson wins."""
-
-
 def _converter(field: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """How a field's value is converted: numbers, JSON text, checkboxes, text."""
+    kind = field.get("type")
+    if kind == "input" and field.get("inputType") == "number":
+        return _parse_number
     if field.get("isJson"):
-        return _from_json
-    kind = str(field.get("type"))
+        return _json_parser(field)
     if kind == "input":
-        kind = f"input:{field.get('inputType', 'text')}"
-    return _CONVERTERS.get(kind, _unchanged)
+        return _text
+    if kind == "checkbox":
+        return _checkbox
+    return _unchanged
 
 
 def _problem(field: Mapping[str, Any], path: str, message: str, value: Any) -> SettingsProblem:
+    shown = "********" if field.get("inputType") == "password" else value
     label = str(field.get("label") or "")
-    return SettingsProblem(tuple(path.split(".")), "invalid_value", label, message, value)
+    return SettingsProblem(tuple(path.split(".")), "invalid_value", label, message, shown)
+
+
+def _setting_fields(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The records that hold a setting (not labels), a model given twice refused."""
+    fields = [
+        f
+        for f in document.get("fields", ())
+        if isinstance(f.get("model"), str) and f.get("type", "label") != "label"
+    ]
+    seen: set[str] = set()
+    for field in fields:
+        if field["model"] in seen:
+            raise SchemaError.single(field["model"], "more than one field has this model")
+        seen.add(field["model"])
+    return fields
 
 
 def apply_schema_to_model(
-    schema: Any, model: Mapping[str, Any] | None = None, check_required_fields: bool = True
+    schema: Any, model: dict[str, Any] | None = None, check_required_fields: bool = True
 ) -> dict[str, Any]:
-    """A copy of the settings `model` with defaults filled in and values converted.
+    """Fill `model` with defaults and convert its values by field type; returns it.
 
-    `schema` is a compat `SchemaBuilder`, a document or a module. Values are converted by
-    field type: numbers from text (int when integral, else float), checkboxes from
-    ``"true"``/``"false"``, JSON text of ``isJson`` fields decoded (``""`` -> None).
-    Raises `SettingsError` naming every missing required setting (absent, None or
-    ``""``) and every value that cannot be converted. The input is not changed.
+    ``model or {}``: a non-empty model is filled in place. A missing value gets the
+    field's default (then converted like a given one; a field without one is left
+    unset). Numbers: int, else float (``" 7 "``, ``"1_000"``, ``"1e-3"``); ``isJson``
+    fields: JSON text decoded, ``""`` -> None; checkboxes: ``"false"``, ``"0"``,
+    ``"no"``, ``""`` unchecked; text inputs keep text and None. Raises `SettingsError`
+    for every value that cannot be converted, then `MissingSettingsError` for required
+    settings that were absent (``""``, None and False count as given).
     """
     document = _document_of(schema)
-    result: dict[str, Any] = copy.deepcopy(_plain(dict(model or {})))
+    fields = _setting_fields(document)
+    result: dict[str, Any] = model or {}
     problems: list[SettingsProblem] = []
-    for field in document["fields"]:
-        path = field.get("model")
-        if not isinstance(path, str) or field.get("type", "label") == "label":
-            continue
-        problems += _apply_field(result, field, path, check_required_fields)
+    missing: list[str] = []
+    for field in fields:
+        path = field["model"]
+        *parents, key = path.split(".")
+        holder: Any = result
+        for depth, part in enumerate(parents):
+            holder = holder.setdefault(part, {}) if isinstance(holder, dict) else None
+            if not isinstance(holder, dict):
+                where = ".".join(parents[: depth + 1])
+                problems.append(_problem(field, path, f"{where!r} is not a mapping", None))
+                break
+        else:
+            if key not in holder:
+                if check_required_fields and field.get("required", False):
+                    missing.append(path)
+                if "default" not in field:
+                    continue
+                holder[key] = copy.deepcopy(field["default"])
+            try:
+                holder[key] = _converter(field)(holder[key])
+            except ValueError as exc:
+                problems.append(_problem(field, path, str(exc), holder[key]))
     if problems:
         raise SettingsError(problems)
+    if missing:
+        by_model = {f["model"]: f for f in fields}
+        raise MissingSettingsError(
+            [_problem(by_model[m], m, "a value is required", None) for m in missing], missing
+        )
     return result
 
 
-def _apply_field(
-    settings: dict[str, Any], field: Mapping[str, Any], path: str, check_required: bool
-) -> list[SettingsProblem]:
-    """Fill and convert one field's value in `settings`; the problems found."""
-    *parents, key = path.split(".")
-    parent = settings
-    for part in parents:
-        inner = parent.get(part)
-        if inner is None:
-            inner = parent[part] = {}
-        if not isinstance(inner, dict):
-            return [_problem(field, path, f"{part!r} must be an object", inner)]
-        parent = inner
-    required = check_required and bool(field.get("required"))
-    if key not in parent:
-        parent[key] = copy.deepcopy(field.get("default"))
-        if required:
-            return [_problem(field, path, "a value is required", None)]
+def str2bool(value: Any) -> bool:
+    """A command-line boolean: yes/true/t/y/1 or no/false/f/n/0 (any case)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("yes", "true", "t", "y", "1"):
+        return True
+    if text in ("no", "false", "f", "n", "0"):
+        return False
+    raise argparse.ArgumentTypeError("Boolean value expected.")
+
+
+def parse_settings_args(schema: Any, args: Sequence[str] | None = None) -> dict[str, Any]:
+    """Settings from ``--<model> VALUE`` arguments (unknown arguments ignored).
+
+    Each field's value is converted as `apply_schema_to_model` would (checkboxes by
+    `str2bool`); a model given twice is logged and its second field skipped.
+    """
+    document = _document_of(schema)
+    parser = argparse.ArgumentParser(add_help=False)
+    for field in document.get("fields", ()):
+        if "model" not in field:
+            continue
+        kind = field.get("type")
+        convert = str2bool if kind == "checkbox" else _converter(field)
+        if kind == "input" and not field.get("isJson") and field.get("inputType") != "number":
+            convert = str
+        try:
+            parser.add_argument(f"--{field['model']}", help=field.get("label", ""), type=convert)
+        except argparse.ArgumentError:
+            logger.info("attempted to add '--%s' to argparser twice", field["model"])
+    settings: dict[str, Any] = {}
+    for path, value in vars(parser.parse_known_args(args)[0]).items():
+        if value is None:
+            continue
+        *parents, last = path.split(".")
+        node = settings
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return settings
+
+
+def _settings_leaves(settings: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    items = settings.items() if isinstance(settings, Mapping) else vars(settings).items()
+    for key, value in items:
+        nested = isinstance(value, Mapping) or type(value).__name__ == "SimpleNamespace"
+        if nested:
+            yield from _settings_leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def update_schema(
+    schema: Any,
+    settings: Any,
+    ignore: Iterable[str] | None = None,
+    field_values: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Write current settings back into a document as required defaults (in place).
+
+    Each setting (a nested mapping or namespace) whose field has a default and is not
+    in `ignore` becomes that field's default (JSON text where ``isJson`` is ``True``)
+    and makes it required; `field_values` maps a model prefix to keys set on every
+    field under it; a label followed only by hidden fields up to the next label is
+    hidden. Returns the document (a builder's: a new one).
+    """
+    document: dict[str, Any] = schema.schema if isinstance(schema, SchemaBuilder) else schema
+    skip = set(ignore or ())
+    fields = document["fields"]
+    available = {
+        f["model"]: f for f in fields if "default" in f and "model" in f and f["model"] not in skip
+    }
+    for path, value in _settings_leaves(settings):
+        field = available.get(path)
+        if field is not None:
+            field["required"] = True
+            field["default"] = json.dumps(value) if field.get("isJson") is True else value
+    for prefix, values in (field_values or {}).items():
+        for field in fields:
+            if str(field.get("model", "")).startswith(prefix):
+                field.update(values)
+    for index, field in enumerate(fields):
+        if field.get("type") != "label":
+            continue
+        following = next((f for f in fields[index + 1 :] if f.get("visible") is not False), None)
+        if following is None or following.get("type") == "label":
+            field["visible"] = False
+    return document
+
+
+# -- settings classes ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SchemaConfig:
+    """Per-field options of the form built from a settings class: ``exclude`` leaves the
+    field out (pydantic: ``Field(json_schema_extra={"vue": SchemaConfig(exclude=True)})``)."""
+
+    exclude: bool = False
+
+
+def _parameters(cls: type) -> list[tuple[str, type, Any]]:
+    """(name, type, default) of each parameter of ``cls.__init__`` after ``self``."""
+    init: Any = vars(cls).get("__init__") or next(
+        vars(base)["__init__"] for base in cls.__mro__ if "__init__" in vars(base)
+    )
     try:
-        parent[key] = _converter(field)(parent[key])
-    except ValueError as exc:
-        return [_problem(field, path, str(exc), parent[key])]
-    if required and (parent[key] is None or parent[key] == ""):
-        return [_problem(field, path, "a value is required", parent[key])]
-    return []
+        hints = typing.get_type_hints(init)
+    except (NameError, TypeError):
+        hints = {}
+    result = []
+    for name, parameter in list(inspect.signature(init).parameters.items())[1:]:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        default = parameter.default
+        ptype = hints.get(name)
+        if not isinstance(ptype, type) and ptype is not None:
+            members = [a for a in typing.get_args(ptype) if a is not type(None)]
+            origin = typing.get_origin(ptype)
+            if isinstance(origin, type) and origin is not types.UnionType:
+                ptype = origin
+            elif members:  # X | None: X (its own origin for list[int] | None)
+                first = members[0]
+                ptype = first if isinstance(first, type) else typing.get_origin(first)
+            if not isinstance(ptype, type):
+                ptype = None
+        if ptype is None:
+            ptype = type(default) if default not in (None, inspect.Parameter.empty) else str
+        result.append((name, ptype, default))
+    return result
+
+
+class VueSettingsModule:
+    """A settings class whose ``__init__`` parameters are its settings, as brevettiai's.
+
+    `get_schema` builds a compat builder from the parameters (numbers, checkboxes, text,
+    JSON text areas for dict/list/tuple/set, nested modules as namespaced sections);
+    `to_settings` turns a config into what the form edits (dict, list and tuple values as
+    JSON text indented by 2, keys sorted); `from_settings` goes back.
+    """
+
+    @classmethod
+    def get_schema(cls, namespace: str | None = None) -> SchemaBuilder:
+        """The compat builder of this class's settings."""
+        builder = SchemaBuilder(namespace=namespace)
+        for name, ptype, default in _parameters(cls):
+            cls.to_schema(builder=builder, name=name, ptype=ptype, default=default)
+        return builder
+
+    @classmethod
+    def to_schema(
+        cls, builder: SchemaBuilder, name: str, ptype: type, default: Any, **kwargs: Any
+    ) -> None:
+        """Add one parameter's field to `builder` (override for custom fields)."""
+        payload: dict[str, Any] = {"label": name.replace("_", " ").title()}
+        if issubclass(ptype, VueSettingsModule):
+            builder.add_field(label(**payload, tag=name))
+            builder.append(ptype.get_schema(namespace=name))
+            return
+        empty = default is None or default is inspect.Parameter.empty
+        payload.update(model=name, default=ptype() if empty else default, **kwargs)
+        if ptype in (int, float):
+            builder.add_field(number_input(**payload))
+        elif ptype is bool:
+            builder.add_field(checkbox(**payload))
+        elif ptype in (dict, tuple, list, set, frozenset):
+            if ptype in (set, frozenset):
+                payload["default"] = sorted(payload["default"])
+            builder.add_field(text_area(**payload, json=True))
+        elif ptype is str:
+            builder.add_field(text_input(**payload))
+        else:
+            logger.warning("%s: a parameter of type %s has no form field", name, ptype)
+
+    def get_config(self) -> dict[str, Any]:
+        """The parameters' current values (nested modules as their configs)."""
+        config = {}
+        for name, _, _ in _parameters(type(self)):
+            value = getattr(self, name)
+            config[name] = value.get_config() if isinstance(value, VueSettingsModule) else value
+        return config
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> Self:
+        """An instance from a config (nested modules from their configs)."""
+        values = dict(config or {})
+        for name, ptype, _ in _parameters(cls):
+            if issubclass(ptype, VueSettingsModule) and isinstance(values.get(name), Mapping):
+                values[name] = ptype.from_config(values[name])
+        return cls(**values)
+
+    def get_settings(self) -> dict[str, Any] | None:
+        """This instance as the form's settings."""
+        return self.to_settings(self.get_config())
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Self:
+        """An instance from the form's settings (defaults filled, values converted)."""
+        applied = apply_schema_to_model(cls.get_schema(), settings)
+        return cls.from_config(cls.to_config(applied))
+
+    @classmethod
+    def to_config(cls, settings: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The form's settings as a config (override with `to_settings`)."""
+        if settings is None:
+            return None
+        for name, ptype, _ in _parameters(cls):
+            if name in settings and issubclass(ptype, VueSettingsModule):
+                settings[name] = ptype.to_config(settings[name])
+        return settings
+
+    @classmethod
+    def to_settings(cls, config: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A config as the form's settings: scalars of their type, dict/list/tuple values
+        as JSON text (indented by 2, keys sorted), parameters of other types left out."""
+        if config is None:
+            return None
+        for name, ptype, _ in _parameters(cls):
+            if name not in config:
+                continue
+            value = config[name]
+            if issubclass(ptype, VueSettingsModule):
+                config[name] = ptype.to_settings(value)
+            elif ptype in (int, float, bool, str):
+                config[name] = ptype(value) if value is not None else None
+            elif ptype in (dict, tuple, list):
+                value = value.tolist() if hasattr(value, "tolist") else value
+                if not isinstance(value, str):
+                    value = json.dumps(_plain(value), indent=2, sort_keys=True)
+                config[name] = value
+            else:
+                del config[name]
+        return config
+
+
+_PYDANTIC_DEFAULTS: dict[str, Callable[[], Any]] = {
+    "string": str, "object": dict, "array": list, "integer": int, "number": float,
+    "boolean": bool, "enum": str,
+}  # fmt: skip
+
+
+def from_pydantic_model(model: Any) -> SchemaBuilder:
+    """A compat builder from a pydantic model class (v2 ``model_json_schema``, or v1)."""
+    schema = model.model_json_schema() if hasattr(model, "model_json_schema") else model.schema()
+    definitions = schema.get("$defs", schema.get("definitions", {}))
+    return build_from_pydantic_schema(schema, definitions)
+
+
+def _definition(reference: str, definitions: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(definitions[reference.rsplit("/", 1)[-1]])
+
+
+def build_from_pydantic_schema(
+    schema: Mapping[str, Any], definitions: Mapping[str, Any], namespace: str | None = None
+) -> SchemaBuilder:
+    """Fields from a pydantic JSON Schema: ``visible = not advanced``, numbers with step
+    0.1 (integers 1), ``min``/``max`` None when unset (``gt``/``lt`` kept as
+    ``exclusiveMinimum``/``exclusiveMaximum``), the first member of ``anyOf`` used,
+    enums as selects (a list of enum members as a checklist), nested models as
+    namespaced sections; ``SchemaConfig(exclude=True)`` (as ``vue``) leaves a field out."""
+    builder = SchemaBuilder(namespace=namespace)
+    for name, given in schema.get("properties", {}).items():
+        value = dict(given)
+        vue = value.get("vue")
+        if (isinstance(vue, SchemaConfig) and vue.exclude) or (
+            isinstance(vue, Mapping) and vue.get("exclude")
+        ):
+            continue
+        payload: dict[str, Any] = {
+            "label": name.replace("_", " ").title(),
+            "visible": not value.get("advanced", True),
+        }
+        if "description" in value:
+            payload["help"] = value["description"]
+        for combined in ("anyOf", "allOf"):
+            if combined in value:
+                first = value.pop(combined)[0]
+                value = {**value, **first}
+        if "$ref" in value:
+            target = _definition(value.pop("$ref"), definitions)
+            if "enum" not in target:  # a nested model: a section
+                builder.add_field(label(**payload, tag=name))
+                builder.append(build_from_pydantic_schema(target, definitions, namespace=name))
+                continue
+            value = {**target, **value}
+        kind = value.get("type", "enum" if "enum" in value else "string")
+        default = value.get("default", _PYDANTIC_DEFAULTS.get(kind, str)())
+        payload.update(label=given.get("title", payload["label"]), model=name, default=default)
+        if "enum" in value:
+            builder.add_field(select(**payload, values=value["enum"]))
+        elif kind == "string":
+            builder.add_field(text_input(**payload))
+        elif kind == "array":
+            items = dict(value.get("items", {}))
+            if "$ref" in items:
+                items = _definition(items["$ref"], definitions)
+            if "enum" in items:
+                builder.add_field(checklist(**payload, values=items["enum"]))
+            else:
+                builder.add_field(text_area(**payload, json=True))
+        elif kind in ("integer", "number"):
+            extra = {
+                key: value[key] for key in ("exclusiveMinimum", "exclusiveMaximum") if key in value
+            }
+            step = 0.1 if kind == "number" else 1
+            builder.add_field(
+                number_input(
+                    **payload,
+                    step=step,
+                    min=value.get("minimum"),
+                    max=value.get("maximum"),
+                    **extra,
+                )
+            )
+        elif kind == "object":
+            builder.add_field(text_area(**payload, json=True))
+        elif kind == "boolean":
+            builder.add_field(checkbox(**payload))
+        else:
+            logger.warning("%s: a property of type %r has no form field", name, kind)
+    return builder
 
 
 def to_schema(builder_or_document: Any) -> Schema:

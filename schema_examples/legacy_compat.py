@@ -32,7 +32,7 @@ class Backbone(enum.Enum):
 
 
 class InputChannels(enum.IntEnum):
-    """Colour channels the network reads (a non-string select: sent as JSON text)."""
+    """Colour channels the network reads (a select over numbers: the job gets "1" or "3")."""
 
     GRAY = 1
     RGB = 3
@@ -74,9 +74,7 @@ builder.add_field(
 )
 builder.add_field(number_input("Batch size", "training.batch_size", 16, min=1, max=256), fast=8)
 builder.add_field(
-    number_input(
-        "Learning rate", "training.learning_rate", 0.001, max=None, step=0.0001, gt=0, lt=1
-    )
+    number_input("Learning rate", "training.learning_rate", 0.001, max=1, step=0.0001)
 )
 builder.add_field(number_input("Random seed", "training.seed", help="Empty for a random seed"))
 builder.add_field(

@@ -22,6 +22,9 @@ SCHEMA_API = {
 COMPAT_API = {
     "SchemaBuilder", "apply_schema_to_model", "checkbox", "checklist", "field_class_mapping",
     "field_classes", "label", "number_input", "select", "text_area", "text_input", "to_schema",
+    "VueSettingsModule", "SchemaBuilderFunc", "SchemaConfig", "from_pydantic_model",
+    "build_from_pydantic_schema", "generate_application_schema", "parse_settings_args",
+    "update_schema", "MissingSettingsError", "PresetError",
 }  # fmt: skip
 
 

@@ -403,12 +403,12 @@ def test_a_replayed_widget_type_changes_how_json_defaults_are_written() -> None:
 # -- presets and the document ------------------------------------------------------------------
 
 
-def test_presets_encode_json_fields_like_their_defaults() -> None:
+def test_presets_encode_json_fields_compact_in_their_own_order_as_brevettiai() -> None:
     builder = SchemaBuilder()
     builder.integer("epochs", default=10, presets={"quick": 2})
     builder.classes(default=["a"], presets={"quick": ["a", "b"]})
     with builder.section("aug") as aug:
-        aug.class_mapping(default={}, presets={"quick": {"x": "a"}})
+        aug.class_mapping(default={}, presets={"quick": {"x": "a", "b": "c"}})
         aug.choice("size", options=[32, 64], default=32, presets={"quick": 64})
         aug.boolean("flip", default=True, presets={"slow": False})
     presets = emit_platform_ui(builder.build())["presets"]
@@ -416,7 +416,7 @@ def test_presets_encode_json_fields_like_their_defaults() -> None:
         "quick": {
             "epochs": 2,
             "classes": '["a", "b"]',
-            "aug": {"class_mapping": '{\n  "x": "a"\n}', "size": "64"},
+            "aug": {"class_mapping": '{"x": "a", "b": "c"}', "size": "64"},
         },
         "slow": {"aug": {"flip": False}},
     }
