@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 REFRESH_MARGIN = datetime.timedelta(minutes=5)
-"""Credentials are renewed this long before their expiration (or at half their life)."""
+"""Credentials are renewed this long before their expiration, or at half their life
+when that is shorter (short-lived credentials are not renewed at every call)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Credentials:
     secret_key: str = field(repr=False)
     session_token: str | None = field(default=None, repr=False)
     expiration: datetime.datetime | None = None
+    issued: datetime.datetime = field(
+        default_factory=lambda: datetime.datetime.now(datetime.UTC), compare=False
+    )
 
     def __post_init__(self) -> None:
         if not self.session_token:
@@ -56,7 +60,8 @@ class Credentials:
         if self.expiration is None:
             return False
         now = now or datetime.datetime.now(datetime.UTC)
-        return now >= self.expiration - REFRESH_MARGIN
+        margin = min(REFRESH_MARGIN, (self.expiration - self.issued) / 2)
+        return now >= self.expiration - margin
 
 
 class CredentialProvider(Protocol):

@@ -77,9 +77,24 @@ def test_an_unreadable_expiration_is_a_clear_error():
 
 @given(st.integers(min_value=-3600, max_value=3600))
 def test_credentials_are_due_five_minutes_before_they_expire(seconds_left):
-    now = datetime.datetime(2026, 12, 4, 20, 0, tzinfo=datetime.UTC)
-    credentials = Credentials("a", "b", None, now + datetime.timedelta(seconds=seconds_left))
+    issued = datetime.datetime(2026, 12, 4, 19, 0, tzinfo=datetime.UTC)  # an hour's life
+    now = issued + datetime.timedelta(hours=1)
+    expiration = now + datetime.timedelta(seconds=seconds_left)
+    credentials = Credentials(
+        "a", "b", None, expiration, issued=issued - datetime.timedelta(hours=1)
+    )
     assert credentials.due(now) == (seconds_left <= 300)
+
+
+@given(st.integers(min_value=1, max_value=300), st.data())
+def test_short_lived_credentials_are_due_at_half_their_life(half, data):
+    lifetime = 2 * half  # seconds; half of it is at most the five-minute margin
+    elapsed = data.draw(st.integers(min_value=0, max_value=lifetime + 5))
+    issued = datetime.datetime(2026, 12, 4, 20, 0, tzinfo=datetime.UTC)
+    expiration = issued + datetime.timedelta(seconds=lifetime)
+    now = issued + datetime.timedelta(seconds=elapsed)
+    credentials = Credentials("a", "b", None, expiration, issued=issued)
+    assert credentials.due(now) == (elapsed >= half)
 
 
 def test_the_platform_call_masks_the_key_and_reports_an_unreachable_platform():
