@@ -32,6 +32,7 @@ from ._status import write_failure_file, write_status
 
 if TYPE_CHECKING:
     from ._console import Console
+    from ._storage import Storage
 
 __all__ = ["Job"]
 
@@ -64,6 +65,7 @@ class Job:
         self._temp_dir: Path | None = None
         self._lock = threading.RLock()
         self._previous_sigterm: Any = None
+        self._storage: Storage | None = None
         self._scrub = Scrubber.for_settings(setup.description.api_key, setup.schema, setup.tree)
         self._console: Console | None = None
 
@@ -185,6 +187,26 @@ class Job:
     def job_dir(self) -> Path:
         """The job's folder: info.json, artifacts/, status and logs."""
         return self._job_dir
+
+    @property
+    def storage(self) -> Storage:
+        """The job's storage: in platform mode its storage folder (``<data bucket>/<job
+        id>``) with its datasets, through job-scoped credentials; in local mode its folder.
+
+        Relative paths name objects in the job's folder (``job.storage.read_json(
+        "artifacts/output.json")``); write files for the platform under `artifacts_dir`.
+        """
+        with self._lock:
+            if self._storage is None:
+                platform = getattr(self._backend, "storage", None)
+                if platform is not None:
+                    self._storage = platform
+                else:
+                    from ._storage import Storage, cache_from_environment  # noqa: PLC0415
+
+                    cache = cache_from_environment(self._identity.cache_path)
+                    self._storage = Storage(self._job_dir, cache=cache)
+            return self._storage
 
     @property
     def artifacts_dir(self) -> Path:

@@ -4,7 +4,8 @@
 delivery it is renamed into ``done/``, and a write the platform refuses for good is
 moved to ``rejected/`` with the reason. A record holds the host, job id and kind and
 the request (method, path, query, body or the artifact's name and sha256, idempotency
-key), never the API key. Each record is written atomically and fsynced, so a crash or
+key), never the API key; a ``storage`` record names the object it writes into the job's
+storage folder instead of a request. Each record is written atomically and fsynced, so a crash or
 an outage loses nothing and ``brevetti-job sync`` can deliver it later, once.
 """
 
@@ -61,6 +62,9 @@ class Record:
     form: bool = False
     artifact: ArtifactRef | None = None
     created: float = 0.0
+    transport: str = "http"
+    """``http``: a platform API call (path and query on the host); ``storage``: an object
+    written into the job's storage folder (`path` is its URL)."""
 
     @property
     def file_name(self) -> str:
@@ -91,6 +95,7 @@ class Record:
             form=bool(data.get("form")),
             artifact=ArtifactRef(**artifact) if isinstance(artifact, Mapping) else None,
             created=float(data.get("created") or 0.0),
+            transport=str(data.get("transport") or "http"),
         )
 
 

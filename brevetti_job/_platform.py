@@ -11,11 +11,12 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import attrs
@@ -33,6 +34,9 @@ from ._errors import (
 from ._files import safe_child
 from ._identity import Identity
 from ._outbox import ArtifactRef, Outbox, Record
+
+if TYPE_CHECKING:
+    from ._storage import Storage
 
 __all__ = [
     "ForeignHost",
@@ -166,14 +170,38 @@ class _LocalFileGone(Exception):
     """An artifact recorded for upload is no longer in the job folder."""
 
 
-def _send_artifact(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
+def _local_source(record: Record, artifacts_dir: Path) -> tuple[Path, os.stat_result]:
     ref = record.artifact
     assert ref is not None
     try:
         source = safe_child(artifacts_dir, ref.name)
-        stat = source.stat()
+        return source, source.stat()
     except (ArtifactPathError, FileNotFoundError) as exc:
         raise _LocalFileGone(f"artifact {ref.name!r} is not in {artifacts_dir}: {exc}") from None
+
+
+def _send_to_storage(storage: Storage | None, record: Record, artifacts_dir: Path) -> str:
+    """A ``storage`` record: the file (as it is now) or output.json into the job's folder."""
+    from ._errors import StorageError, StoragePermissionError  # noqa: PLC0415
+    from ._job_storage import StorageRefused, send_to_storage  # noqa: PLC0415
+
+    if storage is None:
+        raise PlatformUnavailable(f"{record.path}: no storage to write it with", request=record.op)
+    source = _local_source(record, artifacts_dir)[0] if record.artifact is not None else None
+    try:
+        return send_to_storage(storage, record, source)
+    except StorageRefused as exc:
+        raise PlatformError(str(exc), request=record.op) from None
+    except StoragePermissionError as exc:  # revoked or expired and not renewed: keep it
+        raise PlatformAuthError(str(exc), request=record.op) from None
+    except StorageError as exc:  # the store is down, or answers errors: keep it
+        raise PlatformUnavailable(str(exc), request=record.op) from None
+
+
+def _send_artifact(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
+    ref = record.artifact
+    assert ref is not None
+    source, stat = _local_source(record, artifacts_dir)
     sha = ref.sha256
     if (stat.st_size, stat.st_mtime_ns) != (ref.size, ref.mtime_ns):
         sha = file_sha256(source)  # changed since it was recorded: send what is there now
@@ -198,7 +226,11 @@ def _send_artifact(client: PlatformClient, record: Record, artifacts_dir: Path) 
     raise PlatformError(f"artifact {ref.name!r} keeps changing while it is uploaded")
 
 
-def _send(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
+def _send(
+    client: PlatformClient, record: Record, artifacts_dir: Path, storage: Storage | None = None
+) -> str:
+    if record.transport == "storage":
+        return _send_to_storage(storage, record, artifacts_dir)
     if record.artifact is not None:
         return _send_artifact(client, record, artifacts_dir)
     form = None
@@ -222,6 +254,7 @@ def deliver_pending(
     client_for: Callable[[str], PlatformClient],
     artifacts_dir: Path,
     job_id: str | None = None,
+    storage: Storage | None = None,
 ) -> Summary:
     """Send every pending record in order, each once; stop at the first outage or auth error.
 
@@ -247,7 +280,7 @@ def deliver_pending(
                 summary.pending += 1
                 continue
             try:
-                outcome = _send(client, record, artifacts_dir)
+                outcome = _send(client, record, artifacts_dir, storage)
             except PlatformAuthError as exc:
                 summary.auth_error = str(exc)
                 summary.pending += len(records) - index
@@ -283,8 +316,10 @@ class PlatformBackend:
         offline: bool = False,
         cooldown: float = COOLDOWN,
         progress_interval: float = PROGRESS_INTERVAL,
+        storage: Storage | None = None,
     ) -> None:
         self._client = client
+        self._storage = storage
         self._outbox = outbox
         self._routes = routes
         self._artifacts_dir = artifacts_dir
@@ -318,6 +353,7 @@ class PlatformBackend:
         form: bool = False,
         artifact: ArtifactRef | None = None,
         deliver: bool = True,
+        transport: str = "http",
     ) -> None:
         path, params = route
         fields: dict[str, Any] = {
@@ -332,6 +368,7 @@ class PlatformBackend:
             "form": form,
             "artifact": artifact,
             "idempotency_key": new_idempotency_key(),
+            "transport": transport,
         }
         with self._lock:
             try:
@@ -361,8 +398,9 @@ class PlatformBackend:
             return None
         self._last_delivery = now
         summary = deliver_pending(
-            self._outbox, self._client_for, self._artifacts_dir, self._routes.job_id
-        )
+            self._outbox, self._client_for, self._artifacts_dir, self._routes.job_id,
+            self._storage,
+        )  # fmt: skip
         self._tried_all = bool(summary.auth_error or summary.unavailable)
         if summary.auth_error:
             self._auth_failed = True
@@ -401,7 +439,7 @@ class PlatformBackend:
         if not self._auth_failed:
             self._deliver(final=True)
         try:
-            _send(self._client, record, self._artifacts_dir)
+            _send(self._client, record, self._artifacts_dir, self._storage)
         except (PlatformError, _LocalFileGone) as exc:
             logger.error("the platform did not take it either: %s", exc)
             raise problem from None
@@ -411,8 +449,22 @@ class PlatformBackend:
 
     # -- the Backend protocol ---------------------------------------------------------------
 
+    @property
+    def storage(self) -> Storage | None:
+        """The job's storage space (``None``: the platform's HTTP API holds the files)."""
+        return self._storage
+
+    def _object(self, name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        assert self._storage is not None and self._storage.root is not None
+        return f"{self._storage.root.url}/artifacts/{name}", ()
+
     def put_output(self, document: Mapping[str, Any]) -> None:
         """Record and send the current output.json."""
+        if self._storage is not None:
+            self._record(
+                "output", "PUT", self._object("output.json"), body=document, transport="storage"
+            )
+            return
         self._record("output", "PUT", self._routes.output(), body=document)
 
     def put_artifact(self, name: str, path: Path) -> None:
@@ -423,10 +475,16 @@ class PlatformBackend:
     def _put_change(self, change: Change, *, deliver: bool = True) -> None:
         ref = ArtifactRef(change.name, change.sha256, change.size, change.mtime_ns)
         with self._lock:
-            self._record(
-                "artifact", "PUT", self._routes.artifact(change.name), artifact=ref,
-                deliver=deliver,
-            )  # fmt: skip
+            if self._storage is not None:
+                self._record(
+                    "artifact", "PUT", self._object(change.name), artifact=ref,
+                    deliver=deliver, transport="storage",
+                )  # fmt: skip
+            else:
+                self._record(
+                    "artifact", "PUT", self._routes.artifact(change.name), artifact=ref,
+                    deliver=deliver,
+                )  # fmt: skip
             self._ledger.note(change)
 
     def sync_artifacts(self) -> int:
@@ -502,19 +560,14 @@ def connect(
         client = PlatformClient.from_env(host, identity.api_key, env)
     except ValueError as exc:
         raise JobConfigError(str(exc)) from None
-    routes = Routes.for_job(kind, identity.job_id)
-    offline = False
     try:
-        data = client.get_json(routes.description())
-    except PlatformUnavailable as exc:
-        description = _fallback(identity, folder, host, str(exc), client)
-        offline = True
+        if env.get("BREVETTIAI_DATA_BUCKET"):
+            description, offline, storage = _from_storage(identity, folder, env, client)
+        else:
+            (description, offline), storage = _from_api(identity, folder, kind, client), None
     except BaseException:
         client.close()
         raise
-    else:
-        source = f"the platform's description of job {identity.job_id}"
-        description = JobDescription.from_json(data, source=source)
     description = attrs.evolve(description, api_key=identity.api_key)
     backend = PlatformBackend(
         client,
@@ -522,6 +575,7 @@ def connect(
         Routes.for_job(kind, identity.job_id, description),
         folder / "artifacts",
         offline=offline,
+        storage=storage,
     )
     _note_other_jobs(backend.outbox, identity.job_id)
     return backend, description
@@ -539,9 +593,57 @@ def _note_other_jobs(outbox: Outbox, job_id: str) -> None:
         )  # fmt: skip
 
 
-def _fallback(
-    identity: Identity, folder: Path, host: str, problem: str, client: PlatformClient
-) -> JobDescription:
+def _from_api(
+    identity: Identity, folder: Path, kind: str, client: PlatformClient
+) -> tuple[JobDescription, bool]:
+    """The description from the dev platform's ``GET /api/<kind>/<id>`` (no data bucket
+    configured), else (the platform unreachable) a local one (`_fallback`)."""
+    assert identity.job_id is not None
+    try:
+        data = client.get_json(Routes.for_job(kind, identity.job_id).description())
+    except PlatformUnavailable as exc:
+        return _fallback(identity, folder, client.host, str(exc)), True
+    source = f"the platform's description of job {identity.job_id}"
+    return JobDescription.from_json(data, source=source), False
+
+
+def _from_storage(
+    identity: Identity, folder: Path, env: Mapping[str, str], client: PlatformClient
+) -> tuple[JobDescription, bool, Storage]:
+    """The description from ``info.json`` in the job's storage folder (or `--info_file`),
+    read with the job's credentials, and the job's `Storage` with its datasets; whether
+    the platform or its store was unreachable (a local description is used then)."""
+    from ._errors import StorageError, StoragePermissionError  # noqa: PLC0415
+    from ._job_storage import data_bucket, platform_storage, read_description  # noqa: PLC0415
+
+    assert identity.job_id is not None and identity.api_key is not None
+    bucket = data_bucket(env)
+    common: dict[str, Any] = {
+        "host": client.host, "job_id": identity.job_id, "api_key": identity.api_key,
+        "bucket": bucket, "env": env, "cache_path": identity.cache_path,
+    }  # fmt: skip
+    first, own = platform_storage(**common)
+    offline = False
+    try:
+        data, where = read_description(first, identity.info_file)
+    except StoragePermissionError as exc:
+        raise PlatformAuthError(f"the job's storage refused its credentials: {exc}") from None
+    except (PlatformUnavailable, StorageError) as exc:
+        description = _fallback(identity, folder, client.host, str(exc))
+        offline = True
+    else:
+        description = JobDescription.from_json(data, source=where)
+    datasets = [(d.id, d.bucket or f"{bucket}/{d.id}") for d in description.datasets]
+    models = [
+        (str(m["id"]), str(m.get("bucket") or f"{bucket}/{m['id']}"))
+        for m in description.models
+        if m.get("id")
+    ]
+    storage, _ = platform_storage(**common, datasets=datasets, models=models, job_credentials=own)
+    return description, offline, storage
+
+
+def _fallback(identity: Identity, folder: Path, host: str, problem: str) -> JobDescription:
     candidates = [Path(identity.info_file)] if identity.info_file else []
     candidates.append(folder / "info.json")
     for path in candidates:
@@ -551,7 +653,6 @@ def _fallback(
                 problem, path,
             )  # fmt: skip
             return JobDescription.from_file(path)
-    client.close()
     raise JobConfigError(
         f"the platform at {host} is unreachable ({problem}) and there is no local job "
         f"description to fall back to (no {folder / 'info.json'} and no --info_file)"

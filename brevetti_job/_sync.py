@@ -13,7 +13,11 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._outbox import Outbox
+    from ._storage import Storage
 
 __all__ = ["add_sync_command", "sync"]
 
@@ -86,6 +90,25 @@ def _whose(job_dir: Path, held: Mapping[str, int], asked: str | None) -> str | N
     if isinstance(described, str) and described:
         return described
     return next(iter(held)) if len(held) == 1 else None
+
+
+def _storage_for(
+    outbox: Outbox, job_id: str, host: str, key: str, env: Mapping[str, str]
+) -> Storage | None:
+    """The job's storage when its pending writes include files for its storage folder:
+    the data bucket of ``BREVETTIAI_DATA_BUCKET``, else of the records (a record naming
+    a place outside that job's folder is refused when it is sent); credentials from
+    the configured host."""
+    from ._job_storage import platform_storage  # noqa: PLC0415
+
+    urls = [r.path for r in outbox.pending() if r.job_id == job_id and r.transport == "storage"]
+    if not urls:
+        return None
+    bucket = env.get("BREVETTIAI_DATA_BUCKET") or urls[0].partition(f"/{job_id}/")[0]
+    storage, _ = platform_storage(
+        host=host, job_id=job_id, api_key=key, bucket=bucket.rstrip("/"), env=env
+    )
+    return storage
 
 
 def _held_note(held: Mapping[str, int], job_id: str) -> str | None:
@@ -165,8 +188,9 @@ def sync(
     print(f"sync {job_dir}: {held[whose]} pending write(s) for job {whose} at {target}")
     if note:
         print(note)
+    storage = _storage_for(outbox, whose, target, key, env)
     try:
-        summary = deliver_pending(outbox, client_for, job_dir / "artifacts", whose)
+        summary = deliver_pending(outbox, client_for, job_dir / "artifacts", whose, storage)
     finally:
         client.close()
     line = f"delivered {summary.delivered}"

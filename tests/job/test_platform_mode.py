@@ -517,3 +517,76 @@ def test_artifacts_written_during_an_outage_are_delivered_by_sync_once(
     assert set(state["writes"].values()) == {1}  # nothing applied twice
     assert {a["name"]: a["sha256"] for a in state["artifacts"]} == _local_artifacts(job_dir)
     assert state["status"] == "completed"
+
+
+# -- the job's storage space (a local folder as the data bucket, as the platform allows) -------
+
+
+def test_a_local_data_bucket_holds_the_description_and_receives_the_artifacts(
+    devserver, tmp_path: Path
+) -> None:
+    job = devserver.create_job(preset="quick")
+    bucket = tmp_path / "bucket"
+    folder = bucket / job.id
+    folder.mkdir(parents=True)
+    info = json.loads(_legacy_info(devserver, job, folder / "info.json").read_text())
+    info["settings"]["data"]["samples"] = 321  # only this file says so
+    (folder / "info.json").write_text(json.dumps(info))
+    env = {"BREVETTIAI_DATA_BUCKET": str(bucket)}
+    with _init(tmp_path, devserver, job, env=env) as running:
+        assert running.storage.url("artifacts/x") == str(folder / "artifacts" / "x")
+        assert running.settings.data.samples == 321  # read from the storage folder's info.json
+        running.add_output_metric("accuracy", 0.5)
+        running.artifact_path("pivot", "summary.json").write_text('{"n": 1}')
+        running.upload_artifact("weights.bin", b"w" * 1000)
+        running.report_progress(1, loss=0.5)
+    stored = folder / "artifacts"
+    assert json.loads((stored / "output.json").read_text())["output"] == {"accuracy": 0.5}
+    assert (stored / "pivot" / "summary.json").read_text() == '{"n": 1}'
+    assert (stored / "weights.bin").read_bytes() == b"w" * 1000
+    state = _settled(devserver, job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    assert [p["epoch"] for p in state["progress"]] == [1]
+    assert state["artifacts"] == []  # nothing went through the dev server's own file calls
+    done = _records(tmp_path / "job")
+    assert {r["transport"] for r in done if r["op"] in ("artifact", "output")} == {"storage"}
+    assert _records(tmp_path / "job", "pending") == []
+    _assert_no_key(job.api_key, folder=tmp_path / "job")
+    _assert_no_key(job.api_key, folder=stored)
+
+
+def test_with_the_platform_down_the_storage_writes_land_and_sync_completes(
+    devserver_process, tmp_path: Path
+) -> None:
+    server = devserver_process()
+    job = server.create_job(preset="quick")
+    bucket = tmp_path / "bucket"
+    (bucket / job.id).mkdir(parents=True)
+    info = _legacy_info(server, job, bucket / job.id / "info.json")
+    server.stop()  # the credentials (and the job calls) cannot be had now
+    job_dir = tmp_path / "job"
+    env = {"BREVETTIAI_DATA_BUCKET": str(bucket), "BREVETTI_RETRY_BUDGET": "0.2"}
+    with _init(tmp_path, server, job, info_file=info, env=env) as running:
+        running.upload_artifact("weights.bin", b"w" * 100)
+        (running.artifacts_dir / "report.html").write_text("<p>report</p>")
+    # a local bucket needs no credentials: the files are there; the completion waits
+    assert [r["op"] for r in _records(job_dir, "pending")] == ["complete"]
+    assert {r["transport"] for r in _records(job_dir) if r["op"] != "complete"} == {"storage"}
+    server.start()
+    synced = _sync(
+        tmp_path, job_dir, "--host", server.base_url, BREVETTI_API_KEY=job.api_key,
+        BREVETTIAI_DATA_BUCKET=str(bucket),
+    )  # fmt: skip
+    assert synced.returncode == 0, synced.stderr
+    assert "pending 0" in synced.stdout
+    stored = bucket / job.id / "artifacts"
+    assert (stored / "weights.bin").read_bytes() == b"w" * 100
+    assert (stored / "report.html").read_text() == "<p>report</p>"
+    assert json.loads((stored / "output.json").read_text()) == _json(
+        job_dir / "artifacts" / "output.json"
+    )
+    state = server.state(job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    assert set(state["writes"].values()) == {1}
+    again = _sync(tmp_path, job_dir, "--host", server.base_url, BREVETTI_API_KEY=job.api_key)
+    assert again.returncode == 0 and "nothing pending" in again.stdout
