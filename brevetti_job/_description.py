@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._datasets import Dataset
 from ._errors import JobConfigError
 
 __all__ = ["MASK", "Dataset", "JobDescription", "new_job_id"]
@@ -28,20 +29,12 @@ def new_job_id() -> str:
     return time.strftime("local-%Y%m%d-%H%M%S-") + os.urandom(3).hex()
 
 
-@attrs.frozen
-class Dataset:
-    """A dataset the job was given: id, name and storage bucket."""
-
-    id: str
-    name: str = ""
-    bucket: str = ""
-
-    @classmethod
-    def from_json(cls, data: Any) -> Dataset:
-        """A dataset from its description record (unknown keys tolerated)."""
-        if not isinstance(data, Mapping) or "id" not in data:
-            raise JobConfigError(f"a dataset needs an 'id', got {data!r}")
-        return cls(str(data["id"]), str(data.get("name") or ""), str(data.get("bucket") or ""))
+def _dataset(data: Any) -> Dataset:
+    """A dataset record of the description, every key kept; one without a ``bucket`` keeps
+    an empty one here (the job places it in its data bucket, ``<data bucket>/<id>``)."""
+    if isinstance(data, Mapping) and data.get("id") and not data.get("bucket"):
+        return attrs.evolve(Dataset.from_json(data, data_bucket="unplaced:"), bucket="")
+    return Dataset.from_json(data)
 
 
 def _url_repr(url: str | None) -> str:
@@ -96,7 +89,7 @@ class JobDescription:
             api_key=_opt(data.get("api_key")),
             host_name=_opt(data.get("host_name")),
             settings=dict(settings),
-            datasets=tuple(Dataset.from_json(d) for d in datasets),
+            datasets=tuple(_dataset(d) for d in datasets),
             models=tuple(m for m in data.get("models") or [] if isinstance(m, Mapping)),
             tags=tuple(data.get("tags") or ()),
             parent=data.get("parent"),
@@ -130,7 +123,7 @@ class JobDescription:
             "api_key": (MASK if mask and self.api_key else self.api_key),
             "host_name": self.host_name,
             "settings": dict(settings if settings is not None else self.settings),
-            "datasets": [attrs.asdict(d) for d in self.datasets],
+            "datasets": [d.to_json() for d in self.datasets],
             "models": [dict(m) for m in self.models],
             "tags": list(self.tags),
             "parent": self.parent,

@@ -40,7 +40,10 @@ _FLAGS: Final = {
     "preset": "preset",
     "settings": "settings_file",
     "cache_path": "cache_path",
+    "dataset": "datasets",
 }
+_REPEATED: Final = frozenset({"datasets"})
+"""Flags that may be given more than once (their values are kept, one per line)."""
 
 LAUNCHER_FLAGS: Final = frozenset({"data_bucket", "raygun_api_key", "run_locally"})
 """Flags the platform's launcher (and brevettiai) pass that the runtime does not use:
@@ -58,6 +61,7 @@ FLAG_HELP: Final = {
     "settings": "a YAML/JSON settings file merged over the description's settings",
     "preset": "a named preset of the schema",
     "cache_path": "a cache folder for datasets",
+    "dataset": "NAME=PATH: a local folder as the dataset NAME (again for more datasets)",
     "quiet": "show nothing while the job runs (no start, progress or end lines)",
 }
 """What each known flag means, for ``--help``."""
@@ -94,6 +98,8 @@ class Identity:
     overrides: tuple[tuple[str, str], ...] = ()
     hosted: bool = False
     quiet: bool = False
+    datasets: tuple[tuple[str, str], ...] = ()
+    """``--dataset NAME=PATH``: local folders as datasets (local mode, or over the description)."""
 
 
 def _flag_name(token: str) -> str:
@@ -139,7 +145,7 @@ def parse_argv(
             index += 1
         index += 1
         if name in _FLAGS:
-            flags[_FLAGS[name]] = value
+            _set_flag(flags, _FLAGS[name], value)
             if name == "test_id":
                 kind = "report"
             elif name == "model_id":
@@ -207,7 +213,7 @@ def resolve_identity(
     for key, value in hyper.items():
         name = key[2:] if key.startswith("--") else key
         if name in _FLAGS:
-            hyper_flags[_FLAGS[name]] = value
+            _set_flag(hyper_flags, _FLAGS[name], value)
             kind = "report" if name == "test_id" else "model" if name == "model_id" else kind
         elif _is_launcher_flag(name, known) or (
             name.startswith(_HOSTED_PREFIX) and (known is None or name not in known)
@@ -237,7 +243,28 @@ def resolve_identity(
         overrides=tuple(hyper_overrides + argv_overrides),
         hosted=hosted,
         quiet=str(merged.get("quiet", "")).lower() in ("1", "true", "yes"),
+        datasets=_datasets(merged.get("datasets")),
     )
+
+
+def _set_flag(flags: dict[str, str], attribute: str, value: str) -> None:
+    if attribute in _REPEATED and attribute in flags:
+        flags[attribute] += "\n" + value
+    else:
+        flags[attribute] = value
+
+
+def _datasets(given: str | None) -> tuple[tuple[str, str], ...]:
+    """``--dataset NAME=PATH`` values as ``(name, path)`` pairs."""
+    pairs = []
+    for line in (given or "").split("\n"):
+        if not line:
+            continue
+        name, equals, path = line.partition("=")
+        if not equals or not name.strip() or not path.strip():
+            raise JobConfigError(f"--dataset takes NAME=PATH (a local folder), got {line!r}")
+        pairs.append((name.strip(), path.strip()))
+    return tuple(pairs)
 
 
 def _text(value: Any) -> str | None:

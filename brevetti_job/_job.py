@@ -11,17 +11,20 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType, MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
+import attrs
+
 from brevetti_schema import encode_settings
 
+from ._datasets import Dataset
 from ._declared import declared_settings
-from ._description import Dataset, JobDescription
+from ._description import JobDescription
 from ._entry import run_main
-from ._errors import JobStateError, MetricError
+from ._errors import JobConfigError, JobStateError, MetricError
 from ._files import atomic_write_bytes, atomic_write_json, check_name, safe_child
 from ._metrics import checked_metric
 from ._models import ModelUnderTest, models_of
@@ -32,6 +35,7 @@ from ._status import write_failure_file, write_status
 
 if TYPE_CHECKING:
     from ._console import Console
+    from ._datasets import Sample
     from ._storage import Storage
 
 __all__ = ["Job"]
@@ -66,6 +70,7 @@ class Job:
         self._lock = threading.RLock()
         self._previous_sigterm: Any = None
         self._storage: Storage | None = None
+        self._datasets: tuple[Dataset, ...] | None = None
         self._scrub = Scrubber.for_settings(setup.description.api_key, setup.schema, setup.tree)
         self._console: Console | None = None
 
@@ -150,8 +155,46 @@ class Job:
 
     @property
     def datasets(self) -> tuple[Dataset, ...]:
-        """The datasets the job was given."""
-        return self._description.datasets
+        """The datasets the job was given, as full records that read through `storage`:
+        ``files()``, ``samples(class_mapping, classes)``.
+
+        The description's, with ``--dataset NAME=PATH`` folders over them (by name) or
+        after them; one without a ``bucket`` lies in the data bucket (``<data
+        bucket>/<id>``, ``BREVETTIAI_DATA_BUCKET``).
+        """
+        with self._lock:
+            if self._datasets is None:
+                self._datasets = self._bound_datasets()
+            return self._datasets
+
+    def _bound_datasets(self) -> tuple[Dataset, ...]:
+        from ._datasets import DEFAULT_HOST  # noqa: PLC0415
+
+        local = dict(self._identity.datasets)
+        found: list[Dataset] = []
+        for dataset in self._description.datasets:
+            if dataset.name in local:
+                dataset = attrs.evolve(dataset, bucket=_folder(local.pop(dataset.name)))
+            elif not dataset.bucket:
+                bucket = self._env.get("BREVETTIAI_DATA_BUCKET")
+                if not bucket:
+                    raise JobConfigError(
+                        f"dataset {dataset.name or dataset.id} ({dataset.id}) has no bucket and "
+                        "no data bucket is known: set BREVETTIAI_DATA_BUCKET, or give "
+                        f"--dataset {dataset.name or dataset.id}=FOLDER"
+                    )
+                dataset = attrs.evolve(dataset, bucket=f"{bucket.rstrip('/')}/{dataset.id}")
+            found.append(dataset)
+        found += [Dataset(id=name, name=name, bucket=_folder(path)) for name, path in local.items()]
+        host = self.host_name or DEFAULT_HOST
+        return tuple(dataset.bind(self.storage, host) for dataset in found)
+
+    def save_samples(self, samples: Iterable[Sample], name: str = "samples.csv") -> Path:
+        """Write a sample table (``;``-separated, the platform's columns) as the artifact
+        `name`, and send it on like any artifact; returns its path."""
+        from ._datasets import samples_csv  # noqa: PLC0415
+
+        return self.upload_artifact(name, samples_csv(samples))
 
     @property
     def models(self) -> tuple[ModelUnderTest, ...]:
@@ -571,6 +614,11 @@ def _chart_from_text(name: str, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise JobStateError(f"chart {name!r}: the spec is not valid JSON text: {exc}") from None
+
+
+def _folder(path: str) -> str:
+    """A ``--dataset`` folder as an absolute path (a URL stays as it is)."""
+    return path if "://" in path else str(Path(path).expanduser().resolve())
 
 
 def _clean_exit(exc: BaseException) -> bool:
