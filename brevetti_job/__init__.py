@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from brevetti_schema import SettingsError
 
-from ._description import Dataset, JobDescription
+from ._datasets import Dataset, Sample
+from ._description import JobDescription
 from ._errors import (
     ArtifactPathError,
     BrevettiJobError,
@@ -31,7 +32,7 @@ from ._job import Job
 from ._package import ModelPackage, OpenedPackage
 from ._storage import Storage, StorageObject
 
-for _public in (Storage, StorageObject):
+for _public in (Storage, StorageObject, Dataset, Sample):
     _public.__module__ = __name__  # shown as brevetti_job.Storage in reprs and docs
 del _public
 
@@ -88,6 +89,7 @@ __all__ = [
     "PlatformAuthError",
     "PlatformError",
     "PlatformUnavailable",
+    "Sample",
     "Project",
     "SettingsError",
     "Storage",
