@@ -117,7 +117,7 @@ class _JobFiles:
     def read(self, path: str) -> bytes:
         storage = self.storage()
         if "://" in path:
-            if storage is self._local:
+            if storage is self._local or self._job.main.mode != "platform":
                 raise JobStateError(f"cannot read {path}: this job has no remote storage")
             return storage.read_bytes(path)
         return storage.read_bytes(Path(path).resolve())

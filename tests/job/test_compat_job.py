@@ -279,7 +279,7 @@ def test_io_uses_the_jobs_own_storage_when_it_has_one(
     data.mkdir()
     (data / "a.txt").write_text("sample")
     own = Storage(root=data)
-    monkeypatch.setattr(job.main, "storage", own, raising=False)
+    monkeypatch.setattr(type(job.main), "storage", property(lambda self: own))
     assert job.io._files.storage() is own
     assert job.io.read_file(data / "a.txt") == b"sample"
     job.io.write_file(job.artifact_path("b.txt"), "via upload")
