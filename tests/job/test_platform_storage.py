@@ -1,0 +1,209 @@
+"""Platform mode on the object store: info.json from the job's storage folder, artifacts
+and output.json written there with job-scoped credentials, datasets read the same way;
+the store stopped mid-run, credentials expiring, faults on the API server.
+
+The dev platform (in a thread, or a subprocess) and a real SeaweedFS S3 gateway, both on
+loopback (fixtures in tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brevetti_job import Job, StoragePermissionError
+from brevetti_job._datasets import read_samples_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "schema_examples" / "image_classification.yaml"
+EXAMPLE = ROOT / "schema_examples" / "train_classifier.py"
+
+
+def _env(tmp_path: Path, job: Any, **extra: str) -> dict[str, str]:
+    return {
+        "BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"),
+        "BREVETTIAI_DATA_BUCKET": job.data_bucket,
+        "AWS_ENDPOINT_URL": job.s3_endpoint,
+        **extra,
+    }
+
+
+def _init(tmp_path: Path, server: Any, job: Any, **kw: Any) -> Job:
+    env = _env(tmp_path, job, **kw.pop("env", {}))
+    return Job.init(
+        job.id, job.api_key, SCHEMA, host=server.base_url,
+        job_dir=kw.pop("job_dir", tmp_path / "job"), argv=kw.pop("argv", []), env=env, **kw,
+    )  # fmt: skip
+
+
+def _objects(object_store: Any, job: Any) -> dict[str, bytes]:
+    """Everything under the job's storage folder, read with the store's admin keys."""
+    bucket = job.data_bucket.removeprefix("s3://")
+    client = object_store.client()
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{job.id}/"
+    ):
+        for item in page.get("Contents", []):
+            body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            found[item["Key"].removeprefix(f"{job.id}/")] = body
+    return found
+
+
+def _records(job_dir: Path, state: str = "done") -> list[dict[str, Any]]:
+    folder = job_dir / "outbox" / (state if state != "pending" else "")
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def _no_key(key: str, *texts: str, folder: Path) -> None:
+    for text in texts:
+        assert key not in text
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path
+
+
+def test_the_job_lives_in_its_storage_folder_and_reads_its_datasets(
+    devserver, object_store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")  # boto3, urllib3 and requests lines too
+    dataset = devserver.create_dataset(
+        "screws", {"good/a.png": b"a", "good/b.png": b"bb", "bad/c.png": b"ccc", "x.txt": b"t"}
+    )
+    job = devserver.create_job(preset="quick", datasets=[dataset["id"]])
+    with _init(tmp_path, devserver, job) as running:
+        assert running.storage.url("info.json") == f"{job.data_bucket}/{job.id}/info.json"
+        assert running.settings.data.samples == 200  # from info.json in the storage folder
+        (screws,) = running.datasets
+        assert (screws.id, screws.name) == (dataset["id"], "screws")
+        samples = screws.samples()
+        assert sorted(s.category for s in samples) == [("bad",), ("good",), ("good",)]
+        assert all(s.path.startswith(screws.bucket + "/") for s in samples)
+        assert running.storage.read_bytes(samples[0].path) in (b"a", b"bb", b"ccc")
+        running.save_samples(samples)
+        running.add_output_metric("accuracy", 0.5)
+        running.upload_artifact("weights.bin", b"w" * 5000)
+        (running.artifacts_dir / "report.html").write_text("<p>report</p>")  # a plain write
+        running.report_progress(1, loss=0.5)
+        running.upload_chart("curve", {"mark": "line"})
+        with pytest.raises(StoragePermissionError):  # another folder: not the job's
+            running.storage.write_bytes(f"{job.data_bucket}/someone-else/x.bin", b"x")
+    stored = _objects(object_store, job)
+    assert set(stored) >= {
+        "info.json", "artifacts/output.json", "artifacts/samples.csv",
+        "artifacts/weights.bin", "artifacts/report.html",
+    }  # fmt: skip
+    assert stored["artifacts/weights.bin"] == b"w" * 5000
+    local = tmp_path / "job" / "artifacts"
+    assert json.loads(stored["artifacts/output.json"]) == json.loads(
+        (local / "output.json").read_text()
+    )
+    assert json.loads(stored["artifacts/output.json"])["output"] == {"accuracy": 0.5}
+    assert len(read_samples_csv(stored["artifacts/samples.csv"].decode())) == 3
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    assert [p["epoch"] for p in state["progress"]] == [1]
+    assert state["charts"] == {"curve": {"mark": "line"}}
+    done = _records(tmp_path / "job")
+    assert {r["transport"] for r in done if r["op"] in ("artifact", "output")} == {"storage"}
+    assert _records(tmp_path / "job", "pending") == []
+    _no_key(job.api_key, caplog.text, folder=tmp_path / "job")
+
+
+def test_the_object_store_stopped_mid_run_then_sync_delivers_everything_once(
+    devserver, object_store, tmp_path: Path
+) -> None:
+    job = devserver.create_job(preset="quick")
+    job_dir = tmp_path / "job"
+    env = {"BREVETTI_RETRY_BUDGET": "0.5"}
+    with _init(tmp_path, devserver, job, env=env) as running:
+        running.upload_artifact("before.bin", b"b" * 100)
+        object_store.seaweed.stop()  # the store goes away mid-run
+        try:
+            running.upload_artifact("during.bin", b"d" * 100)
+            (running.artifacts_dir / "plain.txt").write_text("written while it was down")
+            running.add_output_metric("accuracy", 0.75)
+            running.report_progress(1, loss=0.25)
+        finally:
+            object_store.seaweed.start()
+        pending = [r["op"] for r in _records(job_dir, "pending")]
+        assert pending[:1] == ["artifact"]  # kept, in order, behind the outage
+    # the store is back; what the end of the job did not deliver, sync does
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+    synced = subprocess.run(
+        [sys.executable, "-m", "brevetti_job", "sync", str(job_dir), "--host",
+         devserver.base_url],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**base, **_env(tmp_path, job), "PYTHONPATH": str(ROOT),
+             "BREVETTI_API_KEY": job.api_key},
+    )  # fmt: skip
+    assert synced.returncode == 0, synced.stderr
+    assert _records(job_dir, "pending") == [] and not (job_dir / "outbox" / "rejected").exists()
+    stored = _objects(object_store, job)
+    for name in ("before.bin", "during.bin", "plain.txt", "output.json"):
+        assert stored[f"artifacts/{name}"] == (job_dir / "artifacts" / name).read_bytes()
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    assert set(state["writes"].values()) == {1}  # nothing applied twice
+    assert [p["epoch"] for p in state["progress"]] == [1]
+    keys = [r["idempotency_key"] for r in _records(job_dir)]
+    assert len(keys) == len(set(keys))
+    _no_key(job.api_key, synced.stdout, synced.stderr, folder=job_dir)
+
+
+def test_credentials_that_expire_mid_run_are_renewed(
+    start_devserver, object_store, tmp_path: Path
+) -> None:
+    server = start_devserver(credential_ttl=2)
+    job = server.create_job(preset="quick")
+    with _init(tmp_path, server, job) as running:
+        running.upload_artifact("first.bin", b"1")
+        time.sleep(3)  # the scenario itself: the job outlives its first credentials
+        running.upload_artifact("second.bin", b"2")
+    stored = _objects(object_store, job)
+    assert stored["artifacts/first.bin"] == b"1" and stored["artifacts/second.bin"] == b"2"
+    assert _records(tmp_path / "job", "pending") == []
+    assert server.state(job.id)["status"] == "completed"
+
+
+FAULT_ENV = {"BREVETTI_RETRY_ATTEMPTS": "40", "BREVETTI_RETRY_BUDGET": "120"}
+
+
+@pytest.mark.parametrize("mode", ["503", "applied-then-503"])
+def test_with_30_percent_of_api_requests_failing_everything_arrives_once(
+    devserver, object_store, tmp_path: Path, mode: str
+) -> None:
+    job = devserver.create_job(preset="quick")
+    job_dir = tmp_path / "job"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+    with devserver.faults(0.3, modes=[mode], seed=11):
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLE), "--job_dir", str(job_dir), "--model_id", job.id,
+             "--api_key", job.api_key, "--host", devserver.base_url, "--training.epochs", "8"],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+            env={**base, **_env(tmp_path, job, **FAULT_ENV), "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        injected = devserver.fault_state()["injected"][mode]
+    assert result.returncode == 0, result.stderr
+    assert injected >= 3
+    devserver.wait_idle()
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    assert _records(job_dir, "pending") == [] and not (job_dir / "outbox" / "rejected").exists()
+    http = [r["idempotency_key"] for r in _records(job_dir) if r["transport"] == "http"]
+    assert state["writes"] == dict.fromkeys(http, 1)  # each platform call applied once
+    stored = _objects(object_store, job)
+    for path in (job_dir / "artifacts").rglob("*"):
+        if path.is_file():
+            name = path.relative_to(job_dir).as_posix()
+            assert stored[name] == path.read_bytes(), name
+    local = [json.loads(line) for line in (job_dir / "progress.jsonl").read_text().splitlines()]
+    assert state["progress"] == local  # every record, in order
+    _no_key(job.api_key, result.stdout, result.stderr, folder=job_dir)
