@@ -54,7 +54,7 @@ _HOSTED_PREFIX: Final = "sagemaker_"
 
 FLAG_HELP: Final = {
     "job_id": "the job's id (also --model_id for a training, --test_id for a test report)",
-    "api_key": "the job's API key (sent only in a header, never printed)",
+    "api_key": "the job's API key (sent only to the platform, never printed)",
     "host": "the platform's address; without one the job runs in local mode",
     "job_dir": "the job folder (default ./jobs/<job id>)",
     "info_file": "a job description to use instead of <job dir>/info.json",
