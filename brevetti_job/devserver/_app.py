@@ -66,6 +66,17 @@ MAX_ARTIFACT_BYTES: Final = 4 * 1024**3
 _FORMS: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 _CONTENT_LENGTH: Final = re.compile(r"[0-9]{1,19}")
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_JOB_WRITE: Final = re.compile(
+    r"/api/(models|reports)/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})/(remotemonitor|charts|complete|output)"
+)
+_JOB_WRITES: Final = {
+    ("remotemonitor", "POST"): "post_progress",
+    ("charts", "POST"): "post_chart",
+    ("complete", "POST"): "post_complete",
+    ("output", "PUT"): "put_output",
+}
+"""The job's frequent writes, routed without the URL maps (same rules as the map's)."""
 _SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
@@ -99,7 +110,7 @@ def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> R
         response = Response(status=status, headers=dict(headers or {}))
         response.headers.remove("Content-Type")
         return response
-    text = json.dumps(body, ensure_ascii=False, allow_nan=False)
+    text = _ENCODE(body)
     return Response(text, status, headers=dict(headers or {}), mimetype="application/json")
 
 
@@ -255,6 +266,11 @@ class DevServerApp:
         length = request.environ.get("CONTENT_LENGTH")
         if length is not None and not _CONTENT_LENGTH.fullmatch(length):
             raise _Fail(400, "Content-Length must be a non-negative integer")
+        write = _JOB_WRITE.fullmatch(request.path)
+        endpoint = None if write is None else _JOB_WRITES.get((write[3], request.method))
+        if write is not None and endpoint is not None:
+            with self.faults.watch():
+                return self._job_call(request, endpoint, {"segment": write[1], "job_id": write[2]})
         if not request.path.startswith("/api/"):  # the web pages (HTML); else the API
             page = self.pages.respond(request)
             if page is not None:
@@ -387,8 +403,9 @@ class DevServerApp:
         self, request: Request, meta: dict[str, Any], key: str | None, name: str
     ) -> Response:
         name = check_artifact_name(name)
-        if meta["status"] in ("completed", "failed"):
-            raise _Fail(409, f"the job has ended ({meta['status']}); no more writes")
+        ended = self.store.job_status(meta["id"])
+        if ended in ("completed", "failed"):
+            raise _Fail(409, f"the job has ended ({ended}); no more writes")
         length = request.content_length
         if length is None or "chunked" in request.headers.get("Transfer-Encoding", "").lower():
             raise _Fail(411, "an artifact upload needs a Content-Length header")

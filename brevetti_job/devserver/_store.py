@@ -383,6 +383,7 @@ class Store:
         self.database = self.root / DATABASE_FILE
         self._pool = _Connections(self.database)
         self._writer = threading.Lock()  # one writer at a time: SQLite's busy wait sleeps
+        self._logins: dict[str, dict[str, Any]] = {}
         with self._pool.connection() as db:
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(_SCHEMA)
@@ -466,14 +467,30 @@ class Store:
         return None if row is None else _job_record(row)
 
     def login(self, job_id: str) -> dict[str, Any] | None:
-        """What authenticating a job call needs: id, kind, status and key hash (or None)."""
+        """What authenticating a job call needs: id, kind and key hash (or None).
+
+        These never change once a job exists, so they are kept in memory after the first
+        look-up (jobs made by another process are found on their first call).
+        """
+        known = self._logins.get(job_id)
+        if known is not None:
+            return dict(known)
         if not _JOB_ID.fullmatch(job_id):
             return None
         with self._pool.connection() as db:
             row = db.execute(
-                "SELECT id, kind, status, key_sha256 FROM jobs WHERE id = ?", (job_id,)
+                "SELECT id, kind, key_sha256 FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
-        return None if row is None else dict(row)
+        if row is None:
+            return None
+        self._logins[job_id] = dict(row)
+        return dict(row)
+
+    def job_status(self, job_id: str) -> str | None:
+        """The job's status (created, running, completed, failed), or None."""
+        with self._pool.connection() as db:
+            row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else str(row["status"])
 
     def schema(self, job_id: str) -> Any:
         """The platform UI JSON the job was made with, or ``None``."""
