@@ -96,7 +96,10 @@ def _read_settings(path: str) -> Any:
     from ._settings_files import load_settings_file, load_settings_text  # noqa: PLC0415
 
     if path == "-":
-        return load_settings_text(sys.stdin.read(), source="<stdin>")
+        from ._yaml_format import MAX_DOCUMENT_BYTES  # noqa: PLC0415
+
+        # at most one character over the limit: load_settings_text refuses it unparsed
+        return load_settings_text(sys.stdin.read(MAX_DOCUMENT_BYTES + 1), source="<stdin>")
     return load_settings_file(path)
 
 

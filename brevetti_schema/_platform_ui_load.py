@@ -74,20 +74,33 @@ def _read(document: Any, source: str | None) -> tuple[Any, str | None]:
     if isinstance(document, str | os.PathLike):
         path = Path(document)
         source = source if source is not None else str(path)
+        from ._yaml_format import read_document  # noqa: PLC0415 - size-checked reading
+
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SchemaError([SchemaProblem("", f"cannot read the file: {exc}", source)]) from None
+            text = read_document(path)
+        except SchemaError as exc:
+            raise SchemaError([attrs.evolve(p, source=source) for p in exc.problems]) from None
         return _parse(text, source), source
     raise SchemaError.single("", f"expected a document, JSON text or a path, got {document!r}")
 
 
 def _parse(text: str, source: str | None) -> Any:
+    from ._yaml_format import MAX_DOCUMENT_BYTES  # noqa: PLC0415
+
+    if len(text) > MAX_DOCUMENT_BYTES:
+        message = f"the document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; it is not read"
+        raise SchemaError([SchemaProblem("", message, source)])
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         problem = SchemaProblem("", f"not valid JSON: {exc.msg}", source, exc.lineno, exc.colno)
         raise SchemaError([problem]) from None
+    except RecursionError:
+        raise SchemaError(
+            [SchemaProblem("", "not valid JSON: it nests too deeply", source)]
+        ) from None
+    except ValueError as exc:  # an integer too long to read
+        raise SchemaError([SchemaProblem("", f"not valid JSON: {exc}", source)]) from None
 
 
 # -- pass 1: records into a tree of groups ---------------------------------------------

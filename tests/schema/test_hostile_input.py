@@ -360,3 +360,33 @@ def test_a_refused_tag_is_reported_once(value: str) -> None:
     ((path, line, column, message),) = _problems(f"fields:\n  a: {value}\n")
     assert (path, line, column) == ("a", 2, 6)
     assert "is not allowed" in message and "needs a type" not in message
+
+
+def test_platform_ui_files_are_size_checked_and_deep_or_huge_json_is_one_line(
+    tmp_path: Path,
+) -> None:
+    from brevetti_schema._platform_ui_load import load_platform_ui
+
+    with pytest.raises(SchemaError, match="larger than 4 MiB"):
+        load_platform_ui(_sparse(tmp_path / "huge.json", 100 * 1024 * 1024))
+    for text, reason in (
+        ('{"fields": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests too deeply"),
+        ('{"fields": [], "presets": {"p": {"n": ' + "9" * 20_000 + "}}}", "digits"),
+    ):
+        path = tmp_path / "doc.json"
+        path.write_text(text)
+        for given in (path, text):
+            with pytest.raises(SchemaError, match=reason):
+                load_platform_ui(given)
+
+
+def test_validate_from_stdin_refuses_an_oversized_document_unparsed(
+    schema_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    stream = io.StringIO("a: [" + "1," * (MAX_DOCUMENT_BYTES // 2) + "1]")
+    monkeypatch.setattr(sys, "stdin", stream)
+    code, _, err = _cli(capsys, "validate", str(schema_file), "-")
+    assert code == 1 and "larger than 4 MiB" in err
+    assert stream.tell() == MAX_DOCUMENT_BYTES + 1  # read no further than that
