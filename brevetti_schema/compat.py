@@ -40,10 +40,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from ._errors import SchemaError, SettingsError, SettingsProblem
+# the package's public API only, so the internals can move without touching compat
+from brevetti_schema import SchemaError, SettingsError, SettingsProblem
 
 if TYPE_CHECKING:
-    from ._model import Schema
+    from brevetti_schema import Schema
 
 __all__ = [
     "MissingSettingsError",
@@ -1069,6 +1070,6 @@ def to_schema(builder_or_document: Any) -> Schema:
     Values brevettiai accepted but our checks would refuse (a default outside
     ``min``/``max``, say) are kept and listed in `Schema.warnings`.
     """
-    from ._platform_ui_load import load_platform_ui  # noqa: PLC0415 - only when converting
+    from brevetti_schema import load_platform_ui  # noqa: PLC0415 - only when converting
 
     return load_platform_ui(_document_of(builder_or_document))

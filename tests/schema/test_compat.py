@@ -730,3 +730,18 @@ def test_load_modules_replaces_each_namespace_by_its_module() -> None:
     assert tree["train"]["aug"].flip is False
     merged = SchemaBuilder().append(builder)
     assert merged.modules == {"train.aug": _Augmenter}
+
+
+def test_compat_imports_no_pydantic_until_a_pydantic_class_is_given() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, brevetti_schema.compat as c\n"
+        "c.SchemaBuilder().add_field(c.number_input('A', 'a', 1))\n"
+        "print(sorted(m for m in ('pydantic', 'jsonschema') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
