@@ -28,7 +28,7 @@ import attrs
 
 from ._errors import Loc, SettingsProblem
 from ._kinds import DecodeError, spec
-from ._model import Field, Heading, Kind, Node, Schema, Section
+from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
 from ._secret import MASK
 
 __all__ = ["Run", "Validator", "node_at", "validator"]
@@ -169,94 +169,60 @@ class Run:
 # -- activity -------------------------------------------------------------------------------
 
 
-class _Activity(Mapping[str, Any]):
-    """Field values by dotted path (given and decoded, else an active default) and whether
-    nodes are active, as `Condition.holds` reads them."""
-
-    def __init__(self, schema: Schema, data: Mapping[str, Any]) -> None:
-        self._schema = schema
-        self._data = data
-        self._active: dict[str, bool] = {}
-
-    def __getitem__(self, path: str) -> Any:
-        node: Any = self._data
-        for part in path.split("."):
-            if isinstance(node, str) and node:
-                try:
-                    node = json.loads(node)
-                except ValueError:
-                    node = None
-            if not isinstance(node, Mapping) or part not in node:
-                return self._default(path)
-            node = node[part]
-        field = self._schema.find(path)
-        if isinstance(field, Field) and isinstance(node, str):
-            if node == "" and field.kind not in (Kind.TEXT, Kind.SECRET):
-                return self._default(path)
-            try:
-                return spec(field.kind).decode(field, node)
-            except DecodeError:
-                return self._default(path)
-        return node
-
-    def _default(self, path: str) -> Any:
-        field = self._schema.find(path)
-        if isinstance(field, Field) and field.has_default and self.active(path):
-            return field.default
-        raise KeyError(path)
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def get(self, key: str, default: Any = None) -> Any:
+def _given(data: Any, parts: tuple[str, ...], field: Field) -> Any:
+    """A field's given value in a raw tree, decoded; `_M` when absent or undecodable."""
+    node: Any = data
+    for part in parts:
+        if isinstance(node, str) and node:
+            try:  # a section sent as JSON text
+                node = json.loads(node)
+            except ValueError:
+                return _M
+        if not isinstance(node, Mapping) or part not in node:
+            return _M
+        node = node[part]
+    if isinstance(node, str) and _needs_decode(field):
+        if node == "":
+            return _M
         try:
-            return self[key]
-        except KeyError:
-            return default
+            return spec(field.kind).decode(field, node)
+        except DecodeError:
+            return _M
+    return node
 
-    def active(self, path: str) -> bool:
-        """Whether the node at `path` is active: its ancestors and its condition hold.
 
-        What a node depends on is settled first, with an explicit stack, so long chains
-        of conditions need no deep recursion.
-        """
-        known = self._active.get(path)
-        if known is not None:
-            return known
-        stack, visiting = [path], {path}
+def _dependency_order(paths: Mapping[str, Node], wanted: set[str]) -> list[str]:
+    """The wanted nodes (and what they read) ordered so that what a node's activity reads
+    comes first; iterative, so long chains of conditions need no deep recursion."""
+
+    def reads(path: str) -> list[str]:
+        node = paths[path]
+        found = []
+        parent = path.rpartition(".")[0]
+        if parent:
+            found.append(parent)
+        condition = node.visible_when if isinstance(node, Field | Section) else None
+        if condition is not None:
+            found += [f for f in condition.fields() if f in paths]
+        return found
+
+    order: list[str] = []
+    done: set[str] = set()
+    for root in paths:
+        if root not in wanted:
+            continue
+        stack = [(root, False)]
         while stack:
-            current = stack[-1]
-            waiting = [d for d in self._depends_on(current) if d not in self._active]
-            fresh = [d for d in waiting if d not in visiting]
-            if fresh:
-                stack += fresh
-                visiting.update(fresh)
+            path, expanded = stack.pop()
+            if path in done:
                 continue
-            for cyclic in waiting:  # refused at build time; guard anyway
-                self._active.setdefault(cyclic, True)
-            stack.pop()
-            self._active[current] = self._decide(current)
-        return self._active[path]
-
-    def _depends_on(self, path: str) -> list[str]:
-        parent = path.rpartition(".")[0]
-        deps = [parent] if parent else []
-        node = self._schema.find(path)
-        if isinstance(node, Field | Section) and node.visible_when is not None:
-            deps += [f for f in node.visible_when.fields() if self._schema.find(f) is not None]
-        return deps
-
-    def _decide(self, path: str) -> bool:
-        parent = path.rpartition(".")[0]
-        if parent and not self._active[parent]:
-            return False
-        node = self._schema.find(path)
-        if not isinstance(node, Field | Section) or node.visible_when is None:
-            return True
-        return node.visible_when.holds(self)
+            if expanded:
+                done.add(path)
+                order.append(path)
+                continue
+            stack.append((path, True))
+            stack += [(d, False) for d in reads(path) if d not in done]
+    return order
 
 
 def _dynamic_paths(schema: Schema) -> tuple[str, ...]:
@@ -375,13 +341,15 @@ class _Writer:
         else:
             missing = "g = None"
         none = f"run.required({lc})" if field.required else "pass"
-        # a default's inner JSON Schema is checked here, not at build time (no jsonschema)
-        checked_default = field.json_schema is not None and field.has_default
-        body = [
-            f"if g is _M: {missing}",
-            f"{'if' if checked_default else 'elif'} g is None: {none}",
-            "elif g is _BAD: g = None",
-            f"elif not ({test}): run.check({f}, g, {lc})",
+        # the sentinels and None fail every kind's test, so a valid value passes one test
+        body = [f"if not ({test}):", "    if g is _M:", f"        {missing}"]
+        if field.json_schema is not None and field.has_default:
+            # a default's inner JSON Schema is checked here, not at build time (no jsonschema)
+            body.append(f"        if g is not None and not ({test}): run.check({f}, g, {lc})")
+        body += [
+            f"    elif g is None: {none}",
+            "    elif g is _BAD: g = None",
+            f"    else: run.check({f}, g, {lc})",
             f"t[{field.key!r}] = g",
         ]
         if path not in self.dynamic:
@@ -399,6 +367,80 @@ class _Writer:
         if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
             return f"list({self.const(value)})"
         return f"_deepcopy({self.const(value)})"
+
+    # -- activity -----------------------------------------------------------------------
+
+    def activity(self, dynamic: tuple[str, ...]) -> str:
+        """The function that decides, from the given values, which dynamic nodes are active.
+
+        `Condition.holds` inlined: a tested field's value is the given one (decoded), else
+        its default while it is active, else missing.
+        """
+        paths = {p: n for p, n in self.schema.walk() if p}
+        read = {
+            f
+            for n in paths.values()
+            if isinstance(n, Field | Section) and n.visible_when is not None
+            for f in n.visible_when.fields()
+            if isinstance(paths.get(f), Field)
+        }
+        self.names: dict[str, str] = {}
+        lines = ["def _activity(data):"]
+        for path in _dependency_order(paths, set(dynamic) | read):
+            node = paths[path]
+            v = self.var(path)
+            if path in self.dynamic:
+                parent = path.rpartition(".")[0]
+                parts = [f"a{self.var(parent)}"] if parent in self.dynamic else []
+                condition = node.visible_when if isinstance(node, Field | Section) else None
+                if condition is not None:
+                    parts.append(self.condition(condition, paths))
+                lines.append(f"    a{v} = {' and '.join(parts) or 'True'}")
+            if path in read and isinstance(node, Field):
+                *parents, last = path.split(".")
+                slow = f"_given(data, {self.const(tuple(path.split('.')))}, {self.const(node)})"
+                lines.append("    x = data")
+                for part in parents:
+                    lines.append(f"    x = x.get({part!r}, _EMPTY) if x.__class__ is dict else _M")
+                lines.append(f"    l{v} = x.get({last!r}, _M) if x.__class__ is dict else {slow}")
+                if _needs_decode(node):
+                    lines.append(f"    if l{v}.__class__ is str: l{v} = {slow}")
+                if node.has_default:
+                    active = f"a{v}" if path in self.dynamic else "True"
+                    default = self.const(node.default)
+                    lines.append(f"    if l{v} is _M and {active}: l{v} = {default}")
+        entries = ", ".join(f"{p!r}: a{self.var(p)}" for p in dynamic)
+        lines.append(f"    return {{{entries}}}")
+        self.consts["_given"] = _given
+        self.functions.append("\n".join(lines))
+        return "_activity"
+
+    def var(self, path: str) -> str:
+        if path not in self.names:
+            self.names[path] = str(len(self.names))
+        return self.names[path]
+
+    def condition(self, condition: Condition, paths: Mapping[str, Node]) -> str:
+        """An inline expression with the meaning of `Condition.holds`."""
+        if condition.op in ("all", "any"):
+            joiner = " and " if condition.op == "all" else " or "
+            return "(" + joiner.join(self.condition(c, paths) for c in condition.items) + ")"
+        path = condition.field or ""
+        if not isinstance(paths.get(path), Field):
+            return "False" if condition.op != "not_equals" else "True"
+        value = f"l{self.var(path)}"
+        if condition.op == "equals":
+            return f"({value} is not _M and {self.same(value, condition.value)})"
+        if condition.op == "not_equals":
+            return f"({value} is _M or not {self.same(value, condition.value)})"
+        options = " or ".join(self.same(value, option) for option in condition.value) or "False"
+        return f"({value} is not _M and ({options}))"
+
+    def same(self, value: str, expected: Any) -> str:
+        """``_same(value, expected)`` as an expression: booleans never equal numbers."""
+        if isinstance(expected, bool) or expected is None:
+            return f"{value} is {expected!r}"
+        return f"({value}.__class__ is not bool and {value} == {self.const(expected)})"
 
     # -- the object ---------------------------------------------------------------------
 
@@ -514,14 +556,11 @@ class Validator:
     filename: str
     _validate: Callable[[Any, Run, Any], dict[str, Any]]
     _build: Callable[[dict[str, Any]], Any] | None
-    _dynamic: tuple[str, ...]
+    _activity: Callable[[Any], dict[str, bool]] | None
 
     def validate(self, data: Any, run: Run) -> dict[str, Any]:
         """The complete tree of a (merged) settings tree; problems go to `run`."""
-        act: Any = None
-        if self._dynamic:
-            activity = _Activity(self.schema, data if isinstance(data, Mapping) else {})
-            act = {path: activity.active(path) for path in self._dynamic}
+        act = self._activity(data) if self._activity is not None else None
         return self._validate(data, run, act)
 
     def build(self, tree: dict[str, Any]) -> Any:
@@ -543,6 +582,7 @@ def _generate(schema: Schema) -> Validator:
 
     dynamic = _dynamic_paths(schema)
     writer = _Writer(schema, frozenset(dynamic))
+    activity = writer.activity(dynamic) if dynamic else None
     root = writer.section(schema.children, ())
     build: str | None = writer.builder(schema.children, settings_class(schema), "")
     source = "\n\n".join(writer.functions) + "\n"
@@ -556,5 +596,5 @@ def _generate(schema: Schema) -> Validator:
         filename,
         namespace[root],
         namespace[build] if build is not None else None,
-        dynamic,
+        namespace[activity] if activity is not None else None,
     )

@@ -203,10 +203,18 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
 def _lazy_is_valid(f: Field) -> Any:
     """``is_valid`` of the inner validator, made (and jsonschema imported) on first use."""
 
+    made: list[Any] = []
+    empty: dict[type, bool] = {}  # the usual value is an empty one: decided once
+
     def is_valid(value: Any) -> bool:
-        if not value:  # the usual value is an empty one
-            return not list(validator_of(f).iter_errors(value))
-        return bool(validator_of(f).is_valid(value))
+        if not made:
+            made.append(validator_of(f))
+        if not value:
+            known = empty.get(value.__class__)
+            if known is None:
+                known = empty[value.__class__] = bool(made[0].is_valid(value))
+            return known
+        return bool(made[0].is_valid(value))
 
     return is_valid
 

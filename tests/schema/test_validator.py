@@ -19,7 +19,7 @@ from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section, Setting
 from brevetti_schema._json_schema import emit_json_schema
 from brevetti_schema._pipeline import resolve_settings
 from brevetti_schema._validator import validator
-from tests.strategies import schemas, settings_for
+from tests.strategies import schemas, settings_for, shaped_like
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -188,3 +188,64 @@ def test_a_default_breaking_its_inner_json_schema_is_reported_when_validated() -
         ("j", "json_schema", "expected a list, got {'a': 1}")
     ]
     assert resolve_settings(schema, {"j": [1]}).tree == {"j": [1]}
+
+
+def _reference_activity(schema: Schema, data: dict[str, Any]) -> dict[str, bool]:
+    """Which nodes are active, by `Condition.holds` over given (decoded) values and the
+    defaults of active fields, written plainly (recursion is fine for small schemas)."""
+    from collections.abc import Mapping
+
+    from brevetti_schema._transport import NOT_SET, DecodeError, decode_value
+
+    def given(path: str) -> Any:
+        node: Any = data
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise KeyError(path)
+            node = node[part]
+        field = schema.find(path)
+        assert isinstance(field, Field)
+        try:
+            value = decode_value(field, node)
+        except DecodeError:
+            raise KeyError(path) from None
+        if value is NOT_SET:
+            raise KeyError(path)
+        return value
+
+    class Lookup(Mapping[str, Any]):
+        def __getitem__(self, path: str) -> Any:
+            try:
+                return given(path)
+            except KeyError:
+                field = schema.find(path)
+                if isinstance(field, Field) and field.has_default and active(path):
+                    return field.default
+                raise
+
+        def __iter__(self) -> Any:
+            return iter(())
+
+        def __len__(self) -> int:
+            return 0
+
+    def active(path: str) -> bool:
+        parent = path.rpartition(".")[0]
+        if parent and not active(parent):
+            return False
+        node = schema.find(path)
+        condition = node.visible_when if node is not None else None
+        return condition is None or condition.holds(Lookup())
+
+    return {path: active(path) for path, _ in schema.walk() if path}
+
+
+@given(st.data())
+def test_generated_activity_agrees_with_condition_holds(data: st.DataObject) -> None:
+    schema = data.draw(schemas())
+    raw = data.draw(st.one_of(settings_for(schema, complete=False), shaped_like(schema)))
+    engine = validator(schema)
+    generated = engine._activity(raw) if engine._activity is not None else {}
+    expected = _reference_activity(schema, raw)
+    assert {p: expected[p] for p in generated} == generated
+    assert all(expected[p] for p in expected if p not in generated)  # static: always active
