@@ -187,7 +187,10 @@ class SettingsError(BrevettiSchemaError, ValueError):
 
     def __init__(self, problems: Iterable[SettingsProblem]) -> None:
         self.problems: tuple[SettingsProblem, ...] = tuple(problems)
-        super().__init__(self.table())
+        super().__init__(self.problems)  # the table is rendered when shown, not when raised
+
+    def __str__(self) -> str:
+        return self.table()
 
     def table(self) -> str:
         """The problems as a readable table: setting, label, value given, problem.

@@ -130,8 +130,11 @@ class Run:
 
     def check(self, field: Field, value: Any, loc: Loc) -> None:
         """Every problem of a value its fast test refused (there may be none)."""
+        secret = field.kind is Kind.SECRET
         for code, message, inner in spec(field.kind).check(field, value):
-            self.problem((*loc, *inner), code, message, _inside(value, inner))
+            given = _inside(value, inner) if inner else value
+            shown = MASK if secret and given not in (None, "") else given
+            self.problems.append(SettingsProblem((*loc, *inner), code, field.label, message, shown))
 
     def inactive(self, loc: Loc) -> None:
         self.warn(loc, "inactive", "is not active under its visible_when condition (ignored)")
