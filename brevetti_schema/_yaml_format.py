@@ -334,6 +334,9 @@ class _DocumentReader:
         self, node: Node, path: str, what: str, nested: bool = False
     ) -> Iterator[tuple[str, Node, Node]]:
         """Entries of a mapping whose keys must be text (field keys, option names)."""
+        if node.tag not in _PLAIN_TAGS:  # reported once, not also as "must be a mapping"
+            self.problem(path, _bad_tag(node), node)
+            return
         if not isinstance(node, MappingNode):
             self.problem(
                 path, f"{what} must be a mapping, got {show(self.value(node, path))}", node
@@ -410,6 +413,9 @@ class _DocumentReader:
                 self.untyped(path, key_node, given)
                 return None
             type_node = given.pop("type")[1]
+            if type_node.tag not in _PLAIN_TAGS:
+                self.problem(path, _bad_tag(type_node), type_node)
+                return None
         else:
             got = show(self.value(node, path))
             self.problem(path, f"expected {{type: ..., ...}} or a type name, got {got}", node)

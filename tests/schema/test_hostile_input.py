@@ -390,3 +390,19 @@ def test_validate_from_stdin_refuses_an_oversized_document_unparsed(
     code, _, err = _cli(capsys, "validate", str(schema_file), "-")
     assert code == 1 and "larger than 4 MiB" in err
     assert stream.tell() == MAX_DOCUMENT_BYTES + 1  # read no further than that
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("fields:\n  a: {type: !custom integer}\n", 2, 13),
+        ("fields:\n  s:\n    type: section\n    fields: !!omap []\n", 4, 13),
+        ("fields:\n  a: {type: integer, default: !custom 1, min: 0}\n", 2, 31),
+        ("presets: !!set {}\nfields: {}\n", 1, 10),
+    ],
+)
+def test_a_refused_tag_anywhere_is_one_problem_without_follow_ons(
+    text: str, line: int, column: int
+) -> None:
+    ((_, at_line, at_column, message),) = _problems(text)
+    assert (at_line, at_column) == (line, column) and "is not allowed" in message
