@@ -3,7 +3,9 @@
 Each contender runs as a server subprocess on loopback (``PlatformServer``, the dev
 platform's server class: bounded handler threads, connection timeout):
 
-* ``dev platform``: ``brevetti-job serve`` on a fresh store; each write is a
+* ``dev platform``: ``brevetti-job serve`` on a fresh store (its object store: one
+  SeaweedFS gateway started by the benchmark, given as ``--s3-endpoint``, so that the
+  kill-and-restart rounds do not restart it too); each write is a
   ``POST /api/models/<id>/remotemonitor`` with an ``Idempotency-Key``, stored in SQLite
   in one transaction with its idempotency record;
 * ``bare werkzeug``: the same server class running a WSGI app that reads the body and
@@ -40,6 +42,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from ._common import ROOT, Table, load, median, spread
 
@@ -82,28 +85,35 @@ def _free_port() -> int:
 class Server:
     """A server subprocess (the dev platform or the bare baseline), ready once it printed."""
 
-    def __init__(self, kind: str, root: Path, port: int | None = None) -> None:
+    def __init__(self, kind: str, root: Path, port: int | None = None, store: Any = None) -> None:
         self.kind = kind
         self.root = root
+        self.store = store  # an ObjectStore the dev platform uses (--s3-endpoint)
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
         self.start()
 
     def start(self) -> None:
+        env = dict(os.environ)
         if self.kind == "dev":
             command = [
                 sys.executable, "-m", "brevetti_job", "serve", "--root", str(self.root),
                 "--port", str(self.port), "--admin-token", TOKEN,
             ]  # fmt: skip
+            if self.store is not None:
+                command += ["--s3-endpoint", self.store.endpoint]
+                env["AWS_ACCESS_KEY_ID"] = self.store.access_key
+                env["AWS_SECRET_ACCESS_KEY"] = self.store.secret_key
         else:
             command = [
                 sys.executable, "-m", "benchmarks.devserver_progress", "--bare-port",
                 str(self.port),
             ]  # fmt: skip
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
-        )
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+            env=env,
+        )  # fmt: skip
         assert self.process.stdout is not None
         line = self.process.stdout.readline()  # the readiness handshake: its address
         if self.url not in line:
@@ -239,9 +249,9 @@ def hold_idle(server: Server, count: int) -> list[socket.socket]:
     return [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(count)]
 
 
-def kills(root: Path, clients: int, writes: int, kill_count: int) -> dict[str, int]:
+def kills(root: Path, clients: int, writes: int, kill_count: int, store: Any) -> dict[str, int]:
     """SIGKILL the dev platform `kill_count` times during the writes; count what is stored."""
-    server = Server("dev", root)
+    server = Server("dev", root, store=store)
     job = server.create_job()
     done = 0
     condition = threading.Condition()
@@ -297,9 +307,12 @@ def run(quick: bool) -> list[Table]:
     """The progress tables: CPU per write, throughput (with idle connections), kills."""
     writes, rounds, rate_writes = (2_000, 1, 400) if quick else (10_000, 5, 4_000)
     kill_clients, kill_writes, kill_count = (2, 20, 2) if quick else (4, 250, 10)
+    from brevetti_job.devserver._objectstore import SeaweedStore
+
     with tempfile.TemporaryDirectory(prefix="brevetti-progress-bench-") as folder:
         work = Path(folder)
-        dev = Server("dev", work / "store")
+        seaweed = SeaweedStore(work / "objectstore").start()  # one store for every restart
+        dev = Server("dev", work / "store", store=seaweed.store)
         bare = Server("bare", work / "bare")
         try:
             blocks = {"dev": cpu_per_block(dev, writes), "bare": cpu_per_block(bare, writes)}
@@ -323,7 +336,10 @@ def run(quick: bool) -> list[Table]:
         finally:
             dev.stop()
             bare.stop()
-        crash = kills(work / "kills", kill_clients, kill_writes, kill_count)
+        try:
+            crash = kills(work / "kills", kill_clients, kill_writes, kill_count, seaweed.store)
+        finally:
+            seaweed.stop()
 
     cpu = Table(
         f"Progress writes: server CPU per write over {writes:,} writes",
