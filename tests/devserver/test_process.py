@@ -7,6 +7,8 @@ import os
 
 import requests
 
+from brevetti_job.devserver._objectstore import ObjectStore
+
 from ..conftest import DevServer, PlatformJob
 
 
@@ -94,3 +96,50 @@ def test_the_log_shows_no_key(devserver_process):
     log = server.log.read_text()
     assert f"/api/models/{job.id}" in log
     assert job.api_key not in log
+
+
+def _endpoint_answers(url: str) -> bool:
+    try:
+        requests.get(url, timeout=2)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
+def test_serve_runs_its_own_object_store_and_stops_it_with_itself(devserver_process):
+    import json
+    import time
+
+    server = devserver_process(own_store=True)
+    job = server.create_job()
+    record = json.loads((server.root / "server.json").read_text())
+    endpoint = record["s3_endpoint"]
+    assert (
+        endpoint.startswith("http://127.0.0.1:") and record["data_bucket"] == "s3://brevetti-data"
+    )
+    answer = requests.get(
+        f"{server.base_url}/api/models/{job.id}/securitycredentials",
+        params={"key": job.api_key, "modelId": job.id}, timeout=60,
+    )  # fmt: skip
+    assert answer.status_code == 200 and "<AccessKeyId>" in answer.text
+    assert (server.root / "objectstore").is_dir()  # its data lives under --root
+    assert _endpoint_answers(endpoint)
+    for stop in (server.stop, server.kill):  # SIGTERM, then (after a restart) SIGKILL
+        stop()
+        deadline = time.monotonic() + 60
+        while _endpoint_answers(endpoint):
+            assert time.monotonic() < deadline, f"the object store outlived the server ({stop})"
+            time.sleep(0.1)  # polling interval; the refused connection decides
+        if stop == server.stop:
+            server.start()  # the same root: the store comes back with the job's folder
+            assert json.loads((server.root / "server.json").read_text())["s3_endpoint"]
+            again = requests.get(
+                f"{server.base_url}/api/models/{job.id}/securitycredentials",
+                params={"key": job.api_key, "modelId": job.id}, timeout=60,
+            )  # fmt: skip
+            assert again.status_code == 200
+            endpoint = json.loads((server.root / "server.json").read_text())["s3_endpoint"]
+            keys = json.loads((server.root / "objectstore" / "s3-admin.json").read_text())
+            store = ObjectStore(endpoint, keys["access_key"], keys["secret_key"])
+            info = store.client().get_object(Bucket="brevetti-data", Key=f"{job.id}/info.json")
+            assert json.loads(info["Body"].read())["id"] == job.id  # kept across the restart
