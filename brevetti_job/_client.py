@@ -29,12 +29,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ._errors import PlatformAuthError, PlatformError, PlatformUnavailable
+from ._log_mask import MASK, mask_in_logs
 
 __all__ = ["Answer", "PlatformClient", "RetryPolicy", "new_idempotency_key"]
 
 logger = logging.getLogger("brevetti_job.platform")
 
-MASK: Final = "********"
 DEFAULT_TIMEOUT: Final = (5.0, 60.0)
 """Seconds to connect and to wait for each read of an answer."""
 
@@ -46,45 +46,6 @@ PROGRESS_MIN_SIZE: Final = 64 << 20
 
 _RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class _KeyMask(logging.Filter):
-    """Masks the API keys of this process's clients in the records of the HTTP libraries.
-
-    The platform's own job URLs carry the key in their query (``?key=``), and urllib3
-    logs each request line at DEBUG; this filter, on the loggers that do, keeps the key
-    out of every log line.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("brevetti_job.key_mask")
-        self.keys: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.keys:
-            return True
-        try:
-            text = record.getMessage()
-        except (TypeError, ValueError):  # a record that cannot be formatted: leave it be
-            return True
-        masked = text
-        for key in self.keys:
-            masked = masked.replace(key, MASK)
-        if masked != text:
-            record.msg, record.args = masked, ()
-        return True
-
-
-_KEY_MASK: Final = _KeyMask()
-_MASKED_LOGGERS: Final = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
-
-
-def _mask_in_logs(key: str) -> None:
-    """From now on, mask `key` in the log records of urllib3 and requests."""
-    if not _KEY_MASK.keys:
-        for name in _MASKED_LOGGERS:
-            logging.getLogger(name).addFilter(_KEY_MASK)
-    _KEY_MASK.keys.add(key)
 
 
 def new_idempotency_key() -> str:
@@ -277,7 +238,7 @@ class PlatformClient:
             raise PlatformAuthError("no API key for the platform")
         self._host = host.rstrip("/")
         self._key = api_key
-        _mask_in_logs(api_key)
+        mask_in_logs(api_key)
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._sleep = sleep

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .._errors import PlatformAuthError, PlatformError, PlatformUnavailable
+from .._log_mask import mask_in_logs
 from ._urls import Location, parse_location
 
 __all__ = [
@@ -80,6 +81,7 @@ class StaticCredentials:
 
     def __init__(self, credentials: Credentials) -> None:
         self._credentials = credentials
+        mask_in_logs(*credentials.secrets)
 
     @classmethod
     def from_keys(
@@ -168,6 +170,7 @@ class PlatformCredentials:
         self.host = host.rstrip("/")
         self.job_id = job_id
         self._api_key = api_key
+        mask_in_logs(api_key)  # the call's URL carries it, and urllib3 logs that URL
         self.resource = f"modelId={model_id}" if model_id is not None else f"datasetId={dataset_id}"
         self.timeout = timeout
         self.attempts = attempts
@@ -198,6 +201,7 @@ class PlatformCredentials:
             if current is None or refresh or current.due():
                 current = self._fetch()
                 self._current = current
+                mask_in_logs(*current.secrets)  # botocore logs the headers it signs
                 self._given.extend(current.secrets)
                 del self._given[:-30]  # keep the most recent ones to mask
             return current
