@@ -74,3 +74,42 @@ def test_the_job_console_loads_only_when_shown(tmp_path: Path) -> None:
     assert "brevetti_job._console" not in quiet and "tqdm" not in quiet
     shown = _modules_after(job.replace("CONSOLE", "True"), tmp_path)  # stderr is a pipe here
     assert "brevetti_job._console" in shown and "tqdm" not in shown
+
+
+# -- the allow-list: a new third-party import anywhere on these paths fails -----------------
+
+ALLOWED_THIRD_PARTY = {
+    "import brevetti_schema": {"attr", "attrs", "brevetti_schema"},
+    "import brevetti_job": {"attr", "attrs", "brevetti_schema", "brevetti_job"},
+    "local Job.init": {
+        "attr", "attrs", "brevetti_schema", "brevetti_job", "cattrs", "typing_extensions",
+    },
+}  # fmt: skip
+"""Beyond the standard library and what a bare interpreter loads, the only top-level
+modules each path may import (click's ``ALLOWED_IMPORTS``): anything else is a new import
+that someone must add here on purpose."""
+
+_LOCAL_JOB = (
+    "from brevetti_job import Job\n"
+    "from brevetti_schema import SchemaBuilder\n"
+    "b = SchemaBuilder()\n"
+    "b.integer('epochs', default=3, min=1).list('sizes', of='integer', default=[1, 2])\n"
+    "b.choice('loss', options=['a', 'b'], default='a').secret('token')\n"
+    "Job.init(schema=b, argv=['--job_dir', JOB_DIR, '--epochs', '4'], env={}, console=False)"
+)
+
+
+def _third_party_after(code: str, cwd: Path) -> set[str]:
+    baseline = _imported_after("pass", cwd)
+    return _imported_after(code, cwd) - baseline - set(sys.stdlib_module_names)
+
+
+def test_imports_are_an_allow_list(tmp_path: Path) -> None:
+    paths = {
+        "import brevetti_schema": "import brevetti_schema",
+        "import brevetti_job": "import brevetti_job",
+        "local Job.init": _LOCAL_JOB.replace("JOB_DIR", repr(str(tmp_path / "j"))),
+    }
+    for path, code in paths.items():
+        unexpected = _third_party_after(code, tmp_path) - ALLOWED_THIRD_PARTY[path]
+        assert not unexpected, f"{path} imports {sorted(unexpected)}: not in the allow-list"
