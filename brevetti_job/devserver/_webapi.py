@@ -20,7 +20,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Final
 from urllib.parse import quote
@@ -114,9 +114,12 @@ def _text(body: Mapping[str, Any], camel: str, *, required: bool = False) -> str
 class WebApi:
     """The web API over the job `Store` and the `WebApiStore`; see the module docstring."""
 
-    def __init__(self, store: Store, records: WebApiStore, *, admin_token: str) -> None:
+    def __init__(
+        self, store: Store, records: WebApiStore, *, admin_token: str, space: Any = None
+    ) -> None:
         self.store = store
         self.records = records
+        self.space = space  # the data bucket in the object store (an ObjectSpace), if any
         self._admin_hash = key_hash(admin_token)
         kinds = "<any(models, reports):segment>"
         types = "<any(modeltypes, reporttypes):segment>"
@@ -301,7 +304,42 @@ class WebApi:
         if missing:
             raise ApiError(404, f"unknown {what}: {', '.join(missing)}", unknown=missing)
 
-    # -- datasets -------------------------------------------------------------------------
+    # -- datasets: the job store's datasets, with the web API's fields kept beside them ----
+
+    def _bucket(self, dataset_id: str) -> str:
+        if self.space is not None:
+            return str(self.space.folder_url(dataset_id))
+        return f"{DATA_BUCKET}/{dataset_id}"
+
+    def _dataset_record(self, dataset_id: str) -> dict[str, Any] | None:
+        """A dataset of the job store with its web API fields, or ``None``."""
+        base = self.store.dataset(dataset_id)
+        if base is None:
+            return None
+        extra = self.records.get("dataset", dataset_id) or {}
+        if extra.get("deleted"):
+            return None
+        return {
+            "id": base["id"],
+            "name": extra.get("name", base["name"]),
+            "created": base["created"],
+            "bucket": self._bucket(base["id"]),
+            "locked": bool(extra.get("locked", False)),
+            "reference": str(extra.get("reference", "")),
+            "notes": str(extra.get("notes", "")),
+            "tagIds": list(extra.get("tagIds", [])),
+        }
+
+    def _dataset_or_404(self, ident: str) -> dict[str, Any]:
+        record = self._dataset_record(ident)
+        if record is None:
+            raise ApiError(404, f"no dataset with id {ident!r}")
+        return record
+
+    def _known_datasets(self, ids: list[str]) -> None:
+        missing = [i for i in ids if self._dataset_record(i) is None]
+        if missing:
+            raise ApiError(404, f"unknown datasets: {', '.join(missing)}", unknown=missing)
 
     def _dataset_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
         tag_ids = _id_list(body, "tagIds")
@@ -318,36 +356,40 @@ class WebApi:
         }
 
     def _datasets(self, request: Request, session: Session, org: str | None = None) -> Response:
-        return _json(200, [self._dataset_out(d) for d in self.records.all("dataset")])
+        records = (self._dataset_record(d["id"]) for d in self.store.datasets())
+        return _json(200, [self._dataset_out(r) for r in records if r is not None])
 
     def _dataset(
         self, request: Request, session: Session, ident: str, org: str | None = None
     ) -> Response:
-        return _json(200, self._dataset_out(self._one("dataset", ident)))
+        return _json(200, self._dataset_out(self._dataset_or_404(ident)))
 
     def _dataset_out(self, record: dict[str, Any]) -> dict[str, Any]:
         tags = [t for t in (self.records.get("tag", i) for i in record["tagIds"]) if t]
         return {**record, "tags": tags}
 
+    def _dataset_entry(self, dataset_id: str) -> dict[str, Any]:
+        """A dataset as a job description lists it (platform-storage.md section 6)."""
+        record = self._dataset_out(self._dataset_or_404(dataset_id))
+        keys = ("id", "name", "bucket", "created", "locked", "reference", "notes", "tags")
+        return {k: record[k] for k in keys}
+
     def _create_dataset(self, request: Request, session: Session) -> Response:
         data = self._dataset_body(_body(request))
-        record = self.records.put("dataset", data)
-        record["bucket"] = f"{self._data_bucket()}/{record['id']}"
-        self.records.put("dataset", record)
-        return _json(200, {"datasetId": record["id"]})
+        base = self.store.create_dataset(data["name"])
+        self.records.put("dataset", {**data, "id": base["id"], "created": base["created"]})
+        return _json(200, {"datasetId": base["id"]})
 
     def _update_dataset(self, request: Request, session: Session, ident: str) -> Response:
-        record = self._one("dataset", ident)
-        record.update(self._dataset_body(_body(request)))
-        return _json(200, self._dataset_out(self.records.put("dataset", record)))
+        record = self._dataset_or_404(ident)
+        changed = {**record, **self._dataset_body(_body(request))}
+        self.records.put("dataset", changed)
+        return _json(200, self._dataset_out(self._dataset_or_404(ident)))
 
     def _delete_dataset(self, request: Request, session: Session, ident: str) -> Response:
-        self._one("dataset", ident)
-        self.records.delete("dataset", ident)
+        record = self._dataset_or_404(ident)
+        self.records.put("dataset", {**record, "deleted": True})
         return _json(200, {"id": ident})
-
-    def _data_bucket(self) -> str:
-        return DATA_BUCKET
 
     # -- tags -----------------------------------------------------------------------------
 
@@ -488,11 +530,20 @@ class WebApi:
         settings: dict[str, Any],
         record: dict[str, Any],
         models: list[dict[str, Any]] | None = None,
+        *,
+        datasets: Sequence[str] = (),
+        host: str = "",
     ) -> dict[str, Any]:
         created = self.store.create_job(
             kind=kind, name=name, settings=settings, schema_ui=type_record["schema"],
-            models=models or [],
+            models=models or [], datasets=[self._dataset_entry(d) for d in datasets],
         )  # fmt: skip
+        if self.space is not None:  # info.json in the job's folder, as the platform writes it
+            from ._app import _info_document  # noqa: PLC0415 - _app imports this module
+
+            meta = self.store.meta(created.id)
+            assert meta is not None
+            self.space.put_info(created.id, _info_document(meta, created.api_key, host))
         record.update(id=created.id, jobId=created.id, name=name, created=now_iso())
         self.records.put(kind, record)
         self.records.set_secret(created.id, created.api_key)
@@ -505,7 +556,7 @@ class WebApi:
         type_record = self._one("modeltype", type_id)
         datasets = _id_list(body, "datasetIds")
         tags = _id_list(body, "tagIds")
-        self._known("dataset", datasets, "datasets")
+        self._known_datasets(datasets)
         self._known("tag", tags, "tags")
         settings = self._checked_settings(type_record, _pick(body, "settings"))
         record = {
@@ -522,7 +573,9 @@ class WebApi:
             "baseModel": _pick(body, "baseModel"),
             "started": None,
         }
-        record = self._new_job("model", name, type_record, settings, record)
+        record = self._new_job(
+            "model", name, type_record, settings, record, datasets=datasets, host=_host(request)
+        )
         return _json(200, self._job_out("model", record))
 
     def _create_report(self, request: Request, session: Session) -> Response:
@@ -535,7 +588,7 @@ class WebApi:
         tags = _id_list(body, "tagIds")
         parent = _text(body, "parentId")
         parent_type = _text(body, "parentType") or "model"
-        self._known("dataset", datasets, "datasets")
+        self._known_datasets(datasets)
         self._known(
             "model", models + ([parent] if parent and parent_type == "model" else []), "models"
         )
@@ -561,7 +614,10 @@ class WebApi:
             "configUrl": None,
         }
         entries = [self._model_entry(m) for m in models]
-        record = self._new_job("report", name, type_record, settings, record, entries)
+        record = self._new_job(
+            "report", name, type_record, settings, record, entries, datasets=datasets,
+            host=_host(request),
+        )  # fmt: skip
         return _json(200, {"id": record["id"]})
 
     def _model_entry(self, model_id: str) -> dict[str, Any]:
@@ -671,6 +727,10 @@ class WebApi:
 
 
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _host(request: Request) -> str:
+    return request.host_url.rstrip("/")
 
 
 def _settings_text(given: Any, settings: Mapping[str, Any]) -> str:

@@ -230,6 +230,12 @@ def test_create_train_complete_and_download_artifacts(webapi_user, tmp_path) -> 
     job = api.initialize_training(model, schema=kind.schema, job_dir=tmp_path / "job")
     assert isinstance(job, Job) and job.id == model.id and job.mode == "platform"
     assert job.settings.training.epochs == 3
+    assert [d.id for d in job.datasets] == [dataset.id]
+    assert job.datasets[0].name == "images" and job.datasets[0].bucket == dataset.bucket
+    space = webapi_user.server.app.space
+    if space is not None:  # the platform's info.json in the model's storage folder
+        info = space.read_json(f"{model.id}/info.json")
+        assert info["id"] == model.id and info["datasets"][0]["id"] == dataset.id
     assert api.get_model(model.id).started is not None
     job.upload_artifact("report.html", "<p>hi</p>")
     job.upload_artifact("plots/loss.json", '{"loss": [1, 0.5]}')
