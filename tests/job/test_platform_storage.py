@@ -115,6 +115,8 @@ def test_the_job_lives_in_its_storage_folder_and_reads_its_datasets(
     assert {r["transport"] for r in done if r["op"] in ("artifact", "output")} == {"storage"}
     assert _records(tmp_path / "job", "pending") == []
     _no_key(job.api_key, caplog.text, folder=tmp_path / "job")
+    written = {name: data for name, data in stored.items() if name != "info.json"}
+    assert all(job.api_key.encode() not in data for data in written.values())  # the job's own
 
 
 def test_the_object_store_stopped_mid_run_then_sync_delivers_everything_once(
