@@ -321,3 +321,37 @@ def test_test_reports_are_checked_created_and_initialized(webapi_user, tmp_path)
 def _bad_report() -> dict:
     """Settings the example report schema refuses in two places."""
     return {"model_threshold": 2, "report": {"max_images": 0}}
+
+
+def test_an_unreachable_platform_is_retried_then_a_clear_error(tmp_path) -> None:
+    import socket
+
+    from brevetti_job import PlatformUnavailable
+    from brevetti_job._client import RetryPolicy
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(PlatformUnavailable) as caught:
+        PlatformAPI(
+            "someone@example.com", "pw-secret-123", host=f"http://127.0.0.1:{port}",
+            token_dir=tmp_path, retry=RetryPolicy(attempts=3, budget=5, base=0.01), env={},
+        )  # fmt: skip
+    assert "gave up after 3 attempts" in str(caught.value)
+    assert "pw-secret-123" not in str(caught.value) and "/connect/token" in str(caught.value)
+
+
+def test_no_secret_reaches_a_log_line(webapi_user, tmp_path, caplog) -> None:
+    with caplog.at_level(logging.DEBUG):
+        api = webapi_user.api()
+        kind = api.get_model_type(webapi_user.add_type("logged"))
+        model = api.create_model("logged model", kind, {})
+        _expire_tokens(webapi_user)
+        job = api.initialize_training(model, schema=kind.schema, job_dir=tmp_path / "j")
+        job.complete_job()
+        api.get_artifacts(model)
+    saved = json.loads(next(webapi_user.token_dir.rglob("default")).read_text())
+    secrets = [webapi_user.password, saved["access_token"], saved["refresh_token"], model.api_key]
+    assert "refreshing" in caplog.text  # the refresh happened, and was logged
+    for secret in secrets:
+        assert secret and secret not in caplog.text
