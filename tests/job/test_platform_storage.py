@@ -209,3 +209,22 @@ def test_with_30_percent_of_api_requests_failing_everything_arrives_once(
     local = [json.loads(line) for line in (job_dir / "progress.jsonl").read_text().splitlines()]
     assert state["progress"] == local  # every record, in order
     _no_key(job.api_key, result.stdout, result.stderr, folder=job_dir)
+
+
+def test_the_cache_path_caches_dataset_reads(devserver, tmp_path: Path) -> None:
+    dataset = devserver.create_dataset("one", {"a/1.png": b"png bytes"})
+    job = devserver.create_job(preset="quick", datasets=[dataset["id"]])
+    cache = tmp_path / "cache"
+    with _init(tmp_path, devserver, job, argv=["--cache_path", str(cache)]) as running:
+        (sample,) = running.datasets[0].samples()
+        local = running.storage.cached(sample.path)
+        assert local.read_bytes() == b"png bytes"
+        assert cache in local.parents  # --cache_path is the job's cache
+    again = tmp_path / "cache2"
+    second = devserver.create_job(preset="quick", datasets=[dataset["id"]])  # one ended
+    with _init(
+        tmp_path, devserver, second, job_dir=tmp_path / "j2",
+        env={"BREVETTI_AI_CACHE": str(again)},
+    ) as running:  # fmt: skip
+        (sample,) = running.datasets[0].samples()
+        assert again in running.storage.cached(sample.path).parents  # or BREVETTI_AI_CACHE
