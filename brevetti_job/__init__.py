@@ -10,7 +10,7 @@ The public API; everything in a `_module` is private.
 
 from typing import TYPE_CHECKING, Any
 
-from brevetti_schema import SettingsError
+from brevetti_schema import BrevettiError, SchemaError, SettingsError
 
 from ._datasets import Dataset, Sample
 from ._description import JobDescription
@@ -32,9 +32,12 @@ from ._job import Job
 from ._package import ModelPackage, OpenedPackage
 from ._storage import Storage, StorageObject
 
-for _public in (Storage, StorageObject, Dataset, Sample):
-    _public.__module__ = __name__  # shown as brevetti_job.Storage in reprs and docs
-del _public
+
+def _publish(value: Any) -> None:
+    """Report a class defined here as ``brevetti_job.X`` in reprs, tracebacks and docs."""
+    if isinstance(value, type) and value.__module__.startswith(f"{__name__}."):
+        value.__module__ = __name__
+
 
 if TYPE_CHECKING:
     from ._api import (
@@ -63,6 +66,7 @@ def __getattr__(name: str) -> Any:
         from . import _api  # noqa: PLC0415 - the web API client loads requests
 
         value = getattr(_api, name)
+        _publish(value)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -71,6 +75,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Artifact",
     "ArtifactPathError",
+    "BrevettiError",
     "BrevettiJobError",
     "Dataset",
     "DatasetRecord",
@@ -91,6 +96,7 @@ __all__ = [
     "PlatformUnavailable",
     "Project",
     "Sample",
+    "SchemaError",
     "SettingsError",
     "Storage",
     "StorageError",
@@ -101,3 +107,7 @@ __all__ = [
     "TestReport",
     "__version__",
 ]
+
+for _name in __all__:
+    _publish(globals().get(_name))
+del _name

@@ -2,6 +2,7 @@
 
 ::
 
+    brevetti_schema.BrevettiError   root of every error brevetti-toolkit raises on purpose
     BrevettiJobError            base of every error this package raises on purpose
     ├── JobConfigError          the job cannot be identified or set up (arguments, files)
     ├── ArtifactPathError       an artifact name would escape the artifacts folder
@@ -16,12 +17,15 @@
         ├── PlatformAuthError   the API key was refused (401/403); never retried
         └── PlatformUnavailable the platform could not be reached within the retry budget
 
-Invalid settings raise `brevetti_schema.SettingsError`, which lists every problem.
+Invalid settings raise `SettingsError` and a wrong schema `SchemaError` (both from
+`brevetti_schema`, re-exported by `brevetti_job`); all derive from `BrevettiError`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from brevetti_schema import BrevettiError
 
 __all__ = [
     "ArtifactPathError",
@@ -39,7 +43,7 @@ __all__ = [
 ]
 
 
-class BrevettiJobError(Exception):
+class BrevettiJobError(BrevettiError):
     """Base class of every error raised on purpose by `brevetti_job`."""
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._builder import SchemaBuilder, SectionBuilder
 from ._conditions import all_of, any_of, equals, not_equals, one_of
 from ._errors import (
+    BrevettiError,
     BrevettiSchemaError,
     SchemaError,
     SchemaProblem,
@@ -79,8 +80,16 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    _publish(value)
     globals()[name] = value
     return value
+
+
+def _publish(value: Any) -> None:
+    """Report a public class or function as ours (``brevetti_schema.X``), as httpx does."""
+    module = getattr(value, "__module__", None)
+    if (isinstance(value, type) or callable(value)) and str(module).startswith(f"{__name__}."):
+        value.__module__ = __name__
 
 
 def __dir__() -> list[str]:
@@ -89,6 +98,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "MISSING",
+    "BrevettiError",
     "BrevettiSchemaError",
     "Condition",
     "Field",
@@ -142,3 +152,8 @@ __all__ = [
     "unstructure",
     "web_file_response",
 ]
+
+for _name in __all__:
+    if _name in globals() and not _name.startswith("_"):
+        _publish(globals()[_name])
+del _name

@@ -1,10 +1,12 @@
-"""The exception hierarchy of `brevetti_schema`, in one place.
+"""The exception hierarchy of `brevetti_schema`, in one place, and the toolkit's root.
 
 ::
 
-    BrevettiSchemaError         base of every error this package raises on purpose
-    ├── SchemaError             a schema declaration (DSL, file, legacy document) is wrong
-    └── SettingsError           a settings document does not satisfy its schema
+    BrevettiError               root of every error brevetti-toolkit raises on purpose
+    ├── BrevettiSchemaError     base of every error this package raises on purpose
+    │   ├── SchemaError         a schema declaration (DSL, file, legacy document) is wrong
+    │   └── SettingsError       a settings document does not satisfy its schema
+    └── brevetti_job.BrevettiJobError   (the runtime's tree, in brevetti_job._errors)
 
 Each error carries structured problems (`.problems`) so code can act on them, and
 renders as readable lines (`str()`) so people can.
@@ -20,6 +22,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "BrevettiError",
     "BrevettiSchemaError",
     "Loc",
     "SchemaError",
@@ -31,7 +34,11 @@ __all__ = [
 ]
 
 
-class BrevettiSchemaError(Exception):
+class BrevettiError(Exception):
+    """Root of every error raised on purpose by brevetti-toolkit (both packages)."""
+
+
+class BrevettiSchemaError(BrevettiError):
     """Base class of every error raised on purpose by `brevetti_schema`."""
 
 

@@ -7,7 +7,7 @@ import brevetti_schema
 import brevetti_schema.compat
 
 SCHEMA_API = {
-    "MISSING", "BrevettiSchemaError", "Condition", "Field", "Heading", "Kind", "Option",
+    "MISSING", "BrevettiError", "BrevettiSchemaError", "Condition", "Field", "Heading", "Kind", "Option",
     "PreviewApp", "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
     "SectionBuilder", "SettingsError", "SettingsProblem", "__version__", "all_of", "any_of",
     "defaults", "derive_label", "dump_defaults_yaml", "dump_json_schema", "dump_platform_ui",
@@ -41,12 +41,31 @@ def test_compat_exports() -> None:
         assert getattr(brevetti_schema.compat, name) is not None
 
 
-def test_job_exports_resolve() -> None:
-    assert {"Job", "SettingsError", "BrevettiJobError", "JobConfigError"} <= set(
-        brevetti_job.__all__
-    )
+JOB_API = {
+    "Artifact", "ArtifactPathError", "BrevettiError", "BrevettiJobError", "Dataset",
+    "DatasetRecord", "Job", "JobConfigError", "JobDescription", "JobStateError", "MetricError",
+    "Model", "ModelPackage", "ModelType", "OpenedPackage", "Organization", "PackageError",
+    "PlatformAPI", "PlatformAuthError", "PlatformError", "PlatformUnavailable", "Project",
+    "Sample", "SchemaError", "SettingsError", "Storage", "StorageError", "StorageNotFound",
+    "StorageObject", "StoragePermissionError", "Tag", "TestReport", "__version__",
+}  # fmt: skip
+
+
+def test_job_exports_are_pinned_and_resolve() -> None:
+    assert set(brevetti_job.__all__) == JOB_API
     for name in brevetti_job.__all__:
         assert getattr(brevetti_job, name) is not None, name
+
+
+def test_public_names_report_the_package_as_their_module() -> None:
+    for package in (brevetti_schema, brevetti_job):
+        for name in package.__all__:
+            value = getattr(package, name)
+            if isinstance(value, type) and value.__module__.startswith(package.__name__):
+                assert value.__module__ == package.__name__, name
+    assert brevetti_schema.SchemaBuilder.__module__ == "brevetti_schema"
+    assert brevetti_job.Job.__module__ == "brevetti_job"
+    assert brevetti_job.PlatformAPI.__module__ == "brevetti_job"
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
@@ -56,6 +75,18 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "no_such_name" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_one_error_tree_for_both_packages() -> None:
+    root = brevetti_schema.BrevettiError
+    assert brevetti_job.BrevettiError is root
+    assert issubclass(brevetti_schema.BrevettiSchemaError, root)
+    assert issubclass(brevetti_job.BrevettiJobError, root)
+    for name in brevetti_job.__all__:
+        value = getattr(brevetti_job, name)
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, root), name
+    assert brevetti_job.SchemaError is brevetti_schema.SchemaError
 
 
 def test_every_error_derives_from_the_package_base() -> None:
