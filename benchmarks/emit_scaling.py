@@ -163,11 +163,62 @@ def chain_table(sizes: tuple[int, ...], repeat: int) -> Table:
     return table
 
 
+_HOLD = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from benchmarks.emit_scaling import declare
+from brevetti_schema import resolve_settings
+schema = declare(int(sys.argv[1])).build()
+start = time.process_time()
+result = resolve_settings(schema, {})
+seconds = time.process_time() - start
+print(json.dumps({"prepare": seconds, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def prepare_table(sizes: tuple[int, ...], repeat: int) -> Table:
+    """Preparing a schema for settings (classes + generated validator + first call) per
+    field, and the peak memory of a fresh process holding a job's schema and settings."""
+    import json
+    import subprocess
+    import sys
+
+    from ._common import ROOT
+
+    table = Table(
+        "Preparing a schema for settings: cost per field (issue 11)",
+        ["fields", "prepare µs/field", "vs smallest", "peak memory of the process"],
+    )
+    base = 0.0
+    for size in sizes:
+        samples = []
+        for _ in range(repeat):
+            out = subprocess.run(
+                [sys.executable, "-c", _HOLD, str(size), str(ROOT)],
+                capture_output=True, text=True, check=True, cwd=ROOT,
+            ).stdout  # fmt: skip
+            samples.append(json.loads(out.splitlines()[-1]))
+        seconds = median([s["prepare"] for s in samples]) / size
+        peak = median([s["peak"] for s in samples]) / 1024  # ru_maxrss is in KiB on Linux
+        base = base or seconds
+        table.add(f"{size:,}", us(seconds), ratio(seconds, base), f"{peak:,.1f} MiB")
+    table.notes += [
+        "prepare = the first `resolve_settings(schema, {})` in a fresh process after the "
+        "schema is built: the live settings classes, the generated validator (source written "
+        "and compiled, one function per section and per 200 fields) and one validation; "
+        "process CPU time",
+        f"median of {repeat} fresh processes per size; peak memory is the process's maximum "
+        "resident set (Python, the schema, its classes, its validator and the settings)",
+    ]
+    return table
+
+
 def run(quick: bool = False) -> list[Table]:
     """Measure every size and report µs per field per phase, and the scaling ratio."""
     sizes = QUICK_SIZES if quick else SIZES
     repeats = {size: 1 for size in sizes} if quick else {100: 41, 1_000: 15, 10_000: 7}
     before = load()
+    prepared = prepare_table(sizes, 1 if quick else 5)
     data = measure(sizes, repeats)
     columns = ["fields", *(f"{p} µs/field" for p in PHASES), "total µs/field", "total", "spread"]
     columns.append("calls/field")
@@ -202,7 +253,7 @@ def run(quick: bool = False) -> list[Table]:
         f"load average before/after: {before}/{load()}",
     ]
     chains = (10, 20) if quick else (100, 200, 400, 800, 2_000)
-    return [table, chain_table(chains, 1 if quick else 5)]
+    return [table, prepared, chain_table(chains, 1 if quick else 5)]
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import itertools
 import json
 import linecache
 import logging
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, cast
 
@@ -575,6 +576,14 @@ class Validator:
         return self._build(tree)
 
 
+def _shifted(code: types.CodeType, lines: int) -> types.CodeType:
+    """The code object (and those nested in it) with line numbers `lines` further down."""
+    consts = tuple(
+        _shifted(c, lines) if isinstance(c, types.CodeType) else c for c in code.co_consts
+    )
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
+
+
 def validator(schema: Schema) -> Validator:
     """The generated validator of a schema (made once per schema object)."""
     return schema.memo("validator", _generate)
@@ -589,10 +598,18 @@ def _generate(schema: Schema) -> Validator:
     root = writer.section(schema.children, ())
     build: str | None = writer.builder(schema.children, settings_class(schema), "")
     source = "\n\n".join(writer.functions) + "\n"
-    filename = f"<brevetti_schema validator {next(_counter)} of {schema.title or 'settings'}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    title = "".join(c if c.isalnum() else "_" for c in schema.title or "settings")
+    filename = f"brevetti_schema-validator-{next(_counter)}-{title}"
+    # a lazy entry: the lines are split only when a traceback or pdb asks for them
+    linecache.cache[filename] = (lambda: source,)
     namespace = dict(writer.consts)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
+    line = 0
+    for function in writer.functions:
+        # one function at a time, so the compiler's memory stays that of one function;
+        # its line numbers are moved to where it stands in the whole source (linecache)
+        code = _shifted(compile(function, filename, "exec"), line)
+        exec(code, namespace)  # noqa: S102 - our own generated source
+        line += function.count("\n") + 2
     return Validator(
         schema,
         source,

@@ -87,6 +87,7 @@ def test_generated_source_is_in_linecache_and_tracebacks() -> None:
     schema = SchemaBuilder().integer("epochs", default=1, min=1).build()
     engine = validator(schema)
     assert linecache.getlines(engine.filename) == engine.source.splitlines(True)
+    assert engine.source.splitlines()[0].startswith("def _fields")
     assert "def _section" in engine.source and "epochs" in engine.source
 
     class Boom(Exception):
