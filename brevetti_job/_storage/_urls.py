@@ -47,7 +47,10 @@ class Location:
     def contains(self, other: Location) -> bool:
         """Whether `other` lies inside this folder (or is it)."""
         if self.path is not None:
-            return other.path is not None and other.path.is_relative_to(self.path)
+            if other.path is None or not other.path.is_relative_to(self.path):
+                return False
+            # where it really is: a link inside the folder may lead out of it
+            return other.path.resolve().is_relative_to(self.path.resolve())
         if other.path is not None or other.bucket != self.bucket:
             return False
         prefix = self.folder_key()
@@ -79,7 +82,7 @@ def parse_location(url: str | os.PathLike[str], root: Location | None = None) ->
         text = text[7:]
     path = Path(text)
     if path.is_absolute() or root is None:
-        resolved = path.absolute()
+        resolved = Path(os.path.normpath(path.absolute()))  # no '..' left to climb out with
         return Location(str(resolved), path=resolved)
     return _inside(root, text)
 
