@@ -253,7 +253,7 @@ def run(quick: bool) -> list[Table]:
             store = seaweed.store
             store.create_bucket("bench")
             tables = [
-                bench_list(store, "bench", sizes["list"], sizes["rounds"]),
+                bench_list(store, "bench", sizes["list"], 3 * sizes["rounds"]),
                 bench_download(
                     store, "bench", sizes["files"], sizes["file_size"], sizes["rounds"], work
                 ),
