@@ -21,15 +21,18 @@ import itertools
 import os
 import re
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._errors import StorageError
 from ._urls import Location
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["Cache", "CacheEntry", "cache_from_environment", "file_md5"]
 
@@ -109,6 +112,8 @@ class Cache:
     def _index(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             if self._db is None or self._db_pid != os.getpid():  # a forked worker reopens
+                import sqlite3  # noqa: PLC0415 - only when a cache is used
+
                 folder = self.root / "s3"
                 folder.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(

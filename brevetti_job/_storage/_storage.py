@@ -21,7 +21,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
@@ -747,6 +746,8 @@ class Storage:
                 temporary.replace(target)
                 progress(1)
             if pending:
+                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - on use
+
                 with ThreadPoolExecutor(self.max_workers, thread_name_prefix="storage") as pool:
                     for _ in pool.map(fetch, pending):
                         progress(1)
