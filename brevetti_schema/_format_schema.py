@@ -17,6 +17,7 @@ from typing import Any, Final
 import attrs
 
 from ._builder import options_from
+from ._kinds import REGISTRY
 from ._model import SCALAR_KINDS, Kind, Option, derive_label
 
 __all__ = [
@@ -189,29 +190,15 @@ FIELD_OPTIONS: Final[Mapping[str, YamlOption]] = {o.name: o for o in (
 )}  # fmt: skip
 """Every option a field declaration may hold, in the order the dumper writes them."""
 
-_COMMON = ("label", "help", "hint", "placeholder", "unit", "default", "required", "advanced",
-           "readonly", "visible_when", "ui", "ui_omit")  # fmt: skip
-_BOUNDS = ("min", "max", "exclusive_min", "exclusive_max", "step", "multiple_of")
-_LENGTHS = ("min_length", "max_length", "pattern")
-_ITEMS = ("min_items", "max_items")
+_COMMON = frozenset({"label", "help", "hint", "placeholder", "unit", "default", "required",
+                     "advanced", "readonly", "visible_when", "ui", "ui_omit"})  # fmt: skip
+_NAME_OF: Final = {o.attr: o.name for o in FIELD_OPTIONS.values()} | {"item_kind": "of"}
 
 KIND_OPTIONS: Final[Mapping[Kind, frozenset[str]]] = {
-    kind: frozenset(_COMMON + extra)
-    for kind, extra in (
-        (Kind.INTEGER, _BOUNDS),
-        (Kind.NUMBER, _BOUNDS),
-        (Kind.TEXT, ("multiline", "rows", *_LENGTHS)),
-        (Kind.SECRET, _LENGTHS),
-        (Kind.BOOLEAN, ()),
-        (Kind.CHOICE, ("options",)),
-        (Kind.MULTI_CHOICE, ("options", *_ITEMS)),
-        (Kind.LIST, ("of", *_ITEMS, *_BOUNDS)),
-        (Kind.JSON, ("json_schema", "rows")),
-        (Kind.CLASSES, _ITEMS),
-        (Kind.CLASS_MAPPING, ("rows",)),
-    )
+    kind: _COMMON | {_NAME_OF[attribute] for attribute in spec.options}
+    for kind, spec in REGISTRY.items()
 }
-"""Which options each field kind takes (besides ``type``)."""
+"""Which options each field kind takes (besides ``type``): the kinds' own (`_kinds`)."""
 
 SECTION_OPTIONS: Final[Mapping[str, YamlOption]] = {o.name: o for o in (
     FIELD_OPTIONS["label"],
@@ -270,17 +257,7 @@ def suggest(word: Any, choices: Iterable[str]) -> str:
 # -- the JSON Schema of the format --------------------------------------------------------
 
 _KIND_HELP: Final = {
-    "integer": "A whole number.",
-    "number": "A real number.",
-    "text": "A line of text, or a text area with multiline or rows.",
-    "boolean": "A checkbox: true or false.",
-    "choice": "One value out of options.",
-    "multi_choice": "Any subset of options.",
-    "list": "A list of integers, numbers, texts or booleans (of).",
-    "json": "A JSON object or list, optionally checked by json_schema.",
-    "classes": "The list of class names a model predicts.",
-    "class_mapping": "A mapping from dataset folder name to a class name or a list of them.",
-    "secret": "A password-like text, masked wherever it could leak.",
+    **{kind.value: spec.help for kind, spec in REGISTRY.items()},
     "section": "A nested group: settings[key] is an object of its fields.",
     "heading": "A header line in the form; its key names no setting.",
 }

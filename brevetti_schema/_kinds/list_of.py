@@ -85,7 +85,7 @@ def convert(c: Consts, f: Field, g: str) -> str:
 
 SPEC = KindSpec(
     kind=Kind.LIST,
-    options=s.ITEMS | s.BOUNDS | s.LENGTHS | {"item_kind"},
+    options=s.ITEMS | s.BOUNDS | {"item_kind"},
     check=check,
     decode=decode,
     encode=s.encode_json_text,
