@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._errors import StorageError
-from ._urls import Location
+from ._urls import Location, local_name
 
 if TYPE_CHECKING:
     import sqlite3
@@ -134,7 +134,7 @@ class Cache:
 
     def path_for(self, location: Location) -> Path:
         """Where the object's file lives in the cache."""
-        return self.root / "s3" / location.bucket / location.key
+        return self.root / "s3" / location.bucket / local_name(location.url, location.key)
 
     def lookup(self, url: str) -> CacheEntry | None:
         """The index entry of `url` (whether or not its file is still right)."""

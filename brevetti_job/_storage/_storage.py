@@ -34,7 +34,7 @@ from ._credentials import (
 )
 from ._progress import LONG_TRANSFER, Progress, progress_wanted
 from ._s3 import S3Access
-from ._urls import Location, parse_location, s3_location
+from ._urls import Location, local_name, parse_location, s3_location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -787,8 +787,8 @@ def _common_folder(locations: Sequence[Location]) -> Location:
 def _relative(location: Location, base: Location) -> str:
     if location.is_s3:
         if base.is_s3 and base.bucket == location.bucket and base.contains(location):
-            return location.key[len(base.folder_key()) :]
-        return f"{location.bucket}/{location.key}"
+            return local_name(location.url, location.key[len(base.folder_key()) :])
+        return f"{location.bucket}/{local_name(location.url, location.key)}"
     if base.path is not None and location.local.is_relative_to(base.path):
         return str(location.local.relative_to(base.path))
     return location.local.name

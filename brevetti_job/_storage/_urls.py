@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .._errors import StorageError, StoragePermissionError
 
-__all__ = ["Location", "parse_location"]
+__all__ = ["Location", "local_name", "parse_location"]
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,24 @@ def _check_key(url: str, key: str) -> None:
         raise StoragePermissionError(f"{url}: '.' and '..' are not allowed in a key", url=url)
 
 
+def local_name(url: str, key: str) -> str:
+    """`key` as a relative local path (a file in the cache or a download folder); a key
+    whose segments are empty, ``.`` or ``..`` (``a//b``, ``/etc/x``) is refused, as it
+    would name a file outside that folder or the file of another key."""
+    parts = key.removesuffix("/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise StoragePermissionError(
+            f"{url}: a key with an empty, '.' or '..' segment cannot be a local file", url=url
+        )
+    return "/".join(parts)
+
+
 def parse_location(url: str | os.PathLike[str], root: Location | None = None) -> Location:
     """Parse `url`; a relative path is taken inside `root` and must not escape it."""
     text = os.fspath(url)
     if text.startswith("s3://"):
         bucket, _, key = text[5:].partition("/")
-        if not bucket:
+        if not bucket or bucket in (".", ".."):
             raise StorageError(f"{text}: an S3 URL needs a bucket (s3://bucket/key)", url=text)
         _check_key(text, key)
         return s3_location(bucket, key)

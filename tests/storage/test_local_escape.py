@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from brevetti_job import Storage, StoragePermissionError
+from brevetti_job import Storage, StorageError, StoragePermissionError
 
 
 @pytest.fixture
@@ -38,3 +38,32 @@ def test_delete_still_deletes_inside_the_job_folder(layout) -> None:
     storage.delete(str(job / "a" / ".." / "a" / "x.txt"))
     storage.delete("a", recursive=True)
     assert not (job / "a").exists() and (job / "link").is_symlink()
+
+
+@pytest.mark.parametrize("key", ["/escaped.txt", "a//b.txt", "a/./b.txt"])
+def test_an_odd_key_never_names_a_file_outside_the_cache(tmp_path: Path, key: str) -> None:
+    from brevetti_job._storage._cache import Cache
+    from brevetti_job._storage._urls import s3_location
+
+    cache = Cache(tmp_path / "cache")
+    with pytest.raises(StoragePermissionError, match="segment"):
+        cache.path_for(s3_location("bucket", key))  # as a listing gives it, unchecked
+
+
+@pytest.mark.parametrize("key", ["data//escaped.txt", "data/./x.txt"])
+def test_download_many_maps_no_odd_key_outside_the_destination(key: str) -> None:
+    """Where download_many puts each object (SeaweedFS folds '//', AWS S3 keeps it)."""
+    from brevetti_job._storage._storage import _relative
+    from brevetti_job._storage._urls import s3_location
+
+    for base in (s3_location("bucket", "data"), s3_location("other", "data")):
+        with pytest.raises(StoragePermissionError, match="segment"):
+            _relative(s3_location("bucket", key), base)
+    assert _relative(s3_location("bucket", "data/a/b.txt"), s3_location("bucket", "data")) == (
+        "a/b.txt"
+    )
+
+
+def test_a_dot_bucket_is_no_bucket() -> None:
+    with pytest.raises(StorageError, match="needs a bucket"):
+        Storage(None).read_bytes("s3://../etc/passwd")
