@@ -27,6 +27,7 @@ from typing import IO, Any, Final
 import attrs
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import LocationParseError
 
 from ._errors import PlatformAuthError, PlatformError, PlatformUnavailable
 from ._log_mask import MASK, mask_in_logs
@@ -320,6 +321,13 @@ class PlatformClient:
                 cause, failure = exc, _failure_text(exc)
             except requests.exceptions.ChunkedEncodingError as exc:
                 cause, failure = exc, "the answer was cut off"
+            except (requests.RequestException, LocationParseError) as exc:
+                # no retry helps, but the write is kept: unavailable, not refused for good
+                raise PlatformUnavailable(
+                    f"{target}: the request to {self._host} cannot be made "
+                    f"({type(exc).__name__}: {self.scrub(str(exc))})",
+                    request=target,
+                ) from (None if key_in_query else exc)  # the cause shows the URL
             else:
                 status = response.status_code
                 if status < 300 or status in accept:
