@@ -7,7 +7,7 @@ uses `LocalBackend`, which forwards nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,8 +34,9 @@ class Backend(Protocol):
     def post_progress(self, record: Mapping[str, Any]) -> None:
         """One progress record (``epoch`` and metrics)."""
 
-    def complete(self, model_path: str) -> None:
-        """The job completed; `model_path` is relative to the job folder ("" for none)."""
+    def complete(self, model_path: str, params: Sequence[tuple[str, str]] = ()) -> None:
+        """The job completed; `model_path` is relative to the job folder ("" for none);
+        `params` are extra query parameters of the completion call."""
 
     def fail(self, reason: str) -> None:
         """The job failed for `reason`."""
@@ -65,7 +66,7 @@ class LocalBackend:
     def post_progress(self, record: Mapping[str, Any]) -> None:
         """Nothing to forward: the progress log is already on disk."""
 
-    def complete(self, model_path: str) -> None:
+    def complete(self, model_path: str, params: Sequence[tuple[str, str]] = ()) -> None:
         """Nothing to forward: status.json records the completion."""
 
     def fail(self, reason: str) -> None:

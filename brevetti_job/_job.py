@@ -433,6 +433,14 @@ class Job:
         An archive outside the job folder is first copied into artifacts/; a
         `ModelPackage` is written there (named after the job unless it has a name).
         """
+        return self._complete(model_archive)
+
+    def _complete(
+        self,
+        model_archive: str | os.PathLike[str] | ModelPackage | None,
+        params: Sequence[tuple[str, str]] = (),
+    ) -> str | None:
+        """`complete_job`, with extra query parameters for the completion call (compat)."""
         with self._lock:
             if self._ended is not None:
                 logger.info("job %s already %s; complete_job does nothing", self.id, self._ended)
@@ -441,7 +449,7 @@ class Job:
                 model_archive = self._write_package(model_archive)
             model_path = "" if model_archive is None else self._place_archive(Path(model_archive))
             self._write_output(check_dirty=True)
-            self._backend.complete(model_path)
+            self._backend.complete(model_path, params)
             # the platform has (or will get, from the outbox) the completion: it stands
             self._ended = "completed"
             try:

@@ -519,10 +519,13 @@ class PlatformBackend:
                 "progress", "POST", self._routes.progress(), body=record, form=True, deliver=due
             )
 
-    def complete(self, model_path: str) -> None:
-        """Record and send the completion."""
+    def complete(self, model_path: str, params: Sequence[tuple[str, str]] = ()) -> None:
+        """Record and send the completion (with extra query `params`, never a key)."""
         body = {"status": "completed"}
-        self._record("complete", "POST", self._routes.complete(model_path), body=body)
+        path, route_params = self._routes.complete(model_path)
+        taken = {k.lower() for k, _ in route_params} | _KEY_PARAMS
+        extra = tuple((k, v) for k, v in params if k.lower() not in taken)
+        self._record("complete", "POST", (path, (*route_params, *extra)), body=body)
 
     def fail(self, reason: str) -> None:
         """Record and send the failure with its reason."""

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
+from urllib.parse import parse_qsl
 
 from brevetti_schema import (
     Field,
@@ -518,9 +519,9 @@ class Job:
     ) -> str | None:
         """Complete the job: with a model archive in the job folder (`package_path`), or
         one copied to artifacts/saved_model.tar.gz (`tmp_package_path`); the archive's
-        path relative to the job folder."""
-        if output_args:
-            logger.warning("complete: output_args %r are not sent by brevetti_job", output_args)
+        path relative to the job folder. `output_args` (such as ``"&a=1"``) are added to
+        the completion call's query, as brevettiai appended them to its URL."""
+        params = parse_qsl(output_args.lstrip("?&"), keep_blank_values=True) if output_args else []
         archive: str | os.PathLike[str] | None = None
         if package_path is not None:
             archive = self._inside_job(package_path)
@@ -530,7 +531,7 @@ class Job:
             shutil.copyfile(tmp_package_path, temp)
             temp.replace(target)
             archive = target
-        return self._main.complete_job(archive)
+        return self._main._complete(archive, params)
 
     def complete_job(
         self,

@@ -477,3 +477,26 @@ def test_a_settings_class_of_your_own_is_kept_as_it_is(
 
     job = _init(tmp_path, "--other", "x", schema=WithExtra, job_dir=tmp_path / "j2")
     assert type(job.settings) is WithExtra and job.settings.extra == {"other": "x"}
+
+
+def test_output_args_reach_the_completion_call_as_query_parameters(
+    devserver, tmp_path: Path
+) -> None:
+    """brevettiai appended `output_args` to the completion URL: the same parameters go
+    with our completion call (never a key, never a second modelPath)."""
+    job = devserver.create_job(json.loads(SCHEMA.read_text()))
+    job_dir = tmp_path / "job"
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    compat = Job.init(
+        job.id, job.api_key, job_dir=str(job_dir), host=devserver.base_url, argv=[], env=env
+    )
+    compat.complete(output_args="&score=0.9&key=stolen&modelPath=elsewhere&note=")
+    assert devserver.state(job.id)["status"] == "completed"
+    (complete,) = [
+        r for r in map(_json, sorted((job_dir / "outbox" / "done").glob("*.json")))
+        if r["op"] == "complete"
+    ]  # fmt: skip
+    params = [tuple(pair) for pair in complete["params"]]
+    assert ("score", "0.9") in params and ("note", "") in params
+    assert [k for k, _ in params].count("modelPath") == 1 and ("modelPath", "") in params
+    assert "stolen" not in json.dumps(complete)
