@@ -51,9 +51,11 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
 import urllib.error
@@ -311,6 +313,7 @@ class SeaweedStore:
                 process.kill()
                 process.wait(30)
         self._process = None
+        self._remove_sockets()
 
     def _kill(self) -> None:
         if self._process is not None:
@@ -318,6 +321,17 @@ class SeaweedStore:
                 self._process.kill()
             self._process.wait(30)
             self._process = None
+            self._remove_sockets()
+
+    def _remove_sockets(self) -> None:
+        """Remove the gRPC unix sockets weed leaves in /tmp when it is killed
+        (``/tmp/seaweedfs-<component>-grpc-<port>.sock``, only for our own ports)."""
+        for component in ("master", "volume", "filer", "s3"):
+            port = self._ports.get(f"{component}_grpc")
+            path = Path(tempfile.gettempdir()) / f"seaweedfs-{component}-grpc-{port}.sock"
+            with contextlib.suppress(OSError):
+                if port and stat.S_ISSOCK(path.lstat().st_mode):
+                    path.unlink()
 
     def __enter__(self) -> SeaweedStore:
         return self.start()

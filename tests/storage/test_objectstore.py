@@ -155,6 +155,9 @@ def test_restart_keeps_objects_buckets_identities_and_the_endpoint(object_store)
     object_store.seaweed.stop()
     try:
         assert not object_store.seaweed.running
+        ports = object_store.seaweed._ports
+        left = [f"/tmp/seaweedfs-{c}-grpc-{ports[c + '_grpc']}.sock" for c in ("master", "s3")]
+        assert not [p for p in left if Path(p).exists()]  # weed's /tmp sockets are removed
         with pytest.raises(EndpointConnectionError):
             s3.head_object(Bucket=bucket, Key="job1/kept")
     finally:
