@@ -18,6 +18,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import LocationParseError
 
 from .._client import DEFAULT_TIMEOUT, RetryPolicy, _failure_text, _retry_after
 from .._errors import PlatformAuthError, PlatformError, PlatformUnavailable
@@ -208,6 +209,12 @@ class WebSession:
                 cause, failure = exc, _failure_text(exc)
             except requests.exceptions.ChunkedEncodingError as exc:
                 cause, failure = exc, "the answer was cut off"
+            except (requests.RequestException, LocationParseError) as exc:  # no retry helps
+                raise PlatformUnavailable(
+                    f"{target}: the request to {self.host} cannot be made "
+                    f"({type(exc).__name__}: {self.scrub(str(exc))})",
+                    request=target,
+                ) from exc
             else:
                 status = response.status_code
                 if status < 300:

@@ -20,3 +20,12 @@ def test_a_malformed_host_is_unavailable_not_a_crash(host: str) -> None:
         shown = f"{error} {error.request} {error!r} {error.__cause__!r} {error.__context__!r}"
         assert "cannot be made" in str(error)
         assert "the-key-0123456789" not in shown
+
+
+@pytest.mark.parametrize("host", ["http://:80", "http://a..b", "http://host:99999"])
+def test_the_web_api_session_translates_a_malformed_host_too(host: str) -> None:
+    from brevetti_job._api._session import WebSession
+
+    session = WebSession(host, retry=RetryPolicy(attempts=2))
+    with pytest.raises(PlatformUnavailable, match="cannot be made"):
+        session.request("GET", "/api/models", bearer=False)
