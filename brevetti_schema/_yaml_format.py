@@ -149,6 +149,24 @@ class _PureComposer(Reader, Scanner, Parser, _Bounded, _CoreResolver):
         _CoreResolver.__init__(self)
 
 
+class _JsonComposer(_PureComposer):
+    """The pure pipeline for JSON texts: a key inside braces may be longer than YAML's
+    1024 characters for an implicit key, as JSON allows (a long or escaped key made a
+    valid JSON file fail). The key must still end on its line, directly before ':'."""
+
+    def stale_possible_simple_keys(self) -> None:
+        if not self.flow_level:
+            super().stale_possible_simple_keys()
+            return
+        scanned = self.tokens_taken + len(self.tokens)
+        for level in list(self.possible_simple_keys):
+            key = self.possible_simple_keys[level]
+            # one token (the key itself) may be of any length; past it the usual limit
+            far = self.index - key.index > 1024 and scanned > key.token_number + 1
+            if key.line != self.line or far:
+                del self.possible_simple_keys[level]
+
+
 COMPOSERS: tuple[type[BaseResolver], ...] = (_PureComposer,)
 """The available composers, fastest first; each is called with the text."""
 _LARGE_COMPOSER: type[BaseResolver] = _PureComposer
@@ -656,6 +674,8 @@ def _compose(text: str, source: str) -> Node | None:
     if is_json or len(text) > _FAST_BYTES:
         # bounded; libyaml refuses JSON's escaped surrogate pairs: the pure one reads them
         composers = tuple(dict.fromkeys((_LARGE_COMPOSER, _PureComposer)))
+    if is_json:
+        composers = (*composers[:-1], _JsonComposer)
     try:
         node = _parse(text, source, composers)
     except _TooLarge as exc:

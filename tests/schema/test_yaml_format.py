@@ -674,3 +674,12 @@ def test_the_docs_describe_every_option_and_type() -> None:
         assert f"| `{name}` |" in text, name
     for kind in [k.value for k in Kind] + ["section", "heading"]:
         assert f"| `{kind}` |" in text, kind
+
+
+@pytest.mark.parametrize("key", ["é" * 200, "k" * 3000], ids=["escaped", "long"])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_json_keys_of_any_length_read_as_json_does(key: str, indent: int | None) -> None:
+    """YAML keeps implicit keys under 1024 characters; JSON does not (a valid JSON file
+    with a long key, or one escaped to \\uXXXX, was refused as invalid YAML)."""
+    text = json.dumps({"v": {key: 1, "b": [{key: 2}]}}, indent=indent)
+    assert compose_data(text, source="x.json") == json.loads(text)
