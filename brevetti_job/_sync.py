@@ -96,19 +96,28 @@ def _storage_for(
     outbox: Outbox, job_id: str, host: str, key: str, env: Mapping[str, str]
 ) -> Storage | None:
     """The job's storage when its pending writes include files for its storage folder:
-    the data bucket of ``BREVETTIAI_DATA_BUCKET``, else of the records (a record naming
-    a place outside that job's folder is refused when it is sent); credentials from
-    the configured host."""
+    the data bucket of ``BREVETTIAI_DATA_BUCKET`` (a record naming a place outside that
+    job's folder is refused when it is sent); credentials from the configured host."""
     from ._job_storage import platform_storage  # noqa: PLC0415
 
     urls = [r.path for r in outbox.pending() if r.job_id == job_id and r.transport == "storage"]
     if not urls:
         return None
-    bucket = env.get("BREVETTIAI_DATA_BUCKET") or urls[0].partition(f"/{job_id}/")[0]
+    bucket = env.get("BREVETTIAI_DATA_BUCKET")
+    if not bucket:  # never the records': they would choose where the job's files go
+        raise _NoBucket(len(urls))
     storage, _ = platform_storage(
         host=host, job_id=job_id, api_key=key, bucket=bucket.rstrip("/"), env=env
     )
     return storage
+
+
+class _NoBucket(Exception):
+    """Files for the job's storage folder are pending, but no data bucket is configured."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
 
 
 def _held_note(held: Mapping[str, int], job_id: str) -> str | None:
@@ -188,7 +197,17 @@ def sync(
     print(f"sync {job_dir}: {held[whose]} pending write(s) for job {whose} at {target}")
     if note:
         print(note)
-    storage = _storage_for(outbox, whose, target, key, env)
+    try:
+        storage = _storage_for(outbox, whose, target, key, env)
+    except _NoBucket as exc:
+        client.close()
+        print(
+            f"{PROG}: error: {exc.count} file(s) for the job's storage folder are pending: "
+            "set BREVETTIAI_DATA_BUCKET to the job's data bucket (the outbox's records "
+            "never choose where the job's files go)",
+            file=sys.stderr,
+        )
+        return 1
     try:
         summary = deliver_pending(outbox, client_for, job_dir / "artifacts", whose, storage)
     finally:

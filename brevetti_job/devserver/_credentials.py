@@ -105,7 +105,9 @@ class CredentialIssuer:
         if model_id is not None:
             if model_id not in _ids(description.get("models")):
                 raise StoreError(403, "this job may read its own models under test only")
-            return f"model {model_id}", folder_grants(self.bucket, model_id, write=False)
+            # only its artifacts: the folder's info.json holds that job's own key
+            grants = folder_grants(self.bucket, f"{model_id}/artifacts", write=False)
+            return f"model {model_id}", grants
         assert dataset_id is not None
         if dataset_id not in _ids(description.get("datasets")):
             raise StoreError(403, "this job was not given that dataset")

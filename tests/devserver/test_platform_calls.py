@@ -159,6 +159,9 @@ def test_a_report_reads_its_models_under_test_and_writes_only_its_own_folder(
     key = f"{model.id}/artifacts/model.bin"
     assert reader.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"weights"
     assert _code(lambda: reader.put_object(Bucket=BUCKET, Key=key, Body=b"x")) == "AccessDenied"
+    # only the model's artifacts: its info.json holds that model job's own API key
+    info_key = f"{model.id}/info.json"
+    assert _code(lambda: reader.get_object(Bucket=BUCKET, Key=info_key)) == "AccessDenied"
     own = _s3(object_store, _credentials(report, modelId=report.id))
     own.put_object(Bucket=BUCKET, Key=f"{report.id}/artifacts/report.html", Body=b"<p>ok</p>")
     info = json.loads(own.get_object(Bucket=BUCKET, Key=f"{report.id}/info.json")["Body"].read())

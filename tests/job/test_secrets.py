@@ -188,3 +188,25 @@ def test_job_main_masks_the_key_and_secrets_in_its_traceback_and_reason(
     state = devserver.state(job.id)
     assert state["status"] == "failed"
     assert state["reason"] == status["reason"]  # the platform got the masked reason too
+
+
+def test_sync_never_lets_a_record_choose_the_data_bucket(
+    devserver, other_host, tmp_path: Path
+) -> None:
+    """A planted storage record naming a bucket of its choice is not followed: the
+    job's scoped credentials and files go only to the configured data bucket."""
+    job = devserver.create_job()
+    job_dir = tmp_path / "job"
+    (job_dir / "artifacts").mkdir(parents=True)
+    (job_dir / "artifacts" / "weights.bin").write_bytes(b"w")
+    (job_dir / "info.json").write_text(json.dumps({"id": job.id, "host_name": devserver.base_url}))
+    Outbox(job_dir / "outbox").add(
+        host=devserver.base_url, job_id=job.id, kind="models", op="artifact", method="PUT",
+        path=f"s3://attacker-bucket/{job.id}/artifacts/weights.bin", transport="storage",
+        idempotency_key="planted-0001",
+    )  # fmt: skip
+    result = _sync(tmp_path, job_dir, "--api-key", job.api_key)
+    assert result.returncode == 1
+    assert "set BREVETTIAI_DATA_BUCKET" in result.stderr
+    assert [r.idempotency_key for r in Outbox(job_dir / "outbox").pending()] == ["planted-0001"]
+    assert job.api_key not in result.stdout + result.stderr
