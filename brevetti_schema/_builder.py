@@ -15,7 +15,7 @@ declaration and raises `SchemaError` listing every problem by field path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -28,7 +28,7 @@ from ._model import MISSING, Condition, Field, Heading, Kind, Node, Option, Sche
 from ._model import derive_label as _derive_label
 from ._trees import deep_merge, plain_copy, set_path
 
-__all__ = ["SchemaBuilder", "SectionBuilder", "options_from", "presets_merge"]
+__all__ = ["SchemaBuilder", "SectionBuilder", "options_from", "presets_merge", "presets_tree"]
 
 OptionsInput = Iterable[Any] | Mapping[Any, str]
 ConditionInput = Condition | Mapping[str, Any] | None
@@ -55,6 +55,27 @@ def options_from(options: OptionsInput, path: str = "") -> tuple[Option, ...]:
 
 
 presets_merge = deep_merge
+
+
+def presets_tree(
+    values: Iterable[tuple[str, str, Any]],
+    presets: Mapping[str, Mapping[str, Any]] | None,
+    model_value: Callable[[Any], Any],
+) -> dict[str, dict[str, Any]]:
+    """The presets of a class-first declaration: the per-field values (preset name, dotted
+    path, value), then the class-level `presets` merged over them as model values."""
+    tree: dict[str, dict[str, Any]] = {}
+    for name, path, value in values:
+        *parents, last = path.split(".")
+        level = tree.setdefault(name, {})
+        for part in parents:
+            level = level.setdefault(part, {})
+        level[last] = value
+    for name, partial in (presets or {}).items():
+        presets_merge(tree.setdefault(name, {}), model_value(partial))
+    return tree
+
+
 """Deep-merge a partial settings tree into a preset (later values win)."""
 
 

@@ -30,7 +30,7 @@ from typing import Any, Final, get_args, get_origin
 
 import attrs
 
-from ._builder import options_from, presets_merge
+from ._builder import options_from, presets_tree
 from ._checks import check_schema, raise_for_problems
 from ._conditions import condition_from_data
 from ._errors import SchemaError, SchemaProblem
@@ -364,15 +364,7 @@ def schema_from_class(
     children = reader.nodes(cls, "", ())
     if reader.problems:
         raise SchemaError(reader.problems)
-    tree: dict[str, dict[str, Any]] = {}
-    for name, path, value in reader.preset_values:
-        *parents, last = path.split(".")
-        level = tree.setdefault(name, {})
-        for part in parents:
-            level = level.setdefault(part, {})
-        level[last] = value
-    for name, partial in (presets or {}).items():
-        presets_merge(tree.setdefault(name, {}), _model_value(partial))
+    tree = presets_tree(reader.preset_values, presets, _model_value)
     schema = Schema(children=children, presets=tree, title=title)
     warnings = raise_for_problems(check_schema(schema))
     return attrs.evolve(schema, warnings=tuple(warnings)) if warnings else schema

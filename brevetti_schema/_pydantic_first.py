@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from types import NoneType
 from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_origin
 
-from ._builder import options_from, presets_merge
+from ._builder import options_from, presets_tree
 from ._checks import check_schema, raise_for_problems
 from ._conditions import condition_from_data
 from ._errors import SchemaError, SchemaProblem, SettingsError, SettingsProblem
@@ -419,15 +419,7 @@ def _read(
     children = reader.nodes(cls, "", (), {})
     if reader.problems:
         raise SchemaError(reader.problems)
-    tree: dict[str, dict[str, Any]] = {}
-    for name, path, value in reader.preset_values:
-        *parents, last = path.split(".")
-        level = tree.setdefault(name, {})
-        for part in parents:
-            level = level.setdefault(part, {})
-        level[last] = value
-    for name, partial in (presets or {}).items():
-        presets_merge(tree.setdefault(name, {}), reader.model_value(partial))
+    tree = presets_tree(reader.preset_values, presets, reader.model_value)
     schema = Schema(children=children, presets=tree, title=title)
     warnings = raise_for_problems(check_schema(schema))
     return Schema(children=children, presets=tree, title=title, warnings=tuple(warnings))
