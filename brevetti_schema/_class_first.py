@@ -265,32 +265,49 @@ def _infer(tp: Any, record: dict[str, Any], path: str) -> tuple[bool, Kind, dict
     override = record.get("kind")
     item = record.pop("item_kind", None)
     inferred = _from_type(tp, record.get("options") is not None)
+    kind, spec = settle_kind(tp, inferred, override, item, path, hint="; use of=")
+    return optional, kind, spec
+
+
+def settle_kind(
+    tp: Any,
+    inferred: tuple[Kind, dict[str, Any]] | None,
+    override: Any,
+    item: Any,
+    path: str,
+    *,
+    hint: str = "",
+) -> tuple[Kind, dict[str, Any]]:
+    """A class-first field's kind: the one its annotation implies (`inferred`) unless a
+    declared kind overrides it, with the item kind a list needs; `SchemaError` if none."""
     if override is None:
         if inferred is None:
-            raise SchemaError.single(path, f"unsupported annotation {_shown(tp)}")
+            raise SchemaError.single(path, f"unsupported annotation {shown_type(tp)}")
         kind, spec = inferred
     else:
-        kind = _kind_name(override, path)
+        kind = kind_named(override, path)
         found, spec = inferred or (None, {})
         if found is not kind:
             spec = {k: v for k, v in spec.items() if k == "options"}
     if item is not None:
-        spec["item_kind"] = _kind_name(item, path)
+        spec["item_kind"] = kind_named(item, path)
     if kind is not Kind.LIST:
         spec.pop("item_kind", None)
     elif spec.get("item_kind") not in SCALAR_KINDS:
-        raise SchemaError.single(path, f"cannot tell the item kind of {_shown(tp)}; use of=")
-    return optional, kind, spec
+        raise SchemaError.single(path, f"cannot tell the item kind of {shown_type(tp)}{hint}")
+    return kind, spec
 
 
-def _kind_name(value: Any, path: str) -> Kind:
+def kind_named(value: Any, path: str) -> Kind:
+    """The `Kind` a declaration names (a `Kind` or its value); `SchemaError` if unknown."""
     try:
         return value if isinstance(value, Kind) else Kind(value)
     except ValueError:
         raise SchemaError.single(path, f"unknown kind {value!r}") from None
 
 
-def _shown(tp: Any) -> str:
+def shown_type(tp: Any) -> str:
+    """An annotation as a message shows it."""
     return tp.__name__ if isinstance(tp, type) else repr(tp)
 
 

@@ -41,9 +41,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_or
 
 from ._builder import options_from, presets_tree
 from ._checks import check_schema, raise_for_problems
+from ._class_first import settle_kind
 from ._conditions import condition_from_data
 from ._errors import SchemaError, SchemaProblem, SettingsError, SettingsProblem
-from ._model import MISSING, SCALAR_KINDS, Field, Kind, Node, Option, Schema, Section, derive_label
+from ._model import MISSING, Field, Kind, Node, Option, Schema, Section, derive_label
 from ._settings_types import is_literal, is_union
 
 if TYPE_CHECKING:
@@ -258,23 +259,7 @@ class _Reader:
         inferred = self.from_type(tp, "options" in extra)
         if extra.get("secret"):
             return Kind.SECRET, {}
-        override = extra.get("kind")
-        if override is None:
-            if inferred is None:
-                raise SchemaError.single(path, f"unsupported annotation {_shown(tp)}")
-            kind, spec = inferred
-        else:
-            kind = _kind_name(override, path)
-            found, spec = inferred or (None, {})
-            if found is not kind:
-                spec = {k: v for k, v in spec.items() if k == "options"}
-        if extra.get("of") is not None:
-            spec["item_kind"] = _kind_name(extra["of"], path)
-        if kind is not Kind.LIST:
-            spec.pop("item_kind", None)
-        elif spec.get("item_kind") not in SCALAR_KINDS:
-            raise SchemaError.single(path, f"cannot tell the item kind of {_shown(tp)}")
-        return kind, spec
+        return settle_kind(tp, inferred, extra.get("kind"), extra.get("of"), path)
 
     def from_type(self, tp: Any, has_options: bool) -> tuple[Kind, dict[str, Any]] | None:
         """The kind a (non-optional) annotation implies, or ``None`` for none we support."""
@@ -372,17 +357,6 @@ def _constraints(metadata: list[Any], kind: Kind) -> dict[str, Any]:
                 target = target.replace("length", "items")
             found[target] = value
     return found
-
-
-def _kind_name(value: Any, path: str) -> Kind:
-    try:
-        return value if isinstance(value, Kind) else Kind(value)
-    except ValueError:
-        raise SchemaError.single(path, f"unknown kind {value!r}") from None
-
-
-def _shown(tp: Any) -> str:
-    return tp.__name__ if isinstance(tp, type) else repr(tp)
 
 
 def schema_from_pydantic(
