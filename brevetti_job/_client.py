@@ -11,10 +11,8 @@ log lines (urllib3's too) and exception messages.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import math
 import os
 import random
 import sys
@@ -31,13 +29,19 @@ from urllib3.exceptions import LocationParseError
 
 from ._errors import PlatformAuthError, PlatformError, PlatformUnavailable
 from ._log_mask import MASK, mask_in_logs
+from ._retry import (
+    DEFAULT_TIMEOUT,
+    RETRY_STATUS,
+    Attempts,
+    RetryPolicy,
+    settings_from_env,
+    transient_failure,
+)
+from ._retry import retry_after as _retry_after
 
 __all__ = ["Answer", "PlatformClient", "RetryPolicy", "new_idempotency_key"]
 
 logger = logging.getLogger("brevetti_job.platform")
-
-DEFAULT_TIMEOUT: Final = (5.0, 60.0)
-"""Seconds to connect and to wait for each read of an answer."""
 
 BLOCK_SIZE: Final = 1 << 20
 """Bytes handed to the socket per send while streaming a file (fewer, larger syscalls)."""
@@ -45,59 +49,12 @@ BLOCK_SIZE: Final = 1 << 20
 PROGRESS_MIN_SIZE: Final = 64 << 20
 """Uploads at least this large show progress on stderr when it is a terminal."""
 
-_RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def new_idempotency_key() -> str:
     """A fresh idempotency key (a random UUID)."""
     return str(uuid.uuid4())
-
-
-@attrs.frozen
-class RetryPolicy:
-    """How long one request keeps trying: attempts, a total time budget, and backoff."""
-
-    attempts: int = 8
-    budget: float = 60.0
-    base: float = 0.25
-    cap: float = 10.0
-
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Full jitter: a uniform wait up to ``min(cap, base * 2**(attempt - 1))``."""
-        return rng.uniform(0.0, min(self.cap, self.base * 2 ** (attempt - 1)))
-
-
-def _seconds(text: str, variable: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{variable} must be a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{variable} must be a non-negative number of seconds, got {text!r}")
-    return value
-
-
-def settings_from_env(env: Mapping[str, str]) -> tuple[tuple[float, float], RetryPolicy]:
-    """Timeout and retry policy from ``BREVETTI_HTTP_TIMEOUT`` (``read`` or
-    ``connect,read``), ``BREVETTI_RETRY_BUDGET`` (seconds) and ``BREVETTI_RETRY_ATTEMPTS``.
-    """
-    timeout = DEFAULT_TIMEOUT
-    policy = RetryPolicy()
-    text = env.get("BREVETTI_HTTP_TIMEOUT", "").strip()
-    if text:
-        parts = [_seconds(p.strip(), "BREVETTI_HTTP_TIMEOUT") for p in text.split(",")]
-        connect = parts[0] if len(parts) > 1 else min(DEFAULT_TIMEOUT[0], parts[0])
-        timeout = (connect, parts[-1])
-    budget = env.get("BREVETTI_RETRY_BUDGET", "").strip()
-    if budget:
-        policy = attrs.evolve(policy, budget=_seconds(budget, "BREVETTI_RETRY_BUDGET"))
-    attempts = env.get("BREVETTI_RETRY_ATTEMPTS", "").strip()
-    if attempts:
-        if not attempts.isdigit() or int(attempts) < 1:
-            raise ValueError(f"BREVETTI_RETRY_ATTEMPTS must be a whole number >= 1: {attempts!r}")
-        policy = attrs.evolve(policy, attempts=int(attempts))
-    return timeout, policy
 
 
 @attrs.frozen
@@ -173,32 +130,6 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date).
-
-    ``None`` (use the backoff) for anything that is no usable wait: not a number or a
-    date, not finite (``nan``, ``inf``), negative, or a date that has passed; otherwise
-    a server could make the client retry at once, again and again.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        return None
-    wait = when.timestamp() - time.time()
-    return wait if wait > 0 else None
-
-
 def _error_text(response: requests.Response) -> str:
     try:
         data = response.json()
@@ -207,17 +138,6 @@ def _error_text(response: requests.Response) -> str:
     if isinstance(data, Mapping) and isinstance(data.get("error"), str):
         return str(data["error"])[:500]
     return (response.reason or "").strip() or f"HTTP {response.status_code}"
-
-
-def _failure_text(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(exc, requests.ReadTimeout):
-        return "timed out waiting for the answer"
-    reason: Any = exc.args[0] if exc.args else exc
-    reason = getattr(reason, "reason", reason)
-    text = str(reason)
-    return text if len(text) <= 200 else text[:200] + "..."
 
 
 class PlatformClient:
@@ -309,56 +229,44 @@ class PlatformClient:
         if method in _WRITE_METHODS:
             sent["Idempotency-Key"] = idempotency_key or new_idempotency_key()
         url = self._host + (path if path.startswith("/") else "/" + path)
-        started = time.monotonic()
-        attempt = 0
+        attempts = Attempts(
+            self._retry, target, rng=self._rng, sleep=self._sleep, logger=logger, scrub=self.scrub
+        )
         while True:
-            attempt += 1
-            cause: requests.RequestException | None = None
-            wait: float | None = None
+            attempt = attempts.next()
             try:
                 response = self._send(method, url, params, json_body, form, upload, sent)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                cause, failure = exc, _failure_text(exc)
-            except requests.exceptions.ChunkedEncodingError as exc:
-                cause, failure = exc, "the answer was cut off"
             except (requests.RequestException, LocationParseError) as exc:
-                # no retry helps, but the write is kept: unavailable, not refused for good
-                raise PlatformUnavailable(
-                    f"{target}: the request to {self._host} cannot be made "
-                    f"({type(exc).__name__}: {self.scrub(str(exc))})",
-                    request=target,
-                ) from (None if key_in_query else exc)  # the cause shows the URL
-            else:
-                status = response.status_code
-                if status < 300 or status in accept:
-                    headers_out = {k.lower(): v for k, v in response.headers.items()}
-                    return Answer(status, headers_out, response.content, attempt)
-                if status in (401, 403):
-                    raise PlatformAuthError(
-                        f"{target}: the platform refused the job's API key ({status}: "
-                        f"{self.scrub(_error_text(response))})",
-                        status=status,
+                failure = transient_failure(exc)
+                if failure is None:  # no retry helps, but the write is kept: unavailable
+                    raise PlatformUnavailable(
+                        f"{target}: the request to {self._host} cannot be made "
+                        f"({type(exc).__name__}: {self.scrub(str(exc))})",
                         request=target,
-                    )
-                if status not in _RETRY_STATUS:
-                    raise PlatformError(
-                        f"{target}: {status} {self.scrub(_error_text(response))}",
-                        status=status,
-                        request=target,
-                    )
-                failure = f"{status} {self.scrub(_error_text(response))}"
-                wait = _retry_after(response.headers.get("Retry-After"))
-            if wait is None:
-                wait = self._retry.backoff(attempt, self._rng)
-            elapsed = time.monotonic() - started
-            if attempt >= self._retry.attempts or elapsed + wait > self._retry.budget:
-                raise PlatformUnavailable(
-                    f"{target}: {self.scrub(failure)} (gave up after {attempt} attempt"
-                    f"{'s' if attempt > 1 else ''} in {elapsed:.1f}s)",
+                    ) from (None if key_in_query else exc)  # the cause shows the URL
+                attempts.retry(failure, cause=exc, chain=not key_in_query)
+                continue
+            status = response.status_code
+            if status < 300 or status in accept:
+                headers_out = {k.lower(): v for k, v in response.headers.items()}
+                return Answer(status, headers_out, response.content, attempt)
+            if status in (401, 403):
+                raise PlatformAuthError(
+                    f"{target}: the platform refused the job's API key ({status}: "
+                    f"{self.scrub(_error_text(response))})",
+                    status=status,
                     request=target,
-                ) from (None if key_in_query else cause)  # the cause shows the URL
-            logger.info("%s: %s; retrying in %.2fs", target, self.scrub(failure), wait)
-            self._sleep(wait)
+                )
+            if status not in RETRY_STATUS:
+                raise PlatformError(
+                    f"{target}: {status} {self.scrub(_error_text(response))}",
+                    status=status,
+                    request=target,
+                )
+            attempts.retry(
+                f"{status} {_error_text(response)}",
+                wait=_retry_after(response.headers.get("Retry-After")),
+            )
 
     def _send(
         self,

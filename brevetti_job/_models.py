@@ -103,7 +103,8 @@ class ModelUnderTest:
         staged = work / target.name  # the real name: a versioned name is checked too
         try:
             if self.remote:
-                assert self.storage is not None
+                if self.storage is None:
+                    raise JobConfigError(f"model {self.id}: no storage to read its archive from")
                 self.storage.download(f"{self.bucket.rstrip('/')}/{relative}", staged)
             else:
                 source = self._folder().joinpath(*PurePosixPath(relative).parts)

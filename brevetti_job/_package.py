@@ -317,7 +317,8 @@ class ModelPackage:
                     hashes[entry.name] = hashlib.sha256(entry.data).hexdigest()
                     tar.addfile(info, io.BytesIO(entry.data))
                     continue
-                assert entry.source is not None
+                if entry.source is None:
+                    raise PackageError(f"asset {entry.name!r} has neither bytes nor a file")
                 with entry.source.open("rb") as handle:
                     info.size = os.fstat(handle.fileno()).st_size
                     reader = _HashingReader(handle)
@@ -492,7 +493,8 @@ def _take(
     if name in digests or (name == MANIFEST_NAME and manifest is not None):
         raise PackageError(f"archive member {member.name!r} appears twice")
     source = tar.extractfile(member)
-    assert source is not None  # a regular file always has a body
+    if source is None:  # tarfile gives no body: the member cannot be read as a file
+        raise PackageError(f"archive member {member.name!r} has no readable content; refused")
     if name == MANIFEST_NAME:
         return source.read(64 << 20)
     digest = hashlib.sha256()

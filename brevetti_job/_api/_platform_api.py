@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from .._client import DEFAULT_TIMEOUT, RetryPolicy, settings_from_env
 from .._errors import PlatformAuthError, PlatformError
+from .._retry import DEFAULT_TIMEOUT, RetryPolicy, settings_from_env
 from ._records import (
     Artifact,
     DatasetRecord,

@@ -20,8 +20,15 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import LocationParseError
 
-from .._client import DEFAULT_TIMEOUT, RetryPolicy, _failure_text, _retry_after
 from .._errors import PlatformAuthError, PlatformError, PlatformUnavailable
+from .._retry import (
+    DEFAULT_TIMEOUT,
+    RETRY_STATUS,
+    Attempts,
+    RetryPolicy,
+    retry_after,
+    transient_failure,
+)
 
 __all__ = ["CLIENT_ID", "SCOPE", "Answer", "WebSession"]
 
@@ -30,7 +37,6 @@ logger = logging.getLogger("brevetti_job.api")
 CLIENT_ID: Final = "generic_client"
 SCOPE: Final = "api offline_access"
 MASK: Final = "********"
-_RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 _WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -187,17 +193,16 @@ class WebSession:
             import uuid  # noqa: PLC0415 - only for writes
 
             sent["Idempotency-Key"] = str(uuid.uuid4())
-        started = time.monotonic()
-        attempt = 0
+        attempts = Attempts(
+            self.retry, target, rng=self._rng, sleep=self._sleep, logger=logger, scrub=self.scrub
+        )
         refreshed = False
         while True:
-            attempt += 1
+            attempts.next()
             if bearer and self.same_host(url):
                 if not self.access_token:
                     raise PlatformAuthError(f"{target}: not logged in (call login first)")
                 sent["Authorization"] = f"Bearer {self.access_token}"
-            cause: Exception | None = None
-            wait: float | None = None
             try:
                 response = self._session.request(
                     method, url, params=list(params), json=json_body, data=form, headers=sent,
@@ -205,52 +210,39 @@ class WebSession:
                 )  # fmt: skip
                 if not stream:
                     _ = response.content
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                cause, failure = exc, _failure_text(exc)
-            except requests.exceptions.ChunkedEncodingError as exc:
-                cause, failure = exc, "the answer was cut off"
-            except (requests.RequestException, LocationParseError) as exc:  # no retry helps
-                raise PlatformUnavailable(
-                    f"{target}: the request to {self.host} cannot be made "
-                    f"({type(exc).__name__}: {self.scrub(str(exc))})",
-                    request=target,
-                ) from exc
-            else:
-                status = response.status_code
-                if status < 300:
-                    return Answer(response, streamed=stream)
-                if stream:
-                    _ = response.content
-                    response.close()
-                text, data = _message(response)
-                text = self.scrub(text)
-                if status == 401 and bearer and retry_auth and not refreshed and self.refresh_token:
-                    refreshed = True
-                    logger.info("%s: the access token was refused (%s); refreshing", target, text)
-                    self.refresh()
-                    attempt -= 1
-                    continue
-                if status in (401, 403):
-                    raise PlatformAuthError(
-                        f"{target}: {status} {text}", status=status, request=target
-                    )
-                if status not in _RETRY_STATUS:
-                    raise PlatformError(
-                        f"{target}: {status} {text}", status=status, request=target, detail=data
-                    )
-                failure = f"{status} {text}"
-                wait = _retry_after(response.headers.get("Retry-After"))
-            if wait is None:
-                wait = self.retry.backoff(attempt, self._rng)
-            elapsed = time.monotonic() - started
-            if attempt >= self.retry.attempts or elapsed + wait > self.retry.budget:
-                raise PlatformUnavailable(
-                    f"{target}: {self.scrub(failure)} (gave up after {attempt} attempt"
-                    f"{'s' if attempt > 1 else ''} in {elapsed:.1f}s)",
-                    request=target,
-                ) from cause
-            logger.info("%s: %s; retrying in %.2fs", target, self.scrub(failure), wait)
-            self._sleep(wait)
+            except (requests.RequestException, LocationParseError) as exc:
+                failure = transient_failure(exc)
+                if failure is None:  # no retry helps
+                    raise PlatformUnavailable(
+                        f"{target}: the request to {self.host} cannot be made "
+                        f"({type(exc).__name__}: {self.scrub(str(exc))})",
+                        request=target,
+                    ) from exc
+                attempts.retry(failure, cause=exc)
+                continue
+            status = response.status_code
+            if status < 300:
+                return Answer(response, streamed=stream)
+            if stream:
+                _ = response.content
+                response.close()
+            text, data = _message(response)
+            text = self.scrub(text)
+            if status == 401 and bearer and retry_auth and not refreshed and self.refresh_token:
+                refreshed = True
+                logger.info("%s: the access token was refused (%s); refreshing", target, text)
+                self.refresh()
+                attempts.uncount()
+                continue
+            if status in (401, 403):
+                raise PlatformAuthError(f"{target}: {status} {text}", status=status, request=target)
+            if status not in RETRY_STATUS:
+                raise PlatformError(
+                    f"{target}: {status} {text}", status=status, request=target, detail=data
+                )
+            attempts.retry(
+                f"{status} {text}", wait=retry_after(response.headers.get("Retry-After"))
+            )
 
     def get_json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         """GET a JSON document."""

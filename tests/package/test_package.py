@@ -319,3 +319,23 @@ def test_save_writes_an_exact_path(tmp_path: Path) -> None:
     assert path == tmp_path / "classifier.tar.gz"
     assert ModelPackage.open(path, tmp_path / "o").read_bytes("model.json") == b"{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classifier.tar.gz", "o"]
+
+
+def test_a_member_whose_body_cannot_be_read_is_refused_with_a_package_error() -> None:
+    """The reader's guard is a real error, not an assert that ``python -O`` drops."""
+    from brevetti_job._package import _take
+
+    class NoBody(tarfile.TarFile):
+        def extractfile(self, member: Any) -> None:  # type: ignore[override]
+            return None
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("model.onnx")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    buffer.seek(0)
+    with NoBody(fileobj=buffer) as tar:
+        member = tar.getmember("model.onnx")
+        with pytest.raises(PackageError, match="no readable content"):
+            _take(tar, member, {}, None, None)
