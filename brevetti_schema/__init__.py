@@ -11,8 +11,8 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ._builder import SchemaBuilder, SectionBuilder
-from ._conditions import all_of, any_of, equals, not_equals, one_of
+from ._authoring.builder import SchemaBuilder, SectionBuilder
+from ._authoring.sources import load_schema
 from ._errors import (
     BrevettiError,
     BrevettiSchemaError,
@@ -21,25 +21,34 @@ from ._errors import (
     SettingsError,
     SettingsProblem,
 )
-from ._model import MISSING, Condition, Field, Heading, Kind, Option, Schema, Section, derive_label
-from ._pipeline import Resolved, encode_settings, masked_tree, resolve_settings
-from ._secret import Secret
-from ._sources import load_schema
+from ._model.conditions import all_of, any_of, equals, not_equals, one_of
+from ._model.nodes import (
+    MISSING,
+    Condition,
+    Field,
+    Heading,
+    Kind,
+    Option,
+    Schema,
+    Section,
+    derive_label,
+)
+from ._model.secret import Secret
+from ._settings.pipeline import Resolved, encode_settings, masked_tree, resolve_settings
 
 if TYPE_CHECKING:
-    from ._attrs_classes import settings_class, structure, unstructure
-    from ._class_first import schema_from_class, setting
-    from ._codegen import generate_source
-    from ._defaults import defaults, dump_defaults_yaml, preset_settings
-    from ._format_schema import format_schema
-    from ._json_schema import dump_json_schema, emit_json_schema
-    from ._platform_ui import dump_platform_ui, emit_platform_ui
-    from ._platform_ui_load import load_platform_ui
-    from ._preview import PreviewApp, missing_assets, web_file_response
-    from ._pydantic_first import schema_from_pydantic, settings_target
-    from ._settings_files import load_settings_file, load_settings_text
-    from ._yaml_dump import dump_schema_yaml
-    from ._yaml_format import load_schema_file, load_schema_text
+    from ._authoring.class_first import schema_from_class, setting
+    from ._authoring.platform_ui_load import load_platform_ui
+    from ._authoring.pydantic_first import schema_from_pydantic, settings_target
+    from ._authoring.yaml_format import load_schema_file, load_schema_text
+    from ._emit.classes.attrs_classes import settings_class, structure, unstructure
+    from ._emit.classes.codegen import generate_source
+    from ._emit.defaults import defaults, dump_defaults_yaml, preset_settings
+    from ._emit.format_schema import format_schema
+    from ._emit.json_schema import dump_json_schema, emit_json_schema
+    from ._emit.platform_ui import dump_platform_ui, emit_platform_ui
+    from ._emit.yaml_dump import dump_schema_yaml
+    from ._settings.files import load_settings_file, load_settings_text
 
 __version__ = "0.1.0"
 
@@ -47,31 +56,28 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
-    "settings_class": "_attrs_classes",
-    "structure": "_attrs_classes",
-    "unstructure": "_attrs_classes",
-    "schema_from_class": "_class_first",
-    "setting": "_class_first",
-    "generate_source": "_codegen",
-    "defaults": "_defaults",
-    "dump_defaults_yaml": "_defaults",
-    "preset_settings": "_defaults",
-    "format_schema": "_format_schema",
-    "dump_json_schema": "_json_schema",
-    "emit_json_schema": "_json_schema",
-    "dump_platform_ui": "_platform_ui",
-    "emit_platform_ui": "_platform_ui",
-    "load_platform_ui": "_platform_ui_load",
-    "PreviewApp": "_preview",
-    "missing_assets": "_preview",
-    "web_file_response": "_preview",
-    "schema_from_pydantic": "_pydantic_first",
-    "settings_target": "_pydantic_first",
-    "dump_schema_yaml": "_yaml_dump",
-    "load_schema_file": "_yaml_format",
-    "load_schema_text": "_yaml_format",
-    "load_settings_file": "_settings_files",
-    "load_settings_text": "_settings_files",
+    "settings_class": "_emit.classes.attrs_classes",
+    "structure": "_emit.classes.attrs_classes",
+    "unstructure": "_emit.classes.attrs_classes",
+    "schema_from_class": "_authoring.class_first",
+    "setting": "_authoring.class_first",
+    "generate_source": "_emit.classes.codegen",
+    "defaults": "_emit.defaults",
+    "dump_defaults_yaml": "_emit.defaults",
+    "preset_settings": "_emit.defaults",
+    "format_schema": "_emit.format_schema",
+    "dump_json_schema": "_emit.json_schema",
+    "emit_json_schema": "_emit.json_schema",
+    "dump_platform_ui": "_emit.platform_ui",
+    "emit_platform_ui": "_emit.platform_ui",
+    "load_platform_ui": "_authoring.platform_ui_load",
+    "schema_from_pydantic": "_authoring.pydantic_first",
+    "settings_target": "_authoring.pydantic_first",
+    "dump_schema_yaml": "_emit.yaml_dump",
+    "load_schema_file": "_authoring.yaml_format",
+    "load_schema_text": "_authoring.yaml_format",
+    "load_settings_file": "_settings.files",
+    "load_settings_text": "_settings.files",
 }
 
 
@@ -105,7 +111,6 @@ __all__ = [
     "Heading",
     "Kind",
     "Option",
-    "PreviewApp",
     "Resolved",
     "Schema",
     "SchemaBuilder",
@@ -138,7 +143,6 @@ __all__ = [
     "load_settings_file",
     "load_settings_text",
     "masked_tree",
-    "missing_assets",
     "not_equals",
     "one_of",
     "preset_settings",
@@ -150,7 +154,6 @@ __all__ = [
     "settings_target",
     "structure",
     "unstructure",
-    "web_file_response",
 ]
 
 for _name in __all__:

@@ -36,27 +36,27 @@ def _write(text: str, out: str | None, *, force: bool = True) -> None:
 
 
 def _schema(args: argparse.Namespace) -> Any:
-    from ._sources import load_schema  # noqa: PLC0415
+    from ._authoring.sources import load_schema  # noqa: PLC0415
 
     return load_schema(args.src)
 
 
 def _build(args: argparse.Namespace) -> int:
-    from ._platform_ui import dump_platform_ui  # noqa: PLC0415
+    from ._emit.platform_ui import dump_platform_ui  # noqa: PLC0415
 
     _write(dump_platform_ui(_schema(args)), args.output, force=args.force)
     return 0
 
 
 def _json_schema(args: argparse.Namespace) -> int:
-    from ._json_schema import dump_json_schema  # noqa: PLC0415
+    from ._emit.json_schema import dump_json_schema  # noqa: PLC0415
 
     _write(dump_json_schema(_schema(args), strict=args.strict), args.output)
     return 0
 
 
 def _defaults(args: argparse.Namespace) -> int:
-    from ._defaults import dump_defaults_yaml  # noqa: PLC0415
+    from ._emit.defaults import dump_defaults_yaml  # noqa: PLC0415
 
     _write(dump_defaults_yaml(_schema(args)), args.output)
     return 0
@@ -79,24 +79,24 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from ._yaml_dump import dump_schema_yaml  # noqa: PLC0415
+    from ._emit.yaml_dump import dump_schema_yaml  # noqa: PLC0415
 
     _write(dump_schema_yaml(_schema(args)), args.output, force=args.force)
     return 0
 
 
 def _format_schema(args: argparse.Namespace) -> int:
-    from ._format_schema import format_schema  # noqa: PLC0415
+    from ._emit.format_schema import format_schema  # noqa: PLC0415
 
     _write(json.dumps(format_schema(), indent=2, ensure_ascii=False) + "\n", args.output)
     return 0
 
 
 def _read_settings(path: str) -> Any:
-    from ._settings_files import load_settings_file, load_settings_text  # noqa: PLC0415
+    from ._settings.files import load_settings_file, load_settings_text  # noqa: PLC0415
 
     if path == "-":
-        from ._yaml_format import MAX_DOCUMENT_BYTES  # noqa: PLC0415
+        from ._authoring.yaml_format import MAX_DOCUMENT_BYTES  # noqa: PLC0415
 
         # at most one character over the limit: load_settings_text refuses it unparsed
         return load_settings_text(sys.stdin.read(MAX_DOCUMENT_BYTES + 1), source="<stdin>")
@@ -104,7 +104,7 @@ def _read_settings(path: str) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from ._pipeline import masked_tree, resolve_settings  # noqa: PLC0415
+    from ._settings.pipeline import masked_tree, resolve_settings  # noqa: PLC0415
 
     schema = _schema(args)
     raw = _read_settings(args.settings)
@@ -141,7 +141,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _codegen(args: argparse.Namespace) -> int:
-    from ._codegen import generate_source  # noqa: PLC0415
+    from ._emit.classes.codegen import generate_source  # noqa: PLC0415
 
     _write(generate_source(_schema(args)), args.output)
     return 0
@@ -150,7 +150,7 @@ def _codegen(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     schema = _schema(args)
     try:
-        from . import _preview as preview  # noqa: PLC0415 - werkzeug loads only to serve
+        from . import preview  # noqa: PLC0415 - werkzeug loads only to serve
     except ImportError as exc:
         if (exc.name or "").partition(".")[0] != "werkzeug":
             raise

@@ -10,9 +10,9 @@ import attrs
 from hypothesis import strategies as st
 
 from brevetti_schema import MISSING, Field, Kind, Option, Schema, Section
-from brevetti_schema._conditions import equals
 from brevetti_schema._kinds import REGISTRY
-from brevetti_schema._model import Node, derive_label
+from brevetti_schema._model.conditions import equals
+from brevetti_schema._model.nodes import Node, derive_label
 
 __all__ = ["VALUES", "schemas", "settings_for", "shaped_like", "value_for"]
 

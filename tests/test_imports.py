@@ -113,3 +113,49 @@ def test_imports_are_an_allow_list(tmp_path: Path) -> None:
     for path, code in paths.items():
         unexpected = _third_party_after(code, tmp_path) - ALLOWED_THIRD_PARTY[path]
         assert not unexpected, f"{path} imports {sorted(unexpected)}: not in the allow-list"
+
+
+# -- the allow-list of our own modules: `import brevetti_schema` loads no back end --------
+
+ALLOWED_OWN = {
+    "import brevetti_schema": {
+        "_errors", "_model", "_kinds", "_authoring.builder", "_authoring.sources",
+        "_settings.pipeline", "_settings.validator",
+    },
+    "import brevetti_job": {
+        "_errors", "_model", "_kinds", "_authoring.builder", "_authoring.sources",
+        "_authoring.class_first", "_authoring.pydantic_first", "_emit.classes.settings_types",
+        "_settings.pipeline", "_settings.validator",
+    },
+}  # fmt: skip
+"""The modules of `brevetti_schema` (besides the package folders themselves) that each
+path may load: the model, the kinds, the builder and the pipeline. Back ends (JSON
+Schema, platform UI, YAML, code generation), the YAML front end and the preview load on
+first use; a new module on these paths must be added here on purpose."""
+
+
+def _own_loaded(names: set[str]) -> set[str]:
+    prefix = "brevetti_schema."
+    packages = {"_model", "_kinds", "_authoring", "_emit", "_emit.classes", "_settings"}
+    return {
+        n[len(prefix) :] for n in names if n.startswith(prefix) and n[len(prefix) :] not in packages
+    }
+
+
+def _allowed(name: str, allowed: set[str]) -> bool:
+    return any(name == a or name.startswith(a + ".") for a in allowed)
+
+
+def test_own_modules_are_an_allow_list(tmp_path: Path) -> None:
+    for path, allowed in ALLOWED_OWN.items():
+        loaded = _own_loaded(_modules_after(path, tmp_path))
+        unexpected = {n for n in loaded if not _allowed(n, allowed)}
+        assert not unexpected, f"{path} loads {sorted(unexpected)}: not in the allow-list"
+        assert "_model.nodes" in loaded and "_kinds.integer" in loaded  # the probe sees ours
+
+
+def test_the_preview_and_the_back_ends_load_on_first_use(tmp_path: Path) -> None:
+    loaded = _modules_after("import brevetti_schema", tmp_path)
+    assert "brevetti_schema.preview" not in loaded and "brevetti_schema._emit" not in loaded
+    used = _modules_after("import brevetti_schema.preview", tmp_path)
+    assert {"brevetti_schema.preview", "brevetti_schema._emit.platform_ui", "werkzeug"} <= used

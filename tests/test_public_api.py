@@ -8,15 +8,15 @@ import brevetti_schema.compat
 
 SCHEMA_API = {
     "MISSING", "BrevettiError", "BrevettiSchemaError", "Condition", "Field", "Heading", "Kind", "Option",
-    "PreviewApp", "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
+    "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
     "SectionBuilder", "SettingsError", "SettingsProblem", "__version__", "all_of", "any_of",
     "defaults", "derive_label", "dump_defaults_yaml", "dump_json_schema", "dump_platform_ui",
     "dump_schema_yaml", "emit_json_schema", "emit_platform_ui", "encode_settings", "equals",
     "format_schema", "generate_source", "load_platform_ui", "load_schema", "load_schema_file",
-    "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "missing_assets", "not_equals", "one_of", "preset_settings",
+    "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "not_equals", "one_of", "preset_settings",
     "resolve_settings", "schema_from_class", "schema_from_pydantic", "setting", "settings_class",
     "settings_target", "structure",
-    "unstructure", "web_file_response",
+    "unstructure",
 }  # fmt: skip
 
 COMPAT_API = {
@@ -33,6 +33,20 @@ def test_schema_exports_are_pinned_and_resolve() -> None:
     for name in brevetti_schema.__all__:
         assert getattr(brevetti_schema, name) is not None, name
     assert sorted(dir(brevetti_schema)) == sorted(SCHEMA_API)
+
+
+PREVIEW_API = {
+    "ASSETS_HINT", "VENDOR_DIR", "WEB_DIR", "PreviewApp", "check_report", "make_preview_server",
+    "missing_assets", "vendor_files", "web_file_response",
+}  # fmt: skip
+
+
+def test_the_preview_is_its_own_public_module() -> None:
+    import brevetti_schema.preview
+
+    assert set(brevetti_schema.preview.__all__) == PREVIEW_API
+    assert brevetti_schema.preview.PreviewApp.__module__ == "brevetti_schema.preview"
+    assert not PREVIEW_API & set(dir(brevetti_schema))
 
 
 def test_compat_exports() -> None:

@@ -31,13 +31,8 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
-from brevetti_schema import (
-    BrevettiSchemaError,
-    PreviewApp,
-    load_schema,
-    missing_assets,
-    web_file_response,
-)
+from brevetti_schema import BrevettiSchemaError, load_schema
+from brevetti_schema.preview import PreviewApp, missing_assets, web_file_response
 
 from ._object_space import ObjectSpace
 from ._page_data import job_summaries, job_view

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .._model import Field, Kind
+from .._model.nodes import Field, Kind
 from . import (
     boolean,
     choice,

@@ -14,8 +14,8 @@ import sys
 from fractions import Fraction
 from typing import Any, Final
 
-from .._model import Field, Kind
-from .._patterns import pattern_problem
+from .._model.nodes import Field, Kind
+from .._model.patterns import pattern_problem
 from ._spec import Consts, DecodeError, Fragment, Issue, RecordReading, UIPart
 
 BOUNDS: Final = frozenset(

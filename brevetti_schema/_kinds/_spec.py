@@ -11,7 +11,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from .._model import Field, Kind
+from .._model.nodes import Field, Kind
 
 __all__ = [
     "COMMON_OPTIONS",

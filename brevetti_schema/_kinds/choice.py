@@ -8,7 +8,7 @@ import operator
 from types import NoneType
 from typing import Any, Final, Literal
 
-from .._model import Field, Kind
+from .._model.nodes import Field, Kind
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
 
@@ -76,8 +76,8 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
 
 
 def convert(c: Consts, f: Field, g: str) -> str:
-    from .._converters import STRUCTURER  # noqa: PLC0415 - only when generating
-    from .._settings_types import field_type  # noqa: PLC0415
+    from .._emit.classes.converters import STRUCTURER  # noqa: PLC0415 - only when generating
+    from .._emit.classes.settings_types import field_type  # noqa: PLC0415
 
     tp = field_type(f)
     table = {(type(o.value), o.value): STRUCTURER.structure(o.value, tp) for o in f.options}

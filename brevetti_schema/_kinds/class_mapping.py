@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .._model import Field, Kind
+from .._model.nodes import Field, Kind
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
 

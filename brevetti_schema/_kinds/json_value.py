@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .._model import Field, Kind
-from .._trees import plain_copy
+from .._model.nodes import Field, Kind
+from .._model.trees import plain_copy
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from .._model import Field, Kind
+from .._model.nodes import Field, Kind
 from . import _shared as s
 from . import boolean, integer, number, text
 from ._spec import Consts, Fragment, Issue, KindSpec, UIPart

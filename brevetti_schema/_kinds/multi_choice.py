@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._model import Field, Kind
+from .._model.nodes import Field, Kind
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
 from .choice import decode as decode_option
@@ -69,8 +69,8 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
 
 
 def convert(c: Consts, f: Field, g: str) -> str:
-    from .._converters import STRUCTURER  # noqa: PLC0415 - only when generating
-    from .._settings_types import field_type  # noqa: PLC0415
+    from .._emit.classes.converters import STRUCTURER  # noqa: PLC0415 - only when generating
+    from .._emit.classes.settings_types import field_type  # noqa: PLC0415
 
     tp = field_type(f)
     table = {(type(o.value), o.value): STRUCTURER.structure([o.value], tp)[0] for o in f.options}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._model import Field, Kind
+from .._model.nodes import Field, Kind
 from . import _shared as s
 from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
 

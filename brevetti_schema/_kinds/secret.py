@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._model import Field, Kind
-from .._secret import Secret
+from .._model.nodes import Field, Kind
+from .._model.secret import Secret
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
 

@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section, SettingsError
-from brevetti_schema._attrs_classes import settings_class, structure, unstructure
-from brevetti_schema._class_plan import plan_classes
-from brevetti_schema._secret import MASK, Secret
-from brevetti_schema._settings_types import METADATA_KEY
-from brevetti_schema._transport import encode_value
+from brevetti_schema._emit.classes.attrs_classes import settings_class, structure, unstructure
+from brevetti_schema._emit.classes.plan import plan_classes
+from brevetti_schema._emit.classes.settings_types import METADATA_KEY
+from brevetti_schema._kinds._transport import encode_value
+from brevetti_schema._model.secret import MASK, Secret
 from tests.strategies import schemas, settings_for
 
 

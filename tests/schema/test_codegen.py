@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 import brevetti_schema
 from brevetti_schema import Schema, SchemaBuilder
-from brevetti_schema._attrs_classes import settings_class, structure, unstructure
-from brevetti_schema._class_plan import plan_classes
-from brevetti_schema._codegen import generate_source
+from brevetti_schema._emit.classes.attrs_classes import settings_class, structure, unstructure
+from brevetti_schema._emit.classes.codegen import generate_source
+from brevetti_schema._emit.classes.plan import plan_classes
 from tests.strategies import schemas, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brevetti_schema import Field, Kind, SchemaError
+from brevetti_schema._emit.platform_ui import emit_platform_ui
 from brevetti_schema._errors import SettingsError
-from brevetti_schema._platform_ui import emit_platform_ui
 from brevetti_schema.compat import (
     MissingSettingsError,
     PresetError,

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given
 
 from brevetti_schema import Field, Kind, Schema, SchemaBuilder, SchemaError, Section, equals
-from brevetti_schema._defaults import (
+from brevetti_schema._emit.defaults import (
     active_settings,
     defaults,
     dump_defaults_yaml,

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 
 from brevetti_schema import SchemaError, SettingsError, load_schema, resolve_settings
-from brevetti_schema._cli import main
-from brevetti_schema._patterns import pattern_problem
-from brevetti_schema._settings_files import load_settings_file, load_settings_text
-from brevetti_schema._yaml_format import (
+from brevetti_schema._authoring.yaml_format import (
     MAX_DOCUMENT_BYTES,
     compose_data,
     load_schema_file,
     load_schema_text,
 )
+from brevetti_schema._cli import main
+from brevetti_schema._model.patterns import pattern_problem
+from brevetti_schema._settings.files import load_settings_file, load_settings_text
 
 SCHEMA = """\
 fields:
@@ -365,7 +365,7 @@ def test_a_refused_tag_is_reported_once(value: str) -> None:
 def test_platform_ui_files_are_size_checked_and_deep_or_huge_json_is_one_line(
     tmp_path: Path,
 ) -> None:
-    from brevetti_schema._platform_ui_load import load_platform_ui
+    from brevetti_schema._authoring.platform_ui_load import load_platform_ui
 
     with pytest.raises(SchemaError, match="larger than 4 MiB"):
         load_platform_ui(_sparse(tmp_path / "huge.json", 100 * 1024 * 1024))

@@ -24,8 +24,8 @@ from brevetti_schema import (
     not_equals,
     one_of,
 )
-from brevetti_schema._defaults import defaults
-from brevetti_schema._json_schema import DIALECT, dump_json_schema, emit_json_schema
+from brevetti_schema._emit.defaults import defaults
+from brevetti_schema._emit.json_schema import DIALECT, dump_json_schema, emit_json_schema
 from tests.strategies import schemas, settings_for
 
 Declare = Callable[[SchemaBuilder], Any]

@@ -21,11 +21,11 @@ from brevetti_schema import (
     schema_from_class,
     setting,
 )
-from brevetti_schema._checks import check_schema
-from brevetti_schema._format_schema import FIELD_OPTIONS, KIND_OPTIONS
+from brevetti_schema._emit.format_schema import FIELD_OPTIONS, KIND_OPTIONS
 from brevetti_schema._kinds import COMMON_OPTIONS, KIND_ATTRIBUTES, REGISTRY, KindSpec, UIPart
-from brevetti_schema._model import Schema
-from brevetti_schema._transport import decode_value, encode_value
+from brevetti_schema._kinds._transport import decode_value, encode_value
+from brevetti_schema._model.checks import check_schema
+from brevetti_schema._model.nodes import Schema
 from tests.strategies import VALUES, value_for
 
 SPECS = list(REGISTRY.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from brevetti_schema import MISSING, Field, Kind, Option, Schema, Section, derive_label
-from brevetti_schema._conditions import all_of, any_of, equals, not_equals, one_of
+from brevetti_schema._model.conditions import all_of, any_of, equals, not_equals, one_of
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from brevetti_schema import Schema, SchemaBuilder, SettingsError, setting
-from brevetti_schema._pipeline import resolve_settings
+from brevetti_schema._settings.pipeline import resolve_settings
 
 
 @attrs.frozen

@@ -10,7 +10,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from brevetti_schema import Field, Kind, Schema, Section, SettingsError, unstructure
-from brevetti_schema._pipeline import encode_settings, resolve_settings
+from brevetti_schema._settings.pipeline import encode_settings, resolve_settings
 from tests.strategies import schemas, settings_for, shaped_like
 
 
@@ -135,8 +135,8 @@ def test_mutated_settings_give_settings_error_naming_the_path(data: st.DataObjec
         assert all(p.pointer == "".join(f"/{part}" for part in p.loc) for p in exc.problems)
         return
     # accepted: the wrong value must then be one the field takes
-    from brevetti_schema._transport import NOT_SET, decode_value
-    from brevetti_schema._values import value_problems
+    from brevetti_schema._kinds._transport import NOT_SET, decode_value
+    from brevetti_schema._model.values import value_problems
 
     decoded = decode_value(field, wrong) if isinstance(wrong, str) else wrong
     assert (

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 
 from brevetti_schema import Field, Heading, Kind, Option, Schema, SchemaBuilder, Section, equals
-from brevetti_schema._platform_ui import dump_platform_ui, emit_platform_ui
+from brevetti_schema._emit.platform_ui import dump_platform_ui, emit_platform_ui
 from tests.strategies import schemas
 
 

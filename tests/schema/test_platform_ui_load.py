@@ -23,8 +23,8 @@ from brevetti_schema import (
     SchemaError,
     Section,
 )
-from brevetti_schema._platform_ui import dump_platform_ui, emit_platform_ui
-from brevetti_schema._platform_ui_load import load_platform_ui
+from brevetti_schema._authoring.platform_ui_load import load_platform_ui
+from brevetti_schema._emit.platform_ui import dump_platform_ui, emit_platform_ui
 from tests.strategies import schemas
 
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section, SettingsError
-from brevetti_schema._json_schema import emit_json_schema
-from brevetti_schema._pipeline import resolve_settings
-from brevetti_schema._validator import validator
+from brevetti_schema._emit.json_schema import emit_json_schema
+from brevetti_schema._settings.pipeline import resolve_settings
+from brevetti_schema._settings.validator import validator
 from tests.strategies import schemas, settings_for, shaped_like
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,7 +196,7 @@ def _reference_activity(schema: Schema, data: dict[str, Any]) -> dict[str, bool]
     defaults of active fields, written plainly (recursion is fine for small schemas)."""
     from collections.abc import Mapping
 
-    from brevetti_schema._transport import NOT_SET, DecodeError, decode_value
+    from brevetti_schema._kinds._transport import NOT_SET, DecodeError, decode_value
 
     def given(path: str) -> Any:
         node: Any = data

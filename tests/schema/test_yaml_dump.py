@@ -21,10 +21,10 @@ from brevetti_schema import (
     SchemaError,
     Section,
 )
-from brevetti_schema._conditions import all_of, any_of, equals, not_equals, one_of
-from brevetti_schema._format_schema import format_schema
-from brevetti_schema._yaml_dump import dump_schema_yaml
-from brevetti_schema._yaml_format import compose_data, load_schema_text
+from brevetti_schema._authoring.yaml_format import compose_data, load_schema_text
+from brevetti_schema._emit.format_schema import format_schema
+from brevetti_schema._emit.yaml_dump import dump_schema_yaml
+from brevetti_schema._model.conditions import all_of, any_of, equals, not_equals, one_of
 from tests.strategies import schemas
 
 

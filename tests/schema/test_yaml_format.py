@@ -15,15 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brevetti_schema import Field, Heading, Kind, Option, SchemaBuilder, SchemaError, Section
-from brevetti_schema._conditions import all_of, equals, one_of
-from brevetti_schema._format_schema import FIELD_OPTIONS, KIND_OPTIONS, format_schema
-from brevetti_schema._yaml_format import (
+from brevetti_schema._authoring.yaml_format import (
     COMPOSERS,
     _DocumentReader,
     compose_data,
     load_schema_file,
     load_schema_text,
 )
+from brevetti_schema._emit.format_schema import FIELD_OPTIONS, KIND_OPTIONS, format_schema
+from brevetti_schema._model.conditions import all_of, equals, one_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS: list[str] = []
@@ -532,7 +532,18 @@ def test_json_text_reads_as_json_does(data: Any) -> None:
             text = json.dumps({"v": data}, indent=indent, ensure_ascii=ascii_only)
             assert compose_data(text, source="x.json") == json.loads(text)
     text = json.dumps({"v": data})
-    assert compose_data(text) == json.loads(text)  # as YAML, too
+    if _longest_key(data) < 1000:  # YAML limits an implicit key to 1024 characters
+        assert compose_data(text) == json.loads(text)  # as YAML, too
+
+
+def _longest_key(data: Any) -> int:
+    """The length of the longest key in `data`, written as JSON text."""
+    if isinstance(data, dict):
+        own = [len(json.dumps(k)) for k in data]
+        return max([*own, *(_longest_key(v) for v in data.values())], default=0)
+    if isinstance(data, list):
+        return max((_longest_key(v) for v in data), default=0)
+    return 0
 
 
 _PRINTABLE = st.text(

@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 def _server_problem() -> str | None:
     if importlib.util.find_spec("werkzeug") is None:
         return "werkzeug is not installed: pip install -e '.[server,test]'"
-    from brevetti_schema._preview import missing_assets
+    from brevetti_schema.preview import missing_assets
 
     if missing_assets():
         return "the web assets are not built: run `make assets` (npm ci + copy)"
@@ -72,7 +72,7 @@ def preview_url() -> Iterator[Callable[[Path], str]]:
         require(_server_problem())
         if source not in servers:
             from brevetti_schema import load_schema
-            from brevetti_schema._preview import make_preview_server
+            from brevetti_schema.preview import make_preview_server
 
             server = make_preview_server(load_schema(source), "127.0.0.1", 0, quiet=True)
             threading.Thread(target=server.serve_forever, daemon=True).start()

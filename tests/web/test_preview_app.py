@@ -30,7 +30,7 @@ def client() -> Any:
     require(_server_problem())
     from werkzeug.test import Client
 
-    from brevetti_schema._preview import PreviewApp
+    from brevetti_schema.preview import PreviewApp
 
     return Client(PreviewApp(load_schema(SEGMENTATION)))
 
@@ -117,7 +117,7 @@ def test_mounted_under_a_prefix() -> None:
     from werkzeug.test import Client
     from werkzeug.wrappers import Response
 
-    from brevetti_schema._preview import PreviewApp
+    from brevetti_schema.preview import PreviewApp
 
     app = DispatcherMiddleware(
         Response("root", status=404),

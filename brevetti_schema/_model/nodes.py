@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final, TypeAlias, TypeVar, cast
 
 import attrs
 
-from ._errors import SchemaProblem
+from .._errors import SchemaError, SchemaProblem
 
 __all__ = [
     "MISSING",
@@ -25,9 +25,11 @@ __all__ = [
     "Kind",
     "Node",
     "Option",
+    "OptionsInput",
     "Schema",
     "Section",
     "derive_label",
+    "options_from",
 ]
 
 
@@ -305,3 +307,27 @@ def derive_label(key: str) -> str:
         return key
     text = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
     return text[0].upper() + text[1:]
+
+
+OptionsInput: TypeAlias = Iterable[Any] | Mapping[Any, str]
+"""How authors may give options: values, ``(value, label)`` pairs, `Option`s, a mapping."""
+
+
+def options_from(options: OptionsInput, path: str = "") -> tuple[Option, ...]:
+    """Options from a list of values, ``(value, label)`` pairs, `Option`s, or a mapping."""
+    if isinstance(options, Mapping):
+        return tuple(Option(v, str(label)) for v, label in options.items())
+    result = []
+    for item in options:
+        if isinstance(item, Option):
+            result.append(item)
+        elif isinstance(item, tuple) and len(item) == 2:
+            result.append(Option(item[0], str(item[1])))
+        elif isinstance(item, Mapping) and "value" in item:
+            label = item.get("label")
+            result.append(Option(item["value"], None if label is None else str(label)))
+        elif isinstance(item, str | int | float | bool) or item is None:
+            result.append(Option(item))
+        else:
+            raise SchemaError.single(path, f"an option must be a scalar value, got {item!r}")
+    return tuple(result)

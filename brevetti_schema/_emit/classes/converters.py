@@ -19,8 +19,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from ._secret import MASK, Secret
-from ._settings_types import (
+from ..._model.secret import MASK, Secret
+from .settings_types import (
     CLASS_MAPPING_TYPE,
     JSON_TYPE,
     admits_none,

@@ -15,10 +15,10 @@ from typing import Any, Final, get_args, get_origin
 
 import attrs
 
-from ._class_plan import SECTION_DEFAULT, AttributePlan, ClassPlan, plan_classes
-from ._model import MISSING, Schema
-from ._secret import Secret
-from ._settings_types import METADATA_KEY, is_literal, is_union
+from ..._model.nodes import MISSING, Schema
+from ..._model.secret import Secret
+from .plan import SECTION_DEFAULT, AttributePlan, ClassPlan, plan_classes
+from .settings_types import METADATA_KEY, is_literal, is_union
 
 __all__ = ["generate_source"]
 

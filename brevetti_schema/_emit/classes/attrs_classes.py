@@ -24,12 +24,12 @@ import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
-from ._class_plan import SECTION_DEFAULT, ClassPlan, plan_classes
-from ._converters import MASKING, REVEALING, STRUCTURER
-from ._errors import SettingsError, SettingsProblem
-from ._model import MISSING, Field, Node, Schema, Section
-from ._settings_types import METADATA_KEY, settings_key
-from ._transport import encode_value
+from ..._errors import SettingsError, SettingsProblem
+from ..._kinds._transport import encode_value
+from ..._model.nodes import MISSING, Field, Node, Schema, Section
+from .converters import MASKING, REVEALING, STRUCTURER
+from .plan import SECTION_DEFAULT, ClassPlan, plan_classes
+from .settings_types import METADATA_KEY, settings_key
 
 __all__ = ["settings_class", "structure", "unstructure"]
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import attrs
 
-from ._errors import SettingsError, SettingsProblem, render_pointer
-from ._model import Field, Heading, Kind, Schema, Section
-from ._transport import encode_value
-from ._trees import deep_merge, set_path
-from ._validator import Run, mask_value, validator
+from .._errors import SettingsError, SettingsProblem, render_pointer
+from .._kinds._transport import encode_value
+from .._model.nodes import Field, Heading, Kind, Schema, Section
+from .._model.trees import deep_merge, set_path
+from .validator import Run, mask_value, validator
 
 __all__ = [
     "Resolved",
@@ -188,10 +188,10 @@ def _validated(
 def _typed(schema: Schema, tree: dict[str, Any], into: type | None) -> Any:
     """The typed object of a complete tree: the live class, or `into`."""
     if into is not None and not hasattr(into, "__attrs_attrs__"):
-        from ._pydantic_first import is_pydantic_model, structure_pydantic  # noqa: PLC0415
+        from .._authoring.pydantic_first import is_pydantic_model, structure_pydantic  # noqa: PLC0415
 
         if is_pydantic_model(into):
             return structure_pydantic(into, tree, schema)
-    from ._attrs_classes import structure  # noqa: PLC0415 - cattrs only when structuring
+    from .._emit.classes.attrs_classes import structure  # noqa: PLC0415 - cattrs only when structuring
 
     return structure(into if into is not None else schema, tree)

@@ -16,12 +16,21 @@ from typing import Any, Final
 import attrs
 import yaml
 
-from ._checks import check_schema
-from ._conditions import condition_to_data
-from ._format_schema import FIELD_OPTIONS, KIND_OPTIONS
-from ._model import MISSING, Field, Heading, Kind, Node, Option, Schema, Section, derive_label
-from ._trees import plain_copy
-from ._yaml_format import CORE_SCALARS
+from .._model.checks import check_schema
+from .._model.conditions import condition_to_data
+from .._model.nodes import (
+    MISSING,
+    Field,
+    Heading,
+    Kind,
+    Node,
+    Option,
+    Schema,
+    Section,
+    derive_label,
+)
+from .._model.trees import plain_copy
+from .format_schema import CORE_SCALARS, FIELD_OPTIONS, KIND_OPTIONS
 
 __all__ = ["dump_schema_yaml"]
 

@@ -2,7 +2,7 @@
 
 The platform form sends `isJson` fields as JSON text; argv and a hosted container's
 hyperparameter file send every value as a string. Decoding turns each value into the
-field's declared type (each kind's own `decode`, `_kinds`); a value that does not decode
+field's declared type (each kind's own `decode`); a value that does not decode
 is reported, never skipped.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ._kinds import DecodeError, spec
-from ._model import Field, Kind
+from .._model.nodes import Field, Kind
+from . import spec
+from ._spec import DecodeError
 
 __all__ = ["NOT_SET", "DecodeError", "decode_value", "encode_value"]
 

@@ -16,11 +16,11 @@ from typing import Any, Final
 
 import attrs
 
-from ._builder import options_from
-from ._kinds import REGISTRY
-from ._model import SCALAR_KINDS, Kind, Option, derive_label
+from .._kinds import REGISTRY
+from .._model.nodes import SCALAR_KINDS, Kind, Option, derive_label, options_from
 
 __all__ = [
+    "CORE_SCALARS",
     "FIELD_OPTIONS",
     "HEADING_OPTIONS",
     "KIND_NAMES",
@@ -33,6 +33,20 @@ __all__ = [
     "show",
     "suggest",
 ]
+
+
+CORE_SCALARS: Final = (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+)
+"""The YAML 1.2 core schema: which plain scalars are booleans, null, integers, floats."""
 
 
 # -- the options and how each value is checked -----------------------------------------

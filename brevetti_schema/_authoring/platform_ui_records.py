@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
-from ._conditions import condition_from_data
-from ._errors import SchemaError
-from ._kinds import spec as kind_spec
-from ._model import Condition, Field, Kind, Option, derive_label
-from ._platform_ui import EXTENSION_ATTRIBUTES, EXTENSION_KEY
+from .._emit.platform_ui import EXTENSION_ATTRIBUTES, EXTENSION_KEY
+from .._errors import SchemaError
+from .._kinds import spec as kind_spec
+from .._model.conditions import condition_from_data
+from .._model.nodes import Condition, Field, Kind, Option, derive_label
 
 __all__ = [
     "PRESENTATION_KEYS",

@@ -15,9 +15,9 @@ from typing import Any, Final
 
 import yaml
 
-from ._errors import SchemaError
-from ._model import MISSING, Condition, Field, Heading, Kind, Node, Schema, Section
-from ._trees import plain_copy
+from .._errors import SchemaError
+from .._model.nodes import MISSING, Condition, Field, Heading, Kind, Node, Schema, Section
+from .._model.trees import plain_copy
 
 __all__ = ["active_settings", "defaults", "dump_defaults_yaml", "preset_settings"]
 

@@ -10,12 +10,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._errors import SchemaError, SchemaProblem
-from ._kinds import misplaced_options
-from ._kinds.json_value import inner_schema_problems
-from ._model import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
-from ._patterns import pattern_problem
-from ._values import describe, value_problems
+from .._errors import SchemaError, SchemaProblem
+from .._kinds import misplaced_options
+from .._kinds.json_value import inner_schema_problems
+from .nodes import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
+from .patterns import pattern_problem
+from .values import describe, value_problems
 
 __all__ = ["check_schema", "raise_for_problems"]
 

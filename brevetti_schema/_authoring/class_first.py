@@ -30,13 +30,24 @@ from typing import Any, Final, get_args, get_origin
 
 import attrs
 
-from ._builder import options_from, presets_tree
-from ._checks import check_schema, raise_for_problems
-from ._conditions import condition_from_data
-from ._errors import SchemaError, SchemaProblem
-from ._model import MISSING, SCALAR_KINDS, Field, Kind, Node, Option, Schema, Section, derive_label
-from ._secret import Secret
-from ._settings_types import METADATA_KEY, is_literal, is_union
+from .._emit.classes.settings_types import METADATA_KEY, is_literal, is_union
+from .._errors import SchemaError, SchemaProblem
+from .._model.checks import check_schema, raise_for_problems
+from .._model.conditions import condition_from_data
+from .._model.nodes import (
+    MISSING,
+    SCALAR_KINDS,
+    Field,
+    Kind,
+    Node,
+    Option,
+    Schema,
+    Section,
+    derive_label,
+    options_from,
+)
+from .._model.secret import Secret
+from .builder import presets_tree
 
 __all__ = ["schema_from_class", "setting"]
 

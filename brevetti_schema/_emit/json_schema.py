@@ -27,9 +27,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from ._kinds import spec
-from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
-from ._trees import plain_copy
+from .._kinds import spec
+from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
+from .._model.trees import plain_copy
 
 __all__ = ["DIALECT", "dump_json_schema", "emit_json_schema"]
 

@@ -21,37 +21,27 @@ from typing import Any, Self
 
 import attrs
 
-from ._checks import check_schema, raise_for_problems
-from ._conditions import condition_from_data
-from ._errors import SchemaError
-from ._model import MISSING, Condition, Field, Heading, Kind, Node, Option, Schema, Section
-from ._model import derive_label as _derive_label
-from ._trees import deep_merge, plain_copy, set_path
+from .._errors import SchemaError
+from .._model.checks import check_schema, raise_for_problems
+from .._model.conditions import condition_from_data
+from .._model.nodes import (
+    MISSING,
+    Condition,
+    Field,
+    Heading,
+    Kind,
+    Node,
+    OptionsInput,
+    Schema,
+    Section,
+    options_from,
+)
+from .._model.nodes import derive_label as _derive_label
+from .._model.trees import deep_merge, plain_copy, set_path
 
-__all__ = ["SchemaBuilder", "SectionBuilder", "options_from", "presets_merge", "presets_tree"]
+__all__ = ["SchemaBuilder", "SectionBuilder", "presets_merge", "presets_tree"]
 
-OptionsInput = Iterable[Any] | Mapping[Any, str]
 ConditionInput = Condition | Mapping[str, Any] | None
-
-
-def options_from(options: OptionsInput, path: str = "") -> tuple[Option, ...]:
-    """Options from a list of values, ``(value, label)`` pairs, `Option`s, or a mapping."""
-    if isinstance(options, Mapping):
-        return tuple(Option(v, str(label)) for v, label in options.items())
-    result = []
-    for item in options:
-        if isinstance(item, Option):
-            result.append(item)
-        elif isinstance(item, tuple) and len(item) == 2:
-            result.append(Option(item[0], str(item[1])))
-        elif isinstance(item, Mapping) and "value" in item:
-            label = item.get("label")
-            result.append(Option(item["value"], None if label is None else str(label)))
-        elif isinstance(item, str | int | float | bool) or item is None:
-            result.append(Option(item))
-        else:
-            raise SchemaError.single(path, f"an option must be a scalar value, got {item!r}")
-    return tuple(result)
 
 
 presets_merge = deep_merge

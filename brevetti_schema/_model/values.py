@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._kinds import Issue, _shared, json_value, list_of, spec
-from ._model import Field, Kind
+from .._kinds import Issue, _shared, json_value, list_of, spec
+from .nodes import Field, Kind
 
 __all__ = [
     "compiled_pattern",

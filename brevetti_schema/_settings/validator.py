@@ -27,10 +27,10 @@ from typing import Any, Final, cast
 
 import attrs
 
-from ._errors import Loc, SettingsProblem
-from ._kinds import DecodeError, spec
-from ._model import Condition, Field, Heading, Kind, Node, Schema, Section
-from ._secret import MASK
+from .._errors import Loc, SettingsProblem
+from .._kinds import DecodeError, spec
+from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
+from .._model.secret import MASK
 
 __all__ = ["Run", "Validator", "node_at", "validator"]
 
@@ -523,14 +523,14 @@ class _Writer:
 
 def _attributes(cls: type) -> dict[str, attrs.Attribute[Any]]:
     """The attributes of a settings class by settings key."""
-    from ._settings_types import settings_key  # noqa: PLC0415 - settings types need cattrs
+    from .._emit.classes.settings_types import settings_key  # noqa: PLC0415 - settings types need cattrs
 
     attrs.resolve_types(cls)
     return {settings_key(a): a for a in attrs.fields(cls)}
 
 
 def _admits_none(tp: Any) -> bool:
-    from ._settings_types import admits_none  # noqa: PLC0415
+    from .._emit.classes.settings_types import admits_none  # noqa: PLC0415
 
     return admits_none(tp)
 
@@ -570,7 +570,7 @@ class Validator:
     def build(self, tree: dict[str, Any]) -> Any:
         """The live settings object of a complete, valid tree."""
         if self._build is None:
-            from ._attrs_classes import structure  # noqa: PLC0415
+            from .._emit.classes.attrs_classes import structure  # noqa: PLC0415
 
             return structure(self.schema, tree)
         return self._build(tree)
@@ -590,7 +590,7 @@ def validator(schema: Schema) -> Validator:
 
 
 def _generate(schema: Schema) -> Validator:
-    from ._attrs_classes import settings_class  # noqa: PLC0415 - classes need cattrs
+    from .._emit.classes.attrs_classes import settings_class  # noqa: PLC0415 - classes need cattrs
 
     dynamic = _dynamic_paths(schema)
     writer = _Writer(schema, frozenset(dynamic))

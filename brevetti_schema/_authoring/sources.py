@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._builder import SchemaBuilder
-from ._errors import SchemaError
-from ._model import Schema
+from .._errors import SchemaError
+from .._model.nodes import Schema
+from .builder import SchemaBuilder
 
 __all__ = ["load_schema"]
 
@@ -36,21 +36,21 @@ def load_schema(source: Any) -> Schema:
             return load_schema(_import_attr(source))
         return _from_path(Path(source))
     if isinstance(source, Mapping):
-        from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
+        from .platform_ui_load import load_platform_ui  # noqa: PLC0415
 
         return load_platform_ui(source)
     if isinstance(source, type) and hasattr(source, "__attrs_attrs__"):
-        from ._class_first import schema_from_class  # noqa: PLC0415
+        from .class_first import schema_from_class  # noqa: PLC0415
 
         return schema_from_class(source)
     if isinstance(source, type) and "pydantic" in sys.modules:
-        from ._pydantic_first import is_pydantic_model, schema_from_pydantic  # noqa: PLC0415
+        from .pydantic_first import is_pydantic_model, schema_from_pydantic  # noqa: PLC0415
 
         if is_pydantic_model(source):
             return schema_from_pydantic(source)
     document = getattr(source, "schema", None)
     if isinstance(document, Mapping) and "fields" in document:
-        from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
+        from .platform_ui_load import load_platform_ui  # noqa: PLC0415
 
         return load_platform_ui(document)
     raise SchemaError.single(
@@ -94,11 +94,11 @@ def _from_path(path: Path) -> Schema:
         raise SchemaError.single("", f"no such schema file: {path}{_close_name(path)}")
     suffix = path.suffix.lower()
     if suffix == ".json" and _is_platform_ui(path):
-        from ._platform_ui_load import load_platform_ui  # noqa: PLC0415
+        from .platform_ui_load import load_platform_ui  # noqa: PLC0415
 
         return load_platform_ui(path, source=str(path))
     if suffix in (".yaml", ".yml", ".json"):
-        from ._yaml_format import load_schema_file  # noqa: PLC0415
+        from .yaml_format import load_schema_file  # noqa: PLC0415
 
         return load_schema_file(path)
     raise SchemaError.single(
@@ -128,7 +128,7 @@ def _is_platform_ui(path: Path) -> bool:
     The file's size is checked before it is read (`read_document` raises for a file too
     large); anything that is not JSON is left to the authoring-format loader to explain.
     """
-    from ._yaml_format import read_document  # noqa: PLC0415
+    from .yaml_format import read_document  # noqa: PLC0415
 
     try:
         document = json.loads(read_document(path))

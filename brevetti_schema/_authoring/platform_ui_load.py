@@ -24,10 +24,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._checks import check_schema, raise_for_problems
-from ._errors import SchemaError, SchemaProblem
-from ._model import Field, Heading, Kind, Node, Schema, Section, derive_label
-from ._platform_ui import (
+from .._emit.platform_ui import (
     EXTENSION_KEY,
     field_record,
     heading_record,
@@ -35,7 +32,10 @@ from ._platform_ui import (
     section_record,
     trailing_headings,
 )
-from ._platform_ui_records import (
+from .._errors import SchemaError, SchemaProblem
+from .._model.checks import check_schema, raise_for_problems
+from .._model.nodes import Field, Heading, Kind, Node, Schema, Section, derive_label
+from .platform_ui_records import (
     RecordError,
     RecordReader,
     field_from_record,
@@ -74,7 +74,7 @@ def _read(document: Any, source: str | None) -> tuple[Any, str | None]:
     if isinstance(document, str | os.PathLike):
         path = Path(document)
         source = source if source is not None else str(path)
-        from ._yaml_format import read_document  # noqa: PLC0415 - size-checked reading
+        from .yaml_format import read_document  # noqa: PLC0415 - size-checked reading
 
         try:
             text = read_document(path)
@@ -85,7 +85,7 @@ def _read(document: Any, source: str | None) -> tuple[Any, str | None]:
 
 
 def _parse(text: str, source: str | None) -> Any:
-    from ._yaml_format import MAX_DOCUMENT_BYTES  # noqa: PLC0415
+    from .yaml_format import MAX_DOCUMENT_BYTES  # noqa: PLC0415
 
     if len(text) > MAX_DOCUMENT_BYTES:
         message = f"the document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; it is not read"

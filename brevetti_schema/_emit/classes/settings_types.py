@@ -25,8 +25,8 @@ from typing import Any, Final, Literal, Union, get_args, get_origin
 
 import attrs
 
-from ._kinds import class_mapping, json_value, spec
-from ._model import Field, Kind
+from ..._kinds import class_mapping, json_value, spec
+from ..._model.nodes import Field, Kind
 
 __all__ = [
     "CLASS_MAPPING_TYPE",

@@ -17,9 +17,9 @@ from typing import Any, Final
 
 import attrs
 
-from ._converters import STRUCTURER
-from ._model import MISSING, Field, Node, Schema, Section
-from ._settings_types import admits_none, field_type
+from ..._model.nodes import MISSING, Field, Node, Schema, Section
+from .converters import STRUCTURER
+from .settings_types import admits_none, field_type
 
 __all__ = [
     "RESERVED_NAMES",

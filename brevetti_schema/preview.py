@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Final
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from ._emit.json_schema import dump_json_schema
+from ._emit.platform_ui import dump_platform_ui
 from ._errors import SettingsError
-from ._json_schema import dump_json_schema
-from ._model import Schema
-from ._pipeline import masked_tree, resolve_settings
-from ._platform_ui import dump_platform_ui
+from ._model.nodes import Schema
+from ._settings.pipeline import masked_tree, resolve_settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -11,14 +11,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._errors import SchemaError, SettingsError, SettingsProblem
+from .._errors import SchemaError, SettingsError, SettingsProblem
 
 __all__ = ["load_settings_file", "load_settings_text"]
 
 
 def load_settings_text(text: str, *, source: str = "<string>") -> dict[str, Any]:
     """A settings tree from YAML or JSON text; `SettingsError` locating what is wrong."""
-    from ._yaml_format import compose_data  # noqa: PLC0415 - YAML only when a file is read
+    from .._authoring.yaml_format import compose_data  # noqa: PLC0415 - YAML only when a file is read
 
     try:
         data = compose_data(text, source=source)
@@ -46,7 +46,7 @@ def load_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     A file too large, unreadable or not UTF-8 is a `SettingsError` too, checked before
     it is parsed.
     """
-    from ._yaml_format import read_document  # noqa: PLC0415 - YAML only when a file is read
+    from .._authoring.yaml_format import read_document  # noqa: PLC0415 - YAML only when a file is read
 
     file = Path(path)
     try:

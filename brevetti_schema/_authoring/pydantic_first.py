@@ -39,13 +39,23 @@ from collections.abc import Mapping, Sequence
 from types import NoneType
 from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_origin
 
-from ._builder import options_from, presets_tree
-from ._checks import check_schema, raise_for_problems
-from ._class_first import settle_kind
-from ._conditions import condition_from_data
-from ._errors import SchemaError, SchemaProblem, SettingsError, SettingsProblem
-from ._model import MISSING, Field, Kind, Node, Option, Schema, Section, derive_label
-from ._settings_types import is_literal, is_union
+from .._emit.classes.settings_types import is_literal, is_union
+from .._errors import SchemaError, SchemaProblem, SettingsError, SettingsProblem
+from .._model.checks import check_schema, raise_for_problems
+from .._model.conditions import condition_from_data
+from .._model.nodes import (
+    MISSING,
+    Field,
+    Kind,
+    Node,
+    Option,
+    Schema,
+    Section,
+    derive_label,
+    options_from,
+)
+from .builder import presets_tree
+from .class_first import settle_kind
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

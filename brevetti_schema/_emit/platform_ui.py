@@ -16,10 +16,10 @@ from typing import Any, Final
 
 import attrs
 
-from ._conditions import condition_to_data
-from ._kinds import spec
-from ._kinds._shared import CLASS_MAPPING_HINT
-from ._model import Field, Heading, Kind, Node, Schema, Section
+from .._kinds import spec
+from .._kinds._shared import CLASS_MAPPING_HINT
+from .._model.conditions import condition_to_data
+from .._model.nodes import Field, Heading, Kind, Node, Schema, Section
 
 __all__ = [
     "CLASS_MAPPING_HINT",

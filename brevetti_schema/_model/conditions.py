@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._errors import SchemaError
-from ._model import Condition
+from .._errors import SchemaError
+from .nodes import Condition
 
 __all__ = [
     "all_of",

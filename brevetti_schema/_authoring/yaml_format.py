@@ -39,10 +39,8 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from ._checks import check_schema, raise_for_problems
-from ._conditions import condition_from_data
-from ._errors import SchemaError, SchemaProblem
-from ._format_schema import (
+from .._emit.format_schema import (
+    CORE_SCALARS,
     FIELD_OPTIONS,
     HEADING_OPTIONS,
     KIND_NAMES,
@@ -54,7 +52,10 @@ from ._format_schema import (
     show,
     suggest,
 )
-from ._model import (
+from .._errors import SchemaError, SchemaProblem
+from .._model.checks import check_schema, raise_for_problems
+from .._model.conditions import condition_from_data
+from .._model.nodes import (
     Condition,
     Field,
     Heading,
@@ -63,11 +64,10 @@ from ._model import (
     Section,
     derive_label,
 )
-from ._model import Node as ModelNode
+from .._model.nodes import Node as ModelNode
 
 __all__ = [
     "COMPOSERS",
-    "CORE_SCALARS",
     "MAX_DOCUMENT_BYTES",
     "compose_data",
     "load_schema_file",
@@ -89,20 +89,6 @@ by node (`_Bounded`), so a hostile document stops at `_MAX_NODES` with bounded m
 
 
 # -- composing YAML safely, with YAML 1.2 core scalars ----------------------------------
-
-
-CORE_SCALARS: Final = (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-)
-"""The YAML 1.2 core schema: which plain scalars are booleans, null, integers, floats."""
 
 
 class _CoreResolver(BaseResolver):
