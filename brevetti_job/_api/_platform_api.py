@@ -322,6 +322,28 @@ class PlatformAPI:
             return from_json(Project, self._session.get_json(f"{base}/{id}"))
         return [from_json(Project, p) for p in self._session.get_json(base) or []]
 
+    def create_project(
+        self, name: str, description: str = "", thumbnail: str | None = None
+    ) -> Project:
+        """Create a project (in the organisation in use) and return it."""
+        body = {"name": name, "description": description, "thumbnail": thumbnail}
+        data = self._session.request(
+            "POST", f"{self._v1()}/resources/projects/", json_body=body
+        ).json()
+        return from_json(Project, data)
+
+    def update_project(
+        self, id: Any, *, name: str, description: str = "", thumbnail: str | None = None
+    ) -> Project:
+        """Change a project's name, description or thumbnail."""
+        body = {"name": name, "description": description, "thumbnail": thumbnail}
+        path = f"/api/resources/projects/{_ident(id)}"
+        return from_json(Project, self._session.request("POST", path, json_body=body).json())
+
+    def delete_project(self, id: Any) -> None:
+        """Delete a project."""
+        self._session.request("DELETE", f"/api/resources/projects/{_ident(id)}")
+
     # -- model and report types -------------------------------------------------------
 
     def get_modeltype(self, id: str | None = None, master: bool = False) -> Any:

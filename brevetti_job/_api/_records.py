@@ -197,6 +197,7 @@ class Project:
     id: str
     name: str = ""
     description: str | None = None
+    thumbnail: str | None = None
     created: str | None = None
     applications: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=_apps)
     raw: Mapping[str, Any] = attrs.field(factory=dict, converter=_raw, repr=False, eq=False)

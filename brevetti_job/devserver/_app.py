@@ -184,7 +184,10 @@ class DevServerApp:
         self.issuer = issuer
         self._admin_hash = key_hash(admin_token)
         self.pages = PageSite(store, admin_token, space)
-        self.webapi = WebApi(store, WebApiStore(store.root), admin_token=admin_token, space=space)
+        self.webapi = WebApi(
+            store, WebApiStore(store.root), admin_token=admin_token, space=space,
+            faults=self.faults,
+        )  # fmt: skip
         job = "/api/<any(models, reports):segment>/<job_id>"
         self.url_map = Map(
             [

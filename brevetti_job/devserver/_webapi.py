@@ -11,20 +11,32 @@ are validated against the type's schema here too; an invalid document creates
 nothing. `respond` answers the requests that are the web API's and leaves the others
 (``None``) to the job-side app: on the paths both share (``GET /api/models/<id>``,
 the artifact list) a user token decides.
+
+Organisations separate: every dataset, tag, project, model and report belongs to the
+organisation it was made in (the token's, or the ``/api/orgs/<org>`` of the path), and
+a user sees only those of the organisation addressed; another organisation's record is
+404, an organisation the user is not a member of is 403. Model and report types
+without an organisation are everyone's. A write with an ``Idempotency-Key`` is applied
+once: a repeat (same method, path, query and body) replays the first answer, anything
+else under that key is 422. The admin fault knob applies to these calls as to the job's.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import logging
 import re
+import socket
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Final
 from urllib.parse import quote
 
+import attrs
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -33,10 +45,12 @@ from werkzeug.wsgi import wrap_file
 from brevetti_schema import SchemaError, SettingsError, load_schema, resolve_settings
 
 from ._auth import bearer_token, key_hash, key_matches
+from ._faults import FaultInjector
 from ._store import Store, StoreError
 from ._users import (
     Session,
     check_password,
+    default_org,
     expire_access_tokens,
     issue_tokens,
     organizations_of,
@@ -57,6 +71,8 @@ CLIENT_ID: Final = "generic_client"
 _UUID: Final = re.compile(r"[0-9a-fA-F-]{36}")
 _TYPES: Final = {"modeltypes": "modeltype", "reporttypes": "reporttype"}
 _JOBS: Final = {"models": "model", "reports": "report"}
+_OWNED: Final = frozenset({"dataset", "tag", "project", "model", "report"})
+"""Record kinds that belong to one organisation (types without one are everyone's)."""
 
 Handler = Callable[..., Response]
 
@@ -115,12 +131,20 @@ class WebApi:
     """The web API over the job `Store` and the `WebApiStore`; see the module docstring."""
 
     def __init__(
-        self, store: Store, records: WebApiStore, *, admin_token: str, space: Any = None
+        self,
+        store: Store,
+        records: WebApiStore,
+        *,
+        admin_token: str,
+        space: Any = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.store = store
         self.records = records
         self.space = space  # the data bucket in the object store (an ObjectSpace), if any
+        self.faults = faults or FaultInjector()
         self._admin_hash = key_hash(admin_token)
+        self._default_org = default_org(records)
         kinds = "<any(models, reports):segment>"
         types = "<any(modeltypes, reporttypes):segment>"
         rules = [
@@ -141,9 +165,13 @@ class WebApi:
             ("/api/resources/tags/<ident>", "update_tag", "POST"),
             ("/api/resources/tags/<ident>", "delete_tag", "DELETE"),
             ("/api/resources/projects", "projects", "GET"),
+            ("/api/resources/projects/", "create_project", "POST"),
+            ("/api/resources/projects/<ident>", "update_project", "POST"),
+            ("/api/resources/projects/<ident>", "delete_project", "DELETE"),
             ("/api/resources/projects/<ident>", "project", "GET"),
             ("/api/orgs/<org>/resources/projects", "projects", "GET"),
             ("/api/orgs/<org>/resources/projects/<ident>", "project", "GET"),
+            ("/api/orgs/<org>/resources/projects/", "create_project", "POST"),
             (f"/api/resources/{types}/", "types", "GET"),
             (f"/api/resources/{types}/<ident>", "type", "GET"),
             (f"/api/resources/{types}/<ident>", "delete_type", "DELETE"),
@@ -182,6 +210,25 @@ class WebApi:
         token = bearer_token(request.headers.get("Authorization"))
         if endpoint in self._shared and (token is None or not token.startswith("bat_")):
             return None  # a job's own call on a path both APIs use
+        if endpoint == "expire_tokens":
+            return self._answer(request, token, endpoint, dict(args))
+        with self.faults.watch():
+            fault = self.faults.draw()
+            if fault == "503":
+                return _unavailable()
+            if fault == "drop":
+                return _drop(request)
+            if fault == "slow":
+                time.sleep(self.faults.config.delay)
+            response = self._answer(request, token, endpoint, dict(args))
+            if fault == "applied-then-503" and response.status_code < 400:
+                response.close()
+                return _unavailable()
+            return response
+
+    def _answer(
+        self, request: Request, token: str | None, endpoint: str, args: dict[str, Any]
+    ) -> Response:
         try:
             if endpoint == "token":
                 return self._token(request)
@@ -189,7 +236,10 @@ class WebApi:
                 self._check_admin(token)
                 return self._expire_tokens(request)
             session = self._session(token)
-            return self._call(request, session, endpoint, dict(args))
+            org = args.pop("org", None)
+            if org is not None:
+                session = self._in_org(session, org)
+            return self._call(request, session, endpoint, args)
         except ApiError as exc:
             headers = {}
             if exc.status == 401:
@@ -207,21 +257,46 @@ class WebApi:
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 200:
             return handler(request, session, **args)
-        signature = f"{request.method} {request.path}"
+        signature = _signature(request)
         replay = self.records.replay(session.user_id, key)
         if replay is not None:
             if replay[0] != signature:
-                raise ApiError(422, "this Idempotency-Key was used for another request")
-            return _json(replay[1], replay[2], {"Idempotent-Replay": "true"})
+                raise ApiError(
+                    422,
+                    "this Idempotency-Key was already used for a different request (another "
+                    "method, path, query or body); use a new key for a new write",
+                )
+            body = replay[2]
+            if isinstance(body, dict) and "apiKey" in body:  # kept without the job's key
+                body["apiKey"] = self._job_key(str(body.get("id"))) or NO_API_KEY
+            return _json(replay[1], body, {"Idempotent-Replay": "true"})
         response = handler(request, session, **args)
         if response.status_code < 400:
             body = json.loads(response.get_data() or b"null")
+            if isinstance(body, dict) and "apiKey" in body:
+                body["apiKey"] = NO_API_KEY  # never stored in the clear; filled in on replay
             self.records.remember(session.user_id, key, signature, response.status_code, body)
         return response
 
     def _check_admin(self, token: str | None) -> None:
         if token is None or not key_matches(token, self._admin_hash):
             raise ApiError(401, "admin calls need 'Authorization: Bearer <admin token>'")
+
+    def _in_org(self, session: Session, org: str) -> Session:
+        """The session addressed to organisation `org` (its id) of the ``/api/orgs`` path."""
+        if not any(o["id"] == org for o in organizations_of(self.records, session.user_id)):
+            raise ApiError(403, f"you are not a member of organization {org!r}")
+        return attrs.evolve(session, org_id=org)
+
+    def _owner(self, record: Mapping[str, Any]) -> str:
+        """The organisation a record belongs to (records from before: the default one)."""
+        return str(record.get("organizationId") or self._default_org)
+
+    def _visible(self, kind: str, record: Mapping[str, Any], session: Session) -> bool:
+        if kind in _OWNED:
+            return self._owner(record) == session.org_id
+        owner = record.get("organizationId")
+        return owner is None or owner == session.org_id
 
     def _session(self, token: str | None) -> Session:
         if token is None:
@@ -293,14 +368,21 @@ class WebApi:
 
     # -- generic resources -------------------------------------------------------------
 
-    def _one(self, kind: str, ident: str) -> dict[str, Any]:
+    def _one(self, kind: str, ident: str, session: Session) -> dict[str, Any]:
         record = self.records.get(kind, ident)
-        if record is None:
+        if record is None or not self._visible(kind, record, session):
             raise ApiError(404, f"no {kind} with id {ident!r}")
         return record
 
-    def _known(self, kind: str, ids: list[str], what: str) -> None:
-        missing = [i for i in ids if self.records.get(kind, i) is None]
+    def _all(self, kind: str, session: Session) -> list[dict[str, Any]]:
+        return [r for r in self.records.all(kind) if self._visible(kind, r, session)]
+
+    def _known(self, kind: str, ids: list[str], what: str, session: Session) -> None:
+        def found(ident: str) -> bool:
+            record = self.records.get(kind, ident)
+            return record is not None and self._visible(kind, record, session)
+
+        missing = [i for i in ids if not found(i)]
         if missing:
             raise ApiError(404, f"unknown {what}: {', '.join(missing)}", unknown=missing)
 
@@ -311,13 +393,14 @@ class WebApi:
             return str(self.space.folder_url(dataset_id))
         return f"{DATA_BUCKET}/{dataset_id}"
 
-    def _dataset_record(self, dataset_id: str) -> dict[str, Any] | None:
-        """A dataset of the job store with its web API fields, or ``None``."""
+    def _dataset_record(self, dataset_id: str, session: Session) -> dict[str, Any] | None:
+        """A dataset of the job store with its web API fields, or ``None`` (also when it
+        belongs to another organisation; one made by the admin API is the default's)."""
         base = self.store.dataset(dataset_id)
         if base is None:
             return None
         extra = self.records.get("dataset", dataset_id) or {}
-        if extra.get("deleted"):
+        if extra.get("deleted") or self._owner(extra) != session.org_id:
             return None
         return {
             "id": base["id"],
@@ -328,22 +411,23 @@ class WebApi:
             "reference": str(extra.get("reference", "")),
             "notes": str(extra.get("notes", "")),
             "tagIds": list(extra.get("tagIds", [])),
+            "organizationId": self._owner(extra),
         }
 
-    def _dataset_or_404(self, ident: str) -> dict[str, Any]:
-        record = self._dataset_record(ident)
+    def _dataset_or_404(self, ident: str, session: Session) -> dict[str, Any]:
+        record = self._dataset_record(ident, session)
         if record is None:
             raise ApiError(404, f"no dataset with id {ident!r}")
         return record
 
-    def _known_datasets(self, ids: list[str]) -> None:
-        missing = [i for i in ids if self._dataset_record(i) is None]
+    def _known_datasets(self, ids: list[str], session: Session) -> None:
+        missing = [i for i in ids if self._dataset_record(i, session) is None]
         if missing:
             raise ApiError(404, f"unknown datasets: {', '.join(missing)}", unknown=missing)
 
-    def _dataset_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _dataset_body(self, body: Mapping[str, Any], session: Session) -> dict[str, Any]:
         tag_ids = _id_list(body, "tagIds")
-        self._known("tag", tag_ids, "tags")
+        self._known("tag", tag_ids, "tags", session)
         locked = _pick(body, "locked", False)
         if not isinstance(locked, bool):
             raise ApiError(400, "'locked' must be true or false")
@@ -355,39 +439,45 @@ class WebApi:
             "tagIds": tag_ids,
         }
 
-    def _datasets(self, request: Request, session: Session, org: str | None = None) -> Response:
-        records = (self._dataset_record(d["id"]) for d in self.store.datasets())
+    def _datasets(self, request: Request, session: Session) -> Response:
+        records = (self._dataset_record(d["id"], session) for d in self.store.datasets())
         return _json(200, [self._dataset_out(r) for r in records if r is not None])
 
-    def _dataset(
-        self, request: Request, session: Session, ident: str, org: str | None = None
-    ) -> Response:
-        return _json(200, self._dataset_out(self._dataset_or_404(ident)))
+    def _dataset(self, request: Request, session: Session, ident: str) -> Response:
+        return _json(200, self._dataset_out(self._dataset_or_404(ident, session)))
 
     def _dataset_out(self, record: dict[str, Any]) -> dict[str, Any]:
         tags = [t for t in (self.records.get("tag", i) for i in record["tagIds"]) if t]
         return {**record, "tags": tags}
 
-    def _dataset_entry(self, dataset_id: str) -> dict[str, Any]:
+    def _dataset_entry(self, dataset_id: str, session: Session) -> dict[str, Any]:
         """A dataset as a job description lists it (platform-storage.md section 6)."""
-        record = self._dataset_out(self._dataset_or_404(dataset_id))
+        record = self._dataset_out(self._dataset_or_404(dataset_id, session))
         keys = ("id", "name", "bucket", "created", "locked", "reference", "notes", "tags")
         return {k: record[k] for k in keys}
 
     def _create_dataset(self, request: Request, session: Session) -> Response:
-        data = self._dataset_body(_body(request))
+        data = self._dataset_body(_body(request), session)
         base = self.store.create_dataset(data["name"])
-        self.records.put("dataset", {**data, "id": base["id"], "created": base["created"]})
+        self.records.put(
+            "dataset",
+            {
+                **data,
+                "id": base["id"],
+                "created": base["created"],
+                "organizationId": session.org_id,
+            },
+        )
         return _json(200, {"datasetId": base["id"]})
 
     def _update_dataset(self, request: Request, session: Session, ident: str) -> Response:
-        record = self._dataset_or_404(ident)
-        changed = {**record, **self._dataset_body(_body(request))}
+        record = self._dataset_or_404(ident, session)
+        changed = {**record, **self._dataset_body(_body(request), session)}
         self.records.put("dataset", changed)
-        return _json(200, self._dataset_out(self._dataset_or_404(ident)))
+        return _json(200, self._dataset_out(self._dataset_or_404(ident, session)))
 
     def _delete_dataset(self, request: Request, session: Session, ident: str) -> Response:
-        record = self._dataset_or_404(ident)
+        record = self._dataset_or_404(ident, session)
         self.records.put("dataset", {**record, "deleted": True})
         return _json(200, {"id": ident})
 
@@ -398,45 +488,75 @@ class WebApi:
         return {**tag, "children": children}
 
     def _tags(self, request: Request, session: Session) -> Response:
-        tags = self.records.all("tag")
+        tags = self._all("tag", session)
         return _json(200, [self._tag_tree(t, tags) for t in tags if not t.get("parentId")])
 
     def _tag(self, request: Request, session: Session, ident: str) -> Response:
-        return _json(200, self._tag_tree(self._one("tag", ident), self.records.all("tag")))
+        tag = self._one("tag", ident, session)
+        return _json(200, self._tag_tree(tag, self._all("tag", session)))
 
-    def _tag_body(self, body: Mapping[str, Any], ident: str | None = None) -> dict[str, Any]:
+    def _tag_body(
+        self, body: Mapping[str, Any], session: Session, ident: str | None = None
+    ) -> dict[str, Any]:
         parent = _pick(body, "parentId")
         if parent is not None:
             if not isinstance(parent, str):
                 raise ApiError(400, "'parentId' must be a tag id")
-            self._known("tag", [parent], "parent tag")
+            self._known("tag", [parent], "parent tag", session)
             if parent == ident:
                 raise ApiError(400, "a tag cannot be its own parent")
         return {"name": _text(body, "name", required=True), "parentId": parent}
 
     def _create_tag(self, request: Request, session: Session) -> Response:
-        record = self.records.put("tag", self._tag_body(_body(request)))
+        body = self._tag_body(_body(request), session)
+        record = self.records.put("tag", {**body, "organizationId": session.org_id})
         return _json(200, self._tag_tree(record, []))
 
     def _update_tag(self, request: Request, session: Session, ident: str) -> Response:
-        record = self._one("tag", ident)
-        record.update(self._tag_body(_body(request), ident))
+        record = self._one("tag", ident, session)
+        record.update(self._tag_body(_body(request), session, ident))
         return _json(200, self._tag_tree(self.records.put("tag", record), []))
 
     def _delete_tag(self, request: Request, session: Session, ident: str) -> Response:
-        self._one("tag", ident)
+        self._one("tag", ident, session)
         self.records.delete("tag", ident)
         return _json(200, {"id": ident})
 
     # -- projects -------------------------------------------------------------------------
 
-    def _projects(self, request: Request, session: Session, org: str | None = None) -> Response:
-        return _json(200, self.records.all("project"))
+    def _projects(self, request: Request, session: Session) -> Response:
+        return _json(200, self._all("project", session))
 
-    def _project(
-        self, request: Request, session: Session, ident: str, org: str | None = None
-    ) -> Response:
-        return _json(200, self._one("project", ident))
+    def _project(self, request: Request, session: Session, ident: str) -> Response:
+        return _json(200, self._one("project", ident, session))
+
+    def _project_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        thumbnail = _pick(body, "thumbnail")
+        if thumbnail is not None and not isinstance(thumbnail, str):
+            raise ApiError(400, "'thumbnail' must be text (a URL) or null")
+        return {
+            "name": _text(body, "name", required=True),
+            "description": _text(body, "description"),
+            "thumbnail": thumbnail,
+        }
+
+    def _create_project(self, request: Request, session: Session) -> Response:
+        record = {
+            **self._project_body(_body(request)),
+            "applications": [],
+            "organizationId": session.org_id,
+        }
+        return _json(200, self.records.put("project", record))
+
+    def _update_project(self, request: Request, session: Session, ident: str) -> Response:
+        record = self._one("project", ident, session)
+        record.update(self._project_body(_body(request)))
+        return _json(200, self.records.put("project", record))
+
+    def _delete_project(self, request: Request, session: Session, ident: str) -> Response:
+        self._one("project", ident, session)
+        self.records.delete("project", ident)
+        return _json(200, {"id": ident})
 
     # -- model and report types ----------------------------------------------------------
 
@@ -451,25 +571,25 @@ class WebApi:
 
     def _types(self, request: Request, session: Session, segment: str) -> Response:
         kind = _TYPES[segment]
-        return _json(200, [self._type_out(request, t) for t in self.records.all(kind)])
+        return _json(200, [self._type_out(request, t) for t in self._all(kind, session)])
 
     def _type(self, request: Request, session: Session, segment: str, ident: str) -> Response:
-        return _json(200, self._type_out(request, self._one(_TYPES[segment], ident)))
+        return _json(200, self._type_out(request, self._one(_TYPES[segment], ident, session)))
 
     def _type_schema(
         self, request: Request, session: Session, segment: str, ident: str
     ) -> Response:
-        return _json(200, self._one(_TYPES[segment], ident)["schema"])
+        return _json(200, self._one(_TYPES[segment], ident, session)["schema"])
 
     def _delete_type(
         self, request: Request, session: Session, segment: str, ident: str
     ) -> Response:
-        self._one(_TYPES[segment], ident)
+        self._one(_TYPES[segment], ident, session)
         self.records.delete(_TYPES[segment], ident)
         return _json(200, {"id": ident})
 
     def _available_types(self, request: Request, session: Session) -> Response:
-        types = [t for t in self.records.all("modeltype") if t.get("status", 0) == 0]
+        types = [t for t in self._all("modeltype", session) if t.get("status", 0) == 0]
         return _json(200, [self._type_out(request, t) for t in types])
 
     # -- models and reports --------------------------------------------------------------
@@ -499,13 +619,24 @@ class WebApi:
             raise ApiError(500, f"the type's settings schema is broken: {exc}") from None
         return settings
 
-    def _job_out(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    def _job_key(self, job_id: str) -> str | None:
+        """The job's key, read from its ``info.json`` in the object store (the only place
+        it is kept in the clear; the job store has its hash)."""
+        if self.space is None:
+            return None
+        info = self.space.read_json(f"{job_id}/info.json")
+        key = info.get("api_key") if isinstance(info, dict) else None
+        return key if isinstance(key, str) and key else None
+
+    def _job_out(
+        self, kind: str, record: dict[str, Any], api_key: str | None = None
+    ) -> dict[str, Any]:
         meta = self.store.meta(record["id"]) or {}
         status = meta.get("status")
         out = dict(record)
         out["started"] = out.get("started") or meta.get("started_at")
         out["completed"] = meta.get("ended_at") if status == "completed" else None
-        out["apiKey"] = self.records.secret(record["id"]) or NO_API_KEY
+        out["apiKey"] = api_key or self._job_key(record["id"]) or NO_API_KEY
         out["jobStatus"] = status
         if kind == "model":
             model_path = meta.get("model_path") if status == "completed" else None
@@ -513,14 +644,14 @@ class WebApi:
         return out
 
     def _models(self, request: Request, session: Session) -> Response:
-        return _json(200, [self._job_out("model", m) for m in self.records.all("model")])
+        return _json(200, [self._job_out("model", m) for m in self._all("model", session)])
 
     def _reports(self, request: Request, session: Session) -> Response:
-        return _json(200, [self._job_out("report", r) for r in self.records.all("report")])
+        return _json(200, [self._job_out("report", r) for r in self._all("report", session)])
 
     def _job_record(self, request: Request, session: Session, segment: str, ident: str) -> Response:
         kind = _JOBS[segment]
-        return _json(200, self._job_out(kind, self._one(kind, ident)))
+        return _json(200, self._job_out(kind, self._one(kind, ident, session)))
 
     def _new_job(
         self,
@@ -531,33 +662,38 @@ class WebApi:
         record: dict[str, Any],
         models: list[dict[str, Any]] | None = None,
         *,
+        session: Session,
         datasets: Sequence[str] = (),
         host: str = "",
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], str]:
+        """Make the job of a new model or report; its record and the job's key."""
         created = self.store.create_job(
             kind=kind, name=name, settings=settings, schema_ui=type_record["schema"],
-            models=models or [], datasets=[self._dataset_entry(d) for d in datasets],
+            models=models or [], datasets=[self._dataset_entry(d, session) for d in datasets],
         )  # fmt: skip
         if self.space is not None:  # info.json in the job's folder, as the platform writes it
             from ._app import _info_document  # noqa: PLC0415 - _app imports this module
 
             meta = self.store.meta(created.id)
-            assert meta is not None
+            if meta is None:
+                raise ApiError(500, f"the job {created.id} vanished as it was made")
             self.space.put_info(created.id, _info_document(meta, created.api_key, host))
-        record.update(id=created.id, jobId=created.id, name=name, created=now_iso())
+        record.update(
+            id=created.id, jobId=created.id, name=name, created=now_iso(),
+            organizationId=session.org_id,
+        )  # fmt: skip
         self.records.put(kind, record)
-        self.records.set_secret(created.id, created.api_key)
-        return record
+        return record, created.api_key
 
     def _create_model(self, request: Request, session: Session) -> Response:
         body = _body(request)
         name = _text(body, "name", required=True)
         type_id = _text(body, "modelTypeId", required=True)
-        type_record = self._one("modeltype", type_id)
+        type_record = self._one("modeltype", type_id, session)
         datasets = _id_list(body, "datasetIds")
         tags = _id_list(body, "tagIds")
-        self._known_datasets(datasets)
-        self._known("tag", tags, "tags")
+        self._known_datasets(datasets, session)
+        self._known("tag", tags, "tags", session)
         settings = self._checked_settings(type_record, _pick(body, "settings"))
         record = {
             "modelTypeId": type_id,
@@ -573,26 +709,28 @@ class WebApi:
             "baseModel": _pick(body, "baseModel"),
             "started": None,
         }
-        record = self._new_job(
-            "model", name, type_record, settings, record, datasets=datasets, host=_host(request)
-        )
-        return _json(200, self._job_out("model", record))
+        record, key = self._new_job(
+            "model", name, type_record, settings, record, session=session, datasets=datasets,
+            host=_host(request),
+        )  # fmt: skip
+        return _json(200, self._job_out("model", record, key))
 
     def _create_report(self, request: Request, session: Session) -> Response:
         body = _body(request)
         name = _text(body, "name", required=True)
         type_id = _text(body, "reportTypeId", required=True)
-        type_record = self._one("reporttype", type_id)
+        type_record = self._one("reporttype", type_id, session)
         datasets = _id_list(body, "datasetIds")
         models = _id_list(body, "modelIds")
         tags = _id_list(body, "tagIds")
         parent = _text(body, "parentId")
         parent_type = _text(body, "parentType") or "model"
-        self._known_datasets(datasets)
+        self._known_datasets(datasets, session)
         self._known(
-            "model", models + ([parent] if parent and parent_type == "model" else []), "models"
-        )
-        self._known("tag", tags, "tags")
+            "model", models + ([parent] if parent and parent_type == "model" else []), "models",
+            session,
+        )  # fmt: skip
+        self._known("tag", tags, "tags", session)
         settings = self._checked_settings(type_record, _pick(body, "settings"))
         submit = bool(_pick(body, "submitToCloud", False))
         parent_record = self.records.get("model", parent) if parent else None
@@ -613,17 +751,17 @@ class WebApi:
             "started": now_iso() if submit else None,
             "configUrl": None,
         }
-        entries = [self._model_entry(m) for m in models]
-        record = self._new_job(
-            "report", name, type_record, settings, record, entries, datasets=datasets,
-            host=_host(request),
+        entries = [self._model_entry(m, session) for m in models]
+        record, _ = self._new_job(
+            "report", name, type_record, settings, record, entries, session=session,
+            datasets=datasets, host=_host(request),
         )  # fmt: skip
         return _json(200, {"id": record["id"]})
 
-    def _model_entry(self, model_id: str) -> dict[str, Any]:
+    def _model_entry(self, model_id: str, session: Session) -> dict[str, Any]:
         """A model under test as a report's description lists it: id, name, its folder,
         and its archive with the archive's sha256 once the model completed."""
-        record = self._one("model", model_id)
+        record = self._one("model", model_id, session)
         meta = self.store.meta(model_id) or {}
         entry: dict[str, Any] = {
             "id": model_id,
@@ -641,19 +779,19 @@ class WebApi:
 
     def _delete_job(self, request: Request, session: Session, segment: str, ident: str) -> Response:
         kind = _JOBS[segment]
-        self._one(kind, ident)
+        self._one(kind, ident, session)
         self.records.delete(kind, ident)
         return _json(200, {"id": ident})
 
     def _start_model(self, request: Request, session: Session, ident: str) -> Response:
-        record = self._one("model", ident)
+        record = self._one("model", ident, session)
         if not record.get("started"):
             record["started"] = now_iso()
             self.records.put("model", record)
         return _json(200, f"{request.host_url.rstrip('/')}/api/models/{ident}")
 
     def _stop_model(self, request: Request, session: Session, ident: str) -> Response:
-        record = self._one("model", ident)
+        record = self._one("model", ident, session)
         meta = self.store.meta(ident) or {}
         if meta.get("ended_at") is None:
             with suppress(StoreError):  # it ended meanwhile: nothing to stop
@@ -666,7 +804,7 @@ class WebApi:
 
     def _artifacts(self, request: Request, session: Session, segment: str, ident: str) -> Response:
         kind = _JOBS[segment]
-        self._one(kind, ident)
+        self._one(kind, ident, session)
         prefix = request.args.get("prefix", "")
         if prefix and not prefix.endswith("/"):
             prefix += "/"
@@ -709,7 +847,8 @@ class WebApi:
         folder, _, name = rest.partition("/")
         if folder != "artifacts" or not name or not _UUID.fullmatch(ident):
             raise ApiError(404, "no such file")
-        if self.records.get("model", ident) is None and self.records.get("report", ident) is None:
+        owner = self.records.get("model", ident) or self.records.get("report", ident)
+        if owner is None or self._owner(owner) != session.org_id:
             raise ApiError(404, "no such file")
         found = self.store.artifact(ident, name)
         if found is None:
@@ -727,6 +866,30 @@ class WebApi:
 
 
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _signature(request: Request) -> str:
+    """What an idempotent write is known by: method, path, query and the body's sha256."""
+    query = request.query_string.decode("latin-1")
+    body = hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    return f"{request.method} {request.path}{'?' + query if query else ''} {body}"
+
+
+def _unavailable() -> Response:
+    return _json(503, {"error": "service unavailable (injected fault)"}, {"Retry-After": "0"})
+
+
+def _drop(request: Request) -> Response:
+    """An injected fault: read part of the body, then close the connection unanswered."""
+    length = request.content_length or 0
+    if length:
+        with suppress(OSError, ValueError):
+            request.environ["wsgi.input"].read(min(length // 2, 1 << 20))
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    return _unavailable()
 
 
 def _host(request: Request) -> str:

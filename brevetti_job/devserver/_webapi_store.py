@@ -9,11 +9,15 @@
       tokens(hash, kind, user_id, org_id, expires_at)  access/refresh tokens by sha256 only
       records(kind, id, data, created)               datasets, tags, models, reports,
                                                      model and report types, projects (JSON)
-      secrets(id, value)                             a model's or report's job key
-      idempotency(user_id, key, request, status, body)  the first answer to a repeated write
+      idempotency(user_id, key, request, status, body)  the first answer to a repeated write;
+                                                     request = method, path, query and the
+                                                     body's sha256 (a different body is 422)
 
 Each table's name starts with ``webapi_``. Resource records are JSON documents in the
-platform's camelCase shape, so what is stored is what the API answers.
+platform's camelCase shape, so what is stored is what the API answers. A model's or
+report's job key is not kept here: the job store holds its hash, and the job's
+``info.json`` in the object store holds the key itself, as on the platform (an older
+store's ``webapi_secrets`` table of plain keys is dropped when the store opens).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ CREATE TABLE IF NOT EXISTS webapi_tokens (
 CREATE TABLE IF NOT EXISTS webapi_records (
     kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, created TEXT NOT NULL,
     PRIMARY KEY (kind, id));
-CREATE TABLE IF NOT EXISTS webapi_secrets (id TEXT PRIMARY KEY, value TEXT NOT NULL);
+DROP TABLE IF EXISTS webapi_secrets;
 CREATE TABLE IF NOT EXISTS webapi_idempotency (
     user_id TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, status INTEGER NOT NULL,
     body TEXT NOT NULL, PRIMARY KEY (user_id, key));
@@ -138,21 +142,7 @@ class WebApiStore:
             cursor = db.execute(
                 "DELETE FROM webapi_records WHERE kind = ? AND id = ?", (kind, record_id)
             )
-            db.execute("DELETE FROM webapi_secrets WHERE id = ?", (record_id,))
             return cursor.rowcount > 0
-
-    def set_secret(self, record_id: str, value: str) -> None:
-        """Keep a model's or report's job key (the platform hands it to its owner)."""
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO webapi_secrets (id, value) VALUES (?, ?)",
-                (record_id, value),
-            )
-
-    def secret(self, record_id: str) -> str | None:
-        """The job key kept for a model or report."""
-        rows = self.query("SELECT value FROM webapi_secrets WHERE id = ?", record_id)
-        return str(rows[0][0]) if rows else None
 
     # -- idempotency ------------------------------------------------------------------
 
