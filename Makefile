@@ -14,14 +14,16 @@ $(STAMP): pyproject.toml setup.py
 
 # Browser libraries for the form preview and the dev server's pages: installed from the
 # npm registry by package-lock.json, their dist files copied into the package as data.
-WEB := brevetti_schema/_web
-ASSETS := $(WEB)/vendor/.built
+# The form preview's libraries go to brevetti_schema/_web, the dev platform's charts to
+# brevetti_job/devserver/_web, each as its vendor.json lists.
+WEB := brevetti_schema/_web brevetti_job/devserver/_web
+ASSETS := brevetti_schema/_web/vendor/.built
 
-$(ASSETS): package.json package-lock.json $(WEB)/vendor.json $(WEB)/vendor.mjs
+$(ASSETS): package.json package-lock.json vendor.mjs $(addsuffix /vendor.json,$(WEB))
 	@command -v npm >/dev/null || { echo "make assets needs Node.js and npm (apt-get install -y nodejs npm)"; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-	node $(WEB)/vendor.mjs
-	touch $(ASSETS)
+	node vendor.mjs $(WEB)
+	touch $(addsuffix /vendor/.built,$(WEB))
 
 assets: $(ASSETS)
 

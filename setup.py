@@ -2,8 +2,11 @@
 
 Everything else is configured in pyproject.toml. Building a wheel (``pip wheel .``,
 ``pip install git+...``, or from the sdist) runs ``npm ci`` per package-lock.json and
-copies the libraries' dist files into ``brevetti_schema/_web/vendor/`` (the copy step
-is ``brevetti_schema/_web/vendor.mjs``, the same one ``make assets`` runs). Without
+copies the libraries' dist files into each web folder's ``vendor/``: the form preview's
+(Vue, vue-form-generator, ajv) into ``brevetti_schema/_web/vendor/``, the dev platform's
+charts (Vega, Vega-Lite, vega-embed) into ``brevetti_job/devserver/_web/vendor/``, each
+as its ``vendor.json`` lists (the copy step is ``vendor.mjs``, the same one ``make
+assets`` runs). Without
 Node.js and npm the build stops and says so; ``BREVETTI_TOOLKIT_NO_WEB_ASSETS=1``
 builds a wheel without them on purpose (no form preview, no dev platform pages).
 An editable install (``pip install -e .``) leaves the assets to ``make assets``.
@@ -21,14 +24,14 @@ from setuptools.command.build_py import build_py
 from setuptools.errors import SetupError
 
 ROOT = Path(__file__).resolve().parent
-WEB = ROOT / "brevetti_schema" / "_web"
-VENDOR = WEB / "vendor"
-STAMP = VENDOR / ".built"
+WEB_FOLDERS = (ROOT / "brevetti_schema" / "_web", ROOT / "brevetti_job" / "devserver" / "_web")
+STAMPS = tuple(folder / "vendor" / ".built" for folder in WEB_FOLDERS)
+COPY_STEP = ROOT / "vendor.mjs"
 INPUTS = (
     ROOT / "package.json",
     ROOT / "package-lock.json",
-    WEB / "vendor.json",
-    WEB / "vendor.mjs",
+    COPY_STEP,
+    *(folder / "vendor.json" for folder in WEB_FOLDERS),
 )
 SKIP = "BREVETTI_TOOLKIT_NO_WEB_ASSETS"
 
@@ -41,9 +44,9 @@ NO_NPM = (
 
 
 def _up_to_date() -> bool:
-    if not STAMP.is_file():
+    if not all(stamp.is_file() for stamp in STAMPS):
         return False
-    built = STAMP.stat().st_mtime
+    built = min(stamp.stat().st_mtime for stamp in STAMPS)
     return all(path.stat().st_mtime <= built for path in INPUTS)
 
 
@@ -58,7 +61,8 @@ def build_web_assets() -> None:
     if npm is None or node is None:
         raise SetupError(NO_NPM)
     npm_ci = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
-    for command in (npm_ci, [node, str(WEB / "vendor.mjs")]):
+    copy = [node, str(COPY_STEP), *(str(folder.relative_to(ROOT)) for folder in WEB_FOLDERS)]
+    for command in (npm_ci, copy):
         try:
             subprocess.run(command, cwd=ROOT, check=True)
         except subprocess.CalledProcessError as exc:
@@ -66,7 +70,8 @@ def build_web_assets() -> None:
                 f"brevetti-toolkit: building the web assets failed: {' '.join(command)} "
                 f"exited with {exc.returncode}"
             ) from None
-    STAMP.touch()
+    for stamp in STAMPS:
+        stamp.touch()
 
 
 class BuildPyWithWebAssets(build_py):
@@ -77,7 +82,8 @@ class BuildPyWithWebAssets(build_py):
             build_web_assets()
             # the folders made just now are data packages too, and the data file list is
             # computed lazily: drop what was computed before the assets existed
-            found = find_namespace_packages(str(ROOT), include=["brevetti_schema._web.*"])
+            webs = ["brevetti_schema._web.*", "brevetti_job.devserver._web.*"]
+            found = find_namespace_packages(str(ROOT), include=webs)
             self.packages = sorted({*(self.packages or ()), *found})
             self.__dict__.pop("data_files", None)
         super().run()

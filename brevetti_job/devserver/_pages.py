@@ -9,7 +9,7 @@
     GET  /jobs/<id>/view/<name>.html    an HTML artifact at the root, sandboxed (CSP)
     ANY  /jobs/<id>/form/...            the settings-form preview of the job's schema
     GET  /static/<name>                 the pages' CSS and JS; ``vendor/...`` the chart
-                                        libraries built into brevetti_schema
+                                        libraries (`_assets`)
     GET, POST /login   POST /logout     signing in with the admin token (a cookie)
 
 Everything but ``/static``, ``/login`` and ``/logout`` needs the sign-in cookie or the
@@ -32,8 +32,9 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
 from brevetti_schema import BrevettiSchemaError, load_schema
-from brevetti_schema.preview import PreviewApp, missing_assets, web_file_response
+from brevetti_schema.preview import PreviewApp, missing_assets
 
+from ._assets import missing_chart_assets, vendor_response
 from ._object_space import ObjectSpace
 from ._page_data import job_summaries, job_view
 from ._page_html import job_list_page, job_page, login_page, message_page
@@ -173,7 +174,7 @@ class PageSite:
         view = job_view(self.store, job_id, self.space)
         if view is None:
             return _html(message_page("No such job", f"There is no job {job_id}."), 404)
-        missing = missing_assets()
+        missing = missing_chart_assets() + missing_assets()
         note = "the web assets are not built (run `make assets`)" if missing else None
         return _html(job_page(view, note))
 
@@ -258,7 +259,7 @@ class PageSite:
 
     def _static(self, request: Request, name: str) -> Response:
         if name.startswith("vendor/"):
-            found = web_file_response(name)
+            found = vendor_response(name.removeprefix("vendor/"))
         elif name in _STATIC:
             data = resources.files(__package__).joinpath("_web", name).read_bytes()
             found = Response(data, content_type=_STATIC[name])
