@@ -17,6 +17,8 @@ from ._description import JobDescription
 from ._errors import (
     ArtifactPathError,
     BrevettiJobError,
+    JobArgumentError,
+    JobArgumentTypeError,
     JobConfigError,
     JobStateError,
     MetricError,
@@ -80,6 +82,8 @@ __all__ = [
     "Dataset",
     "DatasetRecord",
     "Job",
+    "JobArgumentError",
+    "JobArgumentTypeError",
     "JobConfigError",
     "JobDescription",
     "JobStateError",

@@ -1,7 +1,9 @@
-"""The settings class a `Job` subclass declares with a ``settings: Settings`` annotation."""
+"""The settings class a `Job` subclass declares: ``class Train(Job[Settings])`` or a
+``settings: Settings`` annotation (in the main API and in compat)."""
 
 from __future__ import annotations
 
+import sys
 import typing
 from typing import Any
 
@@ -11,20 +13,59 @@ __all__ = ["declared_settings"]
 
 
 def declared_settings(cls: type) -> type | None:
-    """The attrs class-first or pydantic class named by the nearest ``settings:``
-    annotation in `cls`'s bases, or ``None`` when none names such a class."""
+    """The attrs or pydantic class that the nearest class in `cls`'s bases declares as
+    its settings type (a ``Job[Settings]`` base or a ``settings:`` annotation), or
+    ``None`` when none declares such a class. One class declaring two is an error."""
+    runtime = _runtime_jobs()
     for klass in cls.__mro__:
-        if klass.__module__ == "brevetti_job._job":
-            return None
-        annotation = vars(klass).get("__annotations__", {}).get("settings")
-        if annotation is None:
-            continue
-        if isinstance(annotation, str):
-            annotation = _resolve(klass, annotation)
-        from brevetti_schema import settings_target  # noqa: PLC0415 - only when annotated
+        if klass in runtime:
+            return None  # the runtime's own classes declare nothing
+        annotated = _annotated(klass)
+        generic = _generic_argument(klass, runtime)
+        if annotated is not None and generic is not None and annotated is not generic:
+            raise JobConfigError(
+                f"{klass.__name__} declares two settings types: {_name(generic)} (its "
+                f"Job[...] base) and {_name(annotated)} (its 'settings:' annotation); keep one"
+            )
+        found = annotated if annotated is not None else generic
+        if found is not None:
+            from brevetti_schema import settings_target  # noqa: PLC0415 - only when declared
 
-        target: type | None = settings_target(annotation)
-        return target
+            target: type | None = settings_target(found)
+            return target
+    return None
+
+
+def _annotated(klass: type) -> Any:
+    """What ``settings:`` in `klass`'s own body names, or ``None``."""
+    annotation = vars(klass).get("__annotations__", {}).get("settings")
+    if isinstance(annotation, str):
+        annotation = _resolve(klass, annotation)
+    return annotation
+
+
+def _runtime_jobs() -> tuple[type, ...]:
+    """`brevetti_job.Job`, and `brevetti_job.compat.Job` once compat is loaded."""
+    from ._job import Job  # noqa: PLC0415 - _job imports this module
+
+    compat = sys.modules.get("brevetti_job.compat")
+    return (Job,) if compat is None else (Job, compat.Job)
+
+
+def _generic_argument(klass: type, runtime: tuple[type, ...]) -> Any:
+    """The settings type of a ``Job[Settings]`` among `klass`'s own bases, or ``None``
+    (also for a type variable: ``class Base(Job[S])`` leaves it to its subclasses)."""
+    for base in vars(klass).get("__orig_bases__", ()):
+        origin = typing.get_origin(base)
+        if not (isinstance(origin, type) and issubclass(origin, runtime)):
+            continue
+        args = typing.get_args(base)
+        if not args or isinstance(args[0], typing.TypeVar) or args[0] is Any:
+            return None
+        argument = args[0]
+        if isinstance(argument, typing.ForwardRef | str):
+            argument = _resolve_forward(klass, argument)
+        return argument
     return None
 
 
@@ -38,3 +79,20 @@ def _resolve(klass: type, annotation: str) -> Any:
             f"cannot resolve the annotation 'settings: {annotation}' of {klass.__name__}: "
             f"{exc}; define the settings class at module level or pass schema= to Job.init"
         ) from None
+
+
+def _resolve_forward(klass: type, argument: typing.ForwardRef | str) -> Any:
+    """``Job["Settings"]``: the name looked up in the module that defined `klass`."""
+    text = argument.__forward_arg__ if isinstance(argument, typing.ForwardRef) else argument
+    namespace = vars(sys.modules[klass.__module__]) if klass.__module__ in sys.modules else {}
+    try:
+        return eval(text, dict(namespace))  # noqa: S307 - the author's own annotation text
+    except Exception as exc:  # noqa: BLE001 - any failure to resolve is the author's
+        raise JobConfigError(
+            f"cannot resolve the settings type {klass.__name__}(Job[{text!r}]): {exc}; "
+            "define the settings class at module level or pass schema= to Job.init"
+        ) from None
+
+
+def _name(value: Any) -> str:
+    return getattr(value, "__qualname__", None) or repr(value)

@@ -8,6 +8,10 @@
     ├── ArtifactPathError       an artifact name would escape the artifacts folder
     ├── MetricError             an output metric is not a finite number, text or boolean
     ├── JobStateError           an operation does not fit the job's state (e.g. ended)
+    ├── JobArgumentError        a value passed to a job call cannot be used (a missing file,
+    │   │                       a chart that is not JSON, a path outside the job folder);
+    │   │                       also a ValueError
+    │   └── JobArgumentTypeError    ... because it is of the wrong type (also a TypeError)
     ├── PackageError            a model package is corrupt, tampered or unsafe to extract
     ├── StorageError            a read or write of the job's storage failed (names the URL)
     │   ├── StorageNotFound     no such object or file (also a FileNotFoundError)
@@ -30,6 +34,8 @@ from brevetti_schema import BrevettiError
 __all__ = [
     "ArtifactPathError",
     "BrevettiJobError",
+    "JobArgumentError",
+    "JobArgumentTypeError",
     "JobConfigError",
     "JobStateError",
     "MetricError",
@@ -65,6 +71,16 @@ class PackageError(BrevettiJobError, ValueError):
 
 class JobStateError(BrevettiJobError):
     """Raised when an operation does not fit the job's state."""
+
+
+class JobArgumentError(BrevettiJobError, ValueError):
+    """Raised when a value passed to a job call cannot be used: a model archive or file
+    that does not exist, a chart that is not JSON, a path outside the job folder."""
+
+
+class JobArgumentTypeError(JobArgumentError, TypeError):
+    """Raised when a value passed to a job call is of the wrong type (`into=` that is no
+    settings class, a chart that is not a mapping or JSON text)."""
 
 
 class PlatformError(BrevettiJobError):

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType, MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, overload
 
 import attrs
 
@@ -24,7 +24,13 @@ from ._datasets import Dataset
 from ._declared import declared_settings
 from ._description import JobDescription
 from ._entry import run_main
-from ._errors import JobConfigError, JobStateError, MetricError
+from ._errors import (
+    JobArgumentError,
+    JobArgumentTypeError,
+    JobConfigError,
+    JobStateError,
+    MetricError,
+)
 from ._files import atomic_write_bytes, atomic_write_json, check_name, safe_child
 from ._metrics import checked_metric
 from ._models import ModelUnderTest, models_of
@@ -34,9 +40,27 @@ from ._setup import Setup, set_up, write_description
 from ._status import write_failure_file, write_status
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    from brevetti_schema import Schema, SchemaBuilder, SettingsProblem
+
     from ._console import Console
     from ._datasets import Sample
     from ._storage import Storage
+
+    S = TypeVar("S", default=Any)
+    """The settings type of a job: `Job[TrainSettings]`; `Any` when not said."""
+
+    SchemaSource = (
+        Schema | SchemaBuilder | str | os.PathLike[str] | Mapping[str, Any] | type | object
+    )
+    """What `Job.init(schema=...)` takes: see `brevetti_schema.load_schema`."""
+else:
+    from typing import TypeVar
+
+    S = TypeVar("S")
+
+T = TypeVar("T")
 
 __all__ = ["Job"]
 
@@ -46,20 +70,22 @@ MAX_REASON: Final = 4096
 """Longest failure reason recorded; longer ones are cut with a marker."""
 
 
-class Job:
+class Job(Generic[S]):
     """A job's execution context: typed settings and the platform tooling.
 
     Make one with `Job.init()`. Use it in a ``with`` block (or subclass it, implement
     `run()` and call `start()`) so that it completes on success and fails on an
-    exception or SIGTERM.
+    exception or SIGTERM. Generic in its settings type: ``class Train(Job[Settings])``
+    (an attrs class-first, pydantic or generated class) makes `Settings` the schema, or
+    the class the settings are made into when `init` is given a schema.
     """
 
     def __init__(self, setup: Setup) -> None:
         self._description = setup.description
         self._identity = setup.identity
         self._job_dir = setup.job_dir
-        self._settings = setup.settings
-        self._settings_warnings = setup.warnings
+        self._settings: S = setup.settings
+        self._settings_warnings: tuple[SettingsProblem, ...] = setup.warnings
         self._schema = setup.schema
         self._tree = setup.tree
         self._env = setup.env
@@ -76,13 +102,15 @@ class Job:
 
     # -- construction -------------------------------------------------------------
 
+    @overload
     @classmethod
     def init(
         cls,
         job_id: str | None = None,
         api_key: str | None = None,
-        schema: Any = None,
+        schema: None = None,
         *,
+        into: None = None,
         settings: Mapping[str, Any] | str | os.PathLike[str] | None = None,
         info_file: str | os.PathLike[str] | None = None,
         job_dir: str | os.PathLike[str] | None = None,
@@ -93,25 +121,118 @@ class Job:
         strict: bool = False,
         kind: str | None = None,
         console: bool = True,
-    ) -> Self:
+    ) -> Self: ...
+
+    @overload
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        *,
+        schema: type[T],
+        into: None = None,
+        settings: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        job_dir: str | os.PathLike[str] | None = None,
+        host: str | None = None,
+        preset: str | None = None,
+        argv: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        strict: bool = False,
+        kind: str | None = None,
+        console: bool = True,
+    ) -> Job[T]: ...
+
+    @overload
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        schema: SchemaSource = None,
+        *,
+        into: type[T],
+        settings: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        job_dir: str | os.PathLike[str] | None = None,
+        host: str | None = None,
+        preset: str | None = None,
+        argv: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        strict: bool = False,
+        kind: str | None = None,
+        console: bool = True,
+    ) -> Job[T]: ...
+
+    @overload
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        schema: SchemaSource = None,
+        *,
+        into: None = None,
+        settings: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        job_dir: str | os.PathLike[str] | None = None,
+        host: str | None = None,
+        preset: str | None = None,
+        argv: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        strict: bool = False,
+        kind: str | None = None,
+        console: bool = True,
+    ) -> Job[Any]: ...
+
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        schema: SchemaSource = None,
+        *,
+        into: type | None = None,
+        settings: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        job_dir: str | os.PathLike[str] | None = None,
+        host: str | None = None,
+        preset: str | None = None,
+        argv: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        strict: bool = False,
+        kind: str | None = None,
+        console: bool = True,
+    ) -> Any:
         """Find the job, load its description, validate its settings; see the README.
 
         Identity comes from the arguments, then `argv` (default ``sys.argv[1:]``), then
         `env` (default ``os.environ``), then the hosted container's hyperparameter file.
         Invalid settings raise `SettingsError` after recording the job as failed.
-        Without `schema`, a subclass's ``settings: Settings`` annotation (an attrs
-        class-first or pydantic class) is the schema. The job shows its start, progress
-        and end on stderr unless `console` is false or argv has ``--quiet``.
+        `into` is the class the settings are made into (a class from ``brevetti-schema
+        codegen``, an attrs or pydantic class matching the schema); a class-first
+        `schema` is its own. Without `schema`, the settings type of a subclass (``class
+        Train(Job[Settings])`` or a ``settings: Settings`` annotation) is the schema;
+        with a schema that is no class (a file, a builder), that type is `into`. The job
+        shows its start, progress and end on stderr unless `console` is false or argv has
+        ``--quiet``.
         """
-        if schema is None:
-            schema = declared_settings(cls)
-        job = cls(
-            set_up(
-                job_id, api_key, schema, settings=settings, info_file=info_file,
-                job_dir=job_dir, host=host, preset=preset, argv=argv, env=env, strict=strict,
-                kind=kind,
-            )
+        return cls._open(
+            schema, into, console, job_id=job_id, api_key=api_key, settings=settings,
+            info_file=info_file, job_dir=job_dir, host=host, preset=preset, argv=argv, env=env,
+            strict=strict, kind=kind,
         )  # fmt: skip
+
+    @classmethod
+    def _open(cls, schema: Any, into: type | None, console: bool, **arguments: Any) -> Any:
+        """`init` with `set_up`'s arguments (compat also gives a `description`)."""
+        declared = declared_settings(cls)
+        if schema is None:
+            schema = declared
+        elif into is None and declared is not None and not isinstance(schema, type):
+            into = declared  # a schema of its own (a file, a builder) made into `Job[S]`'s S
+        job = cls(set_up(schema=schema, into=into, **arguments))
         if console and not job._identity.quiet:
             from ._console import Console  # noqa: PLC0415 - only when a console is shown
 
@@ -144,12 +265,14 @@ class Job:
         return self._description.run_id
 
     @property
-    def settings(self) -> Any:
-        """The typed, frozen settings (a read-only mapping when no schema was given)."""
+    def settings(self) -> S:
+        """The typed, frozen settings: an instance of the settings class (`Job[S]`,
+        ``into=``, a class-first schema), else of the schema's live class; a read-only
+        mapping when no schema was given."""
         return self._settings
 
     @property
-    def settings_warnings(self) -> tuple[Any, ...]:
+    def settings_warnings(self) -> tuple[SettingsProblem, ...]:
         """What the settings were accepted with: unknown keys, values of inactive fields."""
         return self._settings_warnings
 
@@ -301,7 +424,7 @@ class Job:
         else:
             source = Path(data)
             if not source.is_file():
-                raise JobStateError(f"cannot upload {source}: not a file")
+                raise JobArgumentError(f"cannot upload {source}: not a file")
             temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             shutil.copyfile(source, temp)
             temp.replace(target)
@@ -389,16 +512,16 @@ class Job:
         check_name(name, "chart name")
         data = _chart_from_text(name, spec) if isinstance(spec, str) else spec
         if not isinstance(data, Mapping):
-            raise JobStateError(f"chart {name!r}: a Vega-Lite spec must be a mapping")
+            raise JobArgumentTypeError(f"chart {name!r}: a Vega-Lite spec must be a mapping")
         try:
             json.dumps(data, allow_nan=False, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            raise JobStateError(
+            raise JobArgumentError(
                 f"chart {name!r}: the spec holds text that is not valid (a lone surrogate, "
                 "e.g. from os.fsdecode); pass text that is valid UTF-8"
             ) from None
         except (TypeError, ValueError) as exc:
-            raise JobStateError(f"chart {name!r}: the spec is not JSON data: {exc}") from None
+            raise JobArgumentError(f"chart {name!r}: the spec is not JSON data: {exc}") from None
         path = safe_child(self._job_dir / "charts", f"{name}.json")
         data = self._masked(dict(data))
         atomic_write_json(path, data)
@@ -474,7 +597,7 @@ class Job:
 
     def _place_archive(self, archive: Path) -> str:
         if not archive.is_file():
-            raise JobStateError(f"model archive {archive} does not exist")
+            raise JobArgumentError(f"model archive {archive} does not exist")
         root = self._job_dir.resolve()
         resolved = archive.resolve()
         if root not in resolved.parents:
@@ -621,7 +744,7 @@ def _chart_from_text(name: str, text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise JobStateError(f"chart {name!r}: the spec is not valid JSON text: {exc}") from None
+        raise JobArgumentError(f"chart {name!r}: the spec is not valid JSON text: {exc}") from None
 
 
 def _folder(path: str) -> str:

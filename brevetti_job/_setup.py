@@ -33,6 +33,7 @@ from ._description import JobDescription, new_job_id
 from ._errors import JobConfigError
 from ._files import atomic_write_json, finite_json, non_finite_paths
 from ._identity import Identity, resolve_identity
+from ._into import check_target
 from ._raw_settings import freeze, gather_raw_settings, read_local_settings, set_dotted
 from ._secrets import secret_paths, without_paths
 from ._status import write_failure_file, write_status
@@ -54,7 +55,7 @@ class Setup:
     settings: Any
     schema: Schema | None
     tree: Mapping[str, Any]
-    warnings: tuple[Any, ...]
+    warnings: tuple[SettingsProblem, ...]
     env: Mapping[str, str]
     backend: Backend
     created: bool
@@ -65,6 +66,7 @@ def set_up(
     api_key: str | None,
     schema: Any,
     *,
+    into: type | None = None,
     settings: SettingsSource,
     info_file: str | os.PathLike[str] | None,
     job_dir: str | os.PathLike[str] | None,
@@ -75,16 +77,29 @@ def set_up(
     strict: bool,
     kind: str | None,
     record_failure: bool = True,
+    description: JobDescription | None = None,
 ) -> Setup:
     """Resolve identity, the folder, the description and the settings (see `Job.init`).
 
-    Without `record_failure` invalid settings leave nothing behind (`brevetti-job new`).
+    `into` is the class the settings are made into (checked against the schema first);
+    a class-first `schema` is its own. Without `record_failure` invalid settings leave
+    nothing behind (`brevetti-job new`). A `description` given as data (compat's
+    ``job_config``) is the job's description in both modes: in platform mode the job
+    still connects (and its key is checked) but the platform's description is not used.
     """
     if kind not in (None, "model", "report"):
         raise JobConfigError(f"kind must be 'model' or 'report', got {kind!r}")
     env = dict(os.environ if env is None else env)
     argv = list(sys.argv[1:] if argv is None else argv)
     model = load_schema(schema) if schema is not None else None
+    target = settings_target(schema) if isinstance(schema, type) else None
+    if into is not None and into is not target:
+        if model is None:
+            raise JobConfigError(
+                f"into={getattr(into, '__qualname__', into)!r} needs a schema: pass schema="
+            )
+        check_target(model, into)
+        target = into
     paths = [path for path, _ in model.fields()] if model is not None else None
     explicit = {
         "job_id": job_id,
@@ -102,22 +117,31 @@ def set_up(
     # a job of its own new folder under jobs/ is kept only once its settings are valid
     keep = record_failure and not (identity.job_dir is None and identity.job_id is None)
     made = [p for p in (folder, *folder.parents) if not p.exists()]
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission: the job cannot start
+        raise JobConfigError(f"{exc.strerror or exc}: {folder}") from None
     backend: Backend = LocalBackend()
     if identity.host:
         from ._platform import connect  # noqa: PLC0415 - requests only in platform mode
 
-        backend, description = connect(identity, folder, env)
+        backend, fetched = connect(identity, folder, env)
+        if description is None:
+            description = fetched
+        else:
+            description = _given(description, fetched.id, identity, backend)
         _cache_description(description, folder, identity, model)
         created = False
+    elif description is not None:
+        description = _given(description, identity.job_id or description.id, identity, None)
+        created = True  # written as info.json, as a job made here (without its key)
     else:
         description, created = _load_description(identity, folder, resolved_id)
     if model is None and identity.preset is not None:
         backend.close()
         raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
-    into = settings_target(schema) if isinstance(schema, type) else None
     failed = _Failure(folder, description, env, identity, backend, keep)
-    warnings: tuple[Any, ...] = ()
+    warnings: tuple[SettingsProblem, ...] = ()
     try:
         raw = gather_raw_settings(description.settings, local_settings)
         if model is None:
@@ -133,7 +157,7 @@ def set_up(
             try:
                 result = resolve_settings(
                     model, raw, overrides=dict(identity.overrides), preset=identity.preset,
-                    strict=strict, into=into,
+                    strict=strict, into=target,
                 )  # fmt: skip
             except SettingsError as exc:
                 failed.record(exc)
@@ -186,6 +210,19 @@ def _cache_description(
     data = description.to_json(mask=True, settings=settings)
     data.pop("api_key", None)
     atomic_write_json(info, data)
+
+
+def _given(
+    description: JobDescription, job_id: str, identity: Identity, backend: Backend | None
+) -> JobDescription:
+    """A description given as data, for the job `job_id`, with the job's API key."""
+    if description.id != job_id:
+        if backend is not None:
+            backend.close()
+        raise JobConfigError(
+            f"the job description given is of job {description.id}, not of job {job_id}"
+        )
+    return attrs.evolve(description, api_key=identity.api_key or description.api_key)
 
 
 def _remove_empty(path: Path) -> bool:

@@ -17,11 +17,10 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, overload
 from urllib.parse import parse_qsl
 
 from brevetti_schema import (
@@ -36,7 +35,7 @@ from brevetti_schema import (
 
 from ._declared import declared_settings
 from ._description import JobDescription
-from ._errors import JobConfigError, JobStateError
+from ._errors import JobArgumentError, JobConfigError, JobStateError
 from ._files import safe_child
 from ._identity import _FLAGS, LAUNCHER_FLAGS
 from ._job import Job as MainJob
@@ -45,11 +44,20 @@ from ._storage import Storage
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from typing_extensions import TypeVar
 
     class JobSettings(BaseModel):
         """brevettiai's settings base class (a pydantic model with `extra`)."""
 
         extra: dict[str, Any]
+
+    S = TypeVar("S", default=Any)
+    """The settings type: ``class TrainJob(Job[Settings])`` or ``settings: Settings``."""
+else:
+    from typing import TypeVar
+
+    S = TypeVar("S")
+T = TypeVar("T")
 
 
 __all__ = ["Job", "JobSettings"]
@@ -65,8 +73,14 @@ _IGNORED_KWARGS: Final = frozenset(
 """brevettiai `Job.init` keywords for its own machinery; accepted and not needed here."""
 
 _MAIN_KWARGS: Final = frozenset(
-    {"schema", "settings", "job_dir", "host", "preset", "argv", "env", "strict", "kind"}
+    {"schema", "into", "settings", "job_dir", "host", "preset", "argv", "env", "strict", "kind"}
+    | {"console"}
 )
+_MAIN_DEFAULTS: Final[Mapping[str, Any]] = {
+    "settings": None, "job_dir": None, "host": None, "preset": None, "argv": None,
+    "env": None, "strict": False, "kind": None,
+}  # fmt: skip
+"""The main API's defaults of the keywords compat passes on (`MainJob.init`'s)."""
 
 
 def __getattr__(name: str) -> Any:
@@ -125,7 +139,7 @@ class _JobFiles:
 
     def write(self, path: str, data: bytes) -> None:
         if "://" in path:
-            raise JobStateError(f"cannot write {path}: a job writes its files by path")
+            raise JobArgumentError(f"cannot write {path}: a job writes its files by path")
         target = Path(path).resolve()
         artifacts = self._job.main.artifacts_dir.resolve()
         if target == artifacts or artifacts in target.parents:
@@ -137,7 +151,7 @@ class _JobFiles:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._local.write_bytes(target, data)
                 return
-        raise JobStateError(
+        raise JobArgumentError(
             f"cannot write {path}: a job writes inside its folder or its temporary folder"
         )
 
@@ -261,9 +275,10 @@ def _merged(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
 # -- the job ------------------------------------------------------------------------------
 
 
-class Job:
+class Job(Generic[S]):
     """A job with brevettiai's API. Make one with `Job.init()`; subclass it with a
-    ``settings: MySettings`` annotation and a `run()` for `start()`, as in brevettiai 2.0."""
+    ``settings: MySettings`` annotation (or as ``Job[MySettings]``) and a `run()` for
+    `start()`, as in brevettiai 2.0."""
 
     def __init__(
         self,
@@ -275,7 +290,7 @@ class Job:
         self._main = main
         self._run_id = main.run_id or datetime.now().strftime("%Y-%m-%dT%H%M%S")
         self._cache_path = cache_path
-        self._settings = self._with_extra(main.settings, extra, own_class)
+        self._settings: S = self._with_extra(main.settings, extra, own_class)
         self.io = IoTools(_JobFiles(self))
 
     @staticmethod
@@ -295,6 +310,39 @@ class Job:
 
     # -- construction -------------------------------------------------------------
 
+    @overload
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        cache_path: str | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        type_selector: Iterable[type[Job]] | Callable[[dict[str, Any]], type[Job]] | None = None,
+        job_config: Mapping[str, Any] | None = None,
+        log_level: int | str = logging.INFO,
+        *,
+        schema: type[T],
+        **kwargs: Any,
+    ) -> Job[T]: ...
+
+    @overload
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        cache_path: str | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        type_selector: Iterable[type[Job]] | Callable[[dict[str, Any]], type[Job]] | None = None,
+        job_config: Mapping[str, Any] | None = None,
+        log_level: int | str = logging.INFO,
+        *,
+        into: type[T],
+        **kwargs: Any,
+    ) -> Job[T]: ...
+
+    @overload
     @classmethod
     def init(
         cls,
@@ -306,15 +354,30 @@ class Job:
         job_config: Mapping[str, Any] | None = None,
         log_level: int | str = logging.INFO,
         **kwargs: Any,
-    ) -> Self:
+    ) -> Self: ...
+
+    @classmethod
+    def init(
+        cls,
+        job_id: str | None = None,
+        api_key: str | None = None,
+        cache_path: str | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        type_selector: Iterable[type[Job]] | Callable[[dict[str, Any]], type[Job]] | None = None,
+        job_config: Mapping[str, Any] | None = None,
+        log_level: int | str = logging.INFO,
+        **kwargs: Any,
+    ) -> Any:
         """Find the job and validate its settings, with brevettiai's arguments.
 
         Configures logging as brevettiai did (``logging.basicConfig()``, the root logger
-        at `log_level`, urllib3 at WARNING). `job_config` is a job description given as
-        data (local mode); `type_selector` picks the job class from the description: a
+        at `log_level`, urllib3 at WARNING). `job_config` is the job description given
+        as data, in local and platform mode (there the job connects as usual, but the
+        platform's description is not used); its ``id`` and ``api_key`` serve when no
+        other is given. `type_selector` picks the job class from the description: a
         callable given it, or the first class whose settings accept its settings. Also
-        takes the main API's keywords (``schema``, ``job_dir``, ``host``, ``argv``,
-        ``env`` ...) and, from brevettiai 0.5, ``schema_path``.
+        takes the main API's keywords (``schema``, ``into``, ``job_dir``, ``host``,
+        ``argv``, ``env`` ...) and, from brevettiai 0.5, ``schema_path``.
         """
         logging.basicConfig()
         logging.getLogger().setLevel(log_level)
@@ -329,38 +392,38 @@ class Job:
         if unknown:
             raise TypeError(f"Job.init() got unexpected keyword arguments {sorted(unknown)}")
         argv = list(sys.argv[1:] if kwargs.get("argv") is None else kwargs["argv"])
-        temporary: Path | None = None
-        try:
-            if job_config is not None:
-                if info_file is not None:
-                    raise JobConfigError("give job_config or info_file, not both")
-                description = JobDescription.from_json(dict(job_config), source="job_config")
-                api_key = api_key or description.api_key
-                handle, name = tempfile.mkstemp(prefix="brevetti-job-config-", suffix=".json")
-                temporary = Path(name)
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump(description.to_json(mask=True) | {"api_key": None}, out)
-                info_file = temporary
-            job_class = cls._select(type_selector, info_file, kwargs.get("job_dir"))
-            schema = kwargs.pop("schema", None)
-            if schema is None:
-                schema = declared_settings(job_class)
-            model = load_schema(schema) if schema is not None else None
-            paths = {path for path, _ in model.fields()} if model is not None else None
-            kept, extra_args = _split_argv(argv, paths)
-            for name in sorted(_leaves(extra_args)):
-                close = difflib.get_close_matches(name, sorted(paths or ()), n=1)
-                hint = f" (did you mean --{close[0]}?)" if close else ""
-                logger.warning("argument --%s is no setting: kept in settings.extra%s", name, hint)
-            kwargs["argv"] = kept
-            main = MainJob.init(
-                job_id, api_key, schema, info_file=info_file, **kwargs,
-            )  # fmt: skip
-        finally:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
+        given: JobDescription | None = None
+        if job_config is not None:
+            if info_file is not None:
+                raise JobConfigError("give job_config or info_file, not both")
+            given = JobDescription.from_json(dict(job_config), source="job_config")
+            job_id = job_id or given.id
+            api_key = api_key or given.api_key
+        job_class = cls._select(type_selector, given, info_file, kwargs.get("job_dir"))
+        schema = kwargs.pop("schema", None)
+        into = kwargs.pop("into", None)
+        console = bool(kwargs.pop("console", True))
+        declared = declared_settings(job_class)
+        if schema is None:
+            schema = declared
+        elif into is None and declared is not None and not isinstance(schema, type):
+            into = declared  # a schema of its own (a file, a builder) made into `Job[S]`'s S
+        model = load_schema(schema) if schema is not None else None
+        paths = {path for path, _ in model.fields()} if model is not None else None
+        kept, extra_args = _split_argv(argv, paths)
+        for name in sorted(_leaves(extra_args)):
+            close = difflib.get_close_matches(name, sorted(paths or ()), n=1)
+            hint = f" (did you mean --{close[0]}?)" if close else ""
+            logger.warning("argument --%s is no setting: kept in settings.extra%s", name, hint)
+        kwargs["argv"] = kept
+        arguments = dict(_MAIN_DEFAULTS, **kwargs)
+        main = MainJob._open(
+            schema, into, console, job_id=job_id, api_key=api_key, info_file=info_file,
+            description=given, **arguments,
+        )  # fmt: skip
         extra = _merged(_unknown_settings(model, main.description.settings), extra_args)
-        own_class = isinstance(schema, type) and settings_target(schema) is not None
+        target = into if into is not None else settings_target(schema)
+        own_class = isinstance(target, type) and settings_target(target) is not None
         job = job_class(main, extra, cache_path or main._identity.cache_path, own_class)
         logger.info("%s initialized", job_class.__name__)
         return job
@@ -369,17 +432,22 @@ class Job:
     def _select(
         cls,
         selector: Iterable[type[Job]] | Callable[[dict[str, Any]], type[Job]] | None,
+        given: JobDescription | None,
         info_file: str | os.PathLike[str] | None,
         job_dir: Any,
     ) -> type[Self]:
         if selector is None:
             return cls
-        path = Path(info_file) if info_file is not None else None
-        if path is None and job_dir is not None:
-            path = Path(job_dir) / "info.json"
-        if path is None or not path.is_file():
-            raise JobConfigError("type_selector needs the job description: give info_file")
-        description = JobDescription.from_file(path).to_json(mask=True)
+        if given is None:
+            path = Path(info_file) if info_file is not None else None
+            if path is None and job_dir is not None:
+                path = Path(job_dir) / "info.json"
+            if path is None or not path.is_file():
+                raise JobConfigError(
+                    "type_selector needs the job description: give info_file or job_config"
+                )
+            given = JobDescription.from_file(path)
+        description = given.to_json(mask=True)
         if callable(selector) and not isinstance(selector, type):
             chosen: Any = selector(description)
             return chosen  # type: ignore[no-any-return]
@@ -423,7 +491,7 @@ class Job:
         return self._run_id
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> S:
         """The typed settings; ``settings.extra`` holds settings the schema does not know."""
         return self._settings
 
@@ -548,7 +616,7 @@ class Job:
             path = self._main.job_dir / path
         root = self._main.job_dir.resolve()
         if root not in path.resolve().parents:
-            raise JobStateError(
+            raise JobArgumentError(
                 f"package path {os.fspath(package_path)!r} must lie in the job folder"
             )
         return path

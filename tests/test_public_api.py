@@ -57,7 +57,7 @@ def test_compat_exports() -> None:
 
 JOB_API = {
     "Artifact", "ArtifactPathError", "BrevettiError", "BrevettiJobError", "Dataset",
-    "DatasetRecord", "Job", "JobConfigError", "JobDescription", "JobStateError", "MetricError",
+    "DatasetRecord", "Job", "JobArgumentError", "JobArgumentTypeError", "JobConfigError", "JobDescription", "JobStateError", "MetricError",
     "Model", "ModelPackage", "ModelType", "OpenedPackage", "Organization", "PackageError",
     "PlatformAPI", "PlatformAuthError", "PlatformError", "PlatformUnavailable", "Project",
     "Sample", "SchemaError", "SettingsError", "Storage", "StorageError", "StorageNotFound",
@@ -109,3 +109,28 @@ def test_every_error_derives_from_the_package_base() -> None:
     assert issubclass(brevetti_schema.SettingsError, ValueError)
     for name in ("JobConfigError", "ArtifactPathError", "MetricError", "JobStateError"):
         assert issubclass(getattr(brevetti_job, name), brevetti_job.BrevettiJobError)
+
+
+def test_every_public_name_of_every_public_package_reports_that_package() -> None:
+    import importlib
+
+    for package in (
+        "brevetti_schema", "brevetti_schema.compat", "brevetti_schema.preview", "brevetti_job",
+        "brevetti_job.compat", "brevetti_job.devserver",
+    ):  # fmt: skip
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            home = getattr(value, "__module__", None)
+            if callable(value) and isinstance(home, str) and home.startswith(package + "._"):
+                raise AssertionError(f"{package}.{name} reports {home}")
+
+
+def test_the_dev_servers_errors_are_in_the_one_tree() -> None:
+    import brevetti_job.devserver as devserver
+
+    for name in ("StoreError", "RootLocked", "ObjectStoreError"):
+        error = getattr(devserver, name)
+        assert issubclass(error, brevetti_job.BrevettiJobError), name
+        assert error.__module__ == "brevetti_job.devserver", name
+    assert devserver.StoreError(404, "no such job").status == 404

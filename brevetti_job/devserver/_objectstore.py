@@ -66,6 +66,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from .._errors import BrevettiJobError
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -86,7 +88,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_.\-/+=]{8,128}$")
 _PORTS = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc")
 
 
-class ObjectStoreError(RuntimeError):
+class ObjectStoreError(BrevettiJobError, RuntimeError):
     """The object store could not be started, reached, or configured."""
 
 

@@ -8,13 +8,15 @@ import threading
 from pathlib import Path
 from typing import Final
 
+from .._errors import BrevettiJobError
+
 __all__ = ["LOCK_FILE", "RootLock", "RootLocked"]
 
 LOCK_FILE: Final = "server.lock"
 """The lock file under the store root; it holds the pid of the server holding it."""
 
 
-class RootLocked(Exception):
+class RootLocked(BrevettiJobError):
     """Another live server holds the store root."""
 
     def __init__(self, root: Path, pid: str) -> None:

@@ -32,6 +32,7 @@ from typing import IO, Any, Final
 
 import attrs
 
+from .._errors import BrevettiJobError
 from ._auth import key_hash, new_key
 
 __all__ = [
@@ -149,7 +150,7 @@ Write = Callable[["Transaction"], Result]
 """A write applied inside a transaction (validated before, so it only stores)."""
 
 
-class StoreError(Exception):
+class StoreError(BrevettiJobError):
     """Raised when the store refuses a request; carries the HTTP status to answer."""
 
     def __init__(self, status: int, message: str) -> None:

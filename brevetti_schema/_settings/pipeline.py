@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 
@@ -36,17 +36,25 @@ __all__ = [
 
 logger = logging.getLogger("brevetti_schema")
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as DefaultTypeVar
+
+    S = DefaultTypeVar("S", default=Any)
+else:
+    S = TypeVar("S")
+T = TypeVar("T")
+
 
 @attrs.frozen
-class Resolved:
-    """The outcome of the pipeline.
+class Resolved(Generic[S]):
+    """The outcome of the pipeline, generic in the settings type (`into`'s, else `Any`).
 
     `settings` is the typed frozen object (or the plain tree when no class is asked
     for); `tree` the complete decoded settings; `unknown` the keys set aside; `warnings`
     what was accepted but deserves a look (unknown keys, values of inactive fields).
     """
 
-    settings: Any
+    settings: S
     tree: dict[str, Any]
     unknown: dict[str, Any]
     warnings: tuple[SettingsProblem, ...]
@@ -124,6 +132,28 @@ def _override_paths(schema: Schema) -> list[str]:
     return [path for path, _ in schema.fields()]
 
 
+@overload
+def resolve_settings(
+    schema: Schema,
+    raw: Mapping[str, Any] | None = None,
+    *,
+    overrides: Mapping[str, Any] | Iterable[str] = (),
+    preset: str | None = None,
+    strict: bool = False,
+    structure: bool = True,
+    into: type[T],
+) -> Resolved[T]: ...
+@overload
+def resolve_settings(
+    schema: Schema,
+    raw: Mapping[str, Any] | None = None,
+    *,
+    overrides: Mapping[str, Any] | Iterable[str] = (),
+    preset: str | None = None,
+    strict: bool = False,
+    structure: bool = True,
+    into: None = None,
+) -> Resolved[Any]: ...
 def resolve_settings(
     schema: Schema,
     raw: Mapping[str, Any] | None = None,
@@ -133,7 +163,7 @@ def resolve_settings(
     strict: bool = False,
     structure: bool = True,
     into: type | None = None,
-) -> Resolved:
+) -> Resolved[Any]:
     """Run the pipeline; raise `SettingsError` listing every problem.
 
     Precedence, lowest first: defaults, `raw`, the named `preset`, `overrides` (a
@@ -173,7 +203,7 @@ def resolve_settings(
 
 def _validated(
     schema: Schema, tree: dict[str, Any], run: Run, structure: bool, into: type | None
-) -> Resolved:
+) -> Resolved[Any]:
     """The generated validator's result: every problem at once, or the settings."""
     engine = validator(schema)
     complete = engine.validate(tree, run)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from brevetti_job import (
+    JobArgumentError,
     JobConfigError,
     JobStateError,
     MetricError,
@@ -243,7 +244,7 @@ def test_upload_artifact_forms(tmp_path: Path) -> None:
     artifacts = tmp_path / "job" / "artifacts"
     assert (artifacts / "deep" / "b.bin").read_bytes() == b"\x00\x01"
     assert (artifacts / "copy.dat").read_bytes() == b"file"
-    with pytest.raises(JobStateError):
+    with pytest.raises(JobArgumentError, match="not a file"):
         job.upload_artifact("missing.dat", str(tmp_path / "nope"), is_file=True)
 
 
@@ -259,7 +260,7 @@ def test_io_reads_and_writes_inside_the_job(
     job.io.copy(scratch, job.artifact_path("s-copy.bin"))
     assert Path(job.artifact_path("s-copy.bin")).read_bytes() == b"\x01"
     assert job.io.path.join("a", "b") == str(Path("a") / "b")
-    with pytest.raises(JobStateError, match="inside its folder"):
+    with pytest.raises(JobArgumentError, match="inside its folder"):
         job.io.write_file(tmp_path / "outside.txt", "x")
     with pytest.raises(JobStateError, match="no remote storage"):
         job.io.read_file("s3://bucket/key")
@@ -349,7 +350,7 @@ def test_complete_forms(tmp_path: Path) -> None:
     assert _json(tmp_path / "b" / "status.json")["model_path"] == "artifacts/m.bin"
 
     job = _init(tmp_path, job_dir=tmp_path / "c")
-    with pytest.raises(JobStateError, match="must lie in the job folder"):
+    with pytest.raises(JobArgumentError, match="must lie in the job folder"):
         job.complete(package_path=str(archive))
     assert job.complete(output_args="&x=1") == ""
     assert _json(tmp_path / "c" / "status.json")["status"] == "completed"
@@ -394,6 +395,40 @@ def test_job_config_is_a_description_given_as_data(tmp_path: Path) -> None:
         assert b"k-CONFIGKEY" not in path.read_bytes() if path.is_file() else True
     with pytest.raises(JobConfigError, match="not both"):
         Job.init(job_config=config, info_file="x.json", schema=SCHEMA, argv=[], env={})
+
+
+def test_job_config_is_the_description_in_platform_mode_too(devserver, tmp_path: Path) -> None:
+    """brevettiai took a passed config as the job: against the dev platform the job
+    connects with the config's key and reports there, with the config's settings."""
+    job = devserver.create_job(json.loads(SCHEMA.read_text()), settings={"training": {"epochs": 4}})
+    config = {
+        "id": job.id, "name": "From config", "api_key": job.api_key,
+        "host_name": devserver.base_url, "settings": {"training": {"epochs": 9}},
+    }  # fmt: skip
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    job_dir = tmp_path / "job"
+    compat = Job.init(
+        job_config=config, host=devserver.base_url, schema=SCHEMA, argv=[], env=env,
+        job_dir=job_dir,
+    )  # fmt: skip
+    assert compat.mode == "platform" and compat.id == job.id and compat.name == "From config"
+    assert compat.settings.training.epochs == 9  # the config's, not the platform's 4
+    compat.add_output_metric("epochs", compat.settings.training.epochs)
+    compat.complete_job()
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["output"]["output"] == {"epochs": 9}
+    assert state["output"]["job"]["settings"]["training"]["epochs"] == 9
+    info = _json(job_dir / "info.json")
+    assert info["name"] == "From config" and "api_key" not in info
+    for path in job_dir.rglob("*"):
+        assert job.api_key.encode() not in path.read_bytes() if path.is_file() else True
+
+    other = dict(config, id="another-job")
+    with pytest.raises(JobConfigError, match="is of job another-job, not of job"):
+        Job.init(
+            job.id, job_config=other, host=devserver.base_url, schema=SCHEMA, argv=[],
+            env=env, job_dir=tmp_path / "other",
+        )  # fmt: skip
 
 
 class _Small(Job):

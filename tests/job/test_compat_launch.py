@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from brevetti_job import Job, JobConfigError, JobStateError, MetricError
+from brevetti_job import Job, JobArgumentError, JobArgumentTypeError, JobConfigError, MetricError
 from brevetti_job._identity import LAUNCHER_FLAGS, parse_argv, resolve_identity
 from brevetti_schema import SchemaBuilder
 
@@ -208,11 +208,11 @@ def test_chart_spec_as_json_text(tmp_path: Path) -> None:
     spec = {"mark": "bar", "data": {"values": [{"a": "x", "b": 3}]}}
     path = job.upload_chart("bars", json.dumps(spec))
     assert json.loads(path.read_text()) == spec
-    with pytest.raises(JobStateError, match="not valid JSON text"):
+    with pytest.raises(JobArgumentError, match="not valid JSON text"):
         job.upload_chart("broken", "{mark: bar")
-    with pytest.raises(JobStateError, match="must be a mapping"):
+    with pytest.raises(JobArgumentTypeError, match="must be a mapping"):
         job.upload_chart("list", "[1, 2]")
-    with pytest.raises(JobStateError, match="not JSON data"):
+    with pytest.raises(JobArgumentError, match="not JSON data"):
         job.upload_chart("nan", '{"x": NaN}')
 
 

@@ -12,6 +12,7 @@ import pytest
 from brevetti_job import (
     ArtifactPathError,
     Job,
+    JobArgumentError,
     JobConfigError,
     JobStateError,
     MetricError,
@@ -244,7 +245,7 @@ def test_archive_inside_the_job_dir_is_not_copied(tmp_path: Path) -> None:
     archive = job.artifact_path("saved_model.tar.gz")
     archive.write_bytes(b"m")
     assert job.complete_job(archive) == "artifacts/saved_model.tar.gz"
-    with pytest.raises(JobStateError):
+    with pytest.raises(JobArgumentError, match="does not exist"):
         _init(tmp_path, job_dir=tmp_path / "j2").complete_job(tmp_path / "missing.tar.gz")
 
 

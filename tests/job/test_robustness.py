@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from brevetti_job import ArtifactPathError, Job, JobStateError, MetricError, SettingsError
+from brevetti_job import ArtifactPathError, Job, JobArgumentError, MetricError, SettingsError
 from brevetti_job._files import atomic_write_json
 from brevetti_job._outbox import Outbox
 from brevetti_schema import SchemaBuilder
@@ -84,7 +84,7 @@ def test_lone_surrogates_in_reported_text_are_refused_at_the_call_in_both_modes(
         job.add_output_metric("file", LONE)
     with pytest.raises(MetricError, match="lone surrogate"):
         job.report_progress(1, note=LONE)
-    with pytest.raises(JobStateError, match=r"chart 'c': .* lone surrogate"):
+    with pytest.raises(JobArgumentError, match=r"chart 'c': .* lone surrogate"):
         job.upload_chart("c", {"title": LONE})
     job.add_output_metric("file", "fine.png")
     job.report_progress(1, note="fine")

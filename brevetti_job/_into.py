@@ -1,0 +1,213 @@
+"""Does a settings class fit a schema? Checked before `Job.init(into=...)` reads settings.
+
+A class from ``brevetti-schema codegen``, or any attrs or pydantic class, can receive a
+schema's settings when each setting has an attribute (by its settings key) of a type
+that holds the setting's values, each section a settings class, and each attribute the
+schema does not know has a default. What does not fit is a `SchemaError` listing every
+mismatch by setting path, before the job reads its settings: a wrong class is the
+author's mistake, not an invalid setting of the job's.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import enum
+import pathlib
+import sys
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from typing import Any, Final, Literal, Union
+
+import attrs
+
+from brevetti_schema import Field, Kind, Schema, SchemaError, SchemaProblem, Secret, Section
+
+from ._errors import JobArgumentTypeError
+
+__all__ = ["check_target"]
+
+_SEQUENCES: Final = (tuple, list, set, frozenset, collections.abc.Sequence, collections.abc.Set)
+_MAPPINGS: Final = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
+_KIND_TYPES: Final[Mapping[Kind, tuple[tuple[type, ...], str]]] = {
+    Kind.INTEGER: ((int, float), "int"),  # an int fits where a float is declared (PEP 484)
+    Kind.NUMBER: ((float,), "float"),
+    Kind.TEXT: ((str, pathlib.PurePath), "str"),
+    Kind.BOOLEAN: ((bool,), "bool"),
+    Kind.SECRET: ((Secret,), "Secret"),
+    Kind.MULTI_CHOICE: (_SEQUENCES, "a tuple"),
+    Kind.LIST: (_SEQUENCES, "a tuple"),
+    Kind.CLASSES: (_SEQUENCES, "a tuple of str"),
+    Kind.CLASS_MAPPING: (_MAPPINGS, "a mapping"),
+}
+"""The annotations whose values hold each kind's, and what to say is expected (choices
+and JSON values: any annotation)."""
+
+
+@attrs.frozen
+class _Attribute:
+    """One attribute of a settings class, by its settings key."""
+
+    name: str
+    annotation: Any
+    required: bool
+
+
+def check_target(schema: Schema, cls: Any) -> None:
+    """Raise `SchemaError` unless `cls` can hold the settings of `schema` (see above);
+    `JobArgumentTypeError` when `cls` is no attrs or pydantic class at all."""
+    if _attributes(cls) is None:
+        raise JobArgumentTypeError(
+            f"into= must be an attrs or pydantic settings class (such as one made by "
+            f"brevetti-schema codegen), got {_shown(cls)}"
+        )
+    problems = list(_mismatches(schema.children, cls, ""))
+    if problems:
+        raise SchemaError(problems)
+
+
+def _mismatches(nodes: tuple[Any, ...], cls: type, prefix: str) -> Iterator[SchemaProblem]:
+    attributes = _attributes(cls) or {}
+    keys = set()
+    for node in nodes:
+        if not isinstance(node, Field | Section):
+            continue  # a heading holds no setting
+        keys.add(node.key)
+        path = prefix + node.key
+        attribute = attributes.get(node.key)
+        if attribute is None:
+            what = "section" if isinstance(node, Section) else f"{node.kind.value} setting"
+            what = f"this {what}"
+            yield SchemaProblem(path, f"{cls.__name__} has no attribute for {what}")
+            continue
+        where = f"{cls.__name__}.{attribute.name}"
+        choices = _choices(attribute.annotation)
+        if isinstance(node, Section):
+            inner = [c for c in choices if _attributes(c) is not None]
+            if inner:
+                yield from _mismatches(node.children, inner[0], path + ".")
+            elif not _anything(choices):
+                shown = _shown(attribute.annotation)
+                yield SchemaProblem(
+                    path, f"{where} is {shown}, but this is a section: give it a settings class"
+                )
+        else:
+            problem = _field_mismatch(node, choices)
+            if problem is not None:
+                shown = _shown(attribute.annotation)
+                yield SchemaProblem(path, f"{where} is {shown}, but {problem}")
+    for key, attribute in attributes.items():
+        if key not in keys and attribute.required:
+            yield SchemaProblem(
+                prefix + key,
+                f"{cls.__name__}.{attribute.name} has no default and the schema has no "
+                "such setting to fill it",
+            )
+
+
+def _field_mismatch(field: Field, choices: list[Any]) -> str | None:
+    """Why an attribute of one of the types `choices` cannot hold `field`'s values."""
+    if _anything(choices):
+        return None
+    if any(_attributes(c) is not None for c in choices):
+        return f"this is {_article(field.kind)} setting, not a section"
+    if field.kind is Kind.CHOICE:
+        values = [o.value for o in field.options if o.value is not None]
+        missing = [v for v in values if not any(_holds(c, v) for c in choices)]
+        if missing:
+            return f"the choice's option {missing[0]!r} is not one of its values"
+        return None
+    if field.kind not in _KIND_TYPES:  # a JSON value: any annotation may describe it
+        return None
+    expected, wanted = _KIND_TYPES[field.kind]
+    for choice in choices:
+        origin = typing.get_origin(choice) or choice
+        if not isinstance(origin, type):
+            continue
+        if field.kind in (Kind.INTEGER, Kind.NUMBER) and origin is bool:
+            continue
+        if issubclass(origin, expected) or _is_pydantic_secret(origin, field.kind):
+            return None
+    return f"this is {_article(field.kind)} setting: expected {wanted}"
+
+
+def _holds(annotation: Any, value: Any) -> bool:
+    """Whether `annotation` (a Literal, an Enum or a plain type) admits the option `value`."""
+    if typing.get_origin(annotation) is Literal:
+        return value in typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return any(member.value == value for member in annotation)
+    if isinstance(annotation, type):
+        if isinstance(value, bool):
+            return issubclass(annotation, bool)
+        if isinstance(value, int) and issubclass(annotation, float):
+            return True
+        return isinstance(value, annotation)
+    return False
+
+
+def _choices(annotation: Any) -> list[Any]:
+    """The types an annotation allows, without ``None`` and `Annotated` extras."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _choices(typing.get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        found: list[Any] = []
+        for arg in typing.get_args(annotation):
+            found += _choices(arg)
+        return found
+    if annotation is None or annotation is type(None):
+        return []
+    return [annotation]
+
+
+def _anything(choices: list[Any]) -> bool:
+    """Whether the annotation says nothing about the value (`Any`, `object`, a TypeVar)."""
+    return any(c is Any or c is object or isinstance(c, typing.TypeVar) for c in choices)
+
+
+def _is_pydantic_secret(origin: type, kind: Kind) -> bool:
+    pydantic = sys.modules.get("pydantic")
+    secret = getattr(pydantic, "SecretStr", None)
+    return kind is Kind.SECRET and isinstance(secret, type) and issubclass(origin, secret)
+
+
+def _attributes(cls: Any) -> dict[str, _Attribute] | None:
+    """The attributes of an attrs or pydantic class by settings key; else ``None``."""
+    if not isinstance(cls, type):
+        return None
+    if attrs.has(cls):
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # noqa: BLE001 - an unresolvable annotation says nothing here
+            hints = {}
+        found = {}
+        for attribute in attrs.fields(cls):
+            if not attribute.init:
+                continue
+            record = attribute.metadata.get("brevetti_schema") or {}
+            key = record.get("key") if isinstance(record, Mapping) else None
+            found[key if isinstance(key, str) else attribute.name] = _Attribute(
+                attribute.name,
+                hints.get(attribute.name, attribute.type or Any),
+                attribute.default is attrs.NOTHING,
+            )
+        return found
+    fields = getattr(cls, "model_fields", None)
+    if "pydantic" in sys.modules and isinstance(fields, Mapping):
+        return {
+            (info.alias or name): _Attribute(name, info.annotation, info.is_required())
+            for name, info in fields.items()
+        }
+    return None
+
+
+def _article(kind: Kind) -> str:
+    name = kind.value.replace("_", "-")
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _shown(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return repr(annotation).replace("typing.", "")
