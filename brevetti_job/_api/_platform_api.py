@@ -103,6 +103,7 @@ class PlatformAPI:
         env: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if env is None else env
+        self._env = env
         env_timeout, env_retry = settings_from_env(env)
         self.host = (host or env.get("BREVETTIAI_HOST_NAME") or DEFAULT_HOST).rstrip("/")
         self.remember_me = remember_me
@@ -289,6 +290,64 @@ class PlatformAPI:
     def delete_dataset(self, id: Any) -> None:
         """Delete a dataset."""
         self._session.request("DELETE", f"/api/data/{_ident(id)}")
+
+    def get_dataset_credentials(self, dataset: Any) -> Any:
+        """S3 credentials that read and write the dataset's folder (the platform's STS
+        answer to ``securitycredentials``), as `brevetti_job` storage credentials."""
+        from .._storage import parse_sts_answer  # noqa: PLC0415 - only when uploading
+
+        answer = self._session.request("GET", f"/api/data/{_ident(dataset)}/securitycredentials")
+        return parse_sts_answer(answer.body.decode("utf-8", "replace"))
+
+    def storage_endpoint(self) -> str | None:
+        """The S3 endpoint of the platform's storage: ``AWS_ENDPOINT_URL`` if set, else the
+        dev platform's object store (``/api/devplatform/storage``), else ``None`` (AWS)."""
+        if self._env.get("AWS_ENDPOINT_URL"):
+            return self._env["AWS_ENDPOINT_URL"]
+        endpoint = (self._dev_storage() or {}).get("s3Endpoint")
+        return endpoint if isinstance(endpoint, str) and endpoint else None
+
+    def _dev_storage(self) -> dict[str, Any] | None:
+        """The dev platform's object store (``s3Endpoint``, ``dataBucket``), or ``None``
+        on a platform that has no such call (there, storage is AWS S3)."""
+        try:
+            data = self._session.get_json("/api/devplatform/storage")
+        except PlatformError as exc:
+            if exc.status in (404, 501):
+                return None
+            raise
+        return data if isinstance(data, dict) else None
+
+    def upload_dataset_files(
+        self, dataset: Any, folder: str | os.PathLike[str], *, workers: int = 8
+    ) -> list[str]:
+        """Copy every file under `folder` into the dataset's folder (same relative paths),
+        with credentials from ``securitycredentials``; the URLs written, sorted."""
+        from .._storage import StaticCredentials, Storage  # noqa: PLC0415 - boto3 on use
+
+        record = (
+            dataset if isinstance(dataset, DatasetRecord) else self.get_dataset(_ident(dataset))
+        )
+        if not record.bucket:
+            raise PlatformError(f"dataset {record.id} has no storage folder")
+        source = Path(folder)
+        if not source.is_dir():
+            raise PlatformError(f"{source} is not a folder")
+        files = sorted(p for p in source.rglob("*") if p.is_file())
+        if not files:
+            return []
+        storage = Storage(
+            record.bucket.rstrip("/"),
+            credentials=StaticCredentials(self.get_dataset_credentials(record)),
+            endpoint_url=self.storage_endpoint(),
+        )
+        base = record.bucket.rstrip("/")
+
+        def put(path: Path) -> str:
+            return storage.upload(path, f"{base}/{path.relative_to(source).as_posix()}")
+
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files)))) as pool:
+            return sorted(pool.map(put, files))
 
     def get_tag(self, id: str | None = None) -> Any:
         """A tag (with its children) by id, or the root tags."""

@@ -186,7 +186,7 @@ class DevServerApp:
         self.pages = PageSite(store, admin_token, space)
         self.webapi = WebApi(
             store, WebApiStore(store.root), admin_token=admin_token, space=space,
-            faults=self.faults,
+            faults=self.faults, issuer=issuer,
         )  # fmt: skip
         job = "/api/<any(models, reports):segment>/<job_id>"
         self.url_map = Map(

@@ -1,12 +1,13 @@
 """`brevetti-job serve` and `brevetti-job platform create`: the dev platform's CLI.
 
+``platform create`` is a client of a running platform's HTTP API (`_api._create_cli`).
+
 Werkzeug loads only when ``serve`` runs, so the rest of the CLI works without it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shlex
 import sys
@@ -119,39 +120,6 @@ def _dataset_spec(text: str) -> tuple[str, str]:
     return name.strip(), folder
 
 
-class _AdminCall(Exception):
-    """An admin API call failed; the message says how (no token in it)."""
-
-
-class _Admin:
-    """The running server's admin API (address from server.json, token from the root)."""
-
-    def __init__(self, root: Path) -> None:
-        import requests  # noqa: PLC0415 - only for this command
-
-        from ._store import read_server_url  # noqa: PLC0415
-
-        self.url = read_server_url(root)
-        token = (root / "admin-token").read_text(encoding="utf-8").strip()
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, **options: Any) -> Any:
-        import requests  # noqa: PLC0415
-
-        try:
-            answer = self.session.request(method, self.url + path, timeout=120, **options)
-        except requests.RequestException as exc:
-            raise _AdminCall(f"cannot reach the dev server at {self.url}: {exc}") from None
-        if answer.status_code >= 300:
-            try:
-                message = answer.json().get("error", answer.text)
-            except ValueError:
-                message = answer.text
-            raise _AdminCall(f"the dev server refused {method} {path}: {message}")
-        return answer.json()
-
-
 def _server_running(root: Path) -> bool:
     from ._root_lock import RootLock, RootLocked  # noqa: PLC0415
 
@@ -166,79 +134,22 @@ def _server_running(root: Path) -> bool:
     return False
 
 
-def _upload_dataset(admin: _Admin, name: str, folder: Path) -> dict[str, Any]:
-    from urllib.parse import quote  # noqa: PLC0415
-
-    record: dict[str, Any] = admin.call("POST", "/api/admin/datasets", json={"name": name})
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            relative = quote(path.relative_to(folder).as_posix())
-            with path.open("rb") as handle:
-                admin.call(
-                    "PUT", f"/api/admin/datasets/{record['id']}/files/{relative}", data=handle
-                )
-    return record
-
-
 def _create(args: argparse.Namespace) -> int:
-    from brevetti_schema import load_schema  # noqa: PLC0415
-
-    from ._creation import job_settings  # noqa: PLC0415
+    import os  # noqa: PLC0415
 
     root = Path(args.root)
-    folders = [(name, Path(folder)) for name, folder in args.dataset or ()]
-    for name, folder in folders:
-        if not folder.is_dir():
-            print(
-                f"brevetti-job: error: --dataset {name}: {folder} is not a folder", file=sys.stderr
-            )
-            return 1
-    schema = load_schema(args.schema)
-    schema_ui, settings = job_settings(schema, _read_settings(args.settings), args.preset)
-    if not _server_running(root):
+    by_root = not args.host and not os.environ.get("BREVETTIAI_HOST_NAME")
+    if by_root and not _server_running(root):
         print(
             f"brevetti-job: error: no dev server is running on {root}; start one first "
-            f"(`brevetti-job serve --root {shlex.quote(str(root))}`): the job's storage "
-            "folder and its datasets live in its object store",
+            f"(`brevetti-job serve --root {shlex.quote(str(root))}`), or name a running "
+            "platform with --host URL",
             file=sys.stderr,
         )
         return 1
-    try:
-        admin = _Admin(root)
-        datasets = [_upload_dataset(admin, name, folder) for name, folder in folders]
-        created = admin.call(
-            "POST", "/api/admin/jobs",
-            json={"schema": schema_ui, "settings": settings, "kind": args.kind,
-                  "name": args.name, "datasets": [d["id"] for d in datasets]},
-        )  # fmt: skip
-    except _AdminCall as exc:
-        print(f"brevetti-job: error: {exc}", file=sys.stderr)
-        return 1
-    if args.json:
-        keys = ("id", "api_key", "kind", "name", "host", "s3_endpoint", "data_bucket", "datasets")
-        print(json.dumps({key: created.get(key) for key in keys}))
-    else:
-        exports = {
-            "BREVETTI_HOST": created["host"],
-            "BREVETTI_JOB_ID": created["id"],
-            "BREVETTI_API_KEY": created["api_key"],
-            "BREVETTIAI_DATA_BUCKET": created.get("data_bucket"),
-            "AWS_ENDPOINT_URL": created.get("s3_endpoint"),
-        }
-        for name, value in exports.items():
-            if value is not None:
-                print(f"export {name}={shlex.quote(str(value))}")
-        for dataset in created.get("datasets", []):
-            print(f"# dataset {shlex.quote(dataset['name'])}: {dataset['id']}")
-        if created["kind"] == "report":
-            print('# a test report: start the job with --test_id "$BREVETTI_JOB_ID"')
-    print(
-        f"created {created['kind']} job {created['id']} ({created['name']}) on {admin.url}"
-        f"{f' with {len(datasets)} dataset(s)' if datasets else ''}; the API key is shown "
-        "only this once, the store keeps its hash",
-        file=sys.stderr,
-    )
-    return 0
+    from .._api._create_cli import create_command  # noqa: PLC0415 - an HTTP client
+
+    return create_command(args)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -308,10 +219,30 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     create.add_argument("--settings", help="settings YAML/JSON file")
     create.add_argument("--preset", help="named preset to apply")
     create.add_argument("--kind", choices=("model", "report"), default="model", help="job kind")
-    create.add_argument("--name", help="job name (default: its id)")
+    create.add_argument("--name", help="job name (default: the type's name, or the job's id)")
     create.add_argument(
-        "--root", default=DEFAULT_ROOT, help=f"store folder (default ./{DEFAULT_ROOT})"
+        "--host", help="platform URL (default: BREVETTIAI_HOST_NAME, or the dev platform on --root)"
     )
+    create.add_argument(
+        "--root", default=DEFAULT_ROOT,
+        help=f"a dev platform's store, to find its address (default ./{DEFAULT_ROOT})",
+    )  # fmt: skip
+    login = create.add_argument_group("as a user (the web API; default: the saved login)")
+    login.add_argument("--user", help="user name (default: the saved login)")
+    login.add_argument("--organization", help="organization name or id")
+    login.add_argument("--token-dir", help="where tokens are kept (default ~/.brevetti)")
+    login.add_argument(
+        "--type", metavar="TYPE",
+        help="model (report) type id or name (default: the type whose schema is --schema)",
+    )  # fmt: skip
+    create.add_argument(
+        "--model", action="append", metavar="ID", help="a test report's model under test"
+    )
+    create.add_argument(
+        "--admin-token", metavar="T",
+        help="use the dev platform's admin API with this token (default BREVETTI_ADMIN_TOKEN; "
+        "without a login, the one saved in --root)",
+    )  # fmt: skip
     create.add_argument(
         "--dataset", action="append", type=_dataset_spec, metavar="NAME=FOLDER",
         help="upload a local folder as a dataset and give it to the job (repeatable)",

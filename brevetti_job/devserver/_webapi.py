@@ -138,10 +138,12 @@ class WebApi:
         admin_token: str,
         space: Any = None,
         faults: FaultInjector | None = None,
+        issuer: Any = None,
     ) -> None:
         self.store = store
         self.records = records
         self.space = space  # the data bucket in the object store (an ObjectSpace), if any
+        self.issuer = issuer  # mints scoped identities on the object store (CredentialIssuer)
         self.faults = faults or FaultInjector()
         self._admin_hash = key_hash(admin_token)
         self._default_org = default_org(records)
@@ -157,6 +159,8 @@ class WebApi:
             ("/api/data/<ident>", "dataset", "GET"),
             ("/api/data/<ident>", "update_dataset", "POST"),
             ("/api/data/<ident>", "delete_dataset", "DELETE"),
+            ("/api/data/<ident>/securitycredentials", "dataset_credentials", "GET"),
+            ("/api/devplatform/storage", "storage", "GET"),
             ("/api/orgs/<org>/data", "datasets", "GET"),
             ("/api/orgs/<org>/data/<ident>", "dataset", "GET"),
             ("/api/resources/tags", "tags", "GET"),
@@ -475,6 +479,26 @@ class WebApi:
         changed = {**record, **self._dataset_body(_body(request), session)}
         self.records.put("dataset", changed)
         return _json(200, self._dataset_out(self._dataset_or_404(ident, session)))
+
+    def _dataset_credentials(self, request: Request, session: Session, ident: str) -> Response:
+        """STS AssumeRole XML: an identity that reads, lists and writes the dataset's folder
+        (``get_dataset(write_access=True)``; how files reach a dataset)."""
+        self._dataset_or_404(ident, session)
+        if self.issuer is None:
+            raise ApiError(501, "this dev platform has no object store to mint credentials on")
+        from ._credentials import assume_role_xml  # noqa: PLC0415 - only for this call
+
+        # a folder named by its own id gets read, list and write: the dataset's folder
+        credentials = self.issuer.issue({"id": ident}, ident, None)
+        response = Response(assume_role_xml(credentials), 200, mimetype="application/xml")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _storage(self, request: Request, session: Session) -> Response:
+        """Where the dev platform's object store is (the public platform's is AWS S3)."""
+        if self.space is None:
+            raise ApiError(501, "this dev platform has no object store")
+        return _json(200, {"s3Endpoint": self.space.store.endpoint, "dataBucket": self.space.url})
 
     def _delete_dataset(self, request: Request, session: Session, ident: str) -> Response:
         record = self._dataset_or_404(ident, session)

@@ -1,7 +1,7 @@
 """``brevetti-job platform user add`` and ``platform model-type add``: the web API's admin.
 
-They write into the store folder (``--root``) directly, like ``platform create``; a
-running server sees the new records at once (SQLite, WAL).
+They write into the store folder (``--root``) directly (``platform create``, by contrast,
+is an HTTP client of the running server); a running server sees the new records at once.
 """
 
 from __future__ import annotations
