@@ -42,15 +42,21 @@ pytest: $(STAMP) $(ASSETS)
 test: lint typecheck pytest
 
 DEMO := demo-output/image-classification
+REPORT := demo-output/test-report
 
+# The example training job, then the example test report on the model it trained (both
+# in local mode): the report reads the model's package, every checksum verified.
 demo: $(STAMP)
-	rm -rf $(DEMO)
+	rm -rf $(DEMO) $(REPORT)
 	$(BIN)/brevetti-schema build schema_examples/image_classification.yaml -o $(DEMO)-settings-schema.json --force
 	$(BIN)/python schema_examples/train_classifier.py --job_dir $(DEMO) --preset quick
 	$(BIN)/brevetti-job status $(DEMO)
+	$(BIN)/python schema_examples/test_report_classifier.py --model-dir $(DEMO) --job_dir $(REPORT)
+	$(BIN)/brevetti-job status $(REPORT)
 	@echo
 	@echo "Settings form:  $(DEMO)-settings-schema.json"
 	@echo "Job folder:     $(DEMO)/  (info.json, status.json, artifacts/, charts/, progress.jsonl)"
+	@echo "Test report:    $(REPORT)/  (artifacts/report.html, per_class_metrics.json, charts/confusion_matrix.json)"
 
 examples: $(STAMP)
 	$(BIN)/python schema_examples/regenerate.py
