@@ -201,10 +201,14 @@ def schemas(draw: st.DrawFn, *, conditions: bool = True) -> Schema:
     schema = Schema(children=children)
     booleans = [p for p, f in schema.fields() if f.kind is Kind.BOOLEAN and "." not in p]
     if conditions and booleans and draw(st.booleans()):
-        guard = booleans[0]
+        # one or two guards; a second guard is itself conditional on the first (a chain)
+        guards = booleans[: draw(st.integers(1, 2))]
         rebuilt: list[Node] = []
         for node in children:
-            if isinstance(node, Field) and node.key != guard and draw(st.booleans()):
+            if isinstance(node, Field) and node.key == guards[-1] and len(guards) == 2:
+                node = _evolve(node, visible_when=equals(guards[0], draw(st.booleans())))
+            elif isinstance(node, Field) and node.key not in guards and draw(st.booleans()):
+                guard = draw(st.sampled_from(guards))
                 node = _evolve(node, visible_when=equals(guard, draw(st.booleans())))
             rebuilt.append(node)
         schema = Schema(children=tuple(rebuilt))

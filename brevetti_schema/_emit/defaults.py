@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import yaml
 
 from .._errors import SchemaError
-from .._model.nodes import MISSING, Condition, Field, Heading, Kind, Node, Schema, Section
+from .._model.activity import Activity, lookup_in, paths_of
+from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
 from .._model.trees import plain_copy
 
 __all__ = ["active_settings", "defaults", "dump_defaults_yaml", "preset_settings"]
@@ -47,13 +48,21 @@ def preset_settings(schema: Schema, name: str, *, active_only: bool = False) -> 
 
 
 def active_settings(schema: Schema, tree: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a settings tree without the fields and sections that are not active.
+    """A copy of a settings tree without the fields and sections that are not active:
+    what the platform's form sends for these values.
 
-    A condition reads the values in `tree`; a value that is itself inactive counts as
-    absent. Keys the schema does not declare are kept.
+    Activity is the pipeline's (`Activity`): a condition reads the values present. The
+    form leaves inactive values out, and leaving one out can change what another
+    condition reads, so this keeps the values that are exactly those active under
+    themselves (as the form does). Keys the schema does not declare are kept.
     """
-    activity = _Activity(schema, tree)
-    return _prune(tree, schema.children, "", activity)
+    kept: Mapping[str, Any] = tree
+    for _ in range(len(paths_of(schema)) + 2):  # acyclic conditions settle sooner
+        pruned = _prune(tree, schema.children, "", Activity(schema, lookup_in(kept)))
+        if pruned == kept:
+            break
+        kept = pruned
+    return pruned
 
 
 def _defaults_of(nodes: tuple[Node, ...]) -> dict[str, Any]:
@@ -78,69 +87,8 @@ def _merge(target: dict[str, Any], tree: Mapping[str, Any], nodes: tuple[Node, .
             target[key] = plain_copy(value)
 
 
-# -- activity under conditions ---------------------------------------------------------------
-
-
-class _Activity:
-    """Whether each field or section is active, given the values of a settings tree."""
-
-    def __init__(self, schema: Schema, tree: Mapping[str, Any]) -> None:
-        self.nodes = {path: node for path, node in schema.walk() if path}
-        self.tree = tree
-        self.known: dict[str, bool] = {}
-        self.pending: set[str] = set()
-
-    def active(self, path: str) -> bool:
-        known = self.known.get(path)
-        if known is not None:
-            return known
-        if path in self.pending:
-            raise SchemaError.single(path, "visible_when conditions form a cycle")
-        self.pending.add(path)
-        parent = path.rpartition(".")[0]
-        node = self.nodes.get(path)
-        condition = node.visible_when if isinstance(node, Field | Section) else None
-        result = (not parent or self.active(parent)) and (
-            condition is None or condition.holds(_ActiveValues(self, condition))
-        )
-        self.pending.discard(path)
-        self.known[path] = result
-        return result
-
-    def value(self, path: str) -> Any:
-        """The value at a dotted path if it is present and active, else `MISSING`."""
-        if path not in self.nodes or not self.active(path):
-            return MISSING
-        current: Any = self.tree
-        for part in path.split("."):
-            if not isinstance(current, Mapping) or part not in current:
-                return MISSING
-            current = current[part]
-        return current
-
-
-class _ActiveValues(Mapping[str, Any]):
-    """The values a condition reads, by dotted path; inactive or absent ones are missing."""
-
-    def __init__(self, activity: _Activity, condition: Condition) -> None:
-        self.activity = activity
-        self.paths = tuple(dict.fromkeys(condition.fields()))
-
-    def __getitem__(self, path: str) -> Any:
-        value = self.activity.value(path)
-        if value is MISSING:
-            raise KeyError(path)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return (p for p in self.paths if self.activity.value(p) is not MISSING)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
 def _prune(
-    tree: Mapping[str, Any], nodes: tuple[Node, ...], prefix: str, activity: _Activity
+    tree: Mapping[str, Any], nodes: tuple[Node, ...], prefix: str, activity: Activity
 ) -> dict[str, Any]:
     declared = {n.key: n for n in nodes if isinstance(n, Field | Section)}
     result: dict[str, Any] = {}

@@ -13,6 +13,7 @@ from typing import Any
 from .._errors import SchemaError, SchemaProblem
 from .._kinds import misplaced_options
 from .._kinds.json_value import inner_schema_problems
+from .activity import dependency_graph, on_cycles
 from .nodes import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
 from .patterns import pattern_problem
 from .values import describe, value_problems
@@ -137,18 +138,12 @@ def _leaves(
 
 def _check_conditions(schema: Schema, paths: Mapping[str, Node]) -> list[SchemaProblem]:
     problems: list[SchemaProblem] = []
-    depends: dict[str, set[str]] = {}
     for path, node in paths.items():
-        deps: set[str] = set()
-        parent = path.rpartition(".")[0]
-        if parent:
-            deps.add(parent)
         condition = node.visible_when if isinstance(node, Field | Section) else None
         if condition is not None:
             problems += _condition_problems(condition, path, paths)
-            deps.update(f for f in condition.fields() if f in paths)
-        depends[path] = deps
-    on_cycle = _on_cycles(depends)
+    depends = dependency_graph(paths)
+    on_cycle = on_cycles(depends)
     problems += [
         SchemaProblem(path, "visible_when conditions form a cycle")
         for path in depends
@@ -177,50 +172,3 @@ def _condition_problems(
             yield SchemaProblem(
                 path, f"visible_when compares {condition.field} with {describe(value)}: {message}"
             )
-
-
-def _on_cycles(depends: Mapping[str, set[str]]) -> set[str]:
-    """The nodes that lie on a dependency cycle (Tarjan's components, iteratively).
-
-    Linear in nodes and edges, and without recursion, so long chains of conditions
-    cost no more per field than short ones.
-    """
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    cyclic: set[str] = set()
-    for root in depends:
-        if root in index:
-            continue
-        work: list[tuple[str, Iterator[str]]] = [(root, iter(sorted(depends.get(root, ()))))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, edges = work[-1]
-            step = next(edges, None)
-            if step is not None:
-                if step not in index:
-                    index[step] = low[step] = len(index)
-                    stack.append(step)
-                    on_stack.add(step)
-                    work.append((step, iter(sorted(depends.get(step, ())))))
-                elif step in on_stack:
-                    low[node] = min(low[node], index[step])
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in depends.get(node, ()):
-                    cyclic.update(component)
-    return cyclic

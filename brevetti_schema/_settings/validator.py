@@ -29,6 +29,7 @@ import attrs
 
 from .._errors import Loc, SettingsProblem
 from .._kinds import DecodeError, spec
+from .._model.activity import dependency_order, dynamic_paths
 from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
 from .._model.secret import MASK
 
@@ -195,56 +196,6 @@ def _given(data: Any, parts: tuple[str, ...], field: Field) -> Any:
     return node
 
 
-def _dependency_order(paths: Mapping[str, Node], wanted: set[str]) -> list[str]:
-    """The wanted nodes (and what they read) ordered so that what a node's activity reads
-    comes first; iterative, so long chains of conditions need no deep recursion."""
-
-    def reads(path: str) -> list[str]:
-        node = paths[path]
-        found = []
-        parent = path.rpartition(".")[0]
-        if parent:
-            found.append(parent)
-        condition = node.visible_when if isinstance(node, Field | Section) else None
-        if condition is not None:
-            found += [f for f in condition.fields() if f in paths]
-        return found
-
-    order: list[str] = []
-    done: set[str] = set()
-    for root in paths:
-        if root not in wanted:
-            continue
-        stack = [(root, False)]
-        while stack:
-            path, expanded = stack.pop()
-            if path in done:
-                continue
-            if expanded:
-                done.add(path)
-                order.append(path)
-                continue
-            stack.append((path, True))
-            stack += [(d, False) for d in reads(path) if d not in done]
-    return order
-
-
-def _dynamic_paths(schema: Schema) -> tuple[str, ...]:
-    """Paths of the nodes whose activity depends on values (a condition on or above them)."""
-    conditional: set[str] = set()
-    found = []
-    for path, node in schema.walk():
-        if not path:
-            continue
-        parent = path.rpartition(".")[0]
-        if (isinstance(node, Field | Section) and node.visible_when is not None) or (
-            parent in conditional
-        ):
-            conditional.add(path)
-            found.append(path)
-    return tuple(found)
-
-
 # -- the generated source -------------------------------------------------------------------
 
 _NO_DECODE: Final = frozenset({Kind.TEXT, Kind.SECRET})
@@ -390,7 +341,7 @@ class _Writer:
         }
         self.names: dict[str, str] = {}
         lines = ["def _activity(data):"]
-        for path in _dependency_order(paths, set(dynamic) | read):
+        for path in dependency_order(paths, set(dynamic) | read):
             node = paths[path]
             v = self.var(path)
             if path in self.dynamic:
@@ -592,7 +543,7 @@ def validator(schema: Schema) -> Validator:
 def _generate(schema: Schema) -> Validator:
     from .._emit.classes.attrs_classes import settings_class  # noqa: PLC0415 - classes need cattrs
 
-    dynamic = _dynamic_paths(schema)
+    dynamic = dynamic_paths(schema)
     writer = _Writer(schema, frozenset(dynamic))
     activity = writer.activity(dynamic) if dynamic else None
     root = writer.section(schema.children, ())

@@ -15,7 +15,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section, SettingsError
+from brevetti_schema import MISSING, Field, Kind, Schema, SchemaBuilder, Section, SettingsError
 from brevetti_schema._emit.json_schema import emit_json_schema
 from brevetti_schema._settings.pipeline import resolve_settings
 from brevetti_schema._settings.validator import validator
@@ -192,53 +192,29 @@ def test_a_default_breaking_its_inner_json_schema_is_reported_when_validated() -
 
 
 def _reference_activity(schema: Schema, data: dict[str, Any]) -> dict[str, bool]:
-    """Which nodes are active, by `Condition.holds` over given (decoded) values and the
-    defaults of active fields, written plainly (recursion is fine for small schemas)."""
+    """Which nodes are active by the model's meaning (`Activity`), over the given values
+    decoded as the pipeline decodes them."""
     from collections.abc import Mapping
 
     from brevetti_schema._kinds._transport import NOT_SET, DecodeError, decode_value
+    from brevetti_schema._model.activity import Activity
 
     def given(path: str) -> Any:
         node: Any = data
         for part in path.split("."):
             if not isinstance(node, Mapping) or part not in node:
-                raise KeyError(path)
+                return MISSING
             node = node[part]
         field = schema.find(path)
         assert isinstance(field, Field)
         try:
             value = decode_value(field, node)
         except DecodeError:
-            raise KeyError(path) from None
-        if value is NOT_SET:
-            raise KeyError(path)
-        return value
+            return MISSING
+        return MISSING if value is NOT_SET else value
 
-    class Lookup(Mapping[str, Any]):
-        def __getitem__(self, path: str) -> Any:
-            try:
-                return given(path)
-            except KeyError:
-                field = schema.find(path)
-                if isinstance(field, Field) and field.has_default and active(path):
-                    return field.default
-                raise
-
-        def __iter__(self) -> Any:
-            return iter(())
-
-        def __len__(self) -> int:
-            return 0
-
-    def active(path: str) -> bool:
-        parent = path.rpartition(".")[0]
-        if parent and not active(parent):
-            return False
-        node = schema.find(path)
-        condition = node.visible_when if node is not None else None
-        return condition is None or condition.holds(Lookup())
-
-    return {path: active(path) for path, _ in schema.walk() if path}
+    activity = Activity(schema, given)
+    return {path: activity.active(path) for path, _ in schema.walk() if path}
 
 
 @given(st.data())
