@@ -73,6 +73,8 @@ class JobView:
     charts: Mapping[str, Any]
     progress: Sequence[Mapping[str, Any]]
     artifacts: Sequence[Mapping[str, Any]]
+    package: Any = None
+    """The completed model's package (a `_page_package.PackageView`), if it has one."""
 
 
 def numeric_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:

@@ -29,6 +29,7 @@ from ._page_data import (
     settings_rows,
     value_text,
 )
+from ._page_package import package_section
 
 __all__ = [
     "artifact_url",
@@ -292,9 +293,9 @@ def job_page(view: JobView, assets_missing: str | None = None) -> str:
         '<p class="meta">{kind} <code>{id}</code> · created {created} · ended {ended}'
         "{model}</p>{reason}{notice}"
         '<nav class="toc"><a href="#metrics">Metrics</a><a href="#progress">Progress</a>'
-        '<a href="#charts">Charts</a><a href="#artifacts">Artifacts</a>'
+        '<a href="#charts">Charts</a><a href="#artifacts">Artifacts</a>{package_link}'
         '<a href="#settings">Settings</a></nav>'
-        "{metrics}{progress}{charts}{artifacts}{settings}{specs}"
+        "{metrics}{progress}{charts}{artifacts}{package}{settings}{specs}"
     ).format(
         name=job.name, badge=_badge(job.status), kind=job.kind, id=job.id,
         created=_time(job.created_at), ended=_time(job.ended_at),
@@ -309,6 +310,9 @@ def job_page(view: JobView, assets_missing: str | None = None) -> str:
         charts=_section("charts", "Charts", charts, "No charts uploaded."),
         artifacts=_section("artifacts", "Artifacts", _artifacts(view),
                            "No artifacts uploaded."),
+        package_link=Markup('<a href="#package">Model package</a>') if view.package else "",
+        package=_section("package", "Model package", package_section(view.package))
+        if view.package else "",
         settings=_section("settings", "Settings", _settings(view), "No settings."),
         specs=_json_block("chart-specs", specs),
     )  # fmt: skip

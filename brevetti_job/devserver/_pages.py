@@ -26,6 +26,7 @@ from pathlib import PurePosixPath
 from typing import IO, Final
 from urllib.parse import urlencode
 
+import attrs
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -38,6 +39,7 @@ from ._assets import missing_chart_assets, vendor_response
 from ._object_space import ObjectSpace
 from ._page_data import job_summaries, job_view
 from ._page_html import job_list_page, job_page, login_page, message_page
+from ._page_package import PackageViews
 from ._page_session import PageSession, safe_next
 from ._store import CHUNK, Store, StoreError, check_artifact_name
 
@@ -106,6 +108,7 @@ class PageSite:
         self.session = PageSession(admin_token)
         self._previews: dict[str, PreviewApp] = {}
         self._lock = threading.Lock()
+        self.packages = PackageViews()
         self.url_map = Map(
             [
                 Rule("/", endpoint="index", methods=["GET"]),
@@ -174,6 +177,11 @@ class PageSite:
         view = job_view(self.store, job_id, self.space)
         if view is None:
             return _html(message_page("No such job", f"There is no job {job_id}."), 404)
+        if view.model_path and view.summary.status == "completed":
+            package = self.packages.view(
+                job_id, view.model_path, lambda name: self._open_artifact(job_id, name)
+            )
+            view = attrs.evolve(view, package=package)
         missing = missing_chart_assets() + missing_assets()
         note = "the web assets are not built (run `make assets`)" if missing else None
         return _html(job_page(view, note))
