@@ -300,6 +300,10 @@ class Job(Generic[S]):
                 dataset = attrs.evolve(dataset, bucket=_folder(local.pop(dataset.name)))
             elif not dataset.bucket:
                 bucket = self._env.get("BREVETTIAI_DATA_BUCKET")
+                if not bucket and self.mode == "platform":  # the platform's data bucket
+                    from ._job_storage import data_bucket  # noqa: PLC0415
+
+                    bucket = data_bucket(self._env)
                 if not bucket:
                     raise JobConfigError(
                         f"dataset {dataset.name or dataset.id} ({dataset.id}) has no bucket and "

@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_DATA_BUCKET",
     "StorageRefused",
     "data_bucket",
+    "description_location",
     "job_folder",
     "platform_storage",
     "read_description",
@@ -63,51 +64,57 @@ def platform_storage(
     bucket: str,
     env: Mapping[str, str],
     cache_path: str | None = None,
-    datasets: Iterable[tuple[str, str]] = (),
+    datasets: Iterable[tuple[str, str | None]] = (),
     models: Iterable[tuple[str, str]] = (),
     job_credentials: CredentialProvider | None = None,
 ) -> tuple[Storage, CredentialProvider]:
-    """The job's `Storage`: its folder (read/write) and each ``(id, bucket)`` dataset and
-    model (read), each with its own credentials from the platform; the cache from
-    `cache_path` or ``BREVETTI_AI_CACHE``. Returns the folder's credentials too, to reuse."""
+    """The job's `Storage` (`Storage.for_platform`) as the environment configures it: the
+    endpoint from ``AWS_ENDPOINT_URL`` (else boto3's default), the region from
+    ``AWS_REGION``, the cache from `cache_path` or ``BREVETTI_AI_CACHE``; the folder's
+    credentials are `job_credentials` when given (kept from a first, description-only
+    storage), else new ones. Returns the folder's credentials too, to reuse."""
     from ._storage import (  # noqa: PLC0415 - storage only in platform mode
-        CredentialRoutes,
         PlatformCredentials,
         Storage,
         cache_from_environment,
     )
 
-    root = job_folder(bucket, job_id)
+    job_folder(bucket, job_id)  # a job id that cannot name a folder is refused here
     own = job_credentials or PlatformCredentials(host, job_id, api_key, model_id=job_id)
-    routes: list[tuple[str, CredentialProvider]] = [(root, own)]
-    for dataset_id, dataset_bucket in datasets:
-        routes.append(
-            (dataset_bucket, PlatformCredentials(host, job_id, api_key, dataset_id=dataset_id))
-        )
-    for model_id, model_bucket in models:
-        routes.append((model_bucket, PlatformCredentials(host, job_id, api_key, model_id=model_id)))
-    cache = cache_from_environment(cache_path or env.get("BREVETTI_AI_CACHE") or None)
-    storage = Storage(
-        root,
-        credentials=CredentialRoutes(routes),
-        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+    storage = Storage.for_platform(
+        host=host, job_id=job_id, api_key=api_key, data_bucket=bucket, datasets=datasets,
+        models=models, job_credentials=own, endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         region=env.get("AWS_REGION") or None,
-        cache=cache,
-    )
+        cache=cache_from_environment(cache_path or env.get("BREVETTI_AI_CACHE") or None),
+    )  # fmt: skip
     return storage, own
 
 
-def read_description(storage: Storage, info_file: str | None) -> tuple[Any, str]:
-    """The description's JSON data and where it came from: `info_file` (a local path or
-    a URL in the job's resources), else ``info.json`` in the job's storage folder."""
+def _is_url(text: str) -> bool:
+    return "://" in text
+
+
+def description_location(storage: Storage, info_file: str | None, job_dir: str | None) -> str:
+    """Where the job's description is: `info_file` (a path or a URL in the job's
+    resources), else ``<job_dir>/info.json`` when `job_dir` is a storage URL (a local
+    `job_dir` is the working copy, not the platform's folder), else ``info.json`` in the
+    job's storage folder."""
     assert storage.root is not None
-    where = info_file or f"{storage.root.url}/info.json"
+    if info_file:
+        return info_file
+    if job_dir and _is_url(job_dir):
+        return f"{job_dir.rstrip('/')}/info.json"
+    return f"{storage.root.url}/info.json"
+
+
+def read_description(storage: Storage, where: str) -> Any:
+    """The description's JSON data at `where` (`description_location`)."""
     try:
-        return storage.read_json(where), where
+        return storage.read_json(where)
     except StorageNotFound:
         raise JobConfigError(
             f"no job description at {where} (the platform writes info.json into the job's "
-            "storage folder; check BREVETTIAI_DATA_BUCKET and the job id)"
+            "storage folder; check BREVETTIAI_DATA_BUCKET, AWS_ENDPOINT_URL and the job id)"
         ) from None
 
 

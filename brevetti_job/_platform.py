@@ -64,6 +64,8 @@ _KEY_PARAMS: Final = frozenset({"key", "api_key", "apikey"})
 _KEYED_OPS: Final = frozenset({"complete", "chart", "progress"})
 """Writes to the platform's own job URLs, which carry the key as ``?key=`` (added when
 sent: a record never holds it)."""
+_FILE_OPS: Final = frozenset({"artifact", "output"})
+"""Records of files for the job's storage folder."""
 
 
 def _url_parts(url: str, drop: Sequence[str] = ()) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -101,18 +103,6 @@ class Routes:
     def base(self) -> str:
         """``/api/{kind}/{id}``."""
         return f"/api/{self.kind}/{quote(self.job_id, safe='')}"
-
-    def description(self) -> str:
-        """The job description."""
-        return self.base
-
-    def output(self) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """output.json."""
-        return f"{self.base}/output", ()
-
-    def artifact(self, name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """An artifact by its relative name."""
-        return f"{self.base}/artifacts/{quote(name, safe='/')}", ()
 
     def chart(self, name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         """A named chart."""
@@ -192,38 +182,16 @@ def _send_to_storage(storage: Storage | None, record: Record, artifacts_dir: Pat
         return send_to_storage(storage, record, source)
     except StorageRefused as exc:
         raise PlatformError(str(exc), request=record.op) from None
+    except (PlatformAuthError, PlatformUnavailable):
+        raise
+    except PlatformError as exc:  # no credentials to be had now: the file was not refused
+        raise PlatformUnavailable(
+            f"{record.path}: no credentials for the job's storage ({exc})", request=record.op
+        ) from None
     except StoragePermissionError as exc:  # revoked or expired and not renewed: keep it
         raise PlatformAuthError(str(exc), request=record.op) from None
     except StorageError as exc:  # the store is down, or answers errors: keep it
         raise PlatformUnavailable(str(exc), request=record.op) from None
-
-
-def _send_artifact(client: PlatformClient, record: Record, artifacts_dir: Path) -> str:
-    ref = record.artifact
-    assert ref is not None
-    source, stat = _local_source(record, artifacts_dir)
-    sha = ref.sha256
-    if (stat.st_size, stat.st_mtime_ns) != (ref.size, ref.mtime_ns):
-        sha = file_sha256(source)  # changed since it was recorded: send what is there now
-    held = client.head_artifact(record.path)
-    if held is not None and held[1] == sha:
-        return "skipped"
-    for _ in range(3):
-        try:
-            answer = client.put_file(
-                record.path, source, sha256=sha, idempotency_key=record.idempotency_key,
-                label=ref.name,
-            )  # fmt: skip
-        except PlatformError as exc:
-            if exc.status != 400 or isinstance(exc, PlatformUnavailable):
-                raise
-            fresh = file_sha256(source)
-            if fresh == sha:
-                raise
-            sha = fresh  # the file changed while it was sent; nothing was stored
-            continue
-        return "replayed" if answer.replayed else "sent"
-    raise PlatformError(f"artifact {ref.name!r} keeps changing while it is uploaded")
 
 
 def _send(
@@ -231,8 +199,8 @@ def _send(
 ) -> str:
     if record.transport == "storage":
         return _send_to_storage(storage, record, artifacts_dir)
-    if record.artifact is not None:
-        return _send_artifact(client, record, artifacts_dir)
+    if record.op in _FILE_OPS:  # an HTTP file record of an earlier version: to storage now
+        return _send_to_storage(storage, _into_storage(record, storage), artifacts_dir)
     form = None
     body = record.body
     if record.form:
@@ -247,6 +215,17 @@ def _send(
         key_in_query=record.op in _KEYED_OPS,
     )
     return "replayed" if answer.replayed else "sent"
+
+
+def _into_storage(record: Record, storage: Storage | None) -> Record:
+    """An output.json or artifact record that named the dev server's retired file calls
+    (``PUT /api/<kind>/<id>/output``, ``.../artifacts/<name>``), aimed at the same file in
+    the job's storage folder instead (never elsewhere: the folder is the job's own)."""
+    if storage is None or storage.root is None:
+        raise PlatformUnavailable(f"{record.path}: no storage to write it with", request=record.op)
+    name = record.artifact.name if record.artifact is not None else "output.json"
+    url = f"{storage.root.url}/artifacts/{name}"
+    return attrs.evolve(record, path=url, params=(), transport="storage")
 
 
 def deliver_pending(
@@ -295,6 +274,7 @@ def deliver_pending(
                 summary.rejected.append(f"{record.file_name} ({record.op}): {exc}")
                 continue
             outbox.mark_done(record)
+            logger.debug("platform write %s (%s): %s", record.seq, record.op, outcome)
             summary.sent[record.op] += 1
             summary.replayed += outcome == "replayed"
             summary.skipped += outcome == "skipped"
@@ -312,11 +292,11 @@ class PlatformBackend:
         outbox: Outbox,
         routes: Routes,
         artifacts_dir: Path,
+        storage: Storage,
         *,
         offline: bool = False,
         cooldown: float = COOLDOWN,
         progress_interval: float = PROGRESS_INTERVAL,
-        storage: Storage | None = None,
     ) -> None:
         self._client = client
         self._storage = storage
@@ -450,22 +430,19 @@ class PlatformBackend:
     # -- the Backend protocol ---------------------------------------------------------------
 
     @property
-    def storage(self) -> Storage | None:
-        """The job's storage space (``None``: the platform's HTTP API holds the files)."""
+    def storage(self) -> Storage:
+        """The job's storage space: its folder ``<data bucket>/<job id>`` and datasets."""
         return self._storage
 
     def _object(self, name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-        assert self._storage is not None and self._storage.root is not None
+        assert self._storage.root is not None
         return f"{self._storage.root.url}/artifacts/{name}", ()
 
     def put_output(self, document: Mapping[str, Any]) -> None:
-        """Record and send the current output.json."""
-        if self._storage is not None:
-            self._record(
-                "output", "PUT", self._object("output.json"), body=document, transport="storage"
-            )
-            return
-        self._record("output", "PUT", self._routes.output(), body=document)
+        """Record and send the current output.json (into the job's storage folder)."""
+        self._record(
+            "output", "PUT", self._object("output.json"), body=document, transport="storage"
+        )
 
     def put_artifact(self, name: str, path: Path) -> None:
         """Record the artifact's name and sha256, then stream it."""
@@ -475,16 +452,10 @@ class PlatformBackend:
     def _put_change(self, change: Change, *, deliver: bool = True) -> None:
         ref = ArtifactRef(change.name, change.sha256, change.size, change.mtime_ns)
         with self._lock:
-            if self._storage is not None:
-                self._record(
-                    "artifact", "PUT", self._object(change.name), artifact=ref,
-                    deliver=deliver, transport="storage",
-                )  # fmt: skip
-            else:
-                self._record(
-                    "artifact", "PUT", self._routes.artifact(change.name), artifact=ref,
-                    deliver=deliver,
-                )  # fmt: skip
+            self._record(
+                "artifact", "PUT", self._object(change.name), artifact=ref, deliver=deliver,
+                transport="storage",
+            )  # fmt: skip
             self._ledger.note(change)
 
     def sync_artifacts(self) -> int:
@@ -551,7 +522,9 @@ class PlatformBackend:
 def connect(
     identity: Identity, folder: Path, env: Mapping[str, str]
 ) -> tuple[PlatformBackend, JobDescription]:
-    """Platform mode: fetch and cache the description (or fall back) and make the backend."""
+    """Platform mode, as the platform runs a job: the description from ``info.json`` in
+    the job's storage folder (or `--info_file`), else, with the platform or its store
+    unreachable, a local one (`_fallback`); the backend writes files into that folder."""
     host = identity.host or ""
     if not identity.job_id or not identity.api_key:
         raise JobConfigError(
@@ -564,10 +537,7 @@ def connect(
     except ValueError as exc:
         raise JobConfigError(str(exc)) from None
     try:
-        if env.get("BREVETTIAI_DATA_BUCKET"):
-            description, offline, storage = _from_storage(identity, folder, env, client)
-        else:
-            (description, offline), storage = _from_api(identity, folder, kind, client), None
+        description, offline, storage = _from_storage(identity, folder, env, client)
     except BaseException:
         client.close()
         raise
@@ -577,8 +547,8 @@ def connect(
         Outbox(folder / "outbox"),
         Routes.for_job(kind, identity.job_id, description),
         folder / "artifacts",
+        storage,
         offline=offline,
-        storage=storage,
     )
     _note_other_jobs(backend.outbox, identity.job_id)
     return backend, description
@@ -596,28 +566,23 @@ def _note_other_jobs(outbox: Outbox, job_id: str) -> None:
         )  # fmt: skip
 
 
-def _from_api(
-    identity: Identity, folder: Path, kind: str, client: PlatformClient
-) -> tuple[JobDescription, bool]:
-    """The description from the dev platform's ``GET /api/<kind>/<id>`` (no data bucket
-    configured), else (the platform unreachable) a local one (`_fallback`)."""
-    assert identity.job_id is not None
-    try:
-        data = client.get_json(Routes.for_job(kind, identity.job_id).description())
-    except PlatformUnavailable as exc:
-        return _fallback(identity, folder, client.host, str(exc)), True
-    source = f"the platform's description of job {identity.job_id}"
-    return JobDescription.from_json(data, source=source), False
-
-
 def _from_storage(
     identity: Identity, folder: Path, env: Mapping[str, str], client: PlatformClient
 ) -> tuple[JobDescription, bool, Storage]:
-    """The description from ``info.json`` in the job's storage folder (or `--info_file`),
-    read with the job's credentials, and the job's `Storage` with its datasets; whether
-    the platform or its store was unreachable (a local description is used then)."""
+    """The description and the job's `Storage` with its datasets; whether the platform or
+    its store was unreachable (a local description is used then).
+
+    The description is read with the job's credentials from `--info_file`, else
+    ``<--job_dir>/info.json`` when that names a storage URL, else ``info.json`` in the
+    job's storage folder ``<data bucket>/<job id>`` (platform-storage.md section 1).
+    """
     from ._errors import StorageError, StoragePermissionError  # noqa: PLC0415
-    from ._job_storage import data_bucket, platform_storage, read_description  # noqa: PLC0415
+    from ._job_storage import (  # noqa: PLC0415
+        data_bucket,
+        description_location,
+        platform_storage,
+        read_description,
+    )
 
     assert identity.job_id is not None and identity.api_key is not None
     bucket = data_bucket(env)
@@ -626,17 +591,28 @@ def _from_storage(
         "bucket": bucket, "env": env, "cache_path": identity.cache_path,
     }  # fmt: skip
     first, own = platform_storage(**common)
+    where = description_location(first, identity.info_file, identity.job_dir)
     offline = False
     try:
-        data, where = read_description(first, identity.info_file)
+        data = read_description(first, where)
+    except PlatformAuthError as exc:
+        raise PlatformAuthError(
+            f"the platform refused the job's API key ({exc.status}) for the credentials of "
+            f"its storage folder {first.root.url if first.root else bucket}",
+            status=exc.status,
+            request=exc.request,
+        ) from None
     except StoragePermissionError as exc:
         raise PlatformAuthError(f"the job's storage refused its credentials: {exc}") from None
     except (PlatformUnavailable, StorageError) as exc:
         description = _fallback(identity, folder, client.host, str(exc))
         offline = True
+    except PlatformError as exc:  # the platform would not give credentials now
+        description = _fallback(identity, folder, client.host, str(exc))
+        offline = True
     else:
         description = JobDescription.from_json(data, source=where)
-    datasets = [(d.id, d.bucket or f"{bucket}/{d.id}") for d in description.datasets]
+    datasets = [(d.id, d.bucket or None) for d in description.datasets]
     models = [
         (str(m["id"]), str(m.get("bucket") or f"{bucket}/{m['id']}"))
         for m in description.models

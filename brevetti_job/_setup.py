@@ -113,9 +113,11 @@ def set_up(
     identity = resolve_identity(explicit, argv, env, paths)
     local_settings = read_local_settings(identity.settings_file, settings)
     resolved_id = identity.job_id or new_job_id()
-    folder = Path(identity.job_dir) if identity.job_dir else Path.cwd() / "jobs" / resolved_id
+    local_dir = identity.job_dir if identity.job_dir and "://" not in identity.job_dir else None
+    # a storage URL as --job_dir only says where info.json is (platform mode, `connect`)
+    folder = Path(local_dir) if local_dir else Path.cwd() / "jobs" / resolved_id
     # a job of its own new folder under jobs/ is kept only once its settings are valid
-    keep = record_failure and not (identity.job_dir is None and identity.job_id is None)
+    keep = record_failure and not (local_dir is None and identity.job_id is None)
     made = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)

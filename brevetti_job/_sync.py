@@ -96,28 +96,36 @@ def _storage_for(
     outbox: Outbox, job_id: str, host: str, key: str, env: Mapping[str, str]
 ) -> Storage | None:
     """The job's storage when its pending writes include files for its storage folder:
-    the data bucket of ``BREVETTIAI_DATA_BUCKET`` (a record naming a place outside that
-    job's folder is refused when it is sent); credentials from the configured host."""
-    from ._job_storage import platform_storage  # noqa: PLC0415
+    ``<data bucket>/<job id>`` with the data bucket of ``BREVETTIAI_DATA_BUCKET`` (else the
+    platform's default), credentials from the configured host. Records that name another
+    folder are not sent (`_ElsewhereFiles`): the records never choose where files go."""
+    from ._job_storage import data_bucket, job_folder, platform_storage  # noqa: PLC0415
 
-    urls = [r.path for r in outbox.pending() if r.job_id == job_id and r.transport == "storage"]
-    if not urls:
+    records = [r for r in outbox.pending() if r.job_id == job_id and r.op in _FILE_OPS]
+    if not records:
         return None
-    bucket = env.get("BREVETTIAI_DATA_BUCKET")
-    if not bucket:  # never the records': they would choose where the job's files go
-        raise _NoBucket(len(urls))
-    storage, _ = platform_storage(
-        host=host, job_id=job_id, api_key=key, bucket=bucket.rstrip("/"), env=env
-    )
+    bucket = data_bucket(env)
+    prefix = job_folder(bucket, job_id) + "/artifacts/"
+    elsewhere = [
+        r.path for r in records if r.transport == "storage" and not r.path.startswith(prefix)
+    ]
+    if elsewhere:
+        raise _ElsewhereFiles(len(elsewhere), bucket, elsewhere[0])
+    storage, _ = platform_storage(host=host, job_id=job_id, api_key=key, bucket=bucket, env=env)
     return storage
 
 
-class _NoBucket(Exception):
-    """Files for the job's storage folder are pending, but no data bucket is configured."""
+_FILE_OPS = frozenset({"artifact", "output"})
 
-    def __init__(self, count: int) -> None:
+
+class _ElsewhereFiles(Exception):
+    """Files pending for a storage folder other than the configured data bucket's."""
+
+    def __init__(self, count: int, bucket: str, example: str) -> None:
         super().__init__(count)
         self.count = count
+        self.bucket = bucket
+        self.example = example
 
 
 def _held_note(held: Mapping[str, int], job_id: str) -> str | None:
@@ -199,12 +207,13 @@ def sync(
         print(note)
     try:
         storage = _storage_for(outbox, whose, target, key, env)
-    except _NoBucket as exc:
+    except _ElsewhereFiles as exc:
         client.close()
         print(
-            f"{PROG}: error: {exc.count} file(s) for the job's storage folder are pending: "
-            "set BREVETTIAI_DATA_BUCKET to the job's data bucket (the outbox's records "
-            "never choose where the job's files go)",
+            f"{PROG}: error: {exc.count} file(s) pending for the job's storage folder are "
+            f"recorded for another place than {exc.bucket}/{whose} (e.g. {exc.example}): set "
+            "BREVETTIAI_DATA_BUCKET to the job's data bucket (the outbox's records never "
+            "choose where the job's files go)",
             file=sys.stderr,
         )
         return 1

@@ -11,7 +11,8 @@ nothing of our HTTP layer is mocked):
     A `DevServer`: ``base_url``, ``admin_token``, ``root``, ``create_job(...)`` (via the
     admin API, optionally with ``datasets=[ids]`` and, for a report, ``models=[ids]``;
     returns a `PlatformJob` with ``id``, ``api_key``, ``url``, ``headers``,
-    ``s3_endpoint``, ``data_bucket``, ``datasets``), ``create_dataset(name, files)``
+    ``s3_endpoint``, ``data_bucket``, ``datasets`` and ``storage_env``, the environment a
+    platform-mode job needs to find its storage space), ``create_dataset(name, files)``
     (uploads ``{relative path: bytes}``; returns its record with ``id``),
     ``state(job_id)`` (everything stored about a job), ``set_faults(...)``, the
     ``faults(...)`` context manager, ``fault_state()`` (counts of injected faults) and
@@ -101,6 +102,14 @@ class PlatformJob:
     def headers(self) -> dict[str, str]:
         """The Authorization header with this job's key."""
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def storage_env(self) -> dict[str, str]:
+        """Where the job's storage space is, as a job on the platform is told it:
+        ``BREVETTIAI_DATA_BUCKET`` and ``AWS_ENDPOINT_URL`` (empty without an object store)."""
+        if self.data_bucket is None or self.s3_endpoint is None:
+            return {}
+        return {"BREVETTIAI_DATA_BUCKET": self.data_bucket, "AWS_ENDPOINT_URL": self.s3_endpoint}
 
 
 class DevServer:
@@ -501,11 +510,21 @@ class WebApiUser:
 
 
 @pytest.fixture
-def webapi_user(devserver: ThreadedDevServer, tmp_path: Path) -> WebApiUser:
-    """A fresh user on the session's dev server, with its own token folder."""
+def webapi_user(
+    devserver: ThreadedDevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> WebApiUser:
+    """A fresh user on the session's dev server, with its own token folder; the process
+    environment names the server's storage space (``BREVETTIAI_DATA_BUCKET``,
+    ``AWS_ENDPOINT_URL``, as `brevetti-job serve` prints them), so the jobs it
+    initialises find their folders."""
     import uuid
 
     from brevetti_job.devserver._users import add_user
+
+    space = devserver.app.space
+    if space is not None:
+        monkeypatch.setenv("BREVETTIAI_DATA_BUCKET", space.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", space.store.endpoint)
 
     name = f"user-{uuid.uuid4().hex[:12]}@example.com"
     password = f"pw-{uuid.uuid4().hex}"

@@ -176,17 +176,18 @@ class Storage:
         data_bucket: str,
         datasets: Iterable[tuple[str, str | None]] = (),
         models: Iterable[tuple[str, str]] = (),
+        job_credentials: CredentialProvider | None = None,
         **options: Any,
     ) -> Storage:
         """The storage of a platform job: its folder ``<data bucket>/<job id>`` (read and
-        write, credentials with ``modelId=<job id>``), each dataset ``(id, bucket)``
-        (read, ``datasetId=<id>``; no bucket: ``<data bucket>/<id>``) and each model
-        ``(id, bucket)`` of a test report (read, ``modelId=<id>``)."""
+        write, credentials with ``modelId=<job id>``, or `job_credentials` already had),
+        each dataset ``(id, bucket)`` (read, ``datasetId=<id>``; no bucket: ``<data
+        bucket>/<id>``) and each model ``(id, bucket)`` of a test report (read,
+        ``modelId=<id>``)."""
         bucket = data_bucket.rstrip("/")
         root = f"{bucket}/{job_id}"
-        routes: list[tuple[str, CredentialProvider]] = [
-            (root, PlatformCredentials(host, job_id, api_key, model_id=job_id))
-        ]
+        own = job_credentials or PlatformCredentials(host, job_id, api_key, model_id=job_id)
+        routes: list[tuple[str, CredentialProvider]] = [(root, own)]
         for dataset_id, dataset_bucket in datasets:
             provider = PlatformCredentials(host, job_id, api_key, dataset_id=dataset_id)
             routes.append((dataset_bucket or f"{bucket}/{dataset_id}", provider))

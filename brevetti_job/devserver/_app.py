@@ -30,6 +30,7 @@ from ._auth import bearer_token, key_hash, key_matches
 from ._creation import job_settings, schema_from_data
 from ._credentials import CredentialIssuer, assume_role_xml
 from ._faults import FaultInjector, parse_fault_config
+from ._job_files import JobFiles
 from ._object_space import ObjectSpace
 from ._openapi import openapi_text
 from ._pages import PageSite
@@ -183,6 +184,7 @@ class DevServerApp:
         self.space = space
         self.issuer = issuer
         self._admin_hash = key_hash(admin_token)
+        self.files = JobFiles(store, space)
         self.pages = PageSite(store, admin_token, space)
         self.webapi = WebApi(
             store, WebApiStore(store.root), admin_token=admin_token, space=space,
@@ -648,6 +650,11 @@ class DevServerApp:
         state = self.store.state(job_id)
         if state is None:
             raise _Fail(404, "no such job")
+        stored = self.files.output(job_id)  # the job's storage folder first
+        state["output"] = stored if stored is not None else state["output"]
+        held = {a["name"]: a for a in state["artifacts"]}
+        held.update((a["name"], a) for a in self.files.artifacts(job_id))
+        state["artifacts"] = [held[name] for name in sorted(held)]
         return _json(200, state)
 
     def _admin_faults(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._job_files import JobFiles
 from ._object_space import ObjectSpace
 from ._store import Store
 
@@ -87,24 +88,14 @@ def numeric_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
 
 
 def job_output(store: Store, space: ObjectSpace | None, job_id: str) -> Any:
-    """The job's output.json: from its storage folder (where a job on the platform writes
-    it), else the one sent to the job API's ``PUT .../output``."""
-    if space is not None:
-        found = space.read_json(f"{job_id}/artifacts/output.json")
-        if found is not None:
-            return found
-    return store.output(job_id)
+    """The job's output.json, from its storage folder (where the job writes it)."""
+    return JobFiles(store, space).output(job_id)
 
 
 def job_artifacts(store: Store, space: ObjectSpace | None, job_id: str) -> list[dict[str, Any]]:
-    """The job's artifacts, sorted by name: those in its storage folder (``etag``) and
-    those sent to the job API (``sha256``); output.json is shown as the metrics."""
-    found = {a["name"]: a for a in store.artifacts(job_id)}
-    if space is not None:
-        for item in space.artifacts(job_id):
-            if item["name"] != "output.json":
-                found.setdefault(item["name"], item)
-    return [found[name] for name in sorted(found)]
+    """The job's artifacts in its storage folder, sorted by name (``name``, ``size``,
+    ``sha256``, ``etag``); output.json is shown as the metrics."""
+    return JobFiles(store, space).artifacts(job_id)
 
 
 def _metrics_of(output: Any) -> dict[str, Any]:

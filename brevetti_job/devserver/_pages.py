@@ -36,12 +36,13 @@ from brevetti_schema import BrevettiSchemaError, load_schema
 from brevetti_schema.preview import PreviewApp, missing_assets
 
 from ._assets import missing_chart_assets, vendor_response
+from ._job_files import JobFiles
 from ._object_space import ObjectSpace
 from ._page_data import job_summaries, job_view
 from ._page_html import job_list_page, job_page, login_page, message_page
 from ._page_package import PackageViews
 from ._page_session import PageSession, safe_next
-from ._store import CHUNK, Store, StoreError, check_artifact_name
+from ._store import CHUNK, Store
 
 __all__ = ["ARTIFACT_VIEW_CSP", "PAGE_CSP", "PREVIEW_CSP", "PageSite"]
 
@@ -189,23 +190,12 @@ class PageSite:
     def _open_artifact(
         self, job_id: str, name: str
     ) -> tuple[IO[bytes], int, dict[str, str]] | None:
-        """An artifact's bytes, size and checksum headers: one sent to the job API, else
-        one in the job's storage folder; None if there is none."""
+        """An artifact's bytes and size from the job's storage folder; None if there is
+        none."""
         if self.store.meta(job_id) is None:
             return None
-        try:
-            name = check_artifact_name(name)
-        except StoreError:
-            return None
-        found = self.store.artifact(job_id, name)
-        if found is not None:
-            path, record = found
-            return path.open("rb"), int(record["size"]), {"X-Content-SHA256": record["sha256"]}
-        if self.space is not None:
-            opened = self.space.open(f"{job_id}/artifacts/{name}")
-            if opened is not None:
-                return opened[0], opened[1], {}
-        return None
+        opened = JobFiles(self.store, self.space).open(job_id, name)
+        return None if opened is None else (opened[0], opened[1], {})
 
     def _stream(self, request: Request, opened: tuple[IO[bytes], int, dict[str, str]],
                 content_type: str, csp: str) -> Response:  # fmt: skip

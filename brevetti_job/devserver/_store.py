@@ -129,6 +129,14 @@ CREATE TABLE IF NOT EXISTS credentials (
     expires_at REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS credentials_by_expiry ON credentials (expires_at);
+CREATE TABLE IF NOT EXISTS file_digests (
+    job_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (job_id, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS artifacts (
     job_id TEXT NOT NULL REFERENCES jobs(id),
     name TEXT NOT NULL,
@@ -578,6 +586,27 @@ class Store:
         """Drop the record of an identity removed from the store."""
         with self._transaction() as db:
             db.execute("DELETE FROM credentials WHERE access_key = ?", (access_key,))
+
+    # -- checksums of the files in job folders (object store) ---------------------------
+
+    def file_digest(self, job_id: str, name: str, etag: str, size: int) -> str | None:
+        """The sha256 noted for this version (ETag and size) of a job's file, or ``None``."""
+        with self._pool.connection() as db:
+            row = db.execute(
+                "SELECT sha256 FROM file_digests WHERE job_id = ? AND name = ? AND etag = ? "
+                "AND size = ?",
+                (job_id, name, etag, size),
+            ).fetchone()
+        return None if row is None else str(row["sha256"])
+
+    def note_file_digest(self, job_id: str, name: str, etag: str, size: int, sha256: str) -> None:
+        """Keep the sha256 of a version of a job's file (replacing an older version's)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO file_digests (job_id, name, etag, size, sha256) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job_id, name, etag, size, sha256),
+            )
 
     def clean_temp(self) -> None:
         """Remove uploads left in flight by a server that stopped (call at start only)."""

@@ -46,6 +46,7 @@ from brevetti_schema import SchemaError, SettingsError, load_schema, resolve_set
 
 from ._auth import bearer_token, key_hash, key_matches
 from ._faults import FaultInjector
+from ._job_files import JobFiles
 from ._store import Store, StoreError
 from ._users import (
     Session,
@@ -145,6 +146,7 @@ class WebApi:
         self.space = space  # the data bucket in the object store (an ObjectSpace), if any
         self.issuer = issuer  # mints scoped identities on the object store (CredentialIssuer)
         self.faults = faults or FaultInjector()
+        self.files = JobFiles(store, space)  # what jobs wrote into their storage folders
         self._admin_hash = key_hash(admin_token)
         self._default_org = default_org(records)
         kinds = "<any(models, reports):segment>"
@@ -790,15 +792,19 @@ class WebApi:
         entry: dict[str, Any] = {
             "id": model_id,
             "name": record["name"],
-            "bucket": str(self.store.folder(model_id)),
+            "bucket": (  # its storage folder, where the job wrote its artifacts
+                self.space.folder_url(model_id)
+                if self.space is not None
+                else str(self.store.folder(model_id))
+            ),
         }
         model_path = meta.get("model_path") if meta.get("status") == "completed" else None
         if model_path:
             entry["model_path"] = model_path
             name = str(model_path).removeprefix("artifacts/")
-            found = self.store.artifact(model_id, name)
-            if found is not None and found[1].get("sha256"):
-                entry["sha256"] = found[1]["sha256"]
+            found = self.files.artifact(model_id, name)
+            if found is not None and found.get("sha256"):
+                entry["sha256"] = found["sha256"]
         return entry
 
     def _delete_job(self, request: Request, session: Session, segment: str, ident: str) -> Response:
@@ -833,7 +839,7 @@ class WebApi:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         entries: dict[str, dict[str, Any]] = {}
-        for artifact in self.store.artifacts(ident):
+        for artifact in self.files.artifacts(ident):
             name = str(artifact["name"])
             if not name.startswith(prefix):
                 continue
@@ -874,16 +880,16 @@ class WebApi:
         owner = self.records.get("model", ident) or self.records.get("report", ident)
         if owner is None or self._owner(owner) != session.org_id:
             raise ApiError(404, "no such file")
-        found = self.store.artifact(ident, name)
-        if found is None:
+        record = self.files.artifact(ident, name)  # the job's storage folder holds it
+        opened = self.files.open(ident, name) if record is not None else None
+        if record is None or opened is None:
             raise ApiError(404, "no such file")
-        file, record = found
-        handle = file.open("rb")
+        handle, size = opened
         response = Response(
             wrap_file(request.environ, handle), mimetype="application/octet-stream",
             direct_passthrough=True,
         )  # fmt: skip
-        response.headers["Content-Length"] = str(file.stat().st_size)
+        response.headers["Content-Length"] = str(size)
         if record.get("sha256"):
             response.headers["X-Content-SHA256"] = str(record["sha256"])
         return response

@@ -80,6 +80,9 @@ def test_admin_and_client_commands(devserver, tmp_path, capsys, monkeypatch) -> 
     assert code == 0 and "cli images" in out
 
     kind = api.get_model_type(type_id)
+    space = devserver.app.space  # where the job's storage folder is, as `serve` prints it
+    monkeypatch.setenv("BREVETTIAI_DATA_BUCKET", space.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", space.store.endpoint)
     job = api.initialize_training(model_id, schema=kind.schema, job_dir=tmp_path / "job")
     job.upload_artifact("nested/a.txt", "alpha")
     job.complete_job()

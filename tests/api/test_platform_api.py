@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import stat
@@ -265,8 +266,10 @@ def test_a_changed_artifact_fails_its_checksum(webapi_user, tmp_path) -> None:
     job = api.initialize_training(model, schema=kind.schema, job_dir=tmp_path / "job")
     job.upload_artifact("weights.bin", b"original")
     job.complete_job()
-    stored = webapi_user.server.root / "jobs" / model.id / "artifacts" / "weights.bin"
-    stored.write_bytes(b"tampered")
+    files = webapi_user.server.app.webapi.files  # the sha256 the platform keeps for it
+    (held,) = [a for a in files.artifacts(model.id) if a["name"] == "weights.bin"]
+    wrong = hashlib.sha256(b"tampered").hexdigest()  # as if the bytes changed on the way
+    files.store.note_file_digest(model.id, "weights.bin", held["etag"], held["size"], wrong)
     link = next(a.link for a in api.get_artifacts(model) if a.name == "weights.bin")
     with pytest.raises(PlatformError, match="checksum"):
         api.download_url(link, tmp_path / "d" / "weights.bin")

@@ -35,16 +35,16 @@ SCHEMA = SCRIPTS / "settings-schema.json"
 RAYGUN = "rg_RAYGUNSECRET_1"
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
     env["BREVETTI_HYPERPARAMETERS_FILE"] = str(tmp_path / "no-hyperparameters.json")
     env["PYTHONPATH"] = str(ROOT)
-    return env
+    return {**env, **extra}
 
 
-def _run(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, script: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(SCRIPTS / script), *args], cwd=tmp_path, env=_env(tmp_path),
+        [sys.executable, str(SCRIPTS / script), *args], cwd=tmp_path, env=_env(tmp_path, **env),
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -124,6 +124,7 @@ def test_a_0_5_era_script_against_the_dev_platform(devserver, tmp_path: Path) ->
     result = _run(
         tmp_path, "train_0_5.py", "--model_id", job.id, "--api_key", job.api_key,
         "--host", devserver.base_url, "--job_dir", str(job_dir), "--run_locally", "False",
+        **job.storage_env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     state = devserver.state(job.id)
@@ -176,7 +177,7 @@ def test_a_2_0_era_subclass_against_the_dev_platform(devserver, tmp_path: Path) 
     job_dir = tmp_path / "job"
     result = _run(
         tmp_path, "train_2_0.py", "--model_id", job.id, "--api_key", job.api_key,
-        "--host", devserver.base_url, "--job_dir", str(job_dir),
+        "--host", devserver.base_url, "--job_dir", str(job_dir), **job.storage_env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     state = devserver.state(job.id)
@@ -521,7 +522,7 @@ def test_output_args_reach_the_completion_call_as_query_parameters(
     with our completion call (never a key, never a second modelPath)."""
     job = devserver.create_job(json.loads(SCHEMA.read_text()))
     job_dir = tmp_path / "job"
-    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"), **job.storage_env}
     compat = Job.init(
         job.id, job.api_key, job_dir=str(job_dir), host=devserver.base_url, argv=[], env=env
     )

@@ -70,12 +70,28 @@ def _sha(path: Path) -> str:
 
 
 def _local_artifacts(job_dir: Path) -> dict[str, str]:
-    """sha256 by name of a job's artifacts, output.json aside (it goes to PUT output)."""
+    """sha256 by name of a job's artifacts, output.json aside (the admin view shows it as
+    the output)."""
     folder = job_dir / "artifacts"
     return {
         p.relative_to(folder).as_posix(): _sha(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != "output.json"
+    }
+
+
+def _stored(state: dict[str, Any]) -> dict[str, str]:
+    """sha256 by name of the artifacts in the job's storage folder (the admin view)."""
+    return {a["name"]: a["sha256"] for a in state["artifacts"]}
+
+
+def _where(server: Any) -> dict[str, str]:
+    """The storage environment of a job of `server` as it runs now (a restarted server
+    with its own store has a new endpoint): from ``<root>/server.json``."""
+    record = _json(server.root / "server.json")
+    return {
+        "BREVETTIAI_DATA_BUCKET": record["data_bucket"],
+        "AWS_ENDPOINT_URL": record["s3_endpoint"],
     }
 
 
@@ -108,14 +124,18 @@ def _assert_delivered_once(state: dict[str, Any], job_dir: Path) -> None:
     assert not (job_dir / "outbox" / "rejected").exists()
     keys = [r["idempotency_key"] for r in _records(job_dir)]
     assert len(keys) == len(set(keys))
-    assert state["writes"] == dict.fromkeys(keys, 1)
+    calls = [r["idempotency_key"] for r in _records(job_dir) if r["transport"] == "http"]
+    assert state["writes"] == dict.fromkeys(calls, 1)  # files went to storage, not the API
+    assert {r["transport"] for r in _records(job_dir) if r["op"] in ("artifact", "output")} <= {
+        "storage"
+    }
     assert all(entry["status"] < 300 for entry in state["idempotency"].values())
 
 
 def _assert_matches_local_files(state: dict[str, Any], job_dir: Path) -> None:
     """The server holds what the job wrote locally: output.json, artifacts, charts, status."""
     assert state["output"] == _json(job_dir / "artifacts" / "output.json")
-    assert {a["name"]: a["sha256"] for a in state["artifacts"]} == _local_artifacts(job_dir)
+    assert _stored(state) == _local_artifacts(job_dir)
     charts = {p.stem: _json(p) for p in (job_dir / "charts").glob("*.json")}
     assert state["charts"] == charts
     status = _json(job_dir / "status.json")
@@ -150,7 +170,7 @@ def test_example_job_in_platform_mode_matches_a_local_run(devserver, tmp_path: P
     on_platform, local = tmp_path / "platform", tmp_path / "local"
     result = _example(
         tmp_path, on_platform, "--model_id", job.id, "--api_key", job.api_key,
-        "--host", devserver.base_url, "--training.epochs", "6",
+        "--host", devserver.base_url, "--training.epochs", "6", **job.storage_env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     info = _json(on_platform / "info.json")  # the cached description, without the key
@@ -198,7 +218,7 @@ def test_with_30_percent_of_requests_failing_everything_arrives_once(
     with devserver.faults(0.3, modes=[mode], delay=0.5, seed=7):
         result = _example(
             tmp_path, job_dir, "--model_id", job.id, "--api_key", job.api_key,
-            "--host", devserver.base_url, "--training.epochs", "12", **env,
+            "--host", devserver.base_url, "--training.epochs", "12", **env, **job.storage_env,
         )  # fmt: skip
         injected = devserver.fault_state()["injected"][mode]
     assert result.returncode == 0, result.stderr
@@ -216,15 +236,15 @@ def test_with_30_percent_of_requests_failing_everything_arrives_once(
 def test_server_down_for_the_whole_run_then_sync_delivers_everything_once(
     devserver_process, tmp_path: Path
 ) -> None:
-    server = devserver_process()
+    server = devserver_process(own_store=True)
     job = server.create_job(preset="quick")
     info = _legacy_info(server, job, tmp_path / "info.json")
-    server.stop()  # nothing listens on its port now
+    server.stop()  # nothing listens on its port now, and its object store is down too
     job_dir = tmp_path / "job"
     result = _example(
         tmp_path, job_dir, "--model_id", job.id, "--api_key", job.api_key, "--host",
         server.base_url, "--info_file", str(info), "--training.epochs", "5",
-        BREVETTI_RETRY_BUDGET="0.3",
+        BREVETTI_RETRY_BUDGET="0.3", **job.storage_env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert _json(job_dir / "status.json")["status"] == "completed"
@@ -232,7 +252,11 @@ def test_server_down_for_the_whole_run_then_sync_delivers_everything_once(
     assert [r["op"] for r in pending][-1] == "complete" and len(pending) >= 6
     assert "platform unreachable" in result.stderr and "brevetti-job sync" in result.stderr
     for record in pending:  # legacy ?key= URLs were stripped; the key is in no record
-        assert "key" not in dict(record["params"]) and record["path"].startswith("/api/models/")
+        assert "key" not in dict(record["params"])
+        if record["transport"] == "http":
+            assert record["path"].startswith("/api/models/")
+        else:  # a file for the job's storage folder
+            assert record["path"].startswith(f"{job.data_bucket}/{job.id}/artifacts/")
     _assert_no_key(job.api_key, result.stdout, result.stderr, folder=job_dir)
     shown = subprocess.run(
         [str(Path(sys.executable).with_name("brevetti-job")), "status", str(job_dir)],
@@ -240,22 +264,23 @@ def test_server_down_for_the_whole_run_then_sync_delivers_everything_once(
     )  # fmt: skip
     assert f"0 writes delivered, {len(pending)} pending" in shown.stdout
 
-    server.start()
-    no_key = _sync(tmp_path, job_dir)
+    server.start()  # its object store has a new endpoint: sync is told it
+    where = _where(server)
+    no_key = _sync(tmp_path, job_dir, **where)
     assert no_key.returncode == 1 and "no API key" in no_key.stderr
-    wrong = _sync(tmp_path, job_dir, "--api-key", "key_WRONG_0123456789")
-    assert wrong.returncode == 1 and "refused the job's API key (401" in wrong.stderr
+    wrong = _sync(tmp_path, job_dir, "--api-key", "key_WRONG_0123456789", **where)
+    assert wrong.returncode == 1 and "refused the job's" in wrong.stderr and "401" in wrong.stderr
     assert len(_records(job_dir, "pending")) == len(pending)
     assert server.state(job.id)["writes"] == {}
 
-    synced = _sync(tmp_path, job_dir, BREVETTI_API_KEY=job.api_key)
+    synced = _sync(tmp_path, job_dir, BREVETTI_API_KEY=job.api_key, **where)
     assert synced.returncode == 0, synced.stderr
     assert f"delivered {len(pending)} (" in synced.stdout and "pending 0" in synced.stdout
     state = server.state(job.id)
     _assert_delivered_once(state, job_dir)
     _assert_matches_local_files(state, job_dir)
 
-    again = _sync(tmp_path, job_dir, "--api-key", job.api_key)
+    again = _sync(tmp_path, job_dir, "--api-key", job.api_key, **where)
     assert again.returncode == 0 and "nothing pending" in again.stdout
     assert server.state(job.id) == state
     _assert_no_key(job.api_key, *(r.stdout + r.stderr for r in (no_key, wrong, synced, again)))
@@ -277,7 +302,7 @@ sys.stdin.read()  # blocks until the test kills it
 
 
 def test_a_job_killed_mid_run_is_delivered_by_sync(devserver_process, tmp_path: Path) -> None:
-    server = devserver_process()
+    server = devserver_process(own_store=True)
     job = server.create_job(preset="quick")
     info = _legacy_info(server, job, tmp_path / "info.json")
     server.stop()
@@ -288,7 +313,8 @@ def test_a_job_killed_mid_run_is_delivered_by_sync(devserver_process, tmp_path: 
             "--info_file", str(info), "--job_dir", str(job_dir)]  # fmt: skip
     child = subprocess.Popen(
         [sys.executable, str(script), *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=_env(tmp_path, BREVETTI_RETRY_BUDGET="0.3"),
+        stderr=subprocess.PIPE, text=True,
+        env=_env(tmp_path, BREVETTI_RETRY_BUDGET="0.3", **job.storage_env),
     )  # fmt: skip
     assert child.stdout is not None
     assert child.stdout.readline() == "ready\n"  # the handshake: its writes are recorded
@@ -298,15 +324,19 @@ def test_a_job_killed_mid_run_is_delivered_by_sync(devserver_process, tmp_path: 
     assert [r["op"] for r in recorded] == ["output", "output", "artifact", "chart", "progress"]
 
     # the platform comes back on another port; sync is told where
-    moved = devserver_process(server.root)
-    synced = _sync(tmp_path, job_dir, "--api-key", job.api_key, "--host", moved.base_url)
+    moved = devserver_process(server.root, own_store=True)
+    synced = _sync(
+        tmp_path, job_dir, "--api-key", job.api_key, "--host", moved.base_url, **_where(moved)
+    )
     assert synced.returncode == 0, synced.stderr
     state = moved.state(job.id)
     _assert_delivered_once(state, job_dir)
     assert state["status"] == "running" and state["completions"] == 0
     assert state["output"]["output"] == {"accuracy": 0.75, "loss": 0.5}
     weights = hashlib.sha256(bytes(range(256)) * 1000).hexdigest()
-    assert state["artifacts"] == [{"name": "models/weights.bin", "size": 256000, "sha256": weights}]
+    assert [(a["name"], a["size"], a["sha256"]) for a in state["artifacts"]] == [
+        ("models/weights.bin", 256000, weights)
+    ]
     assert state["charts"] == {"curve": {"mark": "line", "data": {"values": [1, 2]}}}
     assert [p["epoch"] for p in state["progress"]] == [1]
     _assert_no_key(job.api_key, errors, synced.stdout, synced.stderr, folder=job_dir)
@@ -316,7 +346,11 @@ def test_a_job_killed_mid_run_is_delivered_by_sync(devserver_process, tmp_path: 
 
 
 def _init(tmp_path: Path, server: Any, job: Any, *argv: str, **kw: Any) -> Job:
-    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"), **kw.pop("env", {})}
+    env = {
+        "BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"),
+        **job.storage_env,
+        **kw.pop("env", {}),
+    }
     return Job.init(
         job.id, kw.pop("api_key", job.api_key), SCHEMA, host=server.base_url,
         job_dir=kw.pop("job_dir", tmp_path / "job"), argv=list(argv), env=env, **kw,
@@ -341,7 +375,7 @@ def test_auth_failure_at_start_is_a_clear_error_and_never_retried(
     assert "key_WRONG_0123456789" not in str(caught.value)
     result = _example(
         tmp_path, tmp_path / "j2", "--model_id", job.id, "--api_key", "key_WRONG_0123456789",
-        "--host", devserver.base_url,
+        "--host", devserver.base_url, **job.storage_env,
     )  # fmt: skip
     assert result.returncode == 1 and "error:" in result.stderr and "401" in result.stderr
     _assert_no_key("key_WRONG_0123456789", result.stderr, result.stdout)
@@ -383,7 +417,7 @@ def test_invalid_settings_fail_the_job_on_the_platform_too(devserver, tmp_path: 
 def test_a_test_report_uses_the_reports_api(devserver, tmp_path: Path) -> None:
     job = devserver.create_job(kind="report", preset="quick")
     argv = ["--test_id", job.id, "--api_key", job.api_key, "--host", devserver.base_url]
-    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"), **job.storage_env}
     with Job.init(schema=SCHEMA, argv=argv, env=env, job_dir=tmp_path / "r") as report:
         assert report.mode == "platform" and report.kind == "report"
         report.add_output_metric("accuracy", 0.9)
@@ -416,35 +450,42 @@ def test_local_mode_and_import_never_load_requests(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_an_artifact_the_platform_already_has_is_not_sent_again(devserver, tmp_path: Path) -> None:
+def test_an_artifact_the_platform_already_has_is_not_sent_again(
+    devserver, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="brevetti_job.platform")
     job = devserver.create_job(preset="quick")
     with _init(tmp_path, devserver, job) as running:
         running.upload_artifact("a.txt", "same")
-        running.upload_artifact("a.txt", "same")  # HEAD finds the same sha256: no PUT
+        running.upload_artifact("a.txt", "same")  # the store holds the same ETag: no PUT
         running.upload_artifact("a.txt", "changed")
     state = _settled(devserver, job.id)
     uploads = [r for r in _records(tmp_path / "job") if r["op"] == "artifact"]
     assert len(uploads) == 3
-    sent = {r["idempotency_key"] for r in uploads} & set(state["writes"])
-    assert sent == {uploads[0]["idempotency_key"], uploads[2]["idempotency_key"]}
-    assert state["artifacts"] == [
-        {"name": "a.txt", "size": 7, "sha256": hashlib.sha256(b"changed").hexdigest()}
+    outcomes = [
+        m.split(": ")[-1]
+        for m in caplog.messages
+        if m.startswith("platform write") and "(artifact)" in m
+    ]
+    assert outcomes == ["sent", "skipped", "sent"]
+    changed = hashlib.sha256(b"changed").hexdigest()
+    assert [(a["name"], a["size"], a["sha256"]) for a in state["artifacts"]] == [
+        ("a.txt", 7, changed)
     ]
 
 
 def test_a_write_refused_for_good_is_set_aside_and_the_job_goes_on(
-    start_devserver, tmp_path: Path, caplog
+    devserver, tmp_path: Path, caplog
 ) -> None:
-    server = start_devserver(max_artifact_bytes=1024)
-    job = server.create_job(preset="quick")
-    with _init(tmp_path, server, job) as running:
-        running.upload_artifact("big.bin", b"x" * 4096)
+    job = devserver.create_job(preset="quick")
+    with _init(tmp_path, devserver, job) as running:
+        running.upload_chart("x" * 220, {"mark": "line"})  # a name the platform refuses
         running.add_output_metric("after", 1)
-    state = _settled(server, job.id)
+    state = _settled(devserver, job.id)
     assert state["status"] == "completed" and state["output"]["output"] == {"after": 1}
-    assert state["artifacts"] == []
+    assert state["charts"] == {}
     (rejected,) = _records(tmp_path / "job", "rejected")
-    assert rejected["op"] == "artifact" and "413" in rejected["rejected"]
+    assert rejected["op"] == "chart" and "400" in rejected["rejected"]
     assert "rejected" in caplog.text and _records(tmp_path / "job", "pending") == []
 
 
@@ -478,7 +519,7 @@ def test_files_written_any_way_under_artifacts_reach_the_platform_once(
     ]  # fmt: skip
     state = _settled(devserver, job.id)
     _assert_delivered_once(state, job_dir)
-    assert {a["name"]: a["sha256"] for a in state["artifacts"]} == _local_artifacts(job_dir)
+    assert _stored(state) == _local_artifacts(job_dir)
     assert state["status"] == "completed"
 
 
@@ -495,7 +536,7 @@ def test_a_failing_job_still_sends_its_artifacts(devserver, tmp_path: Path) -> N
 def test_artifacts_written_during_an_outage_are_delivered_by_sync_once(
     devserver_process, tmp_path: Path
 ) -> None:
-    server = devserver_process()
+    server = devserver_process(own_store=True)
     job = server.create_job(preset="quick")
     info = _legacy_info(server, job, tmp_path / "info.json")
     server.stop()
@@ -509,13 +550,16 @@ def test_artifacts_written_during_an_outage_are_delivered_by_sync_once(
     pending = [r["artifact"]["name"] for r in _records(job_dir, "pending") if r["artifact"]]
     assert sorted(pending) == ["a.bin", "a.bin", "deep/b.txt"]
     server.start()
-    synced = _sync(tmp_path, job_dir, "--host", server.base_url, BREVETTI_API_KEY=job.api_key)
+    synced = _sync(
+        tmp_path, job_dir, "--host", server.base_url, BREVETTI_API_KEY=job.api_key,
+        **_where(server),
+    )  # fmt: skip
     assert synced.returncode == 0, synced.stderr
     assert "1 artifact(s) already on the platform" in synced.stdout  # a.bin's second record
     state = server.state(job.id)
     assert _records(job_dir, "pending") == [] and not (job_dir / "outbox" / "rejected").exists()
     assert set(state["writes"].values()) == {1}  # nothing applied twice
-    assert {a["name"]: a["sha256"] for a in state["artifacts"]} == _local_artifacts(job_dir)
+    assert _stored(state) == _local_artifacts(job_dir)
     assert state["status"] == "completed"
 
 

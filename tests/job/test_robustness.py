@@ -45,7 +45,7 @@ def any_mode_job(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Job
         made = server.create_job(preset="quick")
         job = Job.init(
             made.id, made.api_key, SCHEMA, host=server.base_url, job_dir=tmp_path / "job",
-            argv=[], env=_env(tmp_path),
+            argv=[], env=_env(tmp_path, **made.storage_env),
         )  # fmt: skip
     yield job
     if job.ended is None:
@@ -113,7 +113,7 @@ def test_every_progress_record_reaches_the_platform_in_order(devserver, tmp_path
     made = devserver.create_job(preset="quick")
     with Job.init(
         made.id, made.api_key, SCHEMA, host=devserver.base_url, job_dir=tmp_path / "job",
-        argv=[], env=_env(tmp_path),
+        argv=[], env=_env(tmp_path, **made.storage_env),
     ) as job:  # fmt: skip
         for epoch in range(1, 6):  # a quick run: five epochs well within a second
             job.report_progress(epoch, loss=1.0 / epoch)
@@ -168,10 +168,11 @@ def test_a_full_disk_mid_run_still_fails_the_job_and_exits_non_zero(
     script.write_text(_FULL_DISK_JOB.format(schema=str(SCHEMA)))
     job_dir = tmp_path / "job"
     argv = ["--job_dir", str(job_dir)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
     if mode == "platform":
         made = devserver.create_job(preset="quick")
         argv += ["--model_id", made.id, "--api_key", made.api_key, "--host", devserver.base_url]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+        env.update(made.storage_env)
     result = subprocess.run(
         [sys.executable, str(script), *argv], capture_output=True, text=True, timeout=120,
         env={**env, **_env(tmp_path), "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
@@ -220,7 +221,7 @@ def test_non_finite_settings_fail_the_job_on_the_platform_too(devserver, tmp_pat
     with pytest.raises(SettingsError, match=r"training\.learning_rate"):
         Job.init(
             made.id, made.api_key, SCHEMA, host=devserver.base_url, job_dir=job_dir,
-            argv=["--training.learning_rate", "nan"], env=_env(tmp_path),
+            argv=["--training.learning_rate", "nan"], env=_env(tmp_path, **made.storage_env),
         )  # fmt: skip
     state = devserver.state(made.id)
     assert state["status"] == "failed" and "training.learning_rate" in state["reason"]
@@ -262,7 +263,7 @@ def test_a_reused_job_folder_keeps_each_jobs_writes_to_that_job(
     down = f"http://127.0.0.1:{free_port()}"  # the first job runs while its platform is down
     with Job.init(
         first.id, first.api_key, SCHEMA, host=down, job_dir=job_dir, info_file=info, argv=[],
-        env=_env(tmp_path, BREVETTI_RETRY_BUDGET="0.2"),
+        env=_env(tmp_path, BREVETTI_RETRY_BUDGET="0.2", **first.storage_env),
     ) as job:  # fmt: skip
         job.add_output_metric("accuracy", 0.25)
     held = [r.job_id for r in Outbox(job_dir / "outbox").pending()]
@@ -270,7 +271,7 @@ def test_a_reused_job_folder_keeps_each_jobs_writes_to_that_job(
 
     with Job.init(
         second.id, second.api_key, SCHEMA, host=devserver.base_url, job_dir=job_dir, argv=[],
-        env=_env(tmp_path),
+        env=_env(tmp_path, **second.storage_env),
     ) as job:  # fmt: skip
         job.add_output_metric("accuracy", 0.75)
         job.report_progress(1, loss=0.5)
@@ -282,13 +283,13 @@ def test_a_reused_job_folder_keeps_each_jobs_writes_to_that_job(
     assert f"pending write(s) of another job ({first.id})" in caplog.text
     assert not (job_dir / "outbox" / "rejected").exists()
 
-    mine = _sync(tmp_path, job_dir, BREVETTI_API_KEY=second.api_key)
+    mine = _sync(tmp_path, job_dir, BREVETTI_API_KEY=second.api_key, **second.storage_env)
     assert mine.returncode == 0, mine.stderr
     assert f"nothing pending for job {second.id}" in mine.stdout
     assert f"also held: {len(held)} of job {first.id}" in mine.stdout
     theirs = _sync(
         tmp_path, job_dir, "--job-id", first.id, "--host", devserver.base_url,
-        BREVETTI_API_KEY=first.api_key,
+        BREVETTI_API_KEY=first.api_key, **first.storage_env,
     )  # fmt: skip
     assert theirs.returncode == 0, theirs.stderr
     assert f"{len(held)} pending write(s) for job {first.id}" in theirs.stdout

@@ -100,7 +100,7 @@ def test_sync_never_sends_the_key_to_a_host_an_outbox_record_names(
     job_dir = tmp_path / "job"
     with Job.init(
         job.id, job.api_key, host=devserver.base_url, job_dir=job_dir, argv=[],
-        env={"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")},
+        env={"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"), **job.storage_env},
     ) as running:  # fmt: skip
         running.add_output_metric("accuracy", 0.5)
     assert json.loads((job_dir / "info.json").read_text())["host_name"] == devserver.base_url
@@ -136,7 +136,7 @@ def test_platform_mode_caches_info_json_without_secret_settings(devserver, tmp_p
     job_dir = tmp_path / "job"
     with Job.init(
         job.id, job.api_key, schema, host=devserver.base_url, job_dir=job_dir, argv=[],
-        env={"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")},
+        env={"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"), **job.storage_env},
     ) as running:  # fmt: skip
         assert running.settings.token.reveal() == SECRET  # the job itself gets the value
         running.add_output_metric("accuracy", 0.5)
@@ -174,7 +174,8 @@ def test_job_main_masks_the_key_and_secrets_in_its_traceback_and_reason(
     result = subprocess.run(
         [sys.executable, str(script), "--model_id", job.id, "--api_key", job.api_key,
          "--host", devserver.base_url, "--job_dir", str(job_dir)],
-        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, env=_env(tmp_path, **job.storage_env), capture_output=True, text=True,
+        timeout=120,
     )  # fmt: skip
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "RuntimeError: login with ******** and ********" in (

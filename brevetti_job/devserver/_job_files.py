@@ -1,0 +1,92 @@
+"""What a job wrote into its storage folder, as the dev platform's pages and APIs show it.
+
+A job writes its files (``artifacts/``, ``artifacts/output.json``) into its storage
+folder ``<data bucket>/<job id>`` in the object store, as on the platform; the dev
+platform reads them from there with the store's admin keys. Each artifact's sha256 (for
+downloads that check it) is computed once per ETag and kept in the store's records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import IO, Any, Final
+
+from ._object_space import ObjectSpace
+from ._store import CHUNK, Store, StoreError, check_artifact_name
+
+__all__ = ["OUTPUT", "JobFiles"]
+
+OUTPUT: Final = "output.json"
+"""The job's output document, under ``artifacts/`` (shown as the metrics, not listed)."""
+
+
+class JobFiles:
+    """The files in the jobs' storage folders (none without an object store)."""
+
+    def __init__(self, store: Store, space: ObjectSpace | None) -> None:
+        self.store = store
+        self.space = space
+
+    def output(self, job_id: str) -> Any:
+        """The job's output.json, or ``None``."""
+        if self.space is None:
+            return None
+        return self.space.read_json(f"{job_id}/artifacts/{OUTPUT}")
+
+    def artifacts(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's artifacts but output.json, sorted by name: ``name``, ``size``,
+        ``sha256``, ``etag``."""
+        if self.space is None:
+            return []
+        found = []
+        for item in self.space.artifacts(job_id):
+            name = str(item["name"])
+            if name == OUTPUT:
+                continue
+            sha256 = self._sha256(job_id, name, str(item["etag"]), int(item["size"]))
+            if sha256 is None:  # removed while it was listed
+                continue
+            found.append(
+                {"name": name, "size": item["size"], "sha256": sha256, "etag": item["etag"]}
+            )
+        return sorted(found, key=lambda a: str(a["name"]))
+
+    def artifact(self, job_id: str, name: str) -> dict[str, Any] | None:
+        """One artifact's record (see `artifacts`), or ``None``."""
+        try:
+            name = check_artifact_name(name)
+        except StoreError:
+            return None
+        for item in self.artifacts(job_id):
+            if item["name"] == name:
+                return item
+        return None
+
+    def open(self, job_id: str, name: str) -> tuple[IO[bytes], int] | None:
+        """A streaming body and the size of an artifact, or ``None`` if there is none."""
+        if self.space is None:
+            return None
+        try:
+            name = check_artifact_name(name)
+        except StoreError:
+            return None
+        return self.space.open(f"{job_id}/artifacts/{name}")
+
+    def _sha256(self, job_id: str, name: str, etag: str, size: int) -> str | None:
+        known = self.store.file_digest(job_id, name, etag, size)
+        if known is not None:
+            return known
+        assert self.space is not None
+        opened = self.space.open(f"{job_id}/artifacts/{name}")
+        if opened is None:
+            return None
+        body, _ = opened
+        digest = hashlib.sha256()
+        try:
+            while block := body.read(CHUNK):
+                digest.update(block)
+        finally:
+            body.close()
+        sha256 = digest.hexdigest()
+        self.store.note_file_digest(job_id, name, etag, size, sha256)
+        return sha256
