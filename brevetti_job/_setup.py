@@ -127,6 +127,8 @@ def set_up(
     if identity.host:
         from ._platform import connect  # noqa: PLC0415 - requests only in platform mode
 
+        if description is not None and identity.job_id:
+            _given(description, identity.job_id, identity, None)  # another job's: no connect
         backend, fetched = connect(identity, folder, env)
         if description is None:
             description = fetched

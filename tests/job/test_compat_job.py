@@ -406,7 +406,7 @@ def test_job_config_is_the_description_in_platform_mode_too(devserver, tmp_path:
         "id": job.id, "name": "From config", "api_key": job.api_key,
         "host_name": devserver.base_url, "settings": {"training": {"epochs": 9}},
     }  # fmt: skip
-    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"), **job.storage_env}
     job_dir = tmp_path / "job"
     compat = Job.init(
         job_config=config, host=devserver.base_url, schema=SCHEMA, argv=[], env=env,
