@@ -11,12 +11,13 @@ from typing import Any, Final
 
 import attrs
 
+from brevetti_schema import MASK
+
 from ._datasets import Dataset
 from ._errors import JobConfigError
 
 __all__ = ["MASK", "Dataset", "JobDescription", "new_job_id"]
 
-MASK: Final = "********"
 
 _KNOWN: Final = (
     "id", "name", "run_id", "api_key", "host_name", "settings", "datasets", "models",

@@ -15,7 +15,7 @@ from typing import Final
 
 __all__ = ["MASK", "mask_in_logs"]
 
-MASK: Final = "********"
+from brevetti_schema import MASK
 
 _LOGGERS: Final = (
     "urllib3.connectionpool",

@@ -298,7 +298,6 @@ def _non_finite_problems(tree: Mapping[str, Any]) -> SettingsError | None:
         return None
     problems = []
     for at, value in found:
-        pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in at)
         message = f"{value!r} is not a number JSON can hold: give a finite number"
-        problems.append(SettingsProblem(".".join(at), pointer, "", message, value))
+        problems.append(SettingsProblem(at, "not_a_number", "", message, value))
     return SettingsError(problems)

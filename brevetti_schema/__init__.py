@@ -33,7 +33,7 @@ from ._model.nodes import (
     Section,
     derive_label,
 )
-from ._model.secret import Secret
+from ._model.secret import MASK, Secret
 from ._settings.pipeline import Resolved, encode_settings, masked_tree, resolve_settings
 
 if TYPE_CHECKING:
@@ -103,6 +103,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "MASK",
     "MISSING",
     "BrevettiError",
     "BrevettiSchemaError",

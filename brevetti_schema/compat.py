@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 # the package's public API only, so the internals can move without touching compat
-from brevetti_schema import SchemaError, SettingsError, SettingsProblem
+from brevetti_schema import MASK, SchemaError, SettingsError, SettingsProblem
 
 if TYPE_CHECKING:
     from brevetti_schema import Schema
@@ -630,7 +630,7 @@ def _json_parser(field: Mapping[str, Any]) -> Callable[[Any], Any]:
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            shown = "********" if secret else value
+            shown = MASK if secret else value
             logger.error("Failed parsing JSON string: %s", shown)
             raise ValueError(f"invalid JSON text ({exc.msg} at position {exc.pos})") from None
 
@@ -671,7 +671,7 @@ def _converter(field: Mapping[str, Any]) -> Callable[[Any], Any]:
 
 
 def _problem(field: Mapping[str, Any], path: str, message: str, value: Any) -> SettingsProblem:
-    shown = "********" if field.get("inputType") == "password" else value
+    shown = MASK if field.get("inputType") == "password" else value
     label = str(field.get("label") or "")
     return SettingsProblem(tuple(path.split(".")), "invalid_value", label, message, shown)
 

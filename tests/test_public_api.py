@@ -7,7 +7,7 @@ import brevetti_schema
 import brevetti_schema.compat
 
 SCHEMA_API = {
-    "MISSING", "BrevettiError", "BrevettiSchemaError", "Condition", "Field", "Heading", "Kind", "Option",
+    "MASK", "MISSING", "BrevettiError", "BrevettiSchemaError", "Condition", "Field", "Heading", "Kind", "Option",
     "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
     "SectionBuilder", "SettingsError", "SettingsProblem", "__version__", "all_of", "any_of",
     "defaults", "derive_label", "dump_defaults_yaml", "dump_json_schema", "dump_platform_ui",

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import LocationParseError
 
+from brevetti_schema import MASK
+
 from .._errors import PlatformAuthError, PlatformError, PlatformUnavailable
 from .._retry import (
     DEFAULT_TIMEOUT,
@@ -36,7 +38,6 @@ logger = logging.getLogger("brevetti_job.api")
 
 CLIENT_ID: Final = "generic_client"
 SCOPE: Final = "api offline_access"
-MASK: Final = "********"
 _WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

@@ -11,6 +11,8 @@ from typing import Any, Final
 
 import attrs
 
+from brevetti_schema import MASK
+
 from ._job_files import JobFiles
 from ._object_space import ObjectSpace
 from ._store import Store
@@ -38,7 +40,7 @@ __all__ = [
 METRIC_COLUMNS: Final = 6
 """At most this many metric columns in the job list."""
 
-SECRET_MASK: Final = "********"  # noqa: S105 - the mask, not a secret
+SECRET_MASK: Final = MASK
 """What a page shows instead of a secret setting's value."""
 
 _SECRET_NAME: Final = re.compile(r"(?i)password|passwd|secret|token|api_?key|credential")

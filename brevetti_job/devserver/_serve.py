@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
+from brevetti_schema import MASK
+
 from .._files import atomic_write_json
 from ._app import MAX_ARTIFACT_BYTES, DevServerApp
 from ._auth import load_admin_token
@@ -46,7 +48,7 @@ class _Handler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.quiet:
             return
-        path = _KEY_QUERY.sub(r"\1********", getattr(self, "path", ""))
+        path = _KEY_QUERY.sub(rf"\1{MASK}", getattr(self, "path", ""))
         self.log("info", '"%s %s" %s %s', self.command, path, code, size)
 
 

@@ -34,6 +34,7 @@ from .._emit.platform_ui import (
 )
 from .._errors import SchemaError, SchemaProblem
 from .._model.checks import check_schema, raise_for_problems
+from .._model.equality import same_json
 from .._model.nodes import Field, Heading, Kind, Node, Schema, Section, derive_label
 from .platform_ui_records import (
     RecordError,
@@ -42,7 +43,6 @@ from .platform_ui_records import (
     fold_kwargs,
     read_condition,
     record_kind,
-    same,
     where,
 )
 
@@ -336,7 +336,9 @@ class _Loader:
         self, index: int, record: Mapping[str, Any], emitted: Mapping[str, Any]
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
         """What to add to (and drop from) the emitted record to give back `record`."""
-        extra = {k: v for k, v in record.items() if k not in emitted or not same(v, emitted[k])}
+        extra = {
+            k: v for k, v in record.items() if k not in emitted or not same_json(v, emitted[k])
+        }
         omit = tuple(k for k in emitted if k not in record)
         return extra, omit
 

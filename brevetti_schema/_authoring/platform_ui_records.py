@@ -18,6 +18,7 @@ from .._emit.platform_ui import EXTENSION_ATTRIBUTES, EXTENSION_KEY
 from .._errors import SchemaError
 from .._kinds import spec as kind_spec
 from .._model.conditions import condition_from_data
+from .._model.equality import same_json
 from .._model.nodes import Condition, Field, Kind, Option, derive_label
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "fold_kwargs",
     "read_condition",
     "record_kind",
-    "same",
     "where",
 ]
 
@@ -79,17 +79,6 @@ def where(index: int, record: Mapping[str, Any]) -> str:
     return f"fields[{index}] (model {model!r}, type {record.get('type')!r})"
 
 
-def same(a: Any, b: Any) -> bool:
-    """JSON equality: key order aside, but 1, 1.0 and true are all different."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -109,7 +98,7 @@ def fold_kwargs(problems: ProblemSink, index: int, record: dict[str, Any]) -> di
     if not isinstance(extra, Mapping):
         raise RecordError(f"{where(index, record)}: 'kwargs' must be an object")
     for key, value in extra.items():
-        if key in record and not same(record[key], value):
+        if key in record and not same_json(record[key], value):
             problems.warn(
                 str(record.get("model", "")),
                 f"fields[{index}]: 'kwargs' sets {key!r} to {value!r} over {record[key]!r}",

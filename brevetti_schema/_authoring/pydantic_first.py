@@ -54,6 +54,7 @@ from .._model.nodes import (
     derive_label,
     options_from,
 )
+from .._model.secret import MASK
 from .builder import presets_tree
 from .class_first import settle_kind
 
@@ -441,7 +442,7 @@ def _settings_error(exc: Any, schema: Schema | None) -> SettingsError:
                 code="invalid_value",
                 label=node.label if node is not None else "",
                 message=str(error.get("msg", "invalid")),
-                value="********" if secret else _plain(error.get("input")),
+                value=MASK if secret else _plain(error.get("input")),
             )
         )
     return SettingsError(records)

@@ -49,7 +49,6 @@ from .._emit.format_schema import (
     TOP_LEVEL_KEYS,
     OptionValueError,
     YamlOption,
-    show,
     suggest,
 )
 from .._errors import SchemaError, SchemaProblem
@@ -65,6 +64,7 @@ from .._model.nodes import (
     derive_label,
 )
 from .._model.nodes import Node as ModelNode
+from .._model.rendering import describe_json
 
 __all__ = [
     "COMPOSERS",
@@ -343,13 +343,15 @@ class _DocumentReader:
             return
         if not isinstance(node, MappingNode):
             self.problem(
-                path, f"{what} must be a mapping, got {show(self.value(node, path))}", node
+                path, f"{what} must be a mapping, got {describe_json(self.value(node, path))}", node
             )
             return
         for key, key_node, value_node in self.entries(node, path, nested):
             if not isinstance(key, str):
                 self.problem(
-                    path, f"a key in {what} must be text, got {show(key)} (quote it)", key_node
+                    path,
+                    f"a key in {what} must be text, got {describe_json(key)} (quote it)",
+                    key_node,
                 )
                 continue
             yield key, key_node, value_node
@@ -370,13 +372,15 @@ class _DocumentReader:
             elif key in ("title", "$schema"):
                 text = self.value(value_node, "")
                 if not isinstance(text, str | None):
-                    self.problem("", f"{key} must be text, got {show(text)}", value_node)
+                    self.problem("", f"{key} must be text, got {describe_json(text)}", value_node)
                 elif key == "title":
                     title = text
             elif key == "lenient":
                 flag = self.value(value_node, "")
                 if not isinstance(flag, bool):
-                    self.problem("", f"lenient must be true or false, got {show(flag)}", value_node)
+                    self.problem(
+                        "", f"lenient must be true or false, got {describe_json(flag)}", value_node
+                    )
                 self.lenient = flag is True
             elif key == _MERGE_KEY:
                 self.problem("", _merge_note(key), key_node)
@@ -421,14 +425,14 @@ class _DocumentReader:
                 self.problem(path, _bad_tag(type_node), type_node)
                 return None
         else:
-            got = show(self.value(node, path))
+            got = describe_json(self.value(node, path))
             self.problem(path, f"expected {{type: ..., ...}} or a type name, got {got}", node)
             return None
         kind = self.value(type_node, path)
         if kind not in KIND_NAMES:
             self.problem(
                 path,
-                f"unknown type {show(kind)}{suggest(kind, KIND_NAMES)} "
+                f"unknown type {describe_json(kind)}{suggest(kind, KIND_NAMES)} "
                 f"(one of {', '.join(KIND_NAMES)})",
                 type_node,
             )

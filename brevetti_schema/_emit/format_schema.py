@@ -8,8 +8,6 @@ means; the loader, the dumper and `format_schema` all read it, so they cannot dr
 from __future__ import annotations
 
 import difflib
-import json
-import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
@@ -18,6 +16,7 @@ import attrs
 
 from .._kinds import REGISTRY
 from .._model.nodes import SCALAR_KINDS, Kind, Option, derive_label, options_from
+from .._model.rendering import describe_json
 
 __all__ = [
     "CORE_SCALARS",
@@ -30,7 +29,6 @@ __all__ = [
     "OptionValueError",
     "YamlOption",
     "format_schema",
-    "show",
     "suggest",
 ]
 
@@ -59,23 +57,23 @@ class OptionValueError(Exception):
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise OptionValueError(f"expected text, got {show(value)}")
+    raise OptionValueError(f"expected text, got {describe_json(value)}")
 
 
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise OptionValueError(f"expected true or false, got {show(value)}")
+    raise OptionValueError(f"expected true or false, got {describe_json(value)}")
 
 
 def _number(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise OptionValueError(f"expected a number, got {show(value)}")
+        raise OptionValueError(f"expected a number, got {describe_json(value)}")
     if not (abs(value) <= sys.float_info.max):  # NaN, infinities, and huge integers
         raise OptionValueError(
-            f"expected a finite number within -1.8e308 to 1.8e308, got {show(value)}"
+            f"expected a finite number within -1.8e308 to 1.8e308, got {describe_json(value)}"
         )
     return value
 
@@ -85,19 +83,19 @@ def _count(value: Any) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    raise OptionValueError(f"expected a whole number >= 0, got {show(value)}")
+    raise OptionValueError(f"expected a whole number >= 0, got {describe_json(value)}")
 
 
 def _mapping(value: Any) -> dict[str, Any] | None:
     if value is None or isinstance(value, dict):
         return value
-    raise OptionValueError(f"expected a mapping, got {show(value)}")
+    raise OptionValueError(f"expected a mapping, got {describe_json(value)}")
 
 
 def _names(value: Any) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise OptionValueError(f"expected a list of texts, got {show(value)}")
+    raise OptionValueError(f"expected a list of texts, got {describe_json(value)}")
 
 
 def _item_kind(value: Any) -> Kind:
@@ -105,7 +103,7 @@ def _item_kind(value: Any) -> Kind:
     if isinstance(value, str) and value in names:
         return Kind(value)
     raise OptionValueError(
-        f"expected one of {', '.join(names)}, got {show(value)}{suggest(value, names)}"
+        f"expected one of {', '.join(names)}, got {describe_json(value)}{suggest(value, names)}"
     )
 
 
@@ -113,11 +111,11 @@ def _options(value: Any) -> tuple[Option, ...]:
     if isinstance(value, dict):
         bad = [label for label in value.values() if not isinstance(label, str)]
         if bad:
-            raise OptionValueError(f"option labels must be text, got {show(bad[0])}")
+            raise OptionValueError(f"option labels must be text, got {describe_json(bad[0])}")
         return tuple(Option(v, label) for v, label in value.items())
     if not isinstance(value, list):
         raise OptionValueError(
-            f"expected a list of values or a mapping value -> label, got {show(value)}"
+            f"expected a list of values or a mapping value -> label, got {describe_json(value)}"
         )
     for item in value:
         if isinstance(item, dict) and (
@@ -126,10 +124,10 @@ def _options(value: Any) -> tuple[Option, ...]:
             or not isinstance(item.get("label", ""), str)
         ):
             raise OptionValueError(
-                f"an option entry is {{value: ..., label: text}}, got {show(item)}"
+                f"an option entry is {{value: ..., label: text}}, got {describe_json(item)}"
             )
         if isinstance(item, list):
-            raise OptionValueError(f"an option must be a scalar value, got {show(item)}")
+            raise OptionValueError(f"an option must be a scalar value, got {describe_json(item)}")
     return options_from(value)
 
 
@@ -247,17 +245,6 @@ TOP_LEVEL_KEYS: Final[Mapping[str, str]] = {
 
 KIND_NAMES: Final = (*tuple(k.value for k in Kind), "section", "heading")
 """Every value ``type`` may take."""
-
-
-def show(value: Any) -> str:
-    """A value as it would be written in JSON, shortened for messages (never fails)."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
-        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (ValueError, RecursionError):  # an integer too long to write, or deep nesting
-        text = f"a {type(value).__name__} too large to show"
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def suggest(word: Any, choices: Iterable[str]) -> str:

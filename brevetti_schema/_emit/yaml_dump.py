@@ -18,6 +18,7 @@ import yaml
 
 from .._model.checks import check_schema
 from .._model.conditions import condition_to_data
+from .._model.equality import same_value
 from .._model.nodes import (
     MISSING,
     Field,
@@ -117,14 +118,10 @@ def _field(key: str, field: Field) -> dict[str, Any]:
         elif name == "multiline" and name in allowed:
             keep = value or field.rows is not None  # rows alone would imply multiline
         else:
-            keep = not _same(value, _FIELD_DEFAULTS[option.attr])
-        if keep or (name not in allowed and not _same(value, _FIELD_DEFAULTS[option.attr])):
+            keep = not same_value(value, _FIELD_DEFAULTS[option.attr])
+        if keep or (name not in allowed and not same_value(value, _FIELD_DEFAULTS[option.attr])):
             out[name] = _TO_DATA.get(name, plain_copy)(value)
     return out
-
-
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
 def _section(key: str, section: Section) -> dict[str, Any]:

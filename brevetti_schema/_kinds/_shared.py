@@ -10,12 +10,13 @@ import functools
 import json
 import math
 import re
-import sys
 from fractions import Fraction
 from typing import Any, Final
 
 from .._model.nodes import Field, Kind
 from .._model.patterns import pattern_problem
+from .._model.rendering import LARGEST_NUMBER as LARGEST_NUMBER  # the kinds read it here
+from .._model.rendering import describe as describe
 from ._spec import Consts, DecodeError, Fragment, Issue, RecordReading, UIPart
 
 BOUNDS: Final = frozenset(
@@ -26,23 +27,6 @@ ITEMS: Final = frozenset({"min_items", "max_items"})
 
 CLASS_MAPPING_HINT: Final = "Json mapping from folder name to class"
 """The hint a class-mapping text area shows when the field declares none."""
-
-
-LARGEST_NUMBER: Final = sys.float_info.max
-"""Numbers beyond this (about 1.8e308) are refused: JSON readers (the platform's form,
-JavaScript, float64 everywhere) cannot hold them, and a float cannot either."""
-
-
-def describe(value: Any) -> str:
-    """A short rendering of a value for messages (never fails, even on huge integers)."""
-    if is_int(value) and abs(value) > LARGEST_NUMBER:
-        digits = int(abs(value).bit_length() * math.log10(2)) + 1
-        return f"an integer of about {digits:,} digits"
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):  # an integer inside too long to write out
-        return f"a {type(value).__name__} holding an integer too long to show"
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def number_text(value: float) -> str:

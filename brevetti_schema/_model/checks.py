@@ -11,14 +11,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .._errors import SchemaError, SchemaProblem
-from .._kinds import misplaced_options
+from .._kinds import Issue, json_value, misplaced_options, spec
 from .._kinds.json_value import inner_schema_problems
 from .activity import dependency_graph, on_cycles
 from .nodes import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
 from .patterns import pattern_problem
-from .values import describe, value_problems
+from .rendering import describe
 
-__all__ = ["check_schema", "raise_for_problems"]
+__all__ = ["check_schema", "raise_for_problems", "value_problems"]
 
 _BAD_KEY = re.compile(r"[.\s]")
 
@@ -172,3 +172,34 @@ def _condition_problems(
             yield SchemaProblem(
                 path, f"visible_when compares {condition.field} with {describe(value)}: {message}"
             )
+
+
+# -- one value against its field's rules (defaults, presets, conditions) ----------------
+
+
+def issue_text(issue: Issue) -> str:
+    """An issue as a message, its location inside the value in front."""
+    code, message, loc = issue
+    if code == "json_schema":  # a place inside a JSON value, as a JSON Schema path
+        return f"{'/'.join(str(p) for p in loc) or 'value'}: {message}"
+    if not loc:
+        return message
+    head = loc[0]
+    where = f"item {head}" if isinstance(head, int) else describe(head)
+    rest = "/".join(str(p) for p in loc[1:])
+    return f"{where}{'/' + rest if rest else ''}: {message}"
+
+
+def value_problems(field: Field, value: Any, *, inner: bool = True) -> list[str]:
+    """What is wrong with `value` as a value of `field` (empty when it is fine).
+
+    ``None`` is accepted for a field that is not required (an optional setting). With
+    ``inner=False`` a JSON value is not checked against its inner JSON Schema (the
+    build-time checks leave that to the first validation, so as not to load jsonschema).
+    """
+    if value is None:
+        return ["a value is required"] if field.required else []
+    check = spec(field.kind).check
+    if not inner and field.kind is Kind.JSON:
+        check = json_value.check_shape
+    return [issue_text(i) for i in check(field, value)]

@@ -16,6 +16,7 @@ from typing import Any, Final, TypeAlias, TypeVar, cast
 import attrs
 
 from .._errors import SchemaError, SchemaProblem
+from .equality import same_value
 
 __all__ = [
     "MISSING",
@@ -121,15 +122,10 @@ class Condition:
             return any(item.holds(lookup) for item in self.items)
         current = lookup.get(self.field or "", MISSING)
         if self.op == "equals":
-            return bool(_same(current, self.value))
+            return same_value(current, self.value)
         if self.op == "not_equals":
-            return not _same(current, self.value)
-        return any(_same(current, v) for v in self.value)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality that keeps booleans apart from 0 and 1."""
-    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
+            return not same_value(current, self.value)
+        return any(same_value(current, v) for v in self.value)
 
 
 @attrs.frozen(eq=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 
-from .._errors import SettingsError, SettingsProblem, render_pointer
+from .._errors import SettingsError, SettingsProblem
 from .._kinds._transport import encode_value
 from .._model.nodes import Field, Heading, Kind, Schema, Section
 from .._model.trees import deep_merge, set_path
@@ -58,11 +58,6 @@ class Resolved(Generic[S]):
     tree: dict[str, Any]
     unknown: dict[str, Any]
     warnings: tuple[SettingsProblem, ...]
-
-
-def pointer(path: str) -> str:
-    """The JSON pointer of a dotted path."""
-    return render_pointer(tuple(path.split(".")) if path else ())
 
 
 def masked_tree(schema: Schema, tree: Mapping[str, Any]) -> dict[str, Any]:

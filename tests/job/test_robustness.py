@@ -236,7 +236,7 @@ def test_non_finite_settings_without_a_schema_are_a_settings_problem(tmp_path: P
     with pytest.raises(SettingsError, match=r"a\.b\.1") as caught:
         Job.init(job_dir=job_dir, argv=[], env=_env(tmp_path))
     (problem,) = caught.value.problems
-    assert problem.pointer == "/a/b/1"
+    assert problem.pointer == "/a/b/1" and problem.code == "not_a_number"
     assert _json(job_dir / "status.json")["status"] == "failed"
     assert _json(job_dir / "problems.json")["problems"][0]["value"] == "NaN"
 

@@ -29,7 +29,6 @@ KINDS = frozenset({"_kinds"})
 ALLOWED = {
     # the build-time checks of a declaration run each kind's own value rules
     "_model.checks": KINDS,
-    "_model.values": KINDS,
     # the dumper writes the format whose vocabulary (option tables) format_schema holds
     "_emit.yaml_dump": frozenset({"_emit.format_schema"}),
 }

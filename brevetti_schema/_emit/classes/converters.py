@@ -19,6 +19,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from ..._model.equality import same_value
 from ..._model.secret import MASK, Secret
 from .settings_types import (
     CLASS_MAPPING_TYPE,
@@ -33,19 +34,6 @@ __all__ = ["MASKING", "REVEALING", "STRUCTURER"]
 
 
 # -- structuring -----------------------------------------------------------------------
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    if type(a) is type(b):
-        return bool(a == b)
-    numbers = (int, float)
-    return (
-        isinstance(a, numbers)
-        and isinstance(b, numbers)
-        and not isinstance(a, bool)
-        and not isinstance(b, bool)
-        and a == b
-    )
 
 
 def _structure_int(value: Any, _: Any) -> int:
@@ -84,7 +72,7 @@ def _structure_secret(value: Any, _: Any) -> Secret:
 
 def _structure_literal(value: Any, tp: Any) -> Any:
     for option in get_args(tp):
-        if _same_value(value, option):
+        if same_value(value, option):
             return option
     raise ValueError(f"{value!r} is not one of {list(get_args(tp))!r}")
 
@@ -117,7 +105,7 @@ def _shape_fits(value: Any, tp: Any) -> bool:
     if tp is Any:
         return True
     if is_literal(tp):
-        return any(_same_value(value, option) for option in get_args(tp))
+        return any(same_value(value, option) for option in get_args(tp))
     scalar = _structure_secret if tp is Secret else _SCALAR_HOOKS.get(tp)
     if scalar is not None:
         try:
