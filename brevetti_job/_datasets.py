@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IMAGE_PATTERN",
     "ROOT",
+    "UNKNOWN_TAG",
     "Dataset",
     "Sample",
     "category_for",
@@ -87,6 +88,19 @@ def category_for(
             return None
         category = kept
     return category
+
+
+UNKNOWN_TAG: Final = "<Unknown>"
+"""The name a tag known only by its id (a legacy ``tagIds`` entry) gets, as the platform's
+legacy dataset class names it."""
+
+
+def _legacy_tags(dataset_id: str, ids: Any) -> tuple[dict[str, str], ...]:
+    """Tags from a legacy record's ``tagIds`` (used when it has no ``tags``): each id a
+    tag named `UNKNOWN_TAG` (platform-storage.md section 6)."""
+    if not isinstance(ids, list | tuple) or not all(isinstance(t, str | int) for t in ids):
+        raise JobConfigError(f"dataset {dataset_id}: 'tagIds' must be a list of ids, got {ids!r}")
+    return tuple({"id": str(t), "name": UNKNOWN_TAG} for t in ids)
 
 
 @attrs.frozen
@@ -164,6 +178,8 @@ class Dataset:
         tags = data.get("tags") or ()
         if not isinstance(tags, list | tuple):
             raise JobConfigError(f"dataset {dataset_id}: 'tags' must be a list, got {tags!r}")
+        if "tags" not in data and data.get("tagIds") is not None:
+            tags = _legacy_tags(dataset_id, data["tagIds"])
         return cls(
             id=dataset_id,
             name=str(data.get("name") or ""),

@@ -198,6 +198,11 @@ class DevServerApp:
                 Rule("/api/admin/jobs", endpoint="admin_jobs", methods=["GET"]),
                 Rule("/api/admin/jobs", endpoint="admin_create", methods=["POST"]),
                 Rule("/api/admin/jobs/<job_id>", endpoint="admin_job", methods=["GET"]),
+                Rule(
+                    "/api/admin/jobs/<job_id>/credentials",
+                    endpoint="admin_revoke_credentials",
+                    methods=["DELETE"],
+                ),
                 Rule("/api/admin/faults", endpoint="admin_faults", methods=["GET"]),
                 Rule("/api/admin/faults", endpoint="admin_set_faults", methods=["PUT"]),
                 Rule("/api/admin/datasets", endpoint="admin_datasets", methods=["GET"]),
@@ -232,6 +237,7 @@ class DevServerApp:
             "admin_jobs": self._admin_jobs,
             "admin_create": self._admin_create,
             "admin_job": self._admin_job,
+            "admin_revoke_credentials": self._admin_revoke_credentials,
             "admin_faults": self._admin_faults,
             "admin_set_faults": self._admin_set_faults,
             "admin_datasets": self._admin_datasets,
@@ -655,7 +661,17 @@ class DevServerApp:
         held = {a["name"]: a for a in state["artifacts"]}
         held.update((a["name"], a) for a in self.files.artifacts(job_id))
         state["artifacts"] = [held[name] for name in sorted(held)]
+        state["credentials_issued"] = self.store.credentials_issued(job_id)
         return _json(200, state)
+
+    def _admin_revoke_credentials(self, request: Request, job_id: str) -> Response:
+        """Remove every store identity of the job now, as if they had all expired: the
+        store refuses them from here on and the job must ask for new ones."""
+        if self.store.meta(job_id) is None:
+            raise _Fail(404, "no such job")
+        if self.issuer is None:
+            raise _Fail(501, "this dev platform has no object store")
+        return _json(200, {"revoked": self.issuer.revoke_job(job_id)})
 
     def _admin_faults(self, request: Request) -> Response:
         return _json(200, self.faults.to_json())

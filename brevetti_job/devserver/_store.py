@@ -129,6 +129,12 @@ CREATE TABLE IF NOT EXISTS credentials (
     expires_at REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS credentials_by_expiry ON credentials (expires_at);
+CREATE TABLE IF NOT EXISTS credential_counts (
+    job_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    issued INTEGER NOT NULL,
+    PRIMARY KEY (job_id, resource)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS file_digests (
     job_id TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -560,6 +566,21 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?)",
                 (access_key, identity, job_id, resource, expires_at),
             )
+            db.execute(
+                "INSERT INTO credential_counts (job_id, resource, issued) VALUES (?, ?, 1) "
+                "ON CONFLICT (job_id, resource) DO UPDATE SET issued = issued + 1",
+                (job_id, resource),
+            )
+
+    def credentials_issued(self, job_id: str) -> dict[str, int]:
+        """How many credentials each resource of the job was given (``securitycredentials``
+        answers), by resource (``job <id>``, ``dataset <id>``, ``model <id>``)."""
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT resource, issued FROM credential_counts WHERE job_id = ? ORDER BY resource",
+                (job_id,),
+            ).fetchall()
+        return {str(row["resource"]): int(row["issued"]) for row in rows}
 
     def credentials(
         self, *, job_id: str | None = None, expired_at: float | None = None

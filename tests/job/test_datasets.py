@@ -14,6 +14,7 @@ import pytest
 
 from brevetti_job import Job, JobConfigError
 from brevetti_job._datasets import read_samples_csv
+from brevetti_job._description import JobDescription
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema_examples" / "image_classification.yaml"
@@ -120,3 +121,19 @@ def test_local_mode_storage_is_the_job_folder(tmp_path: Path) -> None:
         job.storage.write_text("artifacts/note.txt", "hello")
         assert (job.artifacts_dir / "note.txt").read_text() == "hello"
         assert job.storage.read_json("artifacts/output.json")["output"] == {}
+
+
+def test_legacy_tag_ids_become_unknown_tags_when_a_record_has_no_tags(tmp_path: Path) -> None:
+    """platform-storage.md section 6: the legacy class turns ``tagIds`` into tags named
+    ``<Unknown>`` when ``tags`` is absent; a record with ``tags`` keeps its own."""
+    legacy = {"id": "d1", "name": "old", "bucket": str(tmp_path), "tagIds": ["t1", 7]}
+    dataset = JobDescription.from_json({"id": "j", "datasets": [legacy]}).datasets[0]
+    assert dataset.tags == ({"id": "t1", "name": "<Unknown>"}, {"id": "7", "name": "<Unknown>"})
+    assert dataset.to_json()["tagIds"] == ["t1", 7]  # the record's own key is kept too
+    both = {**legacy, "tags": [{"id": "t1", "name": "Good", "parentId": None}]}
+    (kept,) = JobDescription.from_json({"id": "j", "datasets": [both]}).datasets
+    assert kept.tags == ({"id": "t1", "name": "Good", "parentId": None},)
+    empty = {**legacy, "tags": []}  # present, even empty: no legacy tags
+    assert JobDescription.from_json({"id": "j", "datasets": [empty]}).datasets[0].tags == ()
+    with pytest.raises(JobConfigError, match="'tagIds' must be a list of ids"):
+        JobDescription.from_json({"id": "j", "datasets": [{**legacy, "tagIds": "t1"}]})

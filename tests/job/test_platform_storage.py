@@ -12,11 +12,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from brevetti_job import Job, StoragePermissionError
 from brevetti_job._datasets import read_samples_csv
@@ -161,18 +161,32 @@ def test_the_object_store_stopped_mid_run_then_sync_delivers_everything_once(
 
 
 def test_credentials_that_expire_mid_run_are_renewed(
-    start_devserver, object_store, tmp_path: Path
+    devserver, object_store, tmp_path: Path
 ) -> None:
-    server = start_devserver(credential_ttl=2)
-    job = server.create_job(preset="quick")
-    with _init(tmp_path, server, job) as running:
+    dataset = devserver.create_dataset("renewed", {"a/1.png": b"one"})
+    job = devserver.create_job(preset="quick", datasets=[dataset["id"]])
+    folder = f"job {job.id}"
+    with _init(tmp_path, devserver, job) as running:
         running.upload_artifact("first.bin", b"1")
-        time.sleep(3)  # the scenario itself: the job outlives its first credentials
+        (sample,) = running.datasets[0].samples()
+        assert devserver.state(job.id)["credentials_issued"] == {
+            folder: 1, f"dataset {dataset['id']}": 1,
+        }  # fmt: skip
+        revoked = requests.delete(
+            f"{devserver.base_url}/api/admin/jobs/{job.id}/credentials",
+            headers=devserver.admin_headers, timeout=30,
+        )  # fmt: skip
+        assert revoked.status_code == 200 and revoked.json()["revoked"] == 2
+        # the store refuses the job's keys now, as it does once they expired
+        assert running.storage.read_bytes("artifacts/first.bin") == b"1"  # renewed, then read
         running.upload_artifact("second.bin", b"2")
+        assert running.storage.read_bytes(sample.path) == b"one"
+        issued = devserver.state(job.id)["credentials_issued"]
+        assert issued == {folder: 2, f"dataset {dataset['id']}": 2}  # one renewal each
     stored = _objects(object_store, job)
     assert stored["artifacts/first.bin"] == b"1" and stored["artifacts/second.bin"] == b"2"
     assert _records(tmp_path / "job", "pending") == []
-    assert server.state(job.id)["status"] == "completed"
+    assert devserver.state(job.id)["status"] == "completed"
 
 
 FAULT_ENV = {"BREVETTI_RETRY_ATTEMPTS": "40", "BREVETTI_RETRY_BUDGET": "120"}
