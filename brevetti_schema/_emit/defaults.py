@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import yaml
 
 from .._errors import SchemaError
+from .._kinds import spec
 from .._model.activity import Activity, lookup_in, paths_of
-from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
+from .._model.nodes import Condition, Field, Heading, Node, Schema, Section
 from .._model.trees import plain_copy
 
 __all__ = ["active_settings", "defaults", "dump_defaults_yaml", "preset_settings"]
@@ -165,7 +166,7 @@ def _field(field: Field, indent: str) -> list[str]:
         title += " (required)"
     lines = _comment(title, indent)
     lines += _comment(field.help, indent)
-    lines += _comment(_ALLOWED.get(field.kind, _nothing)(field), indent)
+    lines += _comment(spec(field.kind).allowed(field, _scalar_text), indent)
     lines += _comment(_when(field.visible_when), indent)
     key = _yaml_key(field.key)
     if field.has_default:
@@ -217,44 +218,6 @@ def _value_lines(key: str, value: Any, indent: str) -> list[str]:
     body = text.removeprefix("k:")
     first, *rest = body.rstrip("\n").split("\n")
     return [f"{indent}{key}:{first}"] + [f"{indent}{line}" for line in rest]
-
-
-def _nothing(field: Field) -> str | None:
-    return None
-
-
-def _range(field: Field) -> str | None:
-    parts = []
-    for prefix, value in (
-        (">= ", field.minimum),
-        ("> ", field.exclusive_minimum),
-        ("<= ", field.maximum),
-        ("< ", field.exclusive_maximum),
-    ):
-        if value is not None:
-            parts.append(f"{prefix}{value:g}")
-    if field.multiple_of is not None:
-        parts.append(f"a multiple of {field.multiple_of:g}")
-    if not parts:
-        return None
-    return "Allowed: " + ", ".join(parts) + ("" if field.kind is not Kind.LIST else " (each item)")
-
-
-def _options(field: Field) -> str | None:
-    shown = [
-        _scalar_text(o.value) + (f" ({o.label})" if o.label not in (None, o.value) else "")
-        for o in field.options
-    ]
-    return ("One of: " if field.kind is Kind.CHOICE else "Any of: ") + ", ".join(shown)
-
-
-_ALLOWED: Final[dict[Kind, Callable[[Field], str | None]]] = {
-    Kind.INTEGER: _range,
-    Kind.NUMBER: _range,
-    Kind.LIST: _range,
-    Kind.CHOICE: _options,
-    Kind.MULTI_CHOICE: _options,
-}
 
 
 def _scalar_text(value: Any) -> str:

@@ -10,6 +10,7 @@ import functools
 import json
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Final
 
@@ -441,3 +442,33 @@ def same_value(c: Consts, f: Field, g: str) -> str:
 def to_tuple(c: Consts, f: Field, g: str) -> str:
     """A list held as a tuple."""
     return f"tuple({g})"
+
+
+# -- the allowed values in words (comments of the defaults YAML) ----------------------------
+
+
+def allowed_range(field: Field, show: Callable[[Any], str]) -> str | None:
+    """Bounds and a multiple in words: ``Allowed: >= 1, < 10, a multiple of 2``."""
+    parts = []
+    for prefix, value in (
+        (">= ", field.minimum),
+        ("> ", field.exclusive_minimum),
+        ("<= ", field.maximum),
+        ("< ", field.exclusive_maximum),
+    ):
+        if value is not None:
+            parts.append(f"{prefix}{value:g}")
+    if field.multiple_of is not None:
+        parts.append(f"a multiple of {field.multiple_of:g}")
+    if not parts:
+        return None
+    return "Allowed: " + ", ".join(parts) + ("" if field.kind is not Kind.LIST else " (each item)")
+
+
+def allowed_options(field: Field, show: Callable[[Any], str]) -> str | None:
+    """The options in words: ``One of: a, b (Bee)`` (``Any of:`` for a multi-choice)."""
+    shown = [
+        show(o.value) + (f" ({o.label})" if o.label not in (None, o.value) else "")
+        for o in field.options
+    ]
+    return ("One of: " if field.kind is Kind.CHOICE else "Any of: ") + ", ".join(shown)

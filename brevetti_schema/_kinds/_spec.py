@@ -94,7 +94,10 @@ class KindSpec:
       generated source names that type's family;
     * `fast_test` / `convert`: inline expressions for the generated validator (is a
       non-None value valid; the value as the settings object holds it);
-    * `help`: one line for editors and the documentation.
+    * `help`: one line for editors and the documentation;
+    * `allowed`: the values it allows, in words, for comments beside a setting (given a
+      function that writes one value as the document does); ``None`` when the kind
+      has nothing to say beyond its help.
     """
 
     kind: Kind
@@ -110,3 +113,4 @@ class KindSpec:
     fast_test: Callable[[Consts, Field, str], str]
     convert: Callable[[Consts, Field, str], str]
     help: str
+    allowed: Callable[[Field, Callable[[Any], str]], str | None] = lambda field, show: None

@@ -100,4 +100,5 @@ SPEC = KindSpec(
     fast_test=fast_test,
     convert=convert,
     help="One value out of options.",
+    allowed=s.allowed_options,
 )

@@ -62,4 +62,5 @@ SPEC = KindSpec(
     fast_test=fast_test,
     convert=s.same_value,
     help="A whole number.",
+    allowed=s.allowed_range,
 )

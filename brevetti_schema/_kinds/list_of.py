@@ -97,4 +97,5 @@ SPEC = KindSpec(
     fast_test=fast_test,
     convert=convert,
     help="A list of integers, numbers, texts or booleans (of).",
+    allowed=s.allowed_range,
 )

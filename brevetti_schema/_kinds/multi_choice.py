@@ -93,4 +93,5 @@ SPEC = KindSpec(
     fast_test=fast_test,
     convert=convert,
     help="Any subset of options.",
+    allowed=s.allowed_options,
 )

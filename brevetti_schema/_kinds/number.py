@@ -62,4 +62,5 @@ SPEC = KindSpec(
     fast_test=fast_test,
     convert=convert,
     help="A real number.",
+    allowed=s.allowed_range,
 )

@@ -64,6 +64,29 @@ def test_spec_is_complete(spec: KindSpec) -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
+def test_allowed_words_come_from_the_kind(spec: KindSpec) -> None:
+    """A kind that takes bounds or options words them for the defaults YAML; the defaults
+    back end keeps no table of its own."""
+    words = {"minimum": 1, "maximum": 9, "multiple_of": 2}
+    options = (Option("a"), Option(2, "two"))
+    changes: dict[str, Any] = {}
+    if "minimum" in spec.options:
+        changes |= words
+    if "options" in spec.options:
+        changes["options"] = options
+    if spec.kind is Kind.LIST:
+        changes["item_kind"] = Kind.INTEGER
+    field = Field(spec.kind, "x", "X", **changes)
+    said = spec.allowed(field, repr)
+    if "minimum" in spec.options:
+        assert said is not None and said.startswith("Allowed: >= 1, <= 9, a multiple of 2")
+    elif "options" in spec.options:
+        assert said is not None and said.endswith(": 'a', 2 (two)")
+    else:
+        assert said is None
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_spec_parts_agree(spec: KindSpec, data: st.DataObject) -> None:
