@@ -47,7 +47,7 @@ from brevetti_schema import SchemaError, SettingsError, load_schema, resolve_set
 from ._auth import bearer_token, key_hash, key_matches
 from ._faults import FaultInjector
 from ._job_files import JobFiles
-from ._store import Store, StoreError
+from ._store import Store, StoreError, valid_idempotency_key
 from ._users import (
     Session,
     check_password,
@@ -260,9 +260,11 @@ class WebApi:
         handler: Handler = getattr(self, f"_{endpoint}")
         if request.method == "GET":
             return handler(request, session, **args)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 200:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
             return handler(request, session, **args)
+        if not valid_idempotency_key(key):
+            raise ApiError(400, "Idempotency-Key must be 1-128 letters, digits, '-' or '_'")
         signature = _signature(request)
         replay = self.records.replay(session.user_id, key)
         if replay is not None:
