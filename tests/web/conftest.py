@@ -185,7 +185,7 @@ def _run_example_on(server: Any, job: Any, job_dir: Path) -> None:
     env.update(
         BREVETTI_HOST=server.base_url, BREVETTI_JOB_ID=job.id, BREVETTI_API_KEY=job.api_key,
         BREVETTI_HYPERPARAMETERS_FILE=str(job_dir.parent / "no-hyperparameters.json"),
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(ROOT), **job.storage_env,
     )  # fmt: skip
     result = subprocess.run(
         [sys.executable, str(TRAIN_SCRIPT), "--job_dir", str(job_dir)],

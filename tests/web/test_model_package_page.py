@@ -64,7 +64,9 @@ def test_jobs_without_a_package_have_no_such_section(page, signed_in) -> None:
         assert page.locator("[data-testid=package]").count() == 0
 
 
-def test_a_tampered_package_is_shown_as_failing_its_check(page, signed_in, tmp_path: Path):
+def test_a_tampered_package_is_shown_as_failing_its_check(
+    page, signed_in, object_store, tmp_path: Path
+):
     original = signed_in.job_dir / signed_in.state["model_path"]
     tampered = io.BytesIO()
     with (
@@ -79,7 +81,9 @@ def test_a_tampered_package_is_shown_as_failing_its_check(page, signed_in, tmp_p
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))
     job = signed_in.server.create_job(CLASSIFIER_SCHEMA, name="tampered package")
-    _send(job, "PUT", "/artifacts/tampered.tar.gz", data=tampered.getvalue())
+    bucket = job.data_bucket.removeprefix("s3://")  # where the job writes, as a job would
+    key = f"{job.id}/artifacts/tampered.tar.gz"
+    object_store.client().put_object(Bucket=bucket, Key=key, Body=tampered.getvalue())
     _send(job, "POST", "/complete", params={"modelPath": "artifacts/tampered.tar.gz"})
     _open(page, signed_in, job)
     problem = page.locator("[data-testid=package] [data-testid=package-problem]")
