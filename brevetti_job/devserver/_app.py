@@ -13,10 +13,8 @@ import json
 import logging
 import math
 import re
-import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Final
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -29,6 +27,8 @@ from brevetti_schema import SchemaError, SettingsError
 from ._auth import bearer_token, key_hash, key_matches
 from ._creation import job_settings, schema_from_data
 from ._credentials import CredentialIssuer, assume_role_xml
+from ._fault_answers import drop as _drop
+from ._fault_answers import unavailable as _unavailable
 from ._faults import FaultInjector, parse_fault_config
 from ._job_files import JobFiles
 from ._object_space import ObjectSpace
@@ -719,22 +719,3 @@ def _request_line(request: Request) -> str:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _unavailable() -> Response:
-    return _json(503, {"error": "service unavailable (injected fault)"}, {"Retry-After": "0"})
-
-
-def _drop(request: Request) -> Response:
-    """Read part of the body, then close the connection without an answer."""
-    length = request.content_length or 0
-    stream = request.environ["wsgi.input"]
-    if length:
-        with suppress(OSError, ValueError):
-            stream.read(min(length // 2, CHUNK))
-    sock = request.environ.get("werkzeug.socket")
-    if sock is None:
-        return _unavailable()
-    with suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    return _unavailable()

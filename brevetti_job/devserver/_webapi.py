@@ -29,7 +29,6 @@ import hmac
 import json
 import logging
 import re
-import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
@@ -45,6 +44,8 @@ from werkzeug.wsgi import wrap_file
 from brevetti_schema import SchemaError, SettingsError, load_schema, resolve_settings
 
 from ._auth import bearer_token, key_hash, key_matches
+from ._fault_answers import drop as _drop
+from ._fault_answers import unavailable as _unavailable
 from ._faults import FaultInjector
 from ._job_files import JobFiles
 from ._store import Store, StoreError, valid_idempotency_key
@@ -905,23 +906,6 @@ def _signature(request: Request) -> str:
     query = request.query_string.decode("latin-1")
     body = hashlib.sha256(request.get_data(cache=True)).hexdigest()
     return f"{request.method} {request.path}{'?' + query if query else ''} {body}"
-
-
-def _unavailable() -> Response:
-    return _json(503, {"error": "service unavailable (injected fault)"}, {"Retry-After": "0"})
-
-
-def _drop(request: Request) -> Response:
-    """An injected fault: read part of the body, then close the connection unanswered."""
-    length = request.content_length or 0
-    if length:
-        with suppress(OSError, ValueError):
-            request.environ["wsgi.input"].read(min(length // 2, 1 << 20))
-    sock = request.environ.get("werkzeug.socket")
-    if sock is not None:
-        with suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    return _unavailable()
 
 
 def _host(request: Request) -> str:
