@@ -41,7 +41,11 @@ def run_main(
     if schema is None:
         from ._declared import declared_settings  # noqa: PLC0415
 
-        schema = declared_settings(job_class)
+        try:
+            schema = declared_settings(job_class)
+        except BrevettiJobError as exc:  # two settings types, an unresolvable annotation
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if asks_for_help(args):
         from ._help import help_text  # noqa: PLC0415 - only when asked
 

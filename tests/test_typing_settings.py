@@ -234,3 +234,22 @@ def test_into_must_be_a_settings_class_and_needs_a_schema(tmp_path: Path) -> Non
 def test_into_its_own_class_first_schema_needs_no_check(tmp_path: Path) -> None:
     job = Job.init(schema=Settings, into=Settings, **_argv(tmp_path, "s"), console=False)
     assert job.settings == Settings(epochs=3)
+
+
+def test_main_reports_a_bad_declaration_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Both(Job[Settings]):
+        settings: PSettings  # type: ignore[assignment]
+
+    assert Both.main(argv=["--job_dir", str(tmp_path / "j")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Both declares two settings types") and "Traceback" not in err
+
+    class Run(Job[Settings]):
+        def run(self) -> None:
+            self.add_output_metric("epochs", self.settings.epochs)
+
+    assert Run.main(argv=["--job_dir", str(tmp_path / "k"), "--epochs", "9", "--quiet"]) == 0
+    output = (tmp_path / "k" / "artifacts" / "output.json").read_text()
+    assert '"epochs": 9' in output

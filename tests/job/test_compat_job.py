@@ -454,6 +454,12 @@ def test_type_selector_picks_the_job_class(tmp_path: Path) -> None:
     assert type(job) is _Small
     with pytest.raises(JobConfigError, match="needs the job description"):
         Job.init(type_selector=[_Small], schema=SCHEMA, argv=[], env={}, job_dir=tmp_path / "new")
+    config = {"id": "t2", "name": "big", "settings": {}}
+    job = Job.init(
+        type_selector=by_name, job_config=config, schema=SCHEMA, argv=[], env={},
+        job_dir=tmp_path / "from-config",
+    )  # fmt: skip
+    assert type(job) is _Large and job.id == "t2"
 
 
 def test_init_keywords(tmp_path: Path) -> None:
