@@ -148,6 +148,27 @@ class Job(Generic[S]):
     @classmethod
     def init(
         cls,
+        job_id: str | None,
+        api_key: str | None,
+        schema: type[T],
+        *,
+        into: None = None,
+        settings: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        info_file: str | os.PathLike[str] | None = None,
+        job_dir: str | os.PathLike[str] | None = None,
+        host: str | None = None,
+        preset: str | None = None,
+        argv: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        strict: bool = False,
+        kind: str | None = None,
+        console: bool = True,
+    ) -> Job[T]: ...
+
+    @overload
+    @classmethod
+    def init(
+        cls,
         job_id: str | None = None,
         api_key: str | None = None,
         schema: SchemaSource = None,

@@ -75,6 +75,8 @@ reveal_type(a)  # reveal: brevetti_job.Job[user.Settings]
 reveal_type(a.settings)  # reveal: user.Settings
 reveal_type(a.settings_warnings)  # reveal: tuple[brevetti_schema.SettingsProblem, ...]
 p = Job.init(schema=PSettings, argv=argv("p"), env={}, console=False)
+positional = Job.init(None, None, Settings, argv=argv("pos"), env={}, console=False)
+reveal_type(positional.settings)  # reveal: user.Settings
 reveal_type(p.settings)  # reveal: user.PSettings
 g = Job.init(schema="settings.yaml", into=Demo, argv=argv("g"), env={}, console=False)
 reveal_type(g.settings)  # reveal: demo_settings.Demo
@@ -109,6 +111,7 @@ runtime = {
     "ct": type(ct.settings).__name__,
     "cg": type(cg.settings).__name__,
     "r": type(r.settings).__name__,
+    "pos": type(positional.settings).__name__,
     "plain": uses_a_plain_job(y),
 }
 print(runtime)
@@ -189,5 +192,5 @@ def test_the_script_runs_with_the_types_mypy_saw(project: Path) -> None:
     runtime = eval(result.stdout.strip().splitlines()[-1])
     assert runtime == {
         "a": "Settings", "p": "PSettings", "g": "Demo", "t": "Settings", "ct": "PSettings",
-        "cg": "Demo", "r": "Demo", "plain": 0,
+        "cg": "Demo", "r": "Demo", "pos": "Settings", "plain": 0,
     }  # fmt: skip
