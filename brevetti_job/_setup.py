@@ -30,8 +30,8 @@ from brevetti_schema import (
 
 from ._backend import Backend, LocalBackend
 from ._description import JobDescription, new_job_id
-from ._errors import JobConfigError
-from ._files import atomic_write_json, finite_json, non_finite_paths
+from ._errors import JobArgumentTypeError, JobConfigError
+from ._files import atomic_write_json, check_name, finite_json, non_finite_paths
 from ._identity import Identity, resolve_identity
 from ._into import check_target
 from ._raw_settings import freeze, gather_raw_settings, read_local_settings, set_dotted
@@ -89,6 +89,7 @@ def set_up(
     """
     if kind not in (None, "model", "report"):
         raise JobConfigError(f"kind must be 'model' or 'report', got {kind!r}")
+    _check_types(job_id, api_key, settings, info_file, job_dir, host, preset, argv, env)
     env = dict(os.environ if env is None else env)
     argv = list(sys.argv[1:] if argv is None else argv)
     model = load_schema(schema) if schema is not None else None
@@ -111,6 +112,8 @@ def set_up(
         "kind": kind,
     }
     identity = resolve_identity(explicit, argv, env, paths)
+    if identity.job_id is not None:
+        check_job_id(identity.job_id)
     local_settings = read_local_settings(identity.settings_file, settings)
     resolved_id = identity.job_id or new_job_id()
     local_dir = identity.job_dir if identity.job_dir and "://" not in identity.job_dir else None
@@ -141,6 +144,11 @@ def set_up(
         created = True  # written as info.json, as a job made here (without its key)
     else:
         description, created = _load_description(identity, folder, resolved_id)
+    try:
+        check_job_id(description.id)
+    except JobConfigError:
+        backend.close()
+        raise
     if model is None and identity.preset is not None:
         backend.close()
         raise JobConfigError(f"preset {identity.preset!r} needs a schema to come from")
@@ -187,6 +195,60 @@ def set_up(
     if created:
         write_description(setup)
     return setup
+
+
+def check_job_id(job_id: str) -> str:
+    """`job_id` if it can name the job's folder and URLs; else `JobConfigError`.
+
+    An id names ``jobs/<id>``, the temporary folder and the platform's URLs, so it may
+    not hold a path separator, be ``.`` or ``..``, or hold control characters.
+    """
+    check_name(job_id, "job id", JobConfigError)
+    if (
+        not job_id
+        or job_id in (".", "..")
+        or any(c in job_id for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in job_id)
+    ):
+        raise JobConfigError(
+            f"job id {job_id!r} cannot name a job: give one without '/', '\\' or control "
+            "characters, other than '.' and '..' (a platform id is a GUID)"
+        )
+    return job_id
+
+
+def _check_types(
+    job_id: object,
+    api_key: object,
+    settings: object,
+    info_file: object,
+    job_dir: object,
+    host: object,
+    preset: object,
+    argv: object,
+    env: object,
+) -> None:
+    """`Job.init`'s arguments of the wrong type: `JobArgumentTypeError` naming each."""
+    path = (str, os.PathLike)
+    checks = (
+        ("job_id", job_id, str, "text"), ("api_key", api_key, str, "text"),
+        ("host", host, str, "text"), ("preset", preset, str, "text"),
+        ("settings", settings, (Mapping, *path), "a mapping or a file path"),
+        ("info_file", info_file, path, "a file path"), ("job_dir", job_dir, path, "a path"),
+        ("env", env, Mapping, "a mapping"),
+    )  # fmt: skip
+    for name, value, types, expected in checks:
+        if value is not None and not isinstance(value, types):
+            raise JobArgumentTypeError(f"{name} must be {expected}, got {type(value).__name__}")
+    if argv is not None and (
+        isinstance(argv, str | bytes)
+        or not isinstance(argv, Sequence)
+        or not all(isinstance(a, str) for a in argv)
+    ):
+        raise JobArgumentTypeError(
+            f"argv must be a list of str (such as sys.argv[1:]), got {type(argv).__name__}"
+            + (f" {argv!r}" if isinstance(argv, str) else "")
+        )
 
 
 def write_description(setup: Setup) -> None:

@@ -32,6 +32,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "bad.json").write_text("{bad json")
     (tmp_path / "list.json").write_text("[1, 2]")
     (tmp_path / "afile").write_text("x")
+    (tmp_path / "escaping.json").write_text('{"id": "../../up", "settings": {}}')
     return tmp_path
 
 
@@ -55,6 +56,16 @@ CASES: dict[str, tuple[dict[str, Any], type[BrevettiError]]] = {
     "hyperparameter file": (
         {"env": {"BREVETTI_HYPERPARAMETERS_FILE": "bad.json"}}, JobConfigError
     ),
+    "job id with a slash": ({"job_id": "../../escaped", "job_dir": None}, JobConfigError),
+    "job id ..": ({"job_id": ".."}, JobConfigError),
+    "job id with a newline": ({"job_id": "a\nb"}, JobConfigError),
+    "info file id escapes": ({"info_file": "escaping.json"}, JobConfigError),
+    "settings of the wrong type": ({"settings": 5}, JobArgumentTypeError),
+    "argv as one string": ({"argv": "--a 3"}, JobArgumentTypeError),
+    "argv of numbers": ({"argv": [1, 2]}, JobArgumentTypeError),
+    "job folder of the wrong type": ({"job_dir": 5}, JobArgumentTypeError),
+    "job id of the wrong type": ({"job_id": 5}, JobArgumentTypeError),
+    "env of the wrong type": ({"env": ["A=1"]}, JobArgumentTypeError),
 }  # fmt: skip
 
 
@@ -71,6 +82,7 @@ def test_init_raises_only_exported_errors(folder: Path, case: str) -> None:
     assert error is expected, info.value
     assert getattr(brevetti_job, error.__name__) is error  # exported by brevetti_job
     assert "Traceback" not in str(info.value)
+    assert not (folder.parent / "escaped").exists() and not (folder.parent / "up").exists()
 
 
 def test_bad_arguments_are_argument_errors_not_state_errors(folder: Path) -> None:
