@@ -7,7 +7,7 @@ in alternation over several rounds and the median wall time counts:
 * downloading 2,000 objects of 64 KiB: `Storage.download_many` with an empty cache
   (cold) vs 16 boto3 threads doing get_object into files; then the same call again in
   the same run (warm: the cache answers, each ETag was checked this run already) and
-  in a new run on the same cache (one HEAD per object);
+  in a new run on the same cache (its ETags checked by one listing per folder);
 * uploading a 1 GiB file: `Storage.upload` vs boto3 ``upload_file`` with its default
   settings, each in a fresh process whose peak memory (VmHWM) is reported.
 
@@ -156,7 +156,7 @@ def bench_download(store: Any, bucket: str, count: int, size: int, rounds: int,
         ("16 boto3 threads, get_object (reference)", plain),
         ("Storage.download_many, empty cache (cold)", cold),
         ("the same again in the same run (warm)", warm),
-        ("a new run on the same cache (HEAD each)", warm_new_run),
+        ("a new run on the same cache (checked by listing)", warm_new_run),
     )
     for label, samples in rows:
         mid = median(samples)

@@ -23,7 +23,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,7 +99,11 @@ class Cache:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._db_pid = 0
-        self._checked: dict[str, CacheEntry] = {}
+        self._checked: dict[str, tuple[CacheEntry, tuple[int, int, int]]] = {}
+        """Entries checked this run, with their file's (inode, size, mtime) then."""
+        self._pending_lock = threading.Lock()
+        self._pending: list[tuple[str, str, int, str, float]] = []  # rows not yet indexed
+        self._pending_touch: list[str] = []  # entries used, their time not yet indexed
         self._room_until = 0.0  # disk usage known to be fine until then ...
         self._budget = 0  # ... while fewer bytes than this were written since
 
@@ -144,17 +148,51 @@ class Cache:
             ).fetchone()
         return CacheEntry(Path(row[0]), str(row[1]), int(row[2])) if row else None
 
-    def checked(self, url: str) -> CacheEntry | None:
-        """The entry of `url` if it was already checked against the store in this process."""
-        entry = self._checked.get(url)
-        if entry is not None and entry.path.exists():
-            return entry
-        return None
+    def lookup_many(self, urls: Iterable[str]) -> dict[str, CacheEntry]:
+        """The index entries of those of `urls` that have one (a query per 500 URLs)."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, CacheEntry] = {}
+        with self._index() as db:
+            for start in range(0, len(wanted), 500):
+                batch = wanted[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT url, path, etag, size FROM objects WHERE url IN ({marks})",  # noqa: S608 - placeholders only
+                    batch,
+                ).fetchall()
+                for url, path, etag, size in rows:
+                    found[str(url)] = CacheEntry(Path(path), str(etag), int(size))
+        return found
 
-    def verify(self, url: str, etag: str) -> CacheEntry | None:
-        """The entry of `url` if it holds ETag `etag` and its file is intact; marks it checked."""
+    def checked(self, url: str) -> CacheEntry | None:
+        """The entry of `url` if it was already checked against the store in this process
+        and its file is unchanged since (same inode, size and modification time: a file
+        written into in place, e.g. through a hard link, is checked again)."""
+        item = self._checked.get(url)
+        if item is None:
+            return None
+        entry, signature = item
+        try:
+            info = os.stat(entry.path)  # noqa: PTH116 - the cheapest stat, on a hot path
+        except OSError:
+            self._checked.pop(url, None)
+            return None
+        if (info.st_ino, info.st_size, info.st_mtime_ns) != signature:
+            self._checked.pop(url, None)
+            return None
+        return entry
+
+    def _remember(self, url: str, entry: CacheEntry) -> None:
+        info = os.stat(entry.path)  # noqa: PTH116
+        self._checked[url] = (entry, (info.st_ino, info.st_size, info.st_mtime_ns))
+
+    def verify(
+        self, url: str, etag: str, entry: CacheEntry | None = None, *, defer: bool = False
+    ) -> CacheEntry | None:
+        """The entry of `url` (looked up unless given) if it holds ETag `etag` and its file
+        is intact; marks it checked. `defer`: its use is indexed at the next `flush`."""
         etag = plain_etag(etag)
-        entry = self.lookup(url)
+        entry = entry if entry is not None else self.lookup(url)
         if entry is None or entry.etag != etag:
             return None
         try:
@@ -164,8 +202,15 @@ class Cache:
                 return None
         except OSError:
             return None
-        self._touch(url)
-        self._checked[url] = entry
+        if defer:
+            with self._pending_lock:
+                self._pending_touch.append(url)
+        else:
+            self._touch(url)
+        try:
+            self._remember(url, entry)
+        except OSError:
+            return None
         return entry
 
     def _touch(self, url: str) -> None:
@@ -220,21 +265,60 @@ class Cache:
         final.parent.mkdir(parents=True, exist_ok=True)
         return final.with_name(f"{final.name}.{os.getpid()}.{next(_counter)}.part")
 
-    def commit(self, location: Location, temporary: Path, etag: str) -> CacheEntry:
-        """Rename a fully written temporary file into place and index it."""
+    def commit(
+        self,
+        location: Location,
+        temporary: Path,
+        etag: str,
+        *,
+        size: int | None = None,
+        defer: bool = False,
+    ) -> CacheEntry:
+        """Rename a fully written temporary file into place and index it (`defer`: at the
+        next `flush`, so a burst of objects is indexed in one transaction)."""
         final = self.path_for(location)
-        size = temporary.stat().st_size
+        if size is None:
+            size = temporary.stat().st_size
         temporary.replace(final)
         entry = CacheEntry(final, plain_etag(etag), size)
-        with self._index() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO objects (url, etag, size, path, used)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (location.url, entry.etag, size, str(final), time.time()),
-            )
-        self._checked[location.url] = entry
+        row = (location.url, entry.etag, size, str(final), time.time())
+        if defer:
+            with self._pending_lock:
+                self._pending.append(row)
+        else:
+            with self._index() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO objects (url, etag, size, path, used)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    row,
+                )
+        self._remember(location.url, entry)
         self._budget -= size
         return entry
+
+    def flush(self) -> None:
+        """Index the entries committed or used with `defer` (one transaction)."""
+        with self._pending_lock:
+            rows, self._pending = self._pending, []
+            touched, self._pending_touch = self._pending_touch, []
+        if not rows and not touched:
+            return
+        now = time.time()
+        with self._index() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO objects (url, etag, size, path, used)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                db.executemany(
+                    "UPDATE objects SET used = ? WHERE url = ?", [(now, u) for u in touched]
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def forget(self, url: str) -> None:
         """Drop `url` from the index and from this run's checked set."""
@@ -243,6 +327,7 @@ class Cache:
             db.execute("DELETE FROM objects WHERE url = ?", (url,))
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             if self._db is not None and self._db_pid == os.getpid():
                 self._db.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 
 from .._errors import StorageError, StorageNotFound, StoragePermissionError
-from ._cache import Cache, CacheEntry, file_md5, plain_etag
+from ._cache import _MD5_ETAG, Cache, CacheEntry, file_md5, plain_etag
 from ._credentials import (
     CredentialProvider,
     CredentialRoutes,
@@ -46,6 +46,11 @@ PathOrUrl = str | os.PathLike[str]
 MANY_FILES = 100
 """`download_many` of at least this many objects shows a bar (on a terminal)."""
 CHUNK = 1 << 20
+SMALL_OBJECT = 8 << 20
+"""Objects up to this size are read whole in one call (fewer, larger reads)."""
+LIST_INSTEAD_OF_HEAD = 16
+"""`download_many` checks cached objects by listing their folder when it holds at least
+this many of them (one request per 1,000 objects instead of a HEAD each)."""
 
 
 @dataclass(frozen=True)
@@ -592,30 +597,40 @@ class Storage:
         return head.etag or ""
 
     def _fetch_small(self, location: Location, target: Path, also: Path | None = None) -> str:
-        """One GET streamed into `target` (the transfer manager for a large object);
-        checks a single-part ETag against the MD5 of what arrived. Returns the ETag."""
+        """One GET into `target` (and `also`, when given); an object up to `SMALL_OBJECT`
+        is read whole in one call, a larger one streamed, a very large one handed to the
+        transfer manager. A single-part ETag is checked against the MD5 of what arrived.
+        Returns the ETag."""
         answer = self._call(
             location,
             "download",
             lambda client: client.get_object(Bucket=location.bucket, Key=location.key),
         )
         etag = plain_etag(answer.get("ETag"))
-        if int(answer.get("ContentLength", 0)) > 4 * self.multipart_chunk:
-            answer["Body"].close()
+        length = int(answer.get("ContentLength", 0))
+        body = answer["Body"]
+        if length > 4 * self.multipart_chunk:
+            body.close()
             etag = self._fetch_large(location, target)
             if also is not None:
                 shutil.copyfile(target, also)
             return etag
         digest = hashlib.md5(usedforsecurity=False)
-        body = answer["Body"]
         try:
-            with target.open("wb") as out, contextlib.ExitStack() as stack:
-                second = stack.enter_context(also.open("wb")) if also is not None else None
-                for block in iter(lambda: body.read(CHUNK), b""):
-                    digest.update(block)
-                    out.write(block)
-                    if second is not None:
-                        second.write(block)
+            if length <= SMALL_OBJECT:
+                data = body.read()
+                digest.update(data)
+                _write_new(target, data)
+                if also is not None:
+                    _write_new(also, data)
+            else:
+                with target.open("wb") as out, contextlib.ExitStack() as stack:
+                    second = stack.enter_context(also.open("wb")) if also is not None else None
+                    for block in iter(lambda: body.read(CHUNK), b""):
+                        digest.update(block)
+                        out.write(block)
+                        if second is not None:
+                            second.write(block)
         except StorageError:
             raise
         except OSError as error:
@@ -643,20 +658,38 @@ class Storage:
             return location.local
         return self._cached_entry(location).path
 
-    def _cached_entry(self, location: Location, also: Path | None = None) -> CacheEntry:
-        """The object's cache entry, fetched if needed; when `also` is given, a copy of
-        the content is written there too (straight from the download when fetched)."""
+    def _cached_entry(
+        self,
+        location: Location,
+        also: Path | None = None,
+        *,
+        indexed: CacheEntry | Literal[False] | None = False,
+        etag: str | None = None,
+        link: bool = False,
+    ) -> CacheEntry:
+        """The object's cache entry, fetched if needed; when `also` is given, the content
+        is placed there too (`link`: as a hard link to the cache's file where that can be
+        made and checked, see `_place`; else a copy, written from the download itself
+        when fetched).
+
+        `download_many` passes what it already knows: the index entry (`indexed`; None:
+        not in the index) and the object's current `etag` (from a listing); it indexes
+        in batches (`Cache.flush`)."""
         cache = self.cache
+        batch = indexed is not False
         entry = cache.checked(location.url)
-        if entry is None and cache.lookup(location.url) is not None:
-            etag = self.stat(location.url).etag or ""
-            entry = cache.verify(location.url, etag)
-            if entry is None:
-                cache.forget(location.url)
         if entry is not None:
-            if also is not None:
-                _copy_file(entry.path, also)
-            return entry
+            if also is None or _place(entry, also, link=link):
+                return entry
+            entry = None  # removed since: checked again below
+        known = cache.lookup(location.url) if indexed is False else indexed
+        if known is not None:
+            if etag is None:
+                etag = self.stat(location.url).etag or ""
+            entry = cache.verify(location.url, etag, known, defer=batch)
+            if entry is not None and (also is None or _place(entry, also, link=link)):
+                return entry
+            cache.forget(location.url)
         if not cache.has_room():
             raise _CacheFull(
                 f"read {location.url}: the cache at {cache.root} is full (disk use above "
@@ -672,11 +705,41 @@ class Storage:
                 url=location.url,
             ) from error
         try:
-            etag = self._fetch_small(location, temporary, also)
-            return cache.commit(location, temporary, etag)
+            fetched = self._fetch_small(location, temporary, None if link else also)
+            entry = cache.commit(location, temporary, fetched, defer=batch)
         finally:
             with contextlib.suppress(OSError):
                 temporary.unlink()
+        if link and also is not None and not _place(entry, also, link=True):
+            raise StorageNotFound(
+                f"read {location.url}: its cached file vanished at once", url=location.url
+            )
+        return entry
+
+    def _listed_etags(self, locations: Sequence[Location]) -> dict[str, str]:
+        """Current ETags of `locations` from listings of their folders: one request per
+        1,000 objects instead of a HEAD each. Folders holding few of them, or many more
+        objects than asked for, are left out (their objects get a HEAD each); so is a
+        folder the credentials may not list."""
+        folders: dict[tuple[str, str], set[str]] = {}
+        for location in locations:
+            folder = location.key.rpartition("/")[0]
+            folders.setdefault((location.bucket, folder), set()).add(location.url)
+        etags: dict[str, str] = {}
+        for (bucket, folder), wanted in folders.items():
+            if len(wanted) < LIST_INSTEAD_OF_HEAD:
+                continue
+            budget = 2 * len(wanted) + 1000
+            try:
+                for item in self.list(f"s3://{bucket}/{folder}", recursive=False):
+                    if item.url in wanted and item.etag:
+                        etags[item.url] = item.etag
+                    budget -= 1
+                    if budget <= 0:
+                        break
+            except StorageError:
+                continue
+        return etags
 
     def download_many(
         self,
@@ -685,12 +748,19 @@ class Storage:
         *,
         relative_to: PathOrUrl | None = None,
         use_cache: bool | None = None,
+        link: bool = True,
     ) -> builtins.list[Path]:
         """Download objects in parallel into `dest_dir`, each at its path below
         `relative_to` (default: the folder all of them share); returns the paths in order.
 
         With a cache (given to the Storage; `use_cache` None) objects come from and go to
-        the cache and are copied into place.
+        the cache and are placed from there: as hard links to the cache's files (`link`,
+        on one file system, for objects whose ETag is their MD5), else as copies. Replace
+        such a file rather than write into it: a file changed in place is noticed and its
+        object fetched again, but it changed the cache's copy too. Objects already checked
+        in this run are placed without a question to the store; cached objects not yet
+        checked are checked against one listing of their folder (a HEAD each when that
+        does not pay).
         """
         locations = [self.location(u) for u in urls]
         if not locations:
@@ -699,25 +769,38 @@ class Storage:
         destination = Path(dest_dir)
         targets = [destination / _relative(location, base) for location in locations]
         through_cache = self._cache is not None if use_cache is None else use_cache
+        cache = self.cache if through_cache else None
 
         folders: set[Path] = set()
 
-        def folder_for(target: Path) -> None:
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
+        def folder_for(target: Path) -> Path:
+            folder = target.parent
+            if folder not in folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                folders.add(folder)
+            return folder
+
+        indexed: dict[str, CacheEntry] = {}
+        etags: dict[str, str] = {}
 
         def fetch(index: int) -> Path:
             location, target = locations[index], targets[index]
-            folder_for(target)
+            folder = folder_for(target)
             if not location.is_s3:
                 return self.download(location.url, target)
-            temporary = target.with_name(f".{target.name}.{threading.get_ident()}.part")
+            temporary = folder / f".{target.name}.{threading.get_ident()}.get.part"
             try:
-                if through_cache:
+                if cache is not None:
                     try:
-                        self._cached_entry(location, also=temporary)
-                        temporary.replace(target)
+                        self._cached_entry(  # with `link`, placed atomically by _place
+                            location,
+                            also=target if link else temporary,
+                            indexed=indexed.get(location.url),
+                            etag=etags.get(location.url),
+                            link=link,
+                        )
+                        if not link:
+                            temporary.replace(target)
                         return target
                     except _CacheFull:
                         pass  # a full cache: a plain download below
@@ -732,37 +815,106 @@ class Storage:
         with Progress(bar, len(locations), "download", unit="file") as progress:
             pending: builtins.list[int] = []
             for index, (location, target) in enumerate(zip(locations, targets, strict=True)):
-                entry = self.cache.checked(location.url) if through_cache else None
-                if entry is None or not location.is_s3:
+                entry = (
+                    cache.checked(location.url) if cache is not None and location.is_s3 else None
+                )
+                if entry is None:
                     pending.append(index)
                     continue
-                # checked in this run already: a local copy, no thread needed
+                # checked in this run already: placed from the cache, no thread needed
                 folder_for(target)
-                temporary = target.with_name(f".{target.name}.part")
-                try:
-                    _copy_file(entry.path, temporary)
-                except FileNotFoundError:  # removed since: fetched again below
+                if not _place(entry, target, link=link):  # removed since: fetched below
                     pending.append(index)
                     continue
-                temporary.replace(target)
                 progress(1)
-            if pending:
-                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - on use
+            if not pending:
+                return targets
+            if cache is not None:
+                remote = [locations[i] for i in pending if locations[i].is_s3]
+                indexed = cache.lookup_many(location.url for location in remote)
+                if indexed:
+                    etags = self._listed_etags([loc for loc in remote if loc.url in indexed])
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - on use
 
+            try:
                 with ThreadPoolExecutor(self.max_workers, thread_name_prefix="storage") as pool:
-                    for _ in pool.map(fetch, pending):
+                    for done, _ in enumerate(pool.map(fetch, pending), 1):
                         progress(1)
+                        if cache is not None and done % 500 == 0:
+                            cache.flush()
+            finally:
+                if cache is not None:
+                    cache.flush()
         return targets
 
 
+def _place(entry: CacheEntry, target: Path, *, link: bool) -> bool:
+    """Put the cached file of `entry` at `target` (replacing what is there): a hard link
+    when `link` and its ETag is an MD5 (so a change made through the link is found by
+    the cache's check), else a copy; False if the cached file is gone."""
+    temporary = target.with_name(f".{target.name}.{threading.get_ident()}.part")
+    try:
+        linked = False
+        if link and _MD5_ETAG.match(entry.etag):
+            try:
+                os.link(entry.path, temporary)
+                linked = True
+            except FileNotFoundError:
+                if not entry.path.exists():
+                    return False
+            except OSError:
+                pass  # another file system, no links there, a leftover name: a copy
+        if not linked:
+            _copy_file(entry.path, temporary)
+        temporary.replace(target)
+        return True
+    except FileNotFoundError:
+        if not entry.path.exists():
+            return False
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write `data` as the whole content of file `path` (created or truncated)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def _copy_file(source: Path, target: Path) -> None:
-    """Copy a file's content: in one read and write when small (cheaper here than the
-    kernel copy paths for the many small files of a dataset), else in blocks."""
-    with source.open("rb") as handle, target.open("wb") as out:
-        if source.stat().st_size <= 8 * CHUNK:
-            out.write(handle.read())
-        else:
-            shutil.copyfileobj(handle, out, CHUNK)
+    """Copy a file's content with the kernel's copy (``sendfile``), falling back to reads
+    and writes where that is not supported."""
+    fd_in = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd_in).st_size
+        fd_out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            offset = 0
+            try:
+                while offset < size:
+                    sent = os.sendfile(fd_out, fd_in, offset, size - offset)
+                    if sent == 0:
+                        break
+                    offset += sent
+            except OSError:
+                if offset:
+                    raise
+                with os.fdopen(fd_in, "rb", closefd=False) as handle:
+                    for block in iter(lambda: handle.read(CHUNK), b""):
+                        view = memoryview(block)
+                        while view:
+                            view = view[os.write(fd_out, view) :]
+        finally:
+            os.close(fd_out)
+    finally:
+        os.close(fd_in)
 
 
 class _CacheFull(StorageError):

@@ -174,3 +174,38 @@ def test_the_cache_comes_from_the_argument_or_the_environment(tmp_path, monkeypa
         cache_from_environment()
     with pytest.raises(StorageError, match="share"):
         Cache(tmp_path, max_usage=1.5)
+
+
+def test_download_many_checks_a_new_runs_cache_with_one_listing_per_folder(s3_target, tmp_path):
+    urls = [f"{s3_target.dataset}/folder/{i:02d}.png" for i in range(40)]
+    for i, url in enumerate(urls):
+        s3_target.put(url, f"object {i}".encode())
+    s3_target.storage.download_many(urls, tmp_path / "first")
+    cached = s3_target.storage.cache.lookup(urls[7])
+    cached.path.write_bytes(b"object X")  # damaged behind the cache's back, same size
+    s3_target.put(urls[8], b"changed in the store")
+    later = same_job(s3_target, Cache(tmp_path / "cache"))
+    calls = count_calls(later, urls[0])
+    paths = later.download_many(urls, tmp_path / "second")
+    expected = [f"object {i}".encode() for i in range(40)]
+    expected[8] = b"changed in the store"
+    assert [p.read_bytes() for p in paths] == expected
+    assert sorted(calls) == ["GetObject", "GetObject", "ListObjectsV2"]  # no HEAD at all
+
+
+def test_a_downloaded_file_written_into_in_place_is_noticed_and_fetched_again(s3_target, tmp_path):
+    url = f"{s3_target.dataset}/img/1.png"
+    s3_target.put(url, b"the real bytes")
+    storage = s3_target.storage
+    (first,) = storage.download_many([url], tmp_path / "a")
+    assert first.stat().st_ino == storage.cached(url).stat().st_ino  # a hard link, no copy
+    with first.open("r+b") as handle:  # written in place: the cache's file changes too
+        handle.write(b"THE")
+    calls = count_calls(storage, url)
+    (second,) = storage.download_many([url], tmp_path / "b")
+    assert second.read_bytes() == b"the real bytes"
+    assert calls == ["HeadObject", "GetObject"]  # checked again, then fetched again
+    later = same_job(s3_target, Cache(tmp_path / "cache"))
+    (third,) = later.download_many([url], tmp_path / "c", link=False)
+    assert third.read_bytes() == b"the real bytes"
+    assert third.stat().st_ino != later.cached(url).stat().st_ino  # a copy when asked
