@@ -572,6 +572,15 @@ class PlatformAPI:
             raise PlatformError(f"the platform gave {record.name!r} no job key")
         cls = job_type or Job
         kwargs.setdefault("argv", [])
+        if "env" not in kwargs and not self._env.get("BREVETTIAI_DATA_BUCKET"):
+            storage = self._dev_storage()  # the dev platform says where its storage is
+            if storage and storage.get("dataBucket") and storage.get("s3Endpoint"):
+                kwargs["env"] = {
+                    **self._env,
+                    "BREVETTIAI_DATA_BUCKET": str(storage["dataBucket"]),
+                    "AWS_ENDPOINT_URL": self._env.get("AWS_ENDPOINT_URL")
+                    or str(storage["s3Endpoint"]),
+                }
         result: Job = cls.init(record.id, record.api_key, host=self.host, **kwargs)
         return result
 

@@ -169,3 +169,19 @@ def test_a_replayed_model_creation_answers_the_key_without_having_stored_it(weba
     again = requests.post(url, json=body, headers=headers, timeout=10)
     assert again.headers["Idempotent-Replay"] == "true"
     assert again.json() == first and first["apiKey"] not in ("", "<NO_API_KEY>")
+
+
+def test_a_training_initialized_from_the_dev_platform_finds_its_storage(
+    webapi_user, tmp_path, monkeypatch
+) -> None:
+    """No BREVETTIAI_DATA_BUCKET in the environment: the dev platform says where it is."""
+    monkeypatch.delenv("BREVETTIAI_DATA_BUCKET", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    api = webapi_user.api()
+    kind = api.get_model_type(webapi_user.add_type("storage found"))
+    model = api.create_model("storage found", kind, {})
+    job = api.initialize_training(model, schema=kind.schema, job_dir=tmp_path / "job")
+    job.upload_artifact("note.txt", "stored")
+    job.complete_job()
+    assert [a.path for a in api.get_artifacts(model)] == ["note.txt"]
+    assert webapi_user.server.app.space.read_json(f"{model.id}/info.json")["id"] == model.id
