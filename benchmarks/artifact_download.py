@@ -7,8 +7,9 @@ Two contenders download all of them into a fresh folder, alternating, over 5 rou
 
 * ``boto3, 16 threads``: list the prefix with the paginator, then ``get_object`` and
   write each file from a pool of 16 threads (the reference);
-* ``PlatformAPI.download_artifacts``: list the model's artifacts (recursively), then
-  fetch every link from 16 threads, each file's sha256 checked, written whole or not.
+* ``PlatformAPI.download_artifacts``: list the model's artifacts (recursively, through
+  the dev server's web API), then fetch every link (presigned, from the object store)
+  from 16 threads, each file's sha256 checked, written whole or not.
 
 Time is the wall time of the whole download (median of the rounds); the ratio is the
 reference's time over ours (>= 0.8 is the goal: at least 80 % of its throughput).

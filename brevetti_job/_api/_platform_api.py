@@ -56,6 +56,7 @@ _UUID: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 _CHUNK: Final = 1 << 20
+_LISTING_WORKERS: Final = 8
 R = TypeVar("R")
 
 
@@ -679,20 +680,25 @@ class PlatformAPI:
         if segment not in ("models", "reports"):
             raise ValueError("type must be 'models' or 'reports'")
         ident = _ident(obj)
-        found: list[Artifact] = []
-        pending = [prefix]
-        while pending:
-            current = pending.pop(0)
+
+        def level(current: str) -> list[tuple[Artifact, bool]]:
             data = self._session.get_json(
                 f"/api/{segment}/{ident}/artifacts", params=[("prefix", current)]
             )
-            for entry in data or []:
-                artifact = from_json(Artifact, entry)
-                artifact = _with_path(artifact, current)
-                if is_folder(entry) and recursive:
-                    pending.append(artifact.path + "/")
-                    continue
-                found.append(artifact)
+            return [(_with_path(from_json(Artifact, e), current), is_folder(e)) for e in data or []]
+
+        found: list[Artifact] = []
+        pending = [prefix]
+        with ThreadPoolExecutor(max_workers=_LISTING_WORKERS) as pool:
+            while pending:  # one level at a time, its folders listed side by side
+                folders: list[str] = []
+                for entries in pool.map(level, pending):
+                    for artifact, folder in entries:
+                        if folder and recursive:
+                            folders.append(artifact.path + "/")
+                        else:
+                            found.append(artifact)
+                pending = folders
         return found
 
     def download_url(

@@ -18,6 +18,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import LocationParseError
 
 from brevetti_schema import MASK
@@ -38,6 +39,8 @@ logger = logging.getLogger("brevetti_job.api")
 
 CLIENT_ID: Final = "generic_client"
 SCOPE: Final = "api offline_access"
+POOL_SIZE: Final = 32
+"""Connections kept per host: more than the 16 threads of `download_artifacts`."""
 _WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -94,6 +97,10 @@ class WebSession:
         self._sleep = sleep
         self._rng = random.Random()  # noqa: S311 - backoff jitter, not cryptography
         self._session = requests.Session()
+        # enough pooled connections for parallel downloads (requests keeps 10 per host)
+        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=POOL_SIZE)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._session.headers["User-Agent"] = "brevetti-job-api"
         self.access_token: str | None = None
         self.refresh_token: str | None = None

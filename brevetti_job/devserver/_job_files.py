@@ -57,9 +57,15 @@ class JobFiles:
             name = check_artifact_name(name)
         except StoreError:
             return None
-        for item in self.artifacts(job_id):
-            if item["name"] == name:
-                return item
+        if self.space is None or name == OUTPUT:
+            return None
+        key = f"{job_id}/artifacts/{name}"
+        for item in self.space.objects(key):  # this key (and any that begin with it) only
+            if item["key"] == key:
+                sha256 = self._sha256(job_id, name, str(item["etag"]), int(item["size"]))
+                if sha256 is None:  # removed while it was listed
+                    return None
+                return {"name": name, "size": item["size"], "sha256": sha256, "etag": item["etag"]}
         return None
 
     def open(self, job_id: str, name: str) -> tuple[IO[bytes], int] | None:
@@ -71,6 +77,10 @@ class JobFiles:
         except StoreError:
             return None
         return self.space.open(f"{job_id}/artifacts/{name}")
+
+    def digest(self, job_id: str, name: str, etag: str, size: int) -> str | None:
+        """The sha256 of the artifact listed with this ETag and size (``None``: removed)."""
+        return self._sha256(job_id, name, etag, size)
 
     def _sha256(self, job_id: str, name: str, etag: str, size: int) -> str | None:
         known = self.store.file_digest(job_id, name, etag, size)

@@ -47,7 +47,7 @@ from ._auth import bearer_token, key_hash, key_matches
 from ._fault_answers import drop as _drop
 from ._fault_answers import unavailable as _unavailable
 from ._faults import FaultInjector
-from ._job_files import JobFiles
+from ._job_files import OUTPUT, JobFiles
 from ._store import Store, StoreError, valid_idempotency_key
 from ._users import (
     Session,
@@ -70,6 +70,8 @@ NO_API_KEY: Final = "<NO_API_KEY>"
 DATA_BUCKET: Final = "s3://data"
 """Where the dev platform's datasets live (``<bucket>/<dataset id>``)."""
 CLIENT_ID: Final = "generic_client"
+LINK_LIFETIME: Final = 900
+"""Seconds an artifact listing's presigned download links stay valid."""
 _UUID: Final = re.compile(r"[0-9a-fA-F-]{36}")
 _TYPES: Final = {"modeltypes": "modeltype", "reporttypes": "reporttype"}
 _JOBS: Final = {"models": "model", "reports": "report"}
@@ -842,9 +844,10 @@ class WebApi:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         entries: dict[str, dict[str, Any]] = {}
-        for artifact in self.files.artifacts(ident):
+        listed = self.space.artifacts(ident) if self.space is not None else []
+        for artifact in listed:  # the sha256 only of the files at this level
             name = str(artifact["name"])
-            if not name.startswith(prefix):
+            if not name.startswith(prefix) or name == OUTPUT:
                 continue
             rest = name[len(prefix) :]
             head, sep, _ = rest.partition("/")
@@ -862,17 +865,34 @@ class WebApi:
                     },
                 )
                 continue
+            sha256 = self.files.digest(ident, name, str(artifact["etag"]), int(artifact["size"]))
+            if sha256 is None:  # removed while it was listed
+                continue
             entries[rest] = {
                 "name": rest,
                 "isPrefix": False,
                 "mimeType": _mime(rest),
                 "size": artifact.get("size", 0),
-                "sha256": artifact.get("sha256"),
-                "link": "/api/download?path=" + quote(f"{ident}/artifacts/{name}", safe=""),
+                "sha256": sha256,
+                "link": self._link(ident, name),
                 "lastModified": artifact.get("modified") or artifact.get("updated_at"),
                 "tileSource": None,
             }
         return _json(200, [entries[k] for k in sorted(entries)])
+
+    def _link(self, job_id: str, name: str) -> str:
+        """Where an artifact is fetched: a presigned GET of the object store (fetched
+        without the bearer, as the platform's storage links are; valid for a while), or
+        the web API's ``/api/download`` when there is no object store."""
+        if self.space is not None:
+            return str(
+                self.space.client.generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": self.space.bucket, "Key": f"{job_id}/artifacts/{name}"},
+                    ExpiresIn=LINK_LIFETIME,
+                )
+            )
+        return "/api/download?path=" + quote(f"{job_id}/artifacts/{name}", safe="")
 
     def _download(self, request: Request, session: Session) -> Response:
         path = request.args.get("path", "")

@@ -270,9 +270,10 @@ def test_a_changed_artifact_fails_its_checksum(webapi_user, tmp_path) -> None:
     (held,) = [a for a in files.artifacts(model.id) if a["name"] == "weights.bin"]
     wrong = hashlib.sha256(b"tampered").hexdigest()  # as if the bytes changed on the way
     files.store.note_file_digest(model.id, "weights.bin", held["etag"], held["size"], wrong)
-    link = next(a.link for a in api.get_artifacts(model) if a.name == "weights.bin")
+    listed = next(a for a in api.get_artifacts(model) if a.name == "weights.bin")
+    assert listed.sha256 == wrong and listed.link
     with pytest.raises(PlatformError, match="checksum"):
-        api.download_url(link, tmp_path / "d" / "weights.bin")
+        api.download_url(listed.link, tmp_path / "d" / "weights.bin", sha256=listed.sha256)
     assert not (tmp_path / "d" / "weights.bin").exists()
     assert list((tmp_path / "d").iterdir()) == []
 
