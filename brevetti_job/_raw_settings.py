@@ -1,7 +1,8 @@
 """The raw settings of a job before the pipeline: description, settings file, mapping.
 
 Later sources win key by key (nested mappings merge). Without a schema, the tree is
-handed to user code as a deeply read-only mapping.
+handed to user code as a deeply read-only mapping (`brevetti_schema.freeze`: a `dict`
+that JSON and YAML take as it is).
 """
 
 from __future__ import annotations
@@ -9,21 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
+
+from brevetti_schema import freeze
 
 from ._errors import JobConfigError
 
 __all__ = ["freeze", "gather_raw_settings", "read_local_settings", "set_dotted"]
-
-
-def freeze(value: Any) -> Any:
-    """A read-only view all the way down: mappings as mapping proxies, lists as tuples."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
-    return value
 
 
 def set_dotted(tree: dict[str, Any], path: str, value: Any) -> None:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from ._emit.json_schema import dump_json_schema, emit_json_schema
     from ._emit.platform_ui import dump_platform_ui, emit_platform_ui
     from ._emit.yaml_dump import dump_schema_yaml
+    from ._model.frozen import FrozenDict, FrozenList, freeze
     from ._settings.files import load_settings_file, load_settings_text
 
 __version__ = "0.1.0"
@@ -56,6 +57,9 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
+    "FrozenDict": "_model.frozen",
+    "FrozenList": "_model.frozen",
+    "freeze": "_model.frozen",
     "settings_class": "_emit.classes.attrs_classes",
     "structure": "_emit.classes.attrs_classes",
     "unstructure": "_emit.classes.attrs_classes",
@@ -109,6 +113,8 @@ __all__ = [
     "BrevettiSchemaError",
     "Condition",
     "Field",
+    "FrozenDict",
+    "FrozenList",
     "Heading",
     "Kind",
     "Option",
@@ -136,6 +142,7 @@ __all__ = [
     "encode_settings",
     "equals",
     "format_schema",
+    "freeze",
     "generate_source",
     "load_platform_ui",
     "load_schema",

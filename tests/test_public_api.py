@@ -7,12 +7,12 @@ import brevetti_schema
 import brevetti_schema.compat
 
 SCHEMA_API = {
-    "MASK", "MISSING", "BrevettiError", "BrevettiSchemaError", "Condition", "Field", "Heading", "Kind", "Option",
+    "MASK", "MISSING", "BrevettiError", "BrevettiSchemaError", "Condition", "Field", "FrozenDict", "FrozenList", "Heading", "Kind", "Option",
     "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
     "SectionBuilder", "SettingsError", "SettingsProblem", "__version__", "all_of", "any_of",
     "defaults", "derive_label", "dump_defaults_yaml", "dump_json_schema", "dump_platform_ui",
     "dump_schema_yaml", "emit_json_schema", "emit_platform_ui", "encode_settings", "equals",
-    "format_schema", "generate_source", "load_platform_ui", "load_schema", "load_schema_file",
+    "format_schema", "freeze", "generate_source", "load_platform_ui", "load_schema", "load_schema_file",
     "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "not_equals", "one_of", "preset_settings",
     "resolve_settings", "schema_from_class", "schema_from_pydantic", "setting", "settings_class",
     "settings_target", "structure",

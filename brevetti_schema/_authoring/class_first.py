@@ -34,6 +34,7 @@ from .._emit.classes.settings_types import METADATA_KEY, is_literal, is_union
 from .._errors import SchemaError, SchemaProblem
 from .._model.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
+from .._model.frozen import FrozenDict, FrozenList
 from .._model.nodes import (
     MISSING,
     SCALAR_KINDS,
@@ -58,8 +59,8 @@ _SCALARS: Final[dict[Any, Kind]] = {
     str: Kind.TEXT,
     Secret: Kind.SECRET,
 }
-_SEQUENCES: Final = (tuple, list, Sequence)
-_MAPPINGS: Final = (dict, Mapping)
+_SEQUENCES: Final = (tuple, list, Sequence, FrozenList)
+_MAPPINGS: Final = (dict, Mapping, FrozenDict)
 _SECTION_KEYS: Final = frozenset({"key", "label", "help", "advanced", "visible_when"})
 
 
@@ -375,7 +376,10 @@ def _is_class_target(tp: Any) -> bool:
     return (
         str in targets
         and len(sequences) == 1
-        and all(get_origin(t) in (list, tuple) and get_args(t)[:1] == (str,) for t in sequences)
+        and all(
+            get_origin(t) in (list, tuple, FrozenList) and get_args(t)[:1] == (str,)
+            for t in sequences
+        )
     )
 
 

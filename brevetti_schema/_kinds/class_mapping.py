@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .._model.frozen import FrozenDict, FrozenList
 from .._model.nodes import Field, Kind
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
 
-CLASS_MAPPING_TYPE: Final[Any] = Mapping[str, str | tuple[str, ...]]
-"""The type of a class mapping's value: folder name to a class or classes."""
+CLASS_MAPPING_TYPE: Final[Any] = FrozenDict[str, str | FrozenList[str]]
+"""The type of a class mapping's value: folder name to a class or classes, read-only yet
+a `dict` (and its lists `list`s), so it goes to JSON, YAML and libraries as it is."""
 
 
 def check(field: Field, value: Any) -> list[Issue]:
@@ -66,9 +68,7 @@ def convert(c: Consts, f: Field, g: str) -> str:
 
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Any:
-    from types import MappingProxyType  # noqa: PLC0415
-
-    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+    return FrozenDict({k: FrozenList(v) if isinstance(v, list) else v for k, v in value.items()})
 
 
 SPEC = KindSpec(

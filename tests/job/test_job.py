@@ -100,9 +100,17 @@ def test_info_file_and_settings_file_and_preset(tmp_path: Path) -> None:
 def test_untyped_settings_without_schema(tmp_path: Path) -> None:
     job = _init(tmp_path, "--a.b", "3", schema=None, settings={"c": [1]})
     assert job.settings["a"]["b"] == "3"
-    assert job.settings["c"] == (1,)
+    assert job.settings["c"] == [1] and isinstance(job.settings["c"], list)
     with pytest.raises(TypeError):
         job.settings["a"]["b"] = "4"
+    with pytest.raises(TypeError):
+        job.settings["c"].append(2)
+    # read-only, yet a dict that JSON and YAML take as it is
+    assert isinstance(job.settings, dict)
+    assert json.loads(json.dumps(job.settings)) == {"a": {"b": "3"}, "c": [1]}
+    import yaml
+
+    assert yaml.safe_load(yaml.safe_dump(job.settings)) == {"a": {"b": "3"}, "c": [1]}
 
 
 def test_default_job_dir_is_under_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

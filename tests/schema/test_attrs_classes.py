@@ -9,7 +9,6 @@ import subprocess
 import sys
 import typing
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
@@ -18,7 +17,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from brevetti_schema import Field, Kind, Schema, SchemaBuilder, Section, SettingsError
+from brevetti_schema import (
+    Field,
+    FrozenDict,
+    FrozenList,
+    Kind,
+    Schema,
+    SchemaBuilder,
+    Section,
+    SettingsError,
+)
 from brevetti_schema._emit.classes.attrs_classes import settings_class, structure, unstructure
 from brevetti_schema._emit.classes.plan import plan_classes
 from brevetti_schema._emit.classes.settings_types import METADATA_KEY
@@ -73,7 +81,7 @@ def test_annotations_are_precise() -> None:
         "scales": tuple[float, ...],
         "extra": dict[str, Any] | list[Any],
         "classes": tuple[str, ...],
-        "class_mapping": Mapping[str, str | tuple[str, ...]],
+        "class_mapping": FrozenDict[str, str | FrozenList[str]],
         "token": Secret,
         "api_key": Secret | None,
         "aug": aug,
@@ -93,8 +101,9 @@ def test_defaults_are_on_the_attributes_in_attribute_form() -> None:
     assert fields["name"].default is None
     assert fields["metrics"].default == ("acc",)
     assert fields["scales"].default == (1.0, 2.5)
-    assert fields["class_mapping"].default == {"good": "ok", "scratch": ("bad", "worse")}
-    assert isinstance(fields["class_mapping"].default, MappingProxyType)
+    assert fields["class_mapping"].default == {"good": "ok", "scratch": ["bad", "worse"]}
+    assert isinstance(fields["class_mapping"].default, FrozenDict)
+    assert isinstance(fields["class_mapping"].default["scratch"], FrozenList)
     assert fields["token"].default == Secret("hunter2")
     assert fields["model"].default is attrs.NOTHING  # it holds a required field
     assert isinstance(fields["aug"].default, attrs.Factory)  # type: ignore[arg-type]
@@ -107,11 +116,13 @@ def test_instances_are_frozen_slotted_and_deeply_immutable() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         settings.aug.radius = 3
     assert not hasattr(settings, "__dict__") and "__slots__" in type(settings).__dict__
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="read-only"):
         settings.class_mapping["new"] = "x"
-    assert isinstance(settings.shape, tuple) and isinstance(
-        settings.class_mapping["scratch"], tuple
-    )
+    with pytest.raises(TypeError, match="read-only"):
+        settings.class_mapping["scratch"].append("x")
+    assert isinstance(settings.shape, tuple)
+    assert isinstance(settings.class_mapping, dict)
+    assert isinstance(settings.class_mapping["scratch"], list)
 
 
 def test_json_defaults_are_not_shared_between_instances() -> None:
@@ -131,7 +142,7 @@ def test_the_class_is_cached_per_schema() -> None:
 def test_structure_fills_defaults_and_keeps_given_values() -> None:
     settings = _instance(epochs=5, size=128, metrics=["f1", "acc"], class_mapping={"x": ["a"]})
     assert settings.epochs == 5 and settings.size == 128 and settings.lr == 1.0
-    assert settings.metrics == ("f1", "acc") and settings.class_mapping == {"x": ("a",)}
+    assert settings.metrics == ("f1", "acc") and settings.class_mapping == {"x": ["a"]}
     # fields under a condition are None unless the tree holds them (the pipeline fills
     # their defaults only while they are active)
     assert settings.aug.radius is None and settings.aug.kernel is None

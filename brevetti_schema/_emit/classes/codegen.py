@@ -15,6 +15,7 @@ from typing import Any, Final, get_args, get_origin
 
 import attrs
 
+from ..._model.frozen import FrozenDict, FrozenList
 from ..._model.nodes import MISSING, Schema
 from ..._model.secret import Secret
 from .plan import SECTION_DEFAULT, AttributePlan, ClassPlan, plan_classes
@@ -122,6 +123,10 @@ def _value(value: Any) -> Doc:
         return _text(value)
     if isinstance(value, Secret):
         return _Group("Secret(", (("", _text(value.reveal())),), ")")
+    if isinstance(value, FrozenList):
+        return _Group("FrozenList(", (("", _value(list(value))),), ")")
+    if isinstance(value, FrozenDict):
+        return _Group("FrozenDict(", (("", _value(dict(value))),), ")")
     if isinstance(value, tuple):
         items = tuple(("", _value(v)) for v in value)
         return _Group("(", items, ")", single_comma=True, display=True)
@@ -152,6 +157,8 @@ _GENERICS: Final[dict[Any, str]] = {
     dict: "dict",
     list: "list",
     Mapping: "Mapping",
+    FrozenDict: "FrozenDict",
+    FrozenList: "FrozenList",
 }
 
 
@@ -205,7 +212,7 @@ def _field_call(attribute: AttributePlan) -> Doc | None:
     elif default is not MISSING and (
         attribute.key != attribute.name
         or attribute.name.startswith("_")
-        or isinstance(default, Secret)  # ruff's RUF009 flags a bare call as a default
+        or isinstance(default, Secret | FrozenDict | FrozenList)  # a bare call: ruff's RUF009
     ):
         options.append(("default=", _value(default)))
     if attribute.name.startswith("_"):
@@ -251,6 +258,8 @@ def _type_names(tp: Any) -> Iterator[str]:
         yield "Literal"
     elif get_origin(tp) is Mapping:
         yield "Mapping"
+    elif get_origin(tp) in (FrozenDict, FrozenList):
+        yield get_origin(tp).__name__
     for arg in () if is_literal(tp) else get_args(tp):
         yield from _type_names(arg)
 
@@ -258,6 +267,8 @@ def _type_names(tp: Any) -> Iterator[str]:
 def _value_names(value: Any) -> Iterator[str]:
     if isinstance(value, Secret):
         yield "Secret"
+    elif isinstance(value, FrozenDict | FrozenList):
+        yield type(value).__name__
     elif isinstance(value, MappingProxyType):
         yield "MappingProxyType"
     if isinstance(value, Mapping):
@@ -285,8 +296,9 @@ def _imports(plans: list[ClassPlan]) -> list[str]:
     if lines:
         lines.append("")
     lines.append("import attrs")
-    if "Secret" in names:
-        lines.append("from brevetti_schema import Secret")
+    ours = [name for name in ("FrozenDict", "FrozenList", "Secret") if name in names]
+    if ours:
+        lines.append(f"from brevetti_schema import {', '.join(ours)}")
     return lines
 
 

@@ -20,6 +20,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from ..._model.equality import same_value
+from ..._model.frozen import FrozenDict, FrozenList
 from ..._model.secret import MASK, Secret
 from .settings_types import (
     CLASS_MAPPING_TYPE,
@@ -114,9 +115,9 @@ def _shape_fits(value: Any, tp: Any) -> bool:
             return False
         return True
     origin = get_origin(tp) or tp
-    if origin in (list, tuple, Sequence):
+    if origin in (list, tuple, Sequence, FrozenList):
         return isinstance(value, list | tuple)
-    if origin in (dict, Mapping) or attrs.has(origin):
+    if origin in (dict, Mapping, FrozenDict) or attrs.has(origin):
         return isinstance(value, Mapping)
     return isinstance(origin, type) and isinstance(value, origin)
 
@@ -152,10 +153,10 @@ def _structure_json(value: Any, tp: Any) -> Any:
     raise TypeError(f"expected a JSON object or list, got {type(value).__name__}")
 
 
-def _structure_class_mapping(value: Any, _: Any) -> Mapping[str, str | tuple[str, ...]]:
+def _structure_class_mapping(value: Any, _: Any) -> FrozenDict[str, str | FrozenList[str]]:
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a mapping of folder to class, got {type(value).__name__}")
-    result: dict[str, str | tuple[str, ...]] = {}
+    result: dict[str, str | FrozenList[str]] = {}
     for folder, target in value.items():
         if isinstance(folder, str) and isinstance(target, str):
             result[folder] = target
@@ -164,10 +165,10 @@ def _structure_class_mapping(value: Any, _: Any) -> Mapping[str, str | tuple[str
             and isinstance(target, list | tuple)
             and all(isinstance(t, str) for t in target)
         ):
-            result[folder] = tuple(target)
+            result[folder] = FrozenList(target)
         else:
             raise TypeError(f"{folder!r}: expected a class name or a list of class names")
-    return MappingProxyType(result)
+    return FrozenDict(result)
 
 
 def _is_homogeneous_tuple(tp: Any) -> bool:
@@ -265,9 +266,9 @@ def _make_unstructurer(reveal: bool) -> cattrs.Converter:
         return unstructure_settings
 
     converter.register_unstructure_hook(Secret, Secret.reveal if reveal else lambda _: MASK)
-    for sequence_type in (tuple, list):
+    for sequence_type in (tuple, list, FrozenList):
         converter.register_unstructure_hook(sequence_type, sequence)
-    for mapping_type in (dict, MappingProxyType):
+    for mapping_type in (dict, MappingProxyType, FrozenDict):
         converter.register_unstructure_hook(mapping_type, mapping)
     converter.register_unstructure_hook_factory(attrs.has, settings_hook)
     return converter

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import attrs
 
+from ..._model.frozen import FrozenDict, FrozenList
 from ..._model.nodes import MISSING, Field, Node, Schema, Section
 from .converters import STRUCTURER
 from .settings_types import admits_none, field_type
@@ -34,7 +35,8 @@ SECTION_DEFAULT: Final = object()
 
 RESERVED_NAMES: Final = frozenset(
     {"self", "int", "float", "str", "bool", "tuple", "dict", "list", "attrs", "Any",
-     "Literal", "Mapping", "MappingProxyType", "Secret", "None", "True", "False"}
+     "Literal", "Mapping", "MappingProxyType", "FrozenDict", "FrozenList", "Secret", "None",
+     "True", "False"}
 )  # fmt: skip
 """Names an attribute or class may not take: `__init__` and the generated module use them."""
 
@@ -129,7 +131,8 @@ class AttributePlan:
     @property
     def mutable_default(self) -> bool:
         """Whether the default must be made per instance (a JSON dict or list)."""
-        return isinstance(self.default, dict | list)
+        frozen = isinstance(self.default, FrozenDict | FrozenList)
+        return isinstance(self.default, dict | list) and not frozen
 
 
 @attrs.frozen
