@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,9 +36,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSETS_HINT",
+    "VENDOR",
     "VENDOR_DIR",
     "WEB_DIR",
     "PreviewApp",
+    "VendorFolder",
     "check_report",
     "make_preview_server",
     "missing_assets",
@@ -70,16 +72,55 @@ CONTENT_TYPES: Final = {
 }
 
 
-@cache
+class VendorFolder:
+    """Browser libraries `make assets` copies into ``<web>/vendor/``, as ``<web>/vendor.json``
+    lists them; only the listed names (and ``versions.json``) are ever served.
+
+    The form preview's folder is `VENDOR`; the dev platform keeps its chart libraries in
+    a folder of its own.
+    """
+
+    def __init__(self, web_dir: Path) -> None:
+        self.web_dir = web_dir
+        self.path = web_dir / "vendor"
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The names `make assets` places in `path`."""
+        manifest = json.loads((self.web_dir / "vendor.json").read_text(encoding="utf-8"))
+        return (*manifest, "versions.json")
+
+    def missing(self) -> list[str]:
+        """The listed files that are not built yet (empty when all can be served)."""
+        return [name for name in self.names if not (self.path / name).is_file()]
+
+    def response(self, name: str) -> Response | None:
+        """A listed file by its name below ``vendor/``; None if it is not one of them.
+
+        A listed file that is not built yet is a 503 that says to run `make assets`.
+        """
+        if name not in self.names:
+            return None
+        path = self.path / name
+        if not path.is_file():
+            return _json({"error": ASSETS_HINT.format(where=self.path)}, 503)
+        response = Response(path.read_bytes(), content_type=CONTENT_TYPES.get(path.suffix))
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+VENDOR: Final = VendorFolder(WEB_DIR)
+"""The form preview's browser libraries (Vue, vue-form-generator, ajv)."""
+
+
 def vendor_files() -> tuple[str, ...]:
     """The names `make assets` places in `VENDOR_DIR` (from ``_web/vendor.json``)."""
-    manifest = json.loads((WEB_DIR / "vendor.json").read_text(encoding="utf-8"))
-    return (*manifest, "versions.json")
+    return VENDOR.names
 
 
 def missing_assets() -> list[str]:
     """The vendor files that are not built yet (empty when the page can be served)."""
-    return [name for name in vendor_files() if not (VENDOR_DIR / name).is_file()]
+    return VENDOR.missing()
 
 
 def web_file_response(name: str) -> Response | None:
@@ -87,14 +128,11 @@ def web_file_response(name: str) -> Response | None:
 
     Only the names above are served (no path from the URL reaches the file system).
     """
-    if name in PAGE_FILES:
-        path = WEB_DIR / PAGE_FILES[name]
-    elif name.startswith("vendor/") and name[len("vendor/") :] in vendor_files():
-        path = VENDOR_DIR / name[len("vendor/") :]
-    else:
+    if name.startswith("vendor/"):
+        return VENDOR.response(name[len("vendor/") :])
+    if name not in PAGE_FILES:
         return None
-    if not path.is_file():
-        return _json({"error": ASSETS_HINT.format(where=VENDOR_DIR)}, 503)
+    path = WEB_DIR / PAGE_FILES[name]
     response = Response(path.read_bytes(), content_type=CONTENT_TYPES.get(path.suffix))
     response.headers["Cache-Control"] = "no-cache"
     return response

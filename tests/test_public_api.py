@@ -36,7 +36,8 @@ def test_schema_exports_are_pinned_and_resolve() -> None:
 
 
 PREVIEW_API = {
-    "ASSETS_HINT", "VENDOR_DIR", "WEB_DIR", "PreviewApp", "check_report", "make_preview_server",
+    "ASSETS_HINT", "VENDOR", "VENDOR_DIR", "WEB_DIR", "PreviewApp", "VendorFolder", "check_report",
+    "make_preview_server",
     "missing_assets", "vendor_files", "web_file_response",
 }  # fmt: skip
 

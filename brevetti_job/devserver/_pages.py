@@ -35,7 +35,7 @@ from werkzeug.wsgi import wrap_file
 from brevetti_schema import BrevettiSchemaError, load_schema
 from brevetti_schema.preview import PreviewApp, missing_assets
 
-from ._assets import missing_chart_assets, vendor_response
+from ._assets import CHARTS
 from ._job_files import JobFiles
 from ._object_space import ObjectSpace
 from ._page_data import job_summaries, job_view
@@ -183,7 +183,7 @@ class PageSite:
                 job_id, view.model_path, lambda name: self._open_artifact(job_id, name)
             )
             view = attrs.evolve(view, package=package)
-        missing = missing_chart_assets() + missing_assets()
+        missing = CHARTS.missing() + missing_assets()
         note = "the web assets are not built (run `make assets`)" if missing else None
         return _html(job_page(view, note))
 
@@ -257,7 +257,7 @@ class PageSite:
 
     def _static(self, request: Request, name: str) -> Response:
         if name.startswith("vendor/"):
-            found = vendor_response(name.removeprefix("vendor/"))
+            found = CHARTS.response(name.removeprefix("vendor/"))
         elif name in _STATIC:
             data = resources.files(__package__).joinpath("_web", name).read_bytes()
             found = Response(data, content_type=_STATIC[name])

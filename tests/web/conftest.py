@@ -39,10 +39,10 @@ CHROMIUM_ARGS = [
 def _server_problem() -> str | None:
     if importlib.util.find_spec("werkzeug") is None:
         return "werkzeug is not installed: pip install -e '.[server,test]'"
-    from brevetti_job.devserver._assets import missing_chart_assets
+    from brevetti_job.devserver._assets import CHARTS
     from brevetti_schema.preview import missing_assets
 
-    if missing_assets() or missing_chart_assets():
+    if missing_assets() or CHARTS.missing():
         return "the web assets are not built: run `make assets` (npm ci + copy)"
     return None
 
