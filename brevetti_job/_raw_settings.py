@@ -12,32 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from brevetti_schema import freeze
+from brevetti_schema import freeze, merge_settings, set_setting
 
 from ._errors import JobConfigError
 
-__all__ = ["freeze", "gather_raw_settings", "read_local_settings", "set_dotted"]
-
-
-def set_dotted(tree: dict[str, Any], path: str, value: Any) -> None:
-    """``tree[a][b] = value`` for ``"a.b"``, copying nested mappings on the way."""
-    *parents, last = path.split(".")
-    for part in parents:
-        child = tree.get(part)
-        tree[part] = child = dict(child) if isinstance(child, Mapping) else {}
-        tree = child
-    tree[last] = value
-
-
-def _merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
-    for key, value in tree.items():
-        current = target.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            merged = dict(current)
-            _merge(merged, value)
-            target[key] = merged
-        else:
-            target[key] = value
+__all__ = ["freeze", "gather_raw_settings", "read_local_settings", "set_setting"]
 
 
 def _read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -71,7 +50,4 @@ def gather_raw_settings(
     described: Mapping[str, Any], local: tuple[Mapping[str, Any], ...]
 ) -> dict[str, Any]:
     """The description's settings, with the local ones (`read_local_settings`) over them."""
-    raw = dict(described)
-    for tree in local:
-        _merge(raw, tree)
-    return raw
+    return merge_settings(described, *local)

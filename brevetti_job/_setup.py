@@ -34,7 +34,7 @@ from ._errors import JobArgumentTypeError, JobConfigError
 from ._files import atomic_write_json, check_name, finite_json, non_finite_paths
 from ._identity import Identity, resolve_identity
 from ._into import check_target
-from ._raw_settings import freeze, gather_raw_settings, read_local_settings, set_dotted
+from ._raw_settings import freeze, gather_raw_settings, read_local_settings, set_setting
 from ._secrets import secret_paths, without_paths
 from ._status import write_failure_file, write_status
 
@@ -159,7 +159,7 @@ def set_up(
         if model is None:
             tree = dict(raw)
             for path, value in identity.overrides:
-                set_dotted(tree, path, value)
+                set_setting(tree, path, value)
             bad = _non_finite_problems(tree)
             if bad is not None:
                 failed.record(bad)

@@ -39,7 +39,7 @@ from ._errors import JobArgumentError, JobConfigError, JobStateError
 from ._files import safe_child
 from ._identity import _FLAGS, LAUNCHER_FLAGS
 from ._job import Job as MainJob
-from ._raw_settings import set_dotted
+from ._raw_settings import set_setting
 from ._storage import Storage
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def _split_argv(argv: Sequence[str], paths: set[str] | None) -> tuple[list[str],
         if not token.startswith("--") or name in known or paths is None or name in paths:
             kept += argv[index : index + step]
         elif has_value or takes:
-            set_dotted(extra, name, value if has_value else argv[index + 1])
+            set_setting(extra, name, value if has_value else argv[index + 1])
         else:
             kept.append(token)  # a flag without a value: the main API says what is wrong
         index += step
@@ -256,7 +256,7 @@ def _unknown_settings(schema: Schema | None, raw: Mapping[str, Any]) -> dict[str
             if isinstance(node, Section) and isinstance(value, Mapping):
                 walk(value, path + ".")
             elif not isinstance(node, Field | Section):
-                set_dotted(found, path, value)
+                set_setting(found, path, value)
 
     walk(raw, "")
     return found

@@ -34,6 +34,7 @@ from ._model.nodes import (
     derive_label,
 )
 from ._model.secret import MASK, Secret
+from ._model.trees import merge_settings, set_setting
 from ._settings.pipeline import Resolved, encode_settings, masked_tree, resolve_settings
 
 if TYPE_CHECKING:
@@ -151,12 +152,14 @@ __all__ = [
     "load_settings_file",
     "load_settings_text",
     "masked_tree",
+    "merge_settings",
     "not_equals",
     "one_of",
     "preset_settings",
     "resolve_settings",
     "schema_from_class",
     "schema_from_pydantic",
+    "set_setting",
     "setting",
     "settings_class",
     "settings_target",

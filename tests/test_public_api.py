@@ -13,8 +13,8 @@ SCHEMA_API = {
     "defaults", "derive_label", "dump_defaults_yaml", "dump_json_schema", "dump_platform_ui",
     "dump_schema_yaml", "emit_json_schema", "emit_platform_ui", "encode_settings", "equals",
     "format_schema", "freeze", "generate_source", "load_platform_ui", "load_schema", "load_schema_file",
-    "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "not_equals", "one_of", "preset_settings",
-    "resolve_settings", "schema_from_class", "schema_from_pydantic", "setting", "settings_class",
+    "load_schema_text", "load_settings_file", "load_settings_text", "masked_tree", "merge_settings", "not_equals", "one_of", "preset_settings",
+    "resolve_settings", "schema_from_class", "schema_from_pydantic", "set_setting", "setting", "settings_class",
     "settings_target", "structure",
     "unstructure",
 }  # fmt: skip

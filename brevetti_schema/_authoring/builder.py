@@ -37,14 +37,11 @@ from .._model.nodes import (
     options_from,
 )
 from .._model.nodes import derive_label as _derive_label
-from .._model.trees import deep_merge, plain_copy, set_path
+from .._model.trees import deep_merge, plain_copy, set_setting
 
-__all__ = ["SchemaBuilder", "SectionBuilder", "presets_merge", "presets_tree"]
+__all__ = ["SchemaBuilder", "SectionBuilder", "presets_tree"]
 
 ConditionInput = Condition | Mapping[str, Any] | None
-
-
-presets_merge = deep_merge
 
 
 def presets_tree(
@@ -62,7 +59,7 @@ def presets_tree(
             level = level.setdefault(part, {})
         level[last] = value
     for name, partial in (presets or {}).items():
-        presets_merge(tree.setdefault(name, {}), model_value(partial))
+        deep_merge(tree.setdefault(name, {}), model_value(partial))
     return tree
 
 
@@ -406,16 +403,16 @@ class SchemaBuilder(SectionBuilder):
 
     def preset(self, name: str, tree: Mapping[str, Any]) -> Self:
         """Declare (or extend) the named preset with a partial settings tree."""
-        presets_merge(self._presets.setdefault(name, {}), tree)
+        deep_merge(self._presets.setdefault(name, {}), tree)
         return self
 
     def build(self) -> Schema:
         """The checked, immutable model; raises `SchemaError` listing every problem."""
         presets: dict[str, dict[str, Any]] = {}
         for name, path, value in self._preset_values:
-            set_path(presets.setdefault(name, {}), path, plain_copy(value))
+            set_setting(presets.setdefault(name, {}), path, plain_copy(value))
         for name, tree in self._presets.items():
-            presets_merge(presets.setdefault(name, {}), tree)
+            deep_merge(presets.setdefault(name, {}), tree)
         schema = Schema(children=self._freeze(), presets=presets, title=self._title)
         warnings = raise_for_problems(check_schema(schema))
         return attrs.evolve(schema, warnings=tuple(warnings)) if warnings else schema

@@ -1,6 +1,7 @@
 """Plain settings trees (nested dicts): copying, setting by dotted path, deep merging.
 
-Shared by the DSL, the back ends and the pipeline, so that each treats trees the same.
+Shared by the DSL, the back ends, the pipeline and the job runtime (`merge_settings`
+and `set_setting` are public), so that each treats trees the same.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["deep_merge", "plain_copy", "set_path"]
+__all__ = ["deep_merge", "merge_settings", "plain_copy", "set_setting"]
 
 
 def plain_copy(value: Any) -> Any:
@@ -20,7 +21,7 @@ def plain_copy(value: Any) -> Any:
     return value
 
 
-def set_path(tree: dict[str, Any], path: str, value: Any) -> None:
+def set_setting(tree: dict[str, Any], path: str, value: Any) -> None:
     """``tree[a][b] = value`` for ``path="a.b"``, copying the mappings on the way.
 
     Copy on write: nested mappings the caller handed in are never changed.
@@ -48,3 +49,12 @@ def deep_merge(target: dict[str, Any], tree: Mapping[str, Any]) -> None:
             target[key] = merged
         else:
             target[key] = plain_copy(value)
+
+
+def merge_settings(*trees: Mapping[str, Any]) -> dict[str, Any]:
+    """Layers of raw settings as one tree: later layers win key by key, nested mappings
+    merge, and the result shares nothing with the layers."""
+    merged: dict[str, Any] = {}
+    for tree in trees:
+        deep_merge(merged, tree)
+    return merged

@@ -23,7 +23,7 @@ import attrs
 from .._errors import SettingsError, SettingsProblem
 from .._kinds._transport import encode_value
 from .._model.nodes import Field, Heading, Kind, Schema, Section
-from .._model.trees import deep_merge, set_path
+from .._model.trees import deep_merge, set_setting
 from .validator import Run, mask_value, validator
 
 __all__ = [
@@ -192,7 +192,7 @@ def resolve_settings(
             message = f"override of an unknown setting{hint}"
             run.problem(tuple(path.split(".")), "unknown_override", message, value)
             continue
-        set_path(tree, path, value)
+        set_setting(tree, path, value)
     return _validated(schema, tree, run, structure, into)
 
 
