@@ -18,6 +18,7 @@ import attrs
 
 from .._kinds import spec
 from .._kinds._shared import CLASS_MAPPING_HINT
+from .._kinds._transport import encode_in_record
 from .._model.conditions import condition_to_data
 from .._model.nodes import Field, Heading, Kind, Node, Schema, Section
 
@@ -27,7 +28,6 @@ __all__ = [
     "EXTENSION_KEY",
     "dump_platform_ui",
     "emit_platform_ui",
-    "encode_transport",
     "field_record",
     "heading_record",
     "json_text",
@@ -85,45 +85,6 @@ def _extension(field: Field, carried: frozenset[str]) -> dict[str, Any]:
     return extension
 
 
-def _is_json_text(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
-def encode_transport(
-    field: Field, record: Mapping[str, Any], value: Any, *, preset: bool = False
-) -> Any:
-    """`value` as `record` holds it: JSON text when ``isJson`` is true, else plain data.
-
-    A `preset` value is compact JSON text in its own key order, as brevettiai writes
-    presets (and its test suite asserts); a default is sorted (indented in a text area).
-
-    ``None`` becomes ``""`` (an empty JSON box), or in a select ``"null"`` when ``None``
-    is an option and ``null`` (nothing selected) when it is not. A select's legacy
-    option text that is not JSON (brevettiai leaves such options unencoded) stays as is.
-    """
-    if record.get("isJson") is not True:
-        return plain(value)
-    if value is None:
-        if field.kind is not Kind.CHOICE:
-            return ""
-        return "null" if any(o.value is None for o in field.options) else None
-    if (
-        isinstance(value, str)
-        and record.get("type") == "select"
-        and value in (record.get("values") or ())
-        and not _is_json_text(value)
-    ):
-        return value
-    if preset:
-        return json.dumps(plain(value))
-    indent = 2 if record.get("type") == "textArea" else None
-    return json.dumps(plain(value), sort_keys=True, indent=indent)
-
-
 def _validator(names: tuple[str, ...]) -> str | list[str]:
     return names[0] if len(names) == 1 else list(names)
 
@@ -156,7 +117,7 @@ def field_record(field: Field, path: str, *, hidden: bool = False) -> dict[str, 
         record[EXTENSION_KEY] = extension
     record.update(plain(field.ui_extra))
     if field.has_default and "default" not in field.ui_extra:
-        record["default"] = encode_transport(field, record, field.default)
+        record["default"] = encode_in_record(field, record, field.default)
     for key in field.ui_omit:
         record.pop(key, None)
     return record
@@ -234,7 +195,7 @@ class _Emitter:
             path = prefix + key
             if path in self.fields:
                 field, record = self.fields[path]
-                result[key] = encode_transport(field, record, value, preset=True)
+                result[key] = encode_in_record(field, record, value, preset=True)
             elif path in self.sections and isinstance(value, Mapping):
                 result[key] = self.preset(value, path + ".")
             else:
