@@ -311,7 +311,7 @@ def run(quick: bool) -> list[Table]:
 
     with tempfile.TemporaryDirectory(prefix="brevetti-progress-bench-") as folder:
         work = Path(folder)
-        seaweed = SeaweedStore(work / "objectstore").start()  # one store for every restart
+        seaweed = SeaweedStore(work / "objectstore", iam=True).start()  # one for every restart
         dev = Server("dev", work / "store", store=seaweed.store)
         bare = Server("bare", work / "bare")
         try:

