@@ -17,7 +17,7 @@ import yaml
 
 from .._errors import SchemaError
 from .._kinds import spec
-from .._model.activity import Activity, lookup_in, paths_of
+from .._model.activity import Activity, lookup_in
 from .._model.nodes import Condition, Field, Heading, Node, Schema, Section
 from .._model.trees import plain_copy
 
@@ -50,20 +50,12 @@ def preset_settings(schema: Schema, name: str, *, active_only: bool = False) -> 
 
 def active_settings(schema: Schema, tree: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a settings tree without the fields and sections that are not active:
-    what the platform's form sends for these values.
+    what the platform's form sends for these values, and what the pipeline keeps.
 
-    Activity is the pipeline's (`Activity`): a condition reads the values present. The
-    form leaves inactive values out, and leaving one out can change what another
-    condition reads, so this keeps the values that are exactly those active under
-    themselves (as the form does). Keys the schema does not declare are kept.
+    Activity is the model's (`Activity`): a condition reads the values present of
+    fields that are active. Keys the schema does not declare are kept.
     """
-    kept: Mapping[str, Any] = tree
-    for _ in range(len(paths_of(schema)) + 2):  # acyclic conditions settle sooner
-        pruned = _prune(tree, schema.children, "", Activity(schema, lookup_in(kept)))
-        if pruned == kept:
-            break
-        kept = pruned
-    return pruned
+    return _prune(tree, schema.children, "", Activity(schema, lookup_in(tree)))
 
 
 def _defaults_of(nodes: tuple[Node, ...]) -> dict[str, Any]:

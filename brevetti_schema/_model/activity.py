@@ -1,8 +1,10 @@
 """When a field or section is active: the conditions' dependency graph and one meaning.
 
 A node is active when every section above it is active and its `visible_when` holds. A
-condition reads a field's value: the value given, or, when none was given, the field's
-default while the field is active; otherwise the value is missing. `Activity` is that
+condition reads a field's value only while that field is active: the value given, or,
+when none was given, its default; an inactive field reads as missing, so a value that is
+dropped as inactive never makes another field active (and settings resolve to a tree
+that resolves to itself, as the platform's form sends them). `Activity` is that
 meaning. The generated validator compiles the same meaning inline (in the order
 `dependency_order` gives); a property test keeps the two in agreement.
 
@@ -168,10 +170,10 @@ class Activity:
         node = self._paths.get(path)
         if not isinstance(node, Field):
             return MISSING
+        if not self._active.get(path, False):
+            return MISSING
         value = self._given(path)
-        if value is MISSING and node.has_default and self._active.get(path, False):
-            return node.default
-        return value
+        return node.default if value is MISSING and node.has_default else value
 
     def _judge(self, path: str) -> bool:
         parent = path.rpartition(".")[0]

@@ -328,8 +328,8 @@ class _Writer:
     def activity(self, dynamic: tuple[str, ...]) -> str:
         """The function that decides, from the given values, which dynamic nodes are active.
 
-        `Condition.holds` inlined: a tested field's value is the given one (decoded), else
-        its default while it is active, else missing.
+        `Condition.holds` inlined: a tested field's value, while it is active, is the given
+        one (decoded), else its default; an inactive field's is missing (`Activity`).
         """
         paths = {p: n for p, n in self.schema.walk() if p}
         read = {
@@ -364,6 +364,8 @@ class _Writer:
                     active = f"a{v}" if path in self.dynamic else "True"
                     default = self.const(node.default)
                     lines.append(f"    if l{v} is _M and {active}: l{v} = {default}")
+                if path in self.dynamic:  # an inactive field reads as missing
+                    lines.append(f"    if not a{v}: l{v} = _M")
         entries = ", ".join(f"{p!r}: a{self.var(p)}" for p in dynamic)
         lines.append(f"    return {{{entries}}}")
         self.consts["_given"] = _given

@@ -7,7 +7,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from brevetti_schema import MISSING, Field, Kind, Schema, SchemaBuilder, SchemaError, equals
+from brevetti_schema import (
+    MISSING,
+    Field,
+    Kind,
+    Schema,
+    SchemaBuilder,
+    SchemaError,
+    equals,
+    resolve_settings,
+)
 from brevetti_schema._emit.defaults import active_settings, preset_settings
 from brevetti_schema._model.activity import (
     Activity,
@@ -43,9 +52,10 @@ def test_a_condition_reads_the_given_value_or_the_default_of_an_active_field() -
     fine = Activity(schema, lookup_in({"mode": "fine"}))
     assert fine.active("rate") and fine.active("extra.depth")  # tuned's default reads True
     assert fine.value("tuned") is True and fine.value("mode") == "fine"
-    # a value given for an inactive field is still what a condition reads (the pipeline)
+    # a value given for an inactive field is not what a condition reads: it is dropped
     given = Activity(schema, lookup_in({"mode": "fast", "tuned": True}))
-    assert not given.active("tuned") and given.active("rate")
+    assert not given.active("tuned") and not given.active("rate")
+    assert given.value("tuned") is MISSING
     assert not given.active("no.such.path")
 
 
@@ -108,3 +118,16 @@ def test_what_the_form_sends_is_exactly_what_is_active_under_it(data: st.DataObj
     for path, _ in schema.fields():
         present = lookup_in(sent)(path) is not MISSING
         assert present == (activity.active(path) and given(path) is not MISSING), path
+
+
+def test_a_value_dropped_as_inactive_activates_nothing_and_the_tree_resolves_to_itself() -> None:
+    """A hypothesis case: b is active when a0 is, a0 only when d is false."""
+    b = SchemaBuilder()
+    b.classes("b", visible_when=equals("a0", True))
+    b.boolean("d")
+    b.boolean("a0", visible_when=equals("d", False))
+    schema = b.build()
+    result = resolve_settings(schema, {"b": [], "d": True, "a0": True})
+    assert result.tree == {"d": True}
+    assert sorted(w.path for w in result.warnings) == ["a0", "b"]
+    assert resolve_settings(schema, result.tree).settings == result.settings
