@@ -852,18 +852,28 @@ def _place(entry: CacheEntry, target: Path, *, link: bool) -> bool:
     """Put the cached file of `entry` at `target` (replacing what is there): a hard link
     when `link` and its ETag is an MD5 (so a change made through the link is found by
     the cache's check), else a copy; False if the cached file is gone."""
+    linkable = link and bool(_MD5_ETAG.match(entry.etag))
+    if linkable:
+        try:
+            os.link(entry.path, target)  # the usual case: nothing there yet, one call
+            return True
+        except FileExistsError:
+            pass  # replaced through a temporary name below
+        except FileNotFoundError:
+            if not entry.path.exists():
+                return False
+            raise
+        except OSError:
+            linkable = False  # another file system, or no links there: a copy
     temporary = target.with_name(f".{target.name}.{threading.get_ident()}.part")
     try:
         linked = False
-        if link and _MD5_ETAG.match(entry.etag):
+        if linkable:
             try:
                 os.link(entry.path, temporary)
                 linked = True
-            except FileNotFoundError:
-                if not entry.path.exists():
-                    return False
             except OSError:
-                pass  # another file system, no links there, a leftover name: a copy
+                pass  # a leftover temporary name: a copy
         if not linked:
             _copy_file(entry.path, temporary)
         temporary.replace(target)
