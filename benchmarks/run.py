@@ -22,7 +22,6 @@ from . import (
     hostile_files,
     settings_validation,
     storage_transfer,
-    upload_throughput,
 )
 from ._common import ROOT, Table, load, machine, parser
 
@@ -30,7 +29,6 @@ BENCHMARKS: dict[str, Callable[[bool], list[Table]]] = {
     "emit_scaling": emit_scaling.run,
     "settings_validation": settings_validation.run,
     "cold_start": cold_start.run,
-    "upload_throughput": upload_throughput.run,
     "devserver_progress": devserver_progress.run,
     "hostile_files": hostile_files.run,
     "artifact_download": artifact_download.run,

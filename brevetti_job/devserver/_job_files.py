@@ -78,6 +78,20 @@ class JobFiles:
             return None
         return self.space.open(f"{job_id}/artifacts/{name}")
 
+    def open_checked(self, job_id: str, name: str) -> tuple[IO[bytes], int, str] | None:
+        """An artifact's streaming body, size and sha256 (of exactly the version streamed),
+        or ``None`` if there is none."""
+        for _ in range(3):  # replaced between listing and reading: look again
+            record = self.artifact(job_id, name)
+            if record is None:
+                return None
+            assert self.space is not None
+            key = f"{job_id}/artifacts/{record['name']}"
+            opened = self.space.open(key, etag=str(record["etag"]))
+            if opened is not None:
+                return opened[0], opened[1], str(record["sha256"])
+        return None
+
     def digest(self, job_id: str, name: str, etag: str, size: int) -> str | None:
         """The sha256 of the artifact listed with this ETag and size (``None``: removed)."""
         return self._sha256(job_id, name, etag, size)

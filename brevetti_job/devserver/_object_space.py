@@ -115,12 +115,16 @@ class ObjectSpace:
             if item["key"] != prefix
         ]
 
-    def open(self, key: str) -> tuple[IO[bytes], int] | None:
-        """A streaming body and the size of the object at `key`, or ``None`` if missing."""
+    def open(self, key: str, etag: str | None = None) -> tuple[IO[bytes], int] | None:
+        """A streaming body and the size of the object at `key`, or ``None`` if missing
+        (or, with `etag`, if the object there is no longer that version)."""
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            if etag is None:
+                answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            else:
+                answer = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=etag)
         except ClientError:
             return None
         body: IO[bytes] = answer["Body"]  # type: ignore[assignment]

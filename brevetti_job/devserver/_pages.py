@@ -194,8 +194,11 @@ class PageSite:
         none."""
         if self.store.meta(job_id) is None:
             return None
-        opened = JobFiles(self.store, self.space).open(job_id, name)
-        return None if opened is None else (opened[0], opened[1], {})
+        opened = JobFiles(self.store, self.space).open_checked(job_id, name)
+        if opened is None:
+            return None
+        body, size, sha256 = opened
+        return body, size, {"X-Content-SHA256": sha256}
 
     def _stream(self, request: Request, opened: tuple[IO[bytes], int, dict[str, str]],
                 content_type: str, csp: str) -> Response:  # fmt: skip

@@ -7,6 +7,7 @@ with a message saying how to get them; in CI (``CI=true``) it fails them.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -179,6 +180,14 @@ def _send(job: Any, method: str, path: str, **kwargs: Any) -> requests.Response:
     return answer
 
 
+def _put_job_file(object_store: Any, job: Any, name: str, data: bytes) -> None:
+    """Put a file into the job's storage folder (``<bucket>/<job id>/artifacts/<name>``),
+    where a job on the platform writes its artifacts and output.json."""
+    bucket = job.data_bucket.removeprefix("s3://")
+    key = f"{job.id}/artifacts/{name}"
+    object_store.client().put_object(Bucket=bucket, Key=key, Body=data)
+
+
 def _run_example_on(server: Any, job: Any, job_dir: Path) -> None:
     """The example job in platform mode against `server` (identity from the environment)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BREVETTI")}
@@ -214,7 +223,8 @@ def page_jobs(tmp_path_factory: pytest.TempPathFactory, object_store: Any) -> It
         failed_metrics = {"accuracy": 0.41, "final_loss": 7.5, "epochs_trained": 3}
         for epoch, loss in ((1, 0.9), (2, 3.4), (3, 7.5)):
             _send(failed, "POST", "/remotemonitor", json={"epoch": epoch, "loss": loss})
-        _send(failed, "PUT", "/output", json={"output": failed_metrics})
+        _put_job_file(object_store, failed, "output.json",
+                      json.dumps({"output": failed_metrics}).encode())  # fmt: skip
         _send(failed, "POST", "/complete", json={"status": "failed", "reason": FAILURE_REASON})
 
         settings = {"notification": {"enabled": True, "webhook_url": "https://hooks.example.com/x",
@@ -223,8 +233,9 @@ def page_jobs(tmp_path_factory: pytest.TempPathFactory, object_store: Any) -> It
                                    name="test report")  # fmt: skip
         pages = {"report.html": SANDBOX_PROBE.encode(), "plots/inner.html": b"<p>not inline</p>"}
         for name, data in pages.items():
-            _send(report, "PUT", f"/artifacts/{name}", data=data)
-        _send(report, "PUT", "/output", json={"output": {"accuracy": 0.9, "auc": 0.95}})
+            _put_job_file(object_store, report, name, data)
+        _put_job_file(object_store, report, "output.json",
+                      json.dumps({"output": {"accuracy": 0.9, "auc": 0.95}}).encode())  # fmt: skip
         _send(report, "POST", "/complete")
 
         waiting = server.create_job(CLASSIFIER_SCHEMA, name="not started")
