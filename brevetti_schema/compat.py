@@ -112,6 +112,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _is_json_text(value: Any) -> bool:
+    """Whether `value` is text that parses as JSON (a preset given already encoded)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        json.loads(value)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 def _as_text(value: Any, *, indent: int | None = None) -> str:
     """A default as the factories store it: text as it is, anything else as sorted JSON."""
     value = _plain(value)
@@ -332,8 +343,8 @@ class SchemaBuilder:
         """Set `preset`'s value for a field (its record, or its model without namespace).
 
         A JSON field's value is stored as compact JSON text in its own key order (text
-        is taken as JSON text already); others raw. ``None`` writes nothing but makes the
-        preset.
+        that is JSON text already is kept as it is; other text is encoded, as brevettiai
+        did); others raw. ``None`` writes nothing but makes the preset.
         """
         record = self._field_named(field, preset) if isinstance(field, str) else field
         model = record.get("model")
@@ -345,7 +356,7 @@ class SchemaBuilder:
         value = _plain(value)
         if value is None:
             return self
-        if record.get("isJson") and not isinstance(value, str):
+        if record.get("isJson") and not _is_json_text(value):
             value = json.dumps(value)
         _set_preset(tree, model, value, preset)
         return self
@@ -661,12 +672,12 @@ def _converter(field: Mapping[str, Any]) -> Callable[[Any], Any]:
     kind = field.get("type")
     if kind == "input" and field.get("inputType") == "number":
         return _parse_number
+    if kind == "checkbox":  # a checkbox is a boolean, whatever ``isJson`` says
+        return _checkbox
     if field.get("isJson"):
         return _json_parser(field)
     if kind == "input":
         return _text
-    if kind == "checkbox":
-        return _checkbox
     return _unchanged
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -50,6 +51,9 @@ from brevetti_schema.compat import (
 class Loss(enum.Enum):
     BCE = "bce"
     WBCE = "wbce"
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dumps(document: Any) -> str:
@@ -110,6 +114,14 @@ def test_match_text_input_and_field_classes_dump_non_str_defaults_compact_sorted
     record = text_input("Int", "t.int", default)
     assert record["default"] == stored and record["isJson"] is False
     assert field_classes(default=default)["default"] == stored
+
+
+def test_match_text_input_dumps_a_non_str_default_whatever_the_json_flag_says() -> None:
+    """Rule: "A non-`str` default of `text_input` or `field_classes` is stored as
+    `json.dumps(default, sort_keys=True)` ... **whatever the `json` flag says**"."""
+    for flag in (False, True):
+        record = text_input("Int", "t.int", {"b": 5, "a": None}, json=flag)
+        assert record["default"] == '{"a": null, "b": 5}' and record["isJson"] is flag
 
 
 def test_match_text_input_record_bytes() -> None:
@@ -218,6 +230,10 @@ def test_match_json_presets_are_compact_in_insertion_order_others_raw() -> None:
     assert builder.schema["presets"] == {
         "test": {"class_mapping": '{"z": ["A"], "b": ["B"]}', "plain": {"z": 1, "b": 2}}
     }
+    direct = SchemaBuilder().add_field(field_class_mapping())
+    direct.add_preset("test", "class_mapping", {"test": ["A"], "test2": ["B"]})
+    # the form brevettiai's own test suite asserts
+    assert direct.schema["presets"]["test"]["class_mapping"] == '{"test": ["A"], "test2": ["B"]}'
     suite = SchemaBuilder()
     suite.add_field(field_classes(model="test"), p=["A"])
     suite.add_field(field_classes(model="test2"), p=["B"])
@@ -227,6 +243,19 @@ def test_match_json_presets_are_compact_in_insertion_order_others_raw() -> None:
 def test_defect_a_preset_value_that_is_json_text_is_stored_as_it_is() -> None:
     builder = SchemaBuilder().add_field(field_classes(), p='["x"]')
     assert builder.schema["presets"] == {"p": {"classes": '["x"]'}}
+    builder.add_preset("q", "classes", '{"a": 1}')
+    assert builder.schema["presets"]["q"] == {"classes": '{"a": 1}'}
+
+
+def test_match_preset_text_that_is_not_json_is_encoded_as_brevettiai_did() -> None:
+    """Only text that is JSON already escapes the encoding (the defect's correction);
+    other text for a JSON field is a value, encoded as brevettiai did, so the job
+    decodes it back instead of failing on it."""
+    builder = SchemaBuilder().add_field(text_input("Name", "name", "", json=True), p="abc")
+    builder.add_preset("empty", "name", "")
+    assert builder.schema["presets"] == {"p": {"name": '"abc"'}, "empty": {"name": '""'}}
+    assert apply_schema_to_model(builder, dict(builder.schema["presets"]["p"])) == {"name": "abc"}
+    assert to_schema(builder).presets["p"] == {"name": "abc"}
 
 
 def test_match_a_none_preset_writes_nothing_but_makes_the_preset() -> None:
@@ -386,6 +415,15 @@ def test_defect_checkboxes_false_0_no_and_empty_are_unchecked(given: Any, expect
     assert apply_schema_to_model(_doc(checkbox("C", "c", False)), {"c": given})["c"] is expected
 
 
+def test_defect_a_checkbox_is_a_boolean_even_marked_is_json() -> None:
+    """Rule: "Checkboxes are converted with `bool()`" (brevettiai's checkbox never
+    parsed JSON, whatever its ``isJson``), corrected: ``"false"`` is unchecked."""
+    document = _doc({**checkbox("C", "c", False), "isJson": True})
+    assert apply_schema_to_model(document, {"c": "false"}) == {"c": False}
+    assert apply_schema_to_model(document, {"c": "yes"}) == {"c": True}
+    assert parse_settings_args(document, ["--c", "no"]) == {"c": False}
+
+
 def test_defect_text_inputs_keep_none_and_refuse_non_text() -> None:
     document = _doc(text_input("T", "t", "x"))
     assert apply_schema_to_model(document, {"t": None})["t"] is None
@@ -406,6 +444,27 @@ def test_match_required_counts_only_absent_keys_and_the_message_is_brevettiais()
     assert [p.path for p in info.value.problems] == ["a", "x.b"]
     assert given == {"c": False, "a": "", "x": {"b": 1}}  # every default written first
     assert apply_schema_to_model(document, {}, check_required_fields=False)["x"] == {"b": 1}
+
+
+def test_match_missing_required_settings_are_checked_under_python_o(tmp_path: Path) -> None:
+    """Rule: `required` ... "raise an error class that is both our `SettingsError` and an
+    `AssertionError` (so ... `python -O` cannot remove the check)"."""
+    import subprocess
+    import sys
+
+    code = (
+        "from brevetti_schema.compat import apply_schema_to_model, text_input\n"
+        "doc = {'fields': [text_input('A', 'a', '', required=True)], 'presets': {}}\n"
+        "try:\n"
+        "    apply_schema_to_model(doc, {})\n"
+        "except AssertionError as exc:\n"
+        "    import json; print(json.dumps([type(exc).__name__, str(exc)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-O", "-c", code], capture_output=True, text=True, check=True,
+        timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert json.loads(done.stdout) == ["MissingSettingsError", "Missing settings: \n ['a']"]
 
 
 def test_defect_a_missing_field_without_default_is_left_unset() -> None:
@@ -441,6 +500,18 @@ class _Settings(VueSettingsModule):
     ) -> None:  # fmt: skip
         self.epochs, self.name, self.sizes = epochs, name, sizes or [2, 1]
         self.inner = inner or _Inner()
+
+
+class _WithMapping(VueSettingsModule):
+    def __init__(self, weights: dict[str, int] | None = None) -> None:
+        self.weights = weights or {"z": 1, "a": 2}
+
+
+def test_vue_settings_module_to_settings_dumps_mappings_indented_with_sorted_keys() -> None:
+    """Reference: `to_settings` "dumps dict/list/tuple values with `indent=2,
+    sort_keys=True`"."""
+    assert _WithMapping().get_settings() == {"weights": '{\n  "a": 2,\n  "z": 1\n}'}
+    assert _WithMapping.to_settings({"weights": (3, 1)}) == {"weights": "[\n  3,\n  1\n]"}
 
 
 def test_vue_settings_module_builds_its_schema_and_dumps_settings() -> None:
@@ -482,6 +553,14 @@ def test_update_schema_writes_settings_back_as_required_defaults() -> None:
     assert [f.get("visible") for f in fields if f["type"] == "label"] == [None, False, False]
     assert update_schema(_doc(field_classes()), {"classes": ["x"]}, ignore=["classes"])[
         "fields"][0]["default"] == ""  # fmt: skip
+
+
+def test_update_schema_dumps_only_where_is_json_is_true() -> None:
+    """Reference: `update_schema` "tests `field.get("isJson") is True`": a truthy
+    ``isJson`` that is not ``True`` keeps the value as it is."""
+    truthy = {**text_area("T", "t", ""), "isJson": 1}
+    fields = update_schema(_doc(truthy, field_classes()), {"t": [1], "classes": [2]})["fields"]
+    assert fields[0]["default"] == [1] and fields[1]["default"] == "[2]"
 
 
 def test_parse_settings_args_converts_by_field_and_skips_a_duplicate(
@@ -535,6 +614,7 @@ def test_from_pydantic_model_reads_fields_enums_optionals_and_nested_models() ->
         tags: list[Color] = pydantic.Field(default_factory=list)
         inner: Inner = Inner()
         secret: str = pydantic.Field("x", json_schema_extra={"vue": {"exclude": True}})
+        hidden: str = pydantic.Field("y", json_schema_extra={"vue": SchemaConfig(exclude=True)})
 
     fields = {
         f.get("model", f.get("tag")): f for f in from_pydantic_model(Settings).schema["fields"]
