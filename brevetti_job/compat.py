@@ -11,6 +11,7 @@ See docs/migration.md for what changes.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import logging
@@ -286,11 +287,15 @@ class Job(Generic[S]):
         extra: Mapping[str, Any],
         cache_path: str | None,
         own_class: bool = False,
+        legacy: type | None = None,
     ) -> None:
         self._main = main
         self._run_id = main.run_id or datetime.now().strftime("%Y-%m-%dT%H%M%S")
         self._cache_path = cache_path
-        self._settings: S = self._with_extra(main.settings, extra, own_class)
+        if legacy is not None:
+            self._settings: S = _legacy_instance(legacy, main._tree, extra)
+        else:
+            self._settings = self._with_extra(main.settings, extra, own_class)
         self.io = IoTools(_JobFiles(self))
 
     @staticmethod
@@ -377,7 +382,10 @@ class Job(Generic[S]):
         other is given. `type_selector` picks the job class from the description: a
         callable given it, or the first class whose settings accept its settings. Also
         takes the main API's keywords (``schema``, ``into``, ``job_dir``, ``host``,
-        ``argv``, ``env`` ...) and, from brevettiai 0.5, ``schema_path``.
+        ``argv``, ``env`` ...) and, from brevettiai 0.5, ``schema_path``. Without a schema
+        or a declared settings type, a 0.5 job's nested ``Settings`` class (a
+        `brevetti_schema.compat.VueSettingsModule`) is the schema, and `settings` an
+        instance of it.
         """
         logging.basicConfig()
         logging.getLogger().setLevel(log_level)
@@ -404,7 +412,10 @@ class Job(Generic[S]):
         into = kwargs.pop("into", None)
         console = bool(kwargs.pop("console", True))
         declared = declared_settings(job_class)
-        if schema is None:
+        legacy = _legacy_settings(job_class) if schema is None and declared is None else None
+        if legacy is not None:  # brevettiai 0.5: ``class Settings(VueSettingsModule)`` inside
+            schema = legacy.get_schema()  # type: ignore[attr-defined]
+        elif schema is None:
             schema = declared
         elif into is None and declared is not None and not isinstance(schema, type):
             into = declared  # a schema of its own (a file, a builder) made into `Job[S]`'s S
@@ -424,7 +435,7 @@ class Job(Generic[S]):
         extra = _merged(_unknown_settings(model, main.description.settings), extra_args)
         target = into if into is not None else settings_target(schema)
         own_class = isinstance(target, type) and settings_target(target) is not None
-        job = job_class(main, extra, cache_path or main._identity.cache_path, own_class)
+        job = job_class(main, extra, cache_path or main._identity.cache_path, own_class, legacy)
         logger.info("%s initialized", job_class.__name__)
         return job
 
@@ -653,6 +664,26 @@ class Job(Generic[S]):
 
     def __exit__(self, *exc_info: Any) -> None:
         self._main.__exit__(*exc_info)
+
+
+def _legacy_settings(job_class: type) -> type | None:
+    """The settings class a brevettiai 0.5 job declared as a nested ``Settings``
+    (a `brevetti_schema.compat.VueSettingsModule`), or ``None``."""
+    nested = getattr(job_class, "Settings", None)
+    if not isinstance(nested, type):
+        return None
+    from brevetti_schema.compat import VueSettingsModule  # noqa: PLC0415 - 0.5 jobs only
+
+    return nested if issubclass(nested, VueSettingsModule) else None
+
+
+def _legacy_instance(legacy: type, tree: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
+    """The validated settings as an instance of a 0.5 ``Settings`` class (its nested
+    modules too), with `extra` unless the class has a setting of that name."""
+    instance = legacy.from_config(copy.deepcopy(dict(tree)))  # type: ignore[attr-defined]
+    if not hasattr(instance, "extra"):
+        instance.extra = dict(extra)
+    return instance
 
 
 def _leaves(tree: Mapping[str, Any], prefix: str = "") -> list[str]:

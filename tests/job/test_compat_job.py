@@ -3,6 +3,7 @@ unchanged but for the import, in local mode and against the dev platform."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -55,6 +56,31 @@ def _json(path: Path) -> Any:
 
 def _last_json_line(text: str) -> Any:
     return json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
+
+
+def _assert_reached_the_platform(object_store: Any, devserver: Any, job: Any, job_dir: Path) -> Any:
+    """What the job left in its storage folder on the object store is what it made
+    locally: output.json (read from the store itself, with the platform's ``job`` key,
+    the key masked, the package list) and every artifact, byte for byte. Returns the
+    stored output.json."""
+    bucket = job.data_bucket.removeprefix("s3://")
+    client = object_store.client()
+    body = client.get_object(Bucket=bucket, Key=f"{job.id}/artifacts/output.json")["Body"].read()
+    assert job.api_key.encode() not in body
+    stored = json.loads(body)
+    assert stored == _json(job_dir / "artifacts" / "output.json")
+    assert stored["job"]["id"] == job.id and "config" not in stored
+    assert stored["environment"]["packages"]["brevetti-toolkit"]
+    state = devserver.state(job.id)
+    assert state["output"] == stored
+    folder = job_dir / "artifacts"
+    local = {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "output.json"
+    }
+    assert {a["name"]: a["sha256"] for a in state["artifacts"]} == local
+    return stored
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +144,9 @@ def test_a_0_5_era_script_with_bad_settings_fails_clearly(tmp_path: Path) -> Non
     assert _json(tmp_path / "j" / "status.json")["status"] == "failed"
 
 
-def test_a_0_5_era_script_against_the_dev_platform(devserver, tmp_path: Path) -> None:
+def test_a_0_5_era_script_against_the_dev_platform(
+    devserver: Any, object_store: Any, tmp_path: Path
+) -> None:
     job = devserver.create_job(json.loads(SCHEMA.read_text()), settings={"training": {"epochs": 4}})
     job_dir = tmp_path / "job"
     result = _run(
@@ -136,6 +164,9 @@ def test_a_0_5_era_script_against_the_dev_platform(devserver, tmp_path: Path) ->
     assert {"history.json", "reports/summary.txt", "saved_model.tar.gz"} <= names
     assert state["charts"]["loss"]["mark"] == "line"
     assert job.api_key not in result.stdout + result.stderr
+    stored = _assert_reached_the_platform(object_store, devserver, job, job_dir)
+    assert stored["output"]["confusion"] == [[40, 2], [3, 35]]
+    assert stored["job"]["settings"]["training"]["epochs"] == 4
 
 
 # -- the 2.0-era script -----------------------------------------------------------------
@@ -170,7 +201,9 @@ def test_a_2_0_era_subclass_refuses_bad_settings(tmp_path: Path) -> None:
     assert _json(tmp_path / "j" / "status.json")["status"] == "failed"
 
 
-def test_a_2_0_era_subclass_against_the_dev_platform(devserver, tmp_path: Path) -> None:
+def test_a_2_0_era_subclass_against_the_dev_platform(
+    devserver: Any, object_store: Any, tmp_path: Path
+) -> None:
     namespace = runpy.run_path(str(SCRIPTS / "train_2_0.py"), run_name="train_2_0")
     ui = emit_platform_ui(load_schema(namespace["Settings"]))
     job = devserver.create_job(ui, settings={"training": {"epochs": 7}, "classes": '["x"]'})
@@ -188,6 +221,69 @@ def test_a_2_0_era_subclass_against_the_dev_platform(devserver, tmp_path: Path) 
     assert {"notes.txt", "model/saved_model.bin"} <= {a["name"] for a in state["artifacts"]}
     assert state["charts"]["sizes"]["mark"] == "bar"
     assert job.api_key not in result.stdout + result.stderr
+    stored = _assert_reached_the_platform(object_store, devserver, job, job_dir)
+    assert stored["output"] == {"epochs": 7, "optimizer": "adam", "seed": None, "classes": ["x"]}
+    printed = _last_json_line(result.stdout)
+    assert printed["type"] == "Settings" and printed["extra"] == {}
+
+
+# -- the 0.5 way of declaring settings: a nested Settings class ---------------------------
+
+
+def test_a_0_5_era_job_with_a_nested_settings_class_runs_locally(tmp_path: Path) -> None:
+    """brevettiai 0.5 took a Job subclass's nested ``Settings`` (a VueSettingsModule) as
+    its schema and made `job.settings` an instance of it; so do we (not raw text: the
+    checkbox's ``false`` is False, the JSON list a list)."""
+    job_dir = tmp_path / "job"
+    args = ["--job_dir", str(job_dir), "--epochs", "4", "--augmentation.flip", "false",
+            "--classes", '["a", "b"]', "--note", "x"]  # fmt: skip
+    result = _run(tmp_path, "train_0_5_nested.py", *args)
+    assert result.returncode == 0, result.stderr
+    assert _last_json_line(result.stdout) == {"type": "Settings", "augmentation": "Augmentation"}
+    output = _json(job_dir / "artifacts" / "output.json")
+    assert output["output"] == {"epochs": 4, "classes": ["a", "b"], "flip": False, "gamma": 1.0}
+    assert _json(job_dir / "artifacts" / "config.json") == {
+        "augmentation": {"flip": False, "gamma": 1.0}, "classes": ["a", "b"], "epochs": 4,
+    }  # fmt: skip
+    assert _json(job_dir / "status.json")["status"] == "completed"
+    bad = _run(tmp_path, "train_0_5_nested.py", "--job_dir", str(tmp_path / "b"), "--epochs", "x")
+    assert bad.returncode == 1 and "epochs" in bad.stderr
+
+
+def test_a_0_5_era_job_with_a_nested_settings_class_against_the_dev_platform(
+    devserver: Any, object_store: Any, tmp_path: Path
+) -> None:
+    namespace = runpy.run_path(str(SCRIPTS / "train_0_5_nested.py"), run_name="nested")
+    form = namespace["TrainJob"].Settings.get_schema().schema  # the form 0.5 generated
+    settings = {"epochs": 6, "classes": '["ok"]', "augmentation": {"flip": False}}
+    job = devserver.create_job(form, settings=settings)
+    job_dir = tmp_path / "job"
+    result = _run(
+        tmp_path, "train_0_5_nested.py", "--model_id", job.id, "--api_key", job.api_key,
+        "--host", devserver.base_url, "--job_dir", str(job_dir), **job.storage_env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["completions"] == 1
+    stored = _assert_reached_the_platform(object_store, devserver, job, job_dir)
+    assert stored["output"] == {"epochs": 6, "classes": ["ok"], "flip": False, "gamma": 1.0}
+    assert job.api_key not in result.stdout + result.stderr
+
+
+def test_a_nested_settings_class_in_process(tmp_path: Path) -> None:
+    from brevetti_schema.compat import VueSettingsModule
+
+    class Legacy(Job):
+        class Settings(VueSettingsModule):
+            def __init__(self, epochs: int = 3, extra: dict[str, Any] | None = None) -> None:
+                self.epochs, self.extra = epochs, extra or {}
+
+    job = Legacy.init(argv=["--epochs", "5", "--other", "1"], env={}, job_dir=tmp_path / "j")
+    assert isinstance(job.settings, Legacy.Settings) and job.settings.epochs == 5
+    assert job.settings.extra == {}  # a setting of that name stays the setting
+    given = Legacy.init(schema=SCHEMA, argv=[], env={}, job_dir=tmp_path / "k")
+    assert not isinstance(given.settings, VueSettingsModule)  # a schema given wins
+    assert given.settings.training.epochs == 2
 
 
 # -- the API, in-process ----------------------------------------------------------------
