@@ -22,7 +22,7 @@ from typing import Any, Self
 import attrs
 
 from .._errors import SchemaError
-from .._model.checks import check_schema, raise_for_problems
+from .._kinds.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
 from .._model.nodes import (
     MISSING,

@@ -32,7 +32,7 @@ import attrs
 
 from .._emit.classes.settings_types import METADATA_KEY, is_literal, is_union
 from .._errors import SchemaError, SchemaProblem
-from .._model.checks import check_schema, raise_for_problems
+from .._kinds.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
 from .._model.frozen import FrozenDict, FrozenList
 from .._model.nodes import (

@@ -33,7 +33,7 @@ from .._emit.platform_ui import (
     trailing_headings,
 )
 from .._errors import SchemaError, SchemaProblem
-from .._model.checks import check_schema, raise_for_problems
+from .._kinds.checks import check_schema, raise_for_problems
 from .._model.equality import same_json
 from .._model.nodes import Field, Heading, Kind, Node, Schema, Section, derive_label
 from .platform_ui_records import (

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_or
 
 from .._emit.classes.settings_types import is_literal, is_union
 from .._errors import SchemaError, SchemaProblem, SettingsError, SettingsProblem
-from .._model.checks import check_schema, raise_for_problems
+from .._kinds.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
 from .._model.nodes import (
     MISSING,

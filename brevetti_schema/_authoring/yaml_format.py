@@ -52,7 +52,7 @@ from .._emit.format_schema import (
     suggest,
 )
 from .._errors import SchemaError, SchemaProblem
-from .._model.checks import check_schema, raise_for_problems
+from .._kinds.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
 from .._model.nodes import (
     Condition,

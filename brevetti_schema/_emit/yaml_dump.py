@@ -16,7 +16,7 @@ from typing import Any, Final
 import attrs
 import yaml
 
-from .._model.checks import check_schema
+from .._kinds.checks import check_schema
 from .._model.conditions import condition_to_data
 from .._model.equality import same_value
 from .._model.nodes import (

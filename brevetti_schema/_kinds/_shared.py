@@ -434,6 +434,31 @@ def option_table(f: Field) -> dict[tuple[type, Any], Any]:
     return {(type(o.value), o.value): o.value for o in f.options}
 
 
+def option_aliases(f: Field) -> dict[tuple[type, Any], Any]:
+    """The values that are an option without being it exactly (``1.0`` for the option
+    ``1``, ``2`` for ``2.0``: `in_options` takes them), each to its option."""
+    exact = option_table(f)
+    aliases: dict[tuple[type, Any], Any] = {}
+    for option in f.options:
+        value = option.value
+        if not is_number(value) or not isinstance(value, int | float):
+            continue
+        other: type[int] | type[float] = float if isinstance(value, int) else int
+        try:
+            alias = other(value)
+        except (OverflowError, ValueError):
+            continue
+        if alias == value and (other, alias) not in exact:
+            aliases.setdefault((other, alias), value)
+    return aliases
+
+
+def as_option(c: Consts, f: Field, g: str) -> str:
+    """The option a valid value is (`option_aliases`): a choice holds the option's value."""
+    aliases = option_aliases(f)
+    return f"{c.const(aliases)}.get(({g}.__class__, {g}), {g})" if aliases else g
+
+
 def same_value(c: Consts, f: Field, g: str) -> str:
     """The value is held as it is."""
     return g

@@ -75,17 +75,6 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
     return f"{g}.__class__ in {scalars} and ({g}.__class__, {g}) in {c.const(s.option_table(f))}"
 
 
-def convert(c: Consts, f: Field, g: str) -> str:
-    from .._emit.classes.converters import STRUCTURER  # noqa: PLC0415 - only when generating
-    from .._emit.classes.settings_types import field_type  # noqa: PLC0415
-
-    tp = field_type(f)
-    table = {(type(o.value), o.value): STRUCTURER.structure(o.value, tp) for o in f.options}
-    if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
-        return g  # every option structures to itself
-    return f"{c.const(table)}.get(({g}.__class__, {g}), {g})"
-
-
 SPEC = KindSpec(
     kind=Kind.CHOICE,
     options=frozenset({"options"}),
@@ -98,7 +87,7 @@ SPEC = KindSpec(
     python_type=option_type,
     type_name="Literal",
     fast_test=fast_test,
-    convert=convert,
+    convert=s.as_option,
     help="One value out of options.",
     allowed=s.allowed_options,
 )

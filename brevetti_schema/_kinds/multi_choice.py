@@ -69,14 +69,9 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
 
 
 def convert(c: Consts, f: Field, g: str) -> str:
-    from .._emit.classes.converters import STRUCTURER  # noqa: PLC0415 - only when generating
-    from .._emit.classes.settings_types import field_type  # noqa: PLC0415
-
-    tp = field_type(f)
-    table = {(type(o.value), o.value): STRUCTURER.structure([o.value], tp)[0] for o in f.options}
-    if all(type(v) is k[0] and v == k[1] for k, v in table.items()):
-        return f"tuple({g})"
-    return f"tuple([{c.const(table)}.get((_x.__class__, _x), _x) for _x in {g}])"
+    """A tuple of the options the items are (`_shared.as_option`)."""
+    item = s.as_option(c, f, "_x")
+    return f"tuple({g})" if item == "_x" else f"tuple([{item} for _x in {g}])"
 
 
 SPEC = KindSpec(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 from brevetti_schema import Field, Heading, Kind, Option, SchemaBuilder, SchemaError, Section
-from brevetti_schema._model.checks import check_schema
+from brevetti_schema._kinds.checks import check_schema
 from tests.strategies import schemas
 
 

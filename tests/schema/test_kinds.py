@@ -18,13 +18,15 @@ from brevetti_schema import (
     Option,
     SchemaBuilder,
     SchemaError,
+    resolve_settings,
     schema_from_class,
     setting,
+    structure,
 )
 from brevetti_schema._emit.format_schema import FIELD_OPTIONS, KIND_OPTIONS
 from brevetti_schema._kinds import COMMON_OPTIONS, KIND_ATTRIBUTES, REGISTRY, KindSpec, UIPart
 from brevetti_schema._kinds._transport import decode_value, encode_value
-from brevetti_schema._model.checks import check_schema
+from brevetti_schema._kinds.checks import check_schema
 from brevetti_schema._model.nodes import Schema
 from tests.strategies import VALUES, value_for
 
@@ -136,3 +138,40 @@ def test_class_first_refuses_an_option_of_another_kind() -> None:
 def test_builder_refuses_an_option_of_another_kind() -> None:
     with pytest.raises(SchemaError, match="minimum"):
         SchemaBuilder().boolean("flag", minimum=3).build()
+
+
+_OPTION_LISTS = st.lists(
+    st.one_of(
+        st.booleans(),
+        st.integers(-5, 5),
+        st.sampled_from([0.5, 1.0, 2.0, -3.0]),
+        st.text(min_size=1, max_size=2),
+    ),
+    min_size=1,
+    max_size=5,
+    unique_by=repr,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_OPTION_LISTS, st.data())
+def test_a_choice_holds_the_option_it_is(values: list[Any], data: st.DataObject) -> None:
+    """The settings object holds the option itself, also when the value given only equals
+    it (``1.0`` for the option ``1``), item by item for a multi-choice; where the choice
+    is typed as a ``Literal`` (no float option) the class converters make the same."""
+    option = data.draw(st.sampled_from(values))
+    given = option
+    if type(option) in (int, float):
+        alias = float(option) if type(option) is int else int(option)
+        given = data.draw(st.sampled_from([option, alias] if alias == option else [option]))
+    held = next((v for v in values if (type(v), v) == (type(given), given)), option)
+    schema = (
+        SchemaBuilder().choice("one", options=values).multi_choice("many", options=values).build()
+    )
+    raw = {"one": given, "many": [given]}
+    results = [resolve_settings(schema, raw).settings]
+    if not any(type(v) is float for v in values):
+        results.append(structure(schema, raw))
+    for settings_object in results:
+        assert (type(settings_object.one), settings_object.one) == (type(held), held)
+        assert [(type(v), v) for v in settings_object.many] == [(type(held), held)]

@@ -136,7 +136,7 @@ def test_mutated_settings_give_settings_error_naming_the_path(data: st.DataObjec
         return
     # accepted: the wrong value must then be one the field takes
     from brevetti_schema._kinds._transport import NOT_SET, decode_value
-    from brevetti_schema._model.checks import value_problems
+    from brevetti_schema._kinds.checks import value_problems
 
     decoded = decode_value(field, wrong) if isinstance(wrong, str) else wrong
     assert (

@@ -1,5 +1,8 @@
 """Build-time checks of a declaration: every front end runs them on the model it made.
 
+They stand above the kinds (a default is checked by its kind's own rules, an option by
+whether its kind takes it), so that the model itself asks no kind.
+
 `check_schema` yields every problem at once. In lenient mode (legacy documents), value
 problems of defaults become warnings, since the platform has long accepted them.
 """
@@ -11,12 +14,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .._errors import SchemaError, SchemaProblem
-from .._kinds import Issue, json_value, misplaced_options, spec
-from .._kinds.json_value import inner_schema_problems
-from .activity import dependency_graph, on_cycles
-from .nodes import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
-from .patterns import pattern_problem
-from .rendering import describe
+from .._model.activity import dependency_graph, on_cycles
+from .._model.nodes import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
+from .._model.patterns import pattern_problem
+from .._model.rendering import describe
+from . import Issue, json_value, misplaced_options, spec
+from .json_value import inner_schema_problems
 
 __all__ = ["check_schema", "raise_for_problems", "value_problems"]
 
