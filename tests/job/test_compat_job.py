@@ -384,6 +384,32 @@ def test_io_uses_the_jobs_own_storage_when_it_has_one(
     assert (tmp_path / "job" / "artifacts" / "b.txt").read_text() == "via upload"
 
 
+def test_io_reads_s3_urls_of_the_job_and_its_datasets_on_the_dev_platform(
+    devserver: Any, tmp_path: Path
+) -> None:
+    """Issue 12: `io.read_file` / `io.write_file` on top of `job.storage`: against the dev
+    platform a dataset file and the job's own artifact are read by their ``s3://`` URL,
+    with the job's scoped credentials (another job's folder is refused by the store)."""
+    dataset = devserver.create_dataset("io", {"ok/a.txt": b"sample-bytes"})
+    job = devserver.create_job(json.loads(SCHEMA.read_text()), datasets=[dataset["id"]])
+    other = devserver.create_job(json.loads(SCHEMA.read_text()))
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"), **job.storage_env}
+    compat = Job.init(
+        job.id, job.api_key, job_dir=str(tmp_path / "j"), host=devserver.base_url, argv=[],
+        env=env, schema=SCHEMA,
+    )  # fmt: skip
+    assert compat.mode == "platform"
+    assert compat.io.read_file(f"{job.data_bucket}/{dataset['id']}/ok/a.txt") == b"sample-bytes"
+    compat.io.write_file(compat.artifact_path("n.txt"), "hello")
+    assert compat.io.read_file(f"{job.data_bucket}/{job.id}/artifacts/n.txt") == b"hello"
+    with pytest.raises(StorageError):
+        compat.io.read_file(f"{job.data_bucket}/{other.id}/info.json")
+    with pytest.raises(JobArgumentError, match="by path"):
+        compat.io.write_file(f"{job.data_bucket}/{job.id}/artifacts/x.txt", "x")
+    compat.complete_job()
+    assert {"n.txt"} <= {a["name"] for a in devserver.state(job.id)["artifacts"]}
+
+
 def test_metrics_output_and_job_output(tmp_path: Path) -> None:
     job = _init(tmp_path)
     job.add_output_metric("accuracy", 0.5)

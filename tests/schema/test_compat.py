@@ -390,6 +390,8 @@ def test_match_is_json_fields_decode_text_empty_is_none_parsed_passes(
     assert apply_schema_to_model(document, {"classes": ""})["classes"] is None
     assert apply_schema_to_model(document, {"classes": '["a"]'})["classes"] == ["a"]
     assert apply_schema_to_model(document, {"classes": ["b"]})["classes"] == ["b"]
+    truthy = _doc({**text_area("T", "t", ""), "isJson": 1})  # "tested by truthiness"
+    assert apply_schema_to_model(truthy, {"t": "[1]"}) == {"t": [1]}
     with caplog.at_level(logging.ERROR, "brevetti_schema.compat"), pytest.raises(ValueError):
         apply_schema_to_model(document, {"classes": "[oops"})
     assert "Failed parsing JSON string: [oops" in caplog.text
