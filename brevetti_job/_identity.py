@@ -200,8 +200,13 @@ def resolve_identity(
     argv: Sequence[str],
     env: Mapping[str, str],
     setting_paths: Iterable[str] | None,
+    unknown_hyperparameters: dict[str, str] | None = None,
 ) -> Identity:
-    """Merge the four sources of identity by precedence (see the module docstring)."""
+    """Merge the four sources of identity by precedence (see the module docstring).
+
+    A hyperparameter that is neither a flag nor a setting is an error, or, given
+    `unknown_hyperparameters`, put there (compat: brevettiai kept them as arguments).
+    """
     paths = list(setting_paths) if setting_paths is not None else None
     hyper_path = Path(env.get("BREVETTI_HYPERPARAMETERS_FILE", HYPERPARAMETERS_FILE))
     hosted = HOSTED_SERVICE_ENV in env
@@ -221,6 +226,8 @@ def resolve_identity(
             _ignored(name, "hyperparameter")
         elif paths is None or name in paths:
             hyper_overrides.append((name, value))
+        elif unknown_hyperparameters is not None:
+            unknown_hyperparameters[name] = value
         else:
             raise _unknown(f"--{name}", set(paths))
     env_flags: dict[str, str] = {}

@@ -78,6 +78,7 @@ def set_up(
     kind: str | None,
     record_failure: bool = True,
     description: JobDescription | None = None,
+    unknown_hyperparameters: dict[str, str] | None = None,
 ) -> Setup:
     """Resolve identity, the folder, the description and the settings (see `Job.init`).
 
@@ -111,7 +112,7 @@ def set_up(
         "job_dir": None if job_dir is None else os.fspath(job_dir),
         "kind": kind,
     }
-    identity = resolve_identity(explicit, argv, env, paths)
+    identity = resolve_identity(explicit, argv, env, paths, unknown_hyperparameters)
     if identity.job_id is not None:
         check_job_id(identity.job_id)
     local_settings = read_local_settings(identity.settings_file, settings)

@@ -428,11 +428,19 @@ class Job(Generic[S]):
             logger.warning("argument --%s is no setting: kept in settings.extra%s", name, hint)
         kwargs["argv"] = kept
         arguments = dict(_MAIN_DEFAULTS, **kwargs)
+        hyper: dict[str, str] = {}  # on the hosted service brevettiai read these as argv
         main = MainJob._open(
             schema, into, console, job_id=job_id, api_key=api_key, info_file=info_file,
-            description=given, **arguments,
+            description=given, unknown_hyperparameters=hyper, **arguments,
         )  # fmt: skip
-        extra = _merged(_unknown_settings(model, main.description.settings), extra_args)
+        hyper_extra: dict[str, Any] = {}
+        for name in sorted(hyper):
+            close = difflib.get_close_matches(name, sorted(paths or ()), n=1)
+            hint = f" (did you mean --{close[0]}?)" if close else ""
+            logger.warning("hyperparameter %s is no setting: kept in settings.extra%s", name, hint)
+            set_setting(hyper_extra, name, hyper[name])
+        arguments_extra = _merged(hyper_extra, extra_args)  # the command line wins
+        extra = _merged(_unknown_settings(model, main.description.settings), arguments_extra)
         target = into if into is not None else settings_target(schema)
         own_class = isinstance(target, type) and settings_target(target) is not None
         job = job_class(main, extra, cache_path or main._identity.cache_path, own_class, legacy)

@@ -602,6 +602,32 @@ def test_a_mistyped_setting_is_kept_with_a_did_you_mean(
     assert "did you mean --training.epochs?" in caplog.text
 
 
+def test_unknown_hyperparameters_are_kept_in_extra_as_brevettiai_did(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On the hosted service brevettiai read the hyperparameter file as arguments, so a
+    key that is no setting went to `settings.extra` like an unknown argument (the
+    main API refuses it); the launcher's own keys are still ignored, and an argument
+    of the same name wins over the file."""
+    hyper = tmp_path / "hyperparameters.json"
+    hyper.write_text(json.dumps({
+        "model_id": "hp-1", "data_bucket": "s3://d", "raygun_api_key": RAYGUN,
+        "sagemaker_program": "train.py", "training.epochs": "3", "note": "from-file",
+        "trainng.epochs": "4", "both": "file",
+    }))  # fmt: skip
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(hyper)}
+    job = _init(tmp_path, "--both", "argv", env=env)
+    assert job.id == "hp-1" and job.settings.training.epochs == 3
+    assert job.settings.extra == {"note": "from-file", "trainng": {"epochs": "4"}, "both": "argv"}
+    assert "hyperparameter trainng.epochs is no setting" in caplog.text
+    assert "did you mean --training.epochs?" in caplog.text
+    assert RAYGUN not in caplog.text
+    with pytest.raises(JobConfigError, match="note"):  # the main API: still an error
+        from brevetti_job import Job as MainJob
+
+        MainJob.init(schema=SCHEMA, argv=[], env=env, job_dir=tmp_path / "main")
+
+
 def test_importing_compat_does_not_import_pydantic(tmp_path: Path) -> None:
     code = "import sys, brevetti_job.compat\nprint('pydantic' in sys.modules)"
     out = subprocess.run(
