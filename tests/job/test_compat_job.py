@@ -584,6 +584,34 @@ def test_type_selector_picks_the_job_class(tmp_path: Path) -> None:
     assert type(job) is _Large and job.id == "t2"
 
 
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        ("init", ["job_id", "api_key", "cache_path", "info_file", "type_selector", "job_config",
+                  "log_level", "kwargs"]),
+        ("artifact_path", ["paths", "dir"]),
+        ("temp_path", ["paths", "dir"]),
+        ("upload_artifact", ["artifact_name", "payload", "is_file"]),
+        ("upload_chart", ["name", "vegalite_json"]),
+        ("add_output_metric", ["key", "metric"]),
+        ("add_output_metrics", ["metrics"]),
+        ("upload_job_output", ["path"]),
+        ("complete", ["tmp_package_path", "package_path", "output_args"]),
+        ("complete_job", ["tmp_package_path", "package_path", "output_args"]),
+        ("start", ["resolve_access_rights", "cache_remote_files", "set_credentials",
+                   "complete_job"]),
+    ],
+)  # fmt: skip
+def test_the_methods_take_brevettiais_arguments_in_brevettiais_order(
+    method: str, expected: list[str]
+) -> None:
+    """Issue 12: "Cover, with brevettiai's argument names and order" (2.0's `Job.init`)."""
+    import inspect
+
+    parameters = list(inspect.signature(getattr(Job, method)).parameters)
+    assert [p for p in parameters if p not in ("self", "cls")] == expected
+
+
 def test_init_keywords(tmp_path: Path) -> None:
     job = _init(tmp_path, io=object(), backend=object())  # brevettiai's own machinery
     assert job.id
