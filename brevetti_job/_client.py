@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import attrs
 import requests
@@ -44,10 +41,7 @@ __all__ = ["Answer", "PlatformClient", "RetryPolicy", "new_idempotency_key"]
 logger = logging.getLogger("brevetti_job.platform")
 
 BLOCK_SIZE: Final = 1 << 20
-"""Bytes handed to the socket per send while streaming a file (fewer, larger syscalls)."""
-
-PROGRESS_MIN_SIZE: Final = 64 << 20
-"""Uploads at least this large show progress on stderr when it is a terminal."""
+"""Bytes handed to the socket per send (fewer, larger syscalls)."""
 
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -76,58 +70,12 @@ class Answer:
         return json.loads(self.body) if self.body else None
 
 
-@attrs.frozen
-class Upload:
-    """A file to stream as a request body: opened afresh for every attempt."""
-
-    path: Path
-    label: str = ""
-
-
 class _Adapter(HTTPAdapter):
     """An adapter whose connections send streamed bodies in large blocks."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("blocksize", BLOCK_SIZE)
         super().init_poolmanager(*args, **kwargs)
-
-
-class _Progress:
-    """A file reader that draws an upload's progress on stderr (a terminal) as it goes."""
-
-    def __init__(self, handle: IO[bytes], size: int, label: str) -> None:
-        self._handle = handle
-        self._size = size
-        self._label = label
-        self._done = 0
-        self._started = time.monotonic()
-        self._shown = 0.0
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __iter__(self) -> Any:
-        return iter(lambda: self.read(BLOCK_SIZE), b"")
-
-    def read(self, size: int = -1) -> bytes:
-        block = self._handle.read(size)
-        self._done += len(block)
-        now = time.monotonic()
-        if now - self._shown >= 0.5 or not block:
-            self._shown = now
-            self._draw(now, final=not block)
-        return block
-
-    def _draw(self, now: float, *, final: bool) -> None:
-        mib = 1 << 20
-        rate = self._done / max(now - self._started, 1e-6) / mib
-        percent = 100.0 * self._done / self._size if self._size else 100.0
-        end = "\n" if final else ""
-        sys.stderr.write(
-            f"\rupload {self._label}: {percent:5.1f}% ({self._done // mib}/{self._size // mib}"
-            f" MiB, {rate:.0f} MiB/s){end}"
-        )
-        sys.stderr.flush()
 
 
 def _error_text(response: requests.Response) -> str:
@@ -207,7 +155,6 @@ class PlatformClient:
         params: Sequence[tuple[str, str]] = (),
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
-        upload: Upload | None = None,
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         accept: frozenset[int] = frozenset(),
@@ -235,7 +182,7 @@ class PlatformClient:
         while True:
             attempt = attempts.next()
             try:
-                response = self._send(method, url, params, json_body, form, upload, sent)
+                response = self._send(method, url, params, json_body, form, sent)
             except (requests.RequestException, LocationParseError) as exc:
                 failure = transient_failure(exc)
                 if failure is None:  # no retry helps, but the write is kept: unavailable
@@ -275,70 +222,17 @@ class PlatformClient:
         params: Sequence[tuple[str, str]],
         json_body: Any,
         form: Mapping[str, str] | None,
-        upload: Upload | None,
         headers: dict[str, str],
     ) -> requests.Response:
-        if upload is None:
-            with self._session.request(
-                method,
-                url,
-                params=list(params),
-                json=json_body,
-                data=form,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                _ = response.content
-                return response
-        with upload.path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            body: Any = handle
-            if size >= PROGRESS_MIN_SIZE and sys.stderr.isatty():
-                body = _Progress(handle, size, upload.label or upload.path.name)
-            with self._session.request(
-                method,
-                url,
-                params=list(params),
-                data=body,
-                headers={**headers, "Content-Length": str(size)},
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                _ = response.content
-                return response
-
-    # -- the job-side calls -----------------------------------------------------------------
-
-    def get_json(self, path: str) -> Any:
-        """GET a JSON document."""
-        return self.request("GET", path).json()
-
-    def head_artifact(self, path: str) -> tuple[int, str] | None:
-        """Size and sha256 of an artifact the platform holds, or ``None`` if it has none."""
-        answer = self.request("HEAD", path, accept=frozenset({404}))
-        if answer.status == 404:
-            return None
-        size = int(answer.headers.get("content-length") or 0)
-        return size, answer.headers.get("x-content-sha256", "")
-
-    def put_file(
-        self,
-        path: str,
-        source: Path,
-        *,
-        sha256: str | None = None,
-        idempotency_key: str | None = None,
-        label: str = "",
-    ) -> Answer:
-        """Stream a file as the body of a PUT (constant memory), with its sha256 if known."""
-        headers = {"Content-Type": "application/octet-stream"}
-        if sha256:
-            headers["X-Content-SHA256"] = sha256
-        return self.request(
-            "PUT",
-            path,
-            upload=Upload(source, label),
+        with self._session.request(
+            method,
+            url,
+            params=list(params),
+            json=json_body,
+            data=form,
             headers=headers,
-            idempotency_key=idempotency_key,
-        )
+            timeout=self._timeout,
+            allow_redirects=False,
+        ) as response:
+            _ = response.content
+            return response

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Final
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import wrap_file
 
 from brevetti_schema import SchemaError, SettingsError
 
@@ -35,7 +34,6 @@ from ._object_space import ObjectSpace
 from ._openapi import openapi_text
 from ._pages import PageSite
 from ._store import (
-    CHUNK,
     KINDS,
     Idempotency,
     Result,
@@ -45,7 +43,6 @@ from ._store import (
     Write,
     check_artifact_name,
     check_chart_name,
-    is_sha256,
     valid_idempotency_key,
 )
 from ._webapi import WebApi
@@ -62,20 +59,19 @@ MAX_JSON_BYTES: Final = 8 * 1024 * 1024
 """Largest JSON (or form) body accepted."""
 
 MAX_ARTIFACT_BYTES: Final = 4 * 1024**3
-"""Default largest artifact accepted (``--max-artifact-bytes``)."""
+"""Default largest file accepted by the admin dataset upload (``--max-artifact-bytes``)."""
 
 _FORMS: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 _CONTENT_LENGTH: Final = re.compile(r"[0-9]{1,19}")
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 _JOB_WRITE: Final = re.compile(
-    r"/api/(models|reports)/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})/(remotemonitor|charts|complete|output)"
+    r"/api/(models|reports)/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})/(remotemonitor|charts|complete)"
 )
 _JOB_WRITES: Final = {
     ("remotemonitor", "POST"): "post_progress",
     ("charts", "POST"): "post_chart",
     ("complete", "POST"): "post_complete",
-    ("output", "PUT"): "put_output",
 }
 """The job's frequent writes, routed without the URL maps (same rules as the map's)."""
 _SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -218,12 +214,6 @@ class DevServerApp:
                     methods=["GET"],
                 ),
                 Rule("/api/resources/roottags", endpoint="root_tags", methods=["GET"]),
-                Rule(job, endpoint="job_description", methods=["GET"]),
-                Rule(f"{job}/status", endpoint="job_status", methods=["GET"]),
-                Rule(f"{job}/artifacts", endpoint="job_artifacts", methods=["GET"]),
-                Rule(f"{job}/artifacts/<anypath:name>", endpoint="job_artifact", methods=["GET"]),
-                Rule(f"{job}/artifacts/<anypath:name>", endpoint="put_artifact", methods=["PUT"]),
-                Rule(f"{job}/output", endpoint="put_output", methods=["PUT"]),
                 Rule(f"{job}/charts", endpoint="post_chart", methods=["POST"]),
                 Rule(f"{job}/remotemonitor", endpoint="post_progress", methods=["POST"]),
                 Rule(f"{job}/complete", endpoint="post_complete", methods=["POST"]),
@@ -245,14 +235,9 @@ class DevServerApp:
             "admin_put_dataset_file": self._admin_put_dataset_file,
         }
         self._reads: dict[str, Callable[..., Response]] = {
-            "job_description": self._description,
-            "job_status": self._status,
-            "job_artifacts": self._artifacts,
-            "job_artifact": self._artifact,
             "credentials": self._credentials,
         }
         self._writes: dict[str, Callable[..., Write]] = {
-            "put_output": self._put_output,
             "post_chart": self._post_chart,
             "post_progress": self._post_progress,
             "post_complete": self._post_complete,
@@ -304,13 +289,24 @@ class DevServerApp:
             return self._plain[endpoint](request, **matched)
         if endpoint == "root_tags":
             with self.faults.watch():
-                return self._root_tags(request)
+                return self._with_faults(request, lambda: self._root_tags(request))
         with self.faults.watch():
             return self._job_call(request, endpoint, dict(matched))
 
     # -- job calls: faults, auth, idempotency ------------------------------------------
 
     def _job_call(self, request: Request, endpoint: str, args: dict[str, Any]) -> Response:
+        def answer() -> Response:
+            segment, job_id = args.pop("segment", None), args.pop("job_id")
+            meta = self._authenticate(request, segment, job_id)
+            if endpoint in self._reads:
+                return self._reads[endpoint](request, meta, **args)
+            return self._idempotent(request, meta, endpoint, args)
+
+        return self._with_faults(request, answer)
+
+    def _with_faults(self, request: Request, answer: Callable[[], Response]) -> Response:
+        """`answer()`, or the fault drawn for this call instead of it (or after it)."""
         fault = self.faults.draw()
         if fault == "503":
             return _unavailable()
@@ -318,12 +314,7 @@ class DevServerApp:
             return _drop(request)
         if fault == "slow":
             time.sleep(self.faults.config.delay)
-        segment, job_id = args.pop("segment", None), args.pop("job_id")
-        meta = self._authenticate(request, segment, job_id)
-        if endpoint in self._reads:
-            response = self._reads[endpoint](request, meta, **args)
-        else:
-            response = self._idempotent(request, meta, endpoint, args)
+        response = answer()
         if fault == "applied-then-503" and response.status_code < 400:
             response.close()
             return _unavailable()
@@ -355,8 +346,6 @@ class DevServerApp:
         key = request.headers.get("Idempotency-Key")
         if key is not None and not valid_idempotency_key(key):
             raise _Fail(400, "Idempotency-Key must be 1-128 letters, digits, '-' or '_'")
-        if endpoint == "put_artifact":
-            return self._put_artifact(request, meta, key, **args)
         body = request.get_data(cache=True)
         write = self._writes[endpoint](request, meta, **args)
         idempotency = None
@@ -370,88 +359,7 @@ class DevServerApp:
             self.issuer.revoke_job(meta["id"])  # completion ends the job's storage access
         return _json(status, answer, {"Idempotent-Replay": "true"} if replay else None)
 
-    # -- job reads ------------------------------------------------------------------------
-
-    def _description(self, request: Request, meta: dict[str, Any]) -> Response:
-        record = self.store.meta(meta["id"])
-        if record is None:
-            raise _Fail(404, "no such job")
-        description = dict(record["description"])
-        description.pop("api_key", None)
-        host = request.host_url.rstrip("/")
-        ordered = {"id": description.pop("id"), "name": description.pop("name")}
-        ordered["run_id"] = description.pop("run_id", None)
-        ordered["host_name"] = host
-        return _json(200, {**ordered, **description})
-
-    def _status(self, request: Request, meta: dict[str, Any]) -> Response:
-        return _json(200, self.store.status(meta["id"]))
-
-    def _artifacts(self, request: Request, meta: dict[str, Any]) -> Response:
-        return _json(200, {"artifacts": self.store.artifacts(meta["id"])})
-
-    def _artifact(self, request: Request, meta: dict[str, Any], name: str) -> Response:
-        found = self.store.artifact(meta["id"], check_artifact_name(name))
-        if found is None:
-            raise _Fail(404, "no such artifact")
-        path, record = found
-        headers = {"Content-Length": str(record["size"]), "X-Content-SHA256": record["sha256"]}
-        if request.method == "HEAD":
-            response = Response(status=200, headers=headers, mimetype="application/octet-stream")
-            return response
-        body = wrap_file(request.environ, path.open("rb"), buffer_size=CHUNK)
-        return Response(
-            body,
-            200,
-            headers=headers,
-            mimetype="application/octet-stream",
-            direct_passthrough=True,
-        )
-
     # -- job writes (return status and body; the store applies them) ----------------------
-
-    def _put_artifact(
-        self, request: Request, meta: dict[str, Any], key: str | None, name: str
-    ) -> Response:
-        name = check_artifact_name(name)
-        ended = self.store.job_status(meta["id"])
-        if ended in ("completed", "failed"):
-            raise _Fail(409, f"the job has ended ({ended}); no more writes")
-        length = request.content_length
-        if length is None or "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-            raise _Fail(411, "an artifact upload needs a Content-Length header")
-        if length > self.max_artifact_bytes:
-            raise _Fail(413, f"the artifact is larger than {self.max_artifact_bytes} bytes")
-        expected = request.headers.get("X-Content-SHA256")
-        if expected is not None and not is_sha256(expected):
-            raise _Fail(400, "X-Content-SHA256 must be 64 hex digits")
-        request.max_content_length = self.max_artifact_bytes
-        temp, size, sha256 = self.store.receive_upload(request.stream, length)
-        try:
-            if expected is not None and sha256 != expected.lower():
-                raise _Fail(400, "the X-Content-SHA256 header does not match the content")
-            record = {"name": name, "size": size, "sha256": sha256}
-
-            def place(tx: Transaction) -> Result:
-                created = self.store.place_artifact(tx, name, temp, size, sha256)
-                return (201 if created else 200), record
-
-            idempotency = None
-            if key is not None:
-                idempotency = Idempotency.of(key, _request_line(request), sha256)
-            (status, answer), replay = self.store.write(meta["id"], idempotency, place)
-        finally:
-            temp.unlink(missing_ok=True)
-        return _json(status, answer, {"Idempotent-Replay": "true"} if replay else None)
-
-    def _put_output(self, request: Request, meta: dict[str, Any]) -> Write:
-        document = _json_object(request)
-
-        def write(tx: Transaction) -> Result:
-            tx.put_output(document)
-            return 200, {"ok": True}
-
-        return write
 
     def _post_chart(self, request: Request, meta: dict[str, Any]) -> Write:
         name = check_chart_name(request.args.get("name"))
@@ -543,7 +451,7 @@ class DevServerApp:
                 "service": "brevetti-job dev platform",
                 "version": __version__,
                 "openapi": "/openapi.json",
-                "jobs": "/api/{models|reports}/{id}",
+                "jobs": "/api/{models|reports}/{id}/{complete|charts|remotemonitor}",
             },
         )
 
@@ -656,11 +564,11 @@ class DevServerApp:
         state = self.store.state(job_id)
         if state is None:
             raise _Fail(404, "no such job")
-        stored = self.files.output(job_id)  # the job's storage folder first
-        state["output"] = stored if stored is not None else state["output"]
-        held = {a["name"]: a for a in state["artifacts"]}
-        held.update((a["name"], a) for a in self.files.artifacts(job_id))
-        state["artifacts"] = [held[name] for name in sorted(held)]
+        output = self.files.output(job_id)  # what the job wrote into its storage folder
+        metrics = output.get("output") if isinstance(output, dict) else None
+        state["metrics"] = metrics if isinstance(metrics, dict) else {}
+        state["output"] = output
+        state["artifacts"] = self.files.artifacts(job_id)
         state["credentials_issued"] = self.store.credentials_issued(job_id)
         return _json(200, state)
 

@@ -165,7 +165,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--admin-token", help="admin token (default: saved one, or a new one)")
     serve.add_argument(
         "--max-artifact-bytes", type=_size, default=4 * 1024**3, metavar="N",
-        help="largest artifact accepted (default 4 GiB)",
+        help="largest dataset file the admin upload accepts (default 4 GiB)",
     )  # fmt: skip
     serve.add_argument(
         "--max-threads", type=_positive_int, default=64, metavar="N",

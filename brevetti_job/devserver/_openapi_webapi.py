@@ -3,9 +3,6 @@
 ``python -m brevetti_job.devserver._openapi_webapi`` writes it into ``openapi.json``
 (the job-side and admin parts there are kept as they are); a test checks the shipped
 document holds exactly what `with_webapi` adds, and that the server answers as it says.
-Two paths are shared with the job API (``GET /api/{kind}/{id}`` and its ``/artifacts``):
-a user's access token gets the web API's answer, a job's key the job's; the document
-lists both answers.
 """
 
 from __future__ import annotations
@@ -269,7 +266,7 @@ _DELETED: Final = _json(_ref("schemas", "Created"), "Deleted: its id")
 
 
 def webapi_paths() -> dict[str, dict[str, Any]]:
-    """The web API's paths (operations on the paths shared with the job API excepted)."""
+    """The web API's paths."""
     org = (_ORG,)
     paths: dict[str, dict[str, Any]] = {
         "/connect/token": {
@@ -466,6 +463,32 @@ def webapi_paths() -> dict[str, dict[str, Any]]:
                 body="ReportCreate",
             ),
         },
+        "/api/{kind}/{id}": {
+            "parameters": [_JOB_KIND, _ID],
+            "get": _op(
+                "job",
+                "A model or a test report",
+                _json({"anyOf": [_ref("schemas", "Model"), _ref("schemas", "Report")]}, "Ok"),
+            ),
+            "delete": _op("deleteJob", "Delete a model or a test report", _DELETED),
+        },
+        "/api/{kind}/{id}/artifacts": {
+            "parameters": [_JOB_KIND, _ID],
+            "get": _op(
+                "artifacts",
+                "One level of the job's artifacts under prefix; folders as isPrefix entries",
+                _many("WebArtifact", "Ok"),
+                params=(
+                    {
+                        "name": "prefix",
+                        "in": "query",
+                        "required": False,
+                        "schema": _S,
+                        "description": "The folder to list (not URL-encoded)",
+                    },
+                ),
+            ),
+        },
         "/api/models/{id}/start": {
             "parameters": [_ID],
             "post": _op(
@@ -505,49 +528,6 @@ def webapi_paths() -> dict[str, dict[str, Any]]:
     return paths
 
 
-def _shared(document: dict[str, Any]) -> None:
-    """The web API's answers on the two paths it shares with the job API."""
-    paths = document["paths"]
-    record = paths["/api/{kind}/{id}"]
-    get = record["get"]
-    answer = get["responses"]["200"]["content"]["application/json"]
-    job = answer["schema"]
-    if "anyOf" not in job:
-        answer["schema"] = {"anyOf": [job, _ref("schemas", "Model"), _ref("schemas", "Report")]}
-        get["responses"]["200"]["description"] += "; with a user's token: the model or report"
-        get["security"] = [*document.get("security", []), *_USER]
-    record["delete"] = {
-        "tags": [WEBAPI_TAG],
-        "operationId": "deleteJob",
-        "security": _USER,
-        "summary": "Delete a model or report (a user's call; a job's key gets 405)",
-        "parameters": [_ref("parameters", "IdempotencyKey")],
-        "responses": {
-            "200": _DELETED,
-            **_WRITE_ERRORS,
-            "405": _json(_ref("schemas", "Error"), "A job's key: the job API deletes nothing"),
-        },
-    }
-    listing = paths["/api/{kind}/{id}/artifacts"]["get"]
-    answer = listing["responses"]["200"]["content"]["application/json"]
-    if "anyOf" not in answer["schema"]:
-        answer["schema"] = {"anyOf": [answer["schema"], _list("WebArtifact")]}
-        listing["responses"]["200"]["description"] += (
-            "; with a user's token: one level under prefix, folders as isPrefix entries"
-        )
-        listing["security"] = [*document.get("security", []), *_USER]
-        listing["parameters"] = [
-            *listing.get("parameters", []),
-            {
-                "name": "prefix",
-                "in": "query",
-                "required": False,
-                "schema": _S,
-                "description": "A user's listing: the folder to list (not URL-encoded)",
-            },
-        ]
-
-
 def webapi_components() -> dict[str, Any]:
     """The schemas and the security scheme the web API's paths use."""
     return {
@@ -574,7 +554,6 @@ def with_webapi(document: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
     merged["paths"].update(webapi_paths())
-    _shared(merged)
     components = merged.setdefault("components", {})
     for section, entries in webapi_components().items():
         components.setdefault(section, {}).update(entries)

@@ -164,7 +164,6 @@ def make_dev_server(
     issuer: CredentialIssuer | None = None
     try:
         store = Store(root)
-        store.clean_temp()
         token, _ = load_admin_token(store.root, admin_token)
         if object_store is None and start_object_store:
             seaweed = SeaweedStore(Path(root) / "objectstore").start()

@@ -1,11 +1,12 @@
-"""The dev platform's records in SQLite (stdlib ``sqlite3``, WAL), artifacts as files.
+"""The dev platform's records in SQLite (stdlib ``sqlite3``, WAL).
 
 ::
 
-    <root>/platform.db                  jobs, key hashes, idempotency records, output,
-                                        charts, progress, the artifact manifest
-    <root>/jobs/<id>/artifacts/<name>   uploaded artifact files
-    <root>/tmp/<random>.part            uploads in flight (removed when a server starts)
+    <root>/platform.db    jobs, key hashes, idempotency records, charts, progress,
+                          datasets, credentials issued, artifact digests
+
+What a job writes (its artifacts and ``artifacts/output.json``) is in its storage
+folder in the object store, as on the platform (`JobFiles` reads it from there).
 
 Every write is one transaction together with its idempotency record, so a write is
 applied exactly once even when the server dies at any moment: a retry after a crash
@@ -28,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import attrs
 
@@ -100,10 +101,6 @@ CREATE TABLE IF NOT EXISTS idempotency (
     at TEXT NOT NULL,
     PRIMARY KEY (job_id, key)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outputs (
-    job_id TEXT PRIMARY KEY REFERENCES jobs(id),
-    document TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS charts (
     job_id TEXT NOT NULL REFERENCES jobs(id),
     name TEXT NOT NULL,
@@ -139,13 +136,6 @@ CREATE TABLE IF NOT EXISTS file_digests (
     job_id TEXT NOT NULL,
     name TEXT NOT NULL,
     etag TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    PRIMARY KEY (job_id, name)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS artifacts (
-    job_id TEXT NOT NULL REFERENCES jobs(id),
-    name TEXT NOT NULL,
     size INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
     PRIMARY KEY (job_id, name)
@@ -296,14 +286,6 @@ class Transaction:
         """The id of the job being written."""
         return str(self.job["id"])
 
-    def put_output(self, document: Mapping[str, Any]) -> None:
-        """Replace the job's output document."""
-        self.db.execute(
-            "INSERT INTO outputs (job_id, document) VALUES (?, ?) "
-            "ON CONFLICT (job_id) DO UPDATE SET document = excluded.document",
-            (self.job_id, _dump(dict(document))),
-        )
-
     def put_chart(self, name: str, spec: Mapping[str, Any]) -> None:
         """Store (or replace) the chart `name`."""
         self.db.execute(
@@ -328,23 +310,6 @@ class Transaction:
         )
         self.job["status"] = status
         return {"status": status, "model_path": model_path, "reason": reason}
-
-    def artifact_record(self, name: str) -> dict[str, Any] | None:
-        """The manifest entry ``{size, sha256}`` of artifact `name`, if stored."""
-        row = self.db.execute(
-            "SELECT size, sha256 FROM artifacts WHERE job_id = ? AND name = ?",
-            (self.job_id, name),
-        ).fetchone()
-        return None if row is None else {"size": row["size"], "sha256": row["sha256"]}
-
-    def set_artifact(self, name: str, size: int, sha256: str) -> None:
-        """Record artifact `name` in the manifest."""
-        self.db.execute(
-            "INSERT INTO artifacts (job_id, name, size, sha256) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (job_id, name) DO UPDATE SET size = excluded.size, "
-            "sha256 = excluded.sha256",
-            (self.job_id, name, size, sha256),
-        )
 
 
 class _Connections:
@@ -392,8 +357,6 @@ class Store:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self.jobs_dir = self.root / "jobs"
-        self.temp_dir = self.root / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
         self.database = self.root / DATABASE_FILE
         self._pool = _Connections(self.database)
@@ -467,10 +430,6 @@ class Store:
                 (job_id, kind, name, key_hash(key), _now(), _dump(description), schema),
             )
         return CreatedJob(job_id, key, kind, name)
-
-    def folder(self, job_id: str) -> Path:
-        """The job's folder of artifact files (whether or not it exists)."""
-        return self.jobs_dir / job_id
 
     def meta(self, job_id: str) -> dict[str, Any] | None:
         """The job's record (status, key hash, description...), or ``None``."""
@@ -629,11 +588,6 @@ class Store:
                 (job_id, name, etag, size, sha256),
             )
 
-    def clean_temp(self) -> None:
-        """Remove uploads left in flight by a server that stopped (call at start only)."""
-        for part in self.temp_dir.glob("*.part"):
-            part.unlink(missing_ok=True)
-
     # -- writes -------------------------------------------------------------------------
 
     def write(
@@ -696,103 +650,15 @@ class Store:
                 )
         return (status, body), False
 
-    def receive_upload(self, stream: IO[bytes], length: int) -> tuple[Path, int, str]:
-        """Stream `length` bytes into a temporary file, hashing them as they arrive.
-
-        Returns the file, its size and sha256. The caller removes the file (it is moved
-        into place by `place_artifact`); a body that ends early is refused (400).
-        """
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
-        temp = self.temp_dir / f"{uuid.uuid4().hex}.part"
-        digest = hashlib.sha256()
-        received = 0
-        try:
-            with temp.open("wb") as handle:
-                while received < length:
-                    chunk = stream.read(min(CHUNK, length - received))
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    handle.write(chunk)
-                    received += len(chunk)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        if received != length:
-            temp.unlink(missing_ok=True)
-            raise StoreError(400, f"the body ended after {received} of {length} bytes")
-        return temp, received, digest.hexdigest()
-
-    def place_artifact(
-        self, tx: Transaction, name: str, temp: Path, size: int, sha256: str
-    ) -> bool:
-        """Move an upload into place as artifact `name` inside `tx`; False if unchanged.
-
-        The file is renamed before the transaction commits: a crash in between leaves
-        the new bytes under the old record, and the retry (same bytes) records them.
-        """
-        target = self._artifact_path(self.folder(tx.job_id), name)
-        known = tx.artifact_record(name)
-        if known == {"size": size, "sha256": sha256} and target.is_file():
-            return False
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temp.replace(target)
-        except (NotADirectoryError, FileExistsError, IsADirectoryError):
-            raise StoreError(
-                409, f"artifact {name!r} conflicts with an artifact path already stored"
-            ) from None
-        tx.set_artifact(name, size, sha256)
-        return True
-
-    @staticmethod
-    def _artifact_path(folder: Path, name: str) -> Path:
-        base = (folder / "artifacts").resolve()
-        target = base / check_artifact_name(name)
-        resolved = target.resolve()
-        if base not in resolved.parents:
-            raise StoreError(400, "the artifact name leads out of the artifacts folder")
-        return target
-
     # -- reads --------------------------------------------------------------------------
 
-    def artifacts(self, job_id: str) -> list[dict[str, Any]]:
-        """The stored artifacts, sorted by name: ``{name, size, sha256}``."""
-        with self._pool.connection() as db:
-            rows = db.execute(
-                "SELECT name, size, sha256 FROM artifacts WHERE job_id = ? ORDER BY name",
-                (job_id,),
-            ).fetchall()
-        return [dict(row) for row in rows]
-
-    def artifact(self, job_id: str, name: str) -> tuple[Path, dict[str, Any]] | None:
-        """The stored artifact's file and record, or ``None``."""
-        with self._pool.connection() as db:
-            row = db.execute(
-                "SELECT name, size, sha256 FROM artifacts WHERE job_id = ? AND name = ?",
-                (job_id, name),
-            ).fetchone()
-        if row is None:
-            return None
-        path = self._artifact_path(self.folder(job_id), name)
-        return (path, dict(row)) if path.is_file() else None
-
-    def output(self, job_id: str) -> Any:
-        """The job's output document, or ``None``."""
-        with self._pool.connection() as db:
-            row = db.execute("SELECT document FROM outputs WHERE job_id = ?", (job_id,)).fetchone()
-        return None if row is None else _load(row["document"])
-
     def status(self, job_id: str) -> dict[str, Any]:
-        """Status, model path, failure reason and the output metrics."""
+        """Status, model path and failure reason."""
         meta = self.meta(job_id) or {}
-        output = self.output(job_id)
-        metrics = output.get("output") if isinstance(output, dict) else None
         return {
             "status": meta.get("status"),
             "model_path": meta.get("model_path"),
             "reason": meta.get("reason"),
-            "metrics": metrics if isinstance(metrics, dict) else {},
         }
 
     def charts(self, job_id: str) -> dict[str, Any]:
@@ -831,10 +697,8 @@ class Store:
             "ended_at": meta["ended_at"],
             "description": meta["description"],
             **self.status(job_id),
-            "output": self.output(job_id),
             "charts": self.charts(job_id),
             "progress": self.progress(job_id),
-            "artifacts": self.artifacts(job_id),
             "completions": meta["completions"],
             "writes": dict.fromkeys(replays, 1),
             "idempotency": replays,

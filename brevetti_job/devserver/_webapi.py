@@ -202,10 +202,6 @@ class WebApi:
             strict_slashes=False,
             merge_slashes=False,
         )
-        # paths the job-side app also serves: a job's own calls (no user token) go there
-        self._shared = frozenset(
-            {"job_record", "delete_job", "start_model", "stop_model", "artifacts"}
-        )
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -217,8 +213,6 @@ class WebApi:
         except HTTPException:
             return None
         token = bearer_token(request.headers.get("Authorization"))
-        if endpoint in self._shared and (token is None or not token.startswith("bat_")):
-            return None  # a job's own call on a path both APIs use
         if endpoint == "expire_tokens":
             return self._answer(request, token, endpoint, dict(args))
         with self.faults.watch():
@@ -794,14 +788,12 @@ class WebApi:
         and its archive with the archive's sha256 once the model completed."""
         record = self._one("model", model_id, session)
         meta = self.store.meta(model_id) or {}
+        if self.space is None:
+            raise ApiError(501, "this dev platform has no object store for models' folders")
         entry: dict[str, Any] = {
             "id": model_id,
             "name": record["name"],
-            "bucket": (  # its storage folder, where the job wrote its artifacts
-                self.space.folder_url(model_id)
-                if self.space is not None
-                else str(self.store.folder(model_id))
-            ),
+            "bucket": self.space.folder_url(model_id),  # where the job wrote its artifacts
         }
         model_path = meta.get("model_path") if meta.get("status") == "completed" else None
         if model_path:

@@ -74,12 +74,15 @@ def test_a_logged_in_user_creates_a_model_job_through_the_web_api(
     listed = object_store.client().list_objects_v2(Bucket="brevetti-data", Prefix=f"{dataset_id}/")
     found = {o["Key"].split("/", 1)[1]: o["Size"] for o in listed["Contents"]}
     assert found == {"ok/1.png": 3, "nok/sub/2.png": 3, "x y.png": 1}
-    # and the key printed is the job's: the job-side description answers to it
-    answer = requests.get(
-        f"{server.base_url}/api/models/{model.id}",
+    # and the key printed is the job's: the job's info.json holds it, and its calls take it
+    info = object_store.client().get_object(Bucket="brevetti-data", Key=f"{model.id}/info.json")
+    described = json.loads(info["Body"].read())
+    assert described["api_key"] == key and described["datasets"][0]["id"] == dataset_id
+    answer = requests.post(
+        f"{server.base_url}/api/models/{model.id}/charts", params={"name": "c"}, json={},
         headers={"Authorization": f"Bearer {key}"}, timeout=10,
     )  # fmt: skip
-    assert answer.status_code == 200 and answer.json()["datasets"][0]["id"] == dataset_id
+    assert answer.status_code == 204
     for path in Path(server.root).rglob("*"):
         if path.is_file() and path.name != "objectstore":
             assert key.encode() not in path.read_bytes(), path

@@ -1,10 +1,11 @@
-"""Every job-side endpoint of the dev server, over loopback with plain `requests`."""
+"""The job-side calls of the dev server (the platform's: charts, progress, completion) and
+what it writes for a job (info.json in its storage folder), over loopback."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
+from typing import Any
 
 import requests
 
@@ -17,6 +18,14 @@ def _key() -> dict[str, str]:
     return {"Idempotency-Key": str(uuid.uuid4())}
 
 
+def _info(object_store: Any, job: Any) -> dict[str, Any]:
+    """The job's info.json, read from its storage folder as a job reads it."""
+    bucket = job.data_bucket.removeprefix("s3://")
+    body = object_store.client().get_object(Bucket=bucket, Key=f"{job.id}/info.json")["Body"]
+    info: dict[str, Any] = json.loads(body.read())
+    return info
+
+
 def test_index_and_openapi_answer_without_a_key(devserver):
     index = requests.get(devserver.base_url + "/", timeout=5)
     assert index.status_code == 200 and index.json()["openapi"] == "/openapi.json"
@@ -25,30 +34,37 @@ def test_index_and_openapi_answer_without_a_key(devserver):
     assert document.json()["openapi"].startswith("3.1")
 
 
-def test_description_has_settings_in_transport_form_and_no_key(devserver):
+def test_info_json_is_written_as_the_platform_writes_it(devserver, object_store):
     job = devserver.create_job(settings={"training": {"epochs": 7}}, name="demo")
-    answer = requests.get(job.url, headers=job.headers, timeout=5)
-    assert answer.status_code == 200
-    description = answer.json()
-    assert "api_key" not in description
-    assert job.api_key not in answer.text
-    assert description["id"] == job.id and description["name"] == "demo"
-    assert description["host_name"] == devserver.base_url
-    assert description["settings"]["training"]["epochs"] == 7
-    assert description["settings"]["classes"] == '["good", "defect"]'  # isJson: JSON text
-    assert description["complete_url"] == f"/api/models/{job.id}/complete?modelPath="
-    assert description["charts_url"] == f"/api/models/{job.id}/charts"
-    assert description["remote_url"] == f"/api/models/{job.id}/remotemonitor"
-    assert "key" not in description["complete_url"]
+    info = _info(object_store, job)
+    assert list(info)[:5] == ["id", "name", "run_id", "api_key", "host_name"]
+    assert info["id"] == job.id and info["name"] == "demo" and info["api_key"] == job.api_key
+    assert info["host_name"] == devserver.base_url
+    assert info["settings"]["training"]["epochs"] == 7
+    assert info["settings"]["classes"] == '["good", "defect"]'  # isJson: JSON text
+    key = job.api_key
+    assert info["complete_url"] == f"/api/models/{job.id}/complete?key={key}&modelPath="
+    assert info["charts_url"] == f"/api/models/{job.id}/charts?key={key}"
+    assert info["remote_url"] == f"/api/models/{job.id}/remotemonitor?key={key}"
 
 
-def test_a_report_lives_under_reports(devserver):
+def test_only_the_platforms_job_calls_are_served(devserver):
+    job = devserver.create_job()
+    for method, path in (("GET", ""), ("GET", "/status"), ("GET", "/artifacts"),
+                         ("GET", "/artifacts/a.bin"), ("PUT", "/artifacts/a.bin"),
+                         ("PUT", "/output")):  # fmt: skip
+        answer = requests.request(method, job.url + path, headers=job.headers, timeout=5)
+        assert answer.status_code in (401, 404, 405), (method, path, answer.status_code)
+    assert devserver.state(job.id)["writes"] == {}
+
+
+def test_a_report_lives_under_reports(devserver, object_store):
     job = devserver.create_job(kind="report")
-    assert requests.get(job.url, headers=job.headers, timeout=5).status_code == 200
-    other = job.url.replace("/reports/", "/models/")
-    assert requests.get(other, headers=job.headers, timeout=5).status_code == 404
-    description = requests.get(job.url, headers=job.headers, timeout=5).json()
-    assert description["complete_url"].startswith(f"/api/reports/{job.id}/")
+    done = requests.post(job.url + "/charts?name=c", json={}, headers=job.headers, timeout=5)
+    assert done.status_code == 204
+    other = job.url.replace("/reports/", "/models/") + "/charts?name=c"
+    assert requests.post(other, json={}, headers=job.headers, timeout=5).status_code == 404
+    assert _info(object_store, job)["complete_url"].startswith(f"/api/reports/{job.id}/")
 
 
 def test_the_schema_is_kept_as_platform_ui_json(devserver):
@@ -57,10 +73,10 @@ def test_the_schema_is_kept_as_platform_ui_json(devserver):
     assert devserver.state(job.id)["schema"] == expected
 
 
-def test_a_platform_ui_document_is_accepted_as_schema(devserver):
+def test_a_platform_ui_document_is_accepted_as_schema(devserver, object_store):
     document = emit_platform_ui(load_schema(DEMO_SCHEMA))
     job = devserver.create_job(document, settings={"training": {"epochs": 3}})
-    settings = requests.get(job.url, headers=job.headers, timeout=5).json()["settings"]
+    settings = _info(object_store, job)["settings"]
     assert settings["training"]["epochs"] == 3
 
 
@@ -111,67 +127,11 @@ def test_admin_calls_need_the_admin_token(devserver):
     assert job.id in {j["id"] for j in listing.json()["jobs"]}
 
 
-def test_artifact_upload_list_head_download(devserver):
+def test_charts_progress_and_status(devserver):
     job = devserver.create_job()
-    data = bytes(range(256)) * 1000
-    digest = hashlib.sha256(data).hexdigest()
-    put = requests.put(
-        job.url + "/artifacts/model/weights.bin",
-        data=data,
-        headers={**job.headers, **_key(), "X-Content-SHA256": digest},
-        timeout=10,
-    )
-    assert put.status_code == 201
-    assert put.json() == {"name": "model/weights.bin", "size": len(data), "sha256": digest}
-    listing = requests.get(job.url + "/artifacts", headers=job.headers, timeout=5).json()
-    assert listing == {"artifacts": [put.json()]}
-    head = requests.head(job.url + "/artifacts/model/weights.bin", headers=job.headers, timeout=5)
-    assert head.status_code == 200
-    assert head.headers["Content-Length"] == str(len(data))
-    assert head.headers["X-Content-SHA256"] == digest
-    assert head.content == b""
-    got = requests.get(job.url + "/artifacts/model/weights.bin", headers=job.headers, timeout=5)
-    assert got.status_code == 200 and got.content == data
-    assert got.headers["X-Content-SHA256"] == digest
-    missing = requests.head(job.url + "/artifacts/other.bin", headers=job.headers, timeout=5)
-    assert missing.status_code == 404
-
-
-def test_same_content_again_is_200_and_new_content_replaces(devserver):
-    job = devserver.create_job()
-    url = job.url + "/artifacts/a.txt"
-    assert requests.put(url, data=b"one", headers=job.headers, timeout=5).status_code == 201
-    again = requests.put(url, data=b"one", headers=job.headers, timeout=5)
-    assert again.status_code == 200
-    assert again.json()["sha256"] == hashlib.sha256(b"one").hexdigest()
-    changed = requests.put(url, data=b"two", headers=job.headers, timeout=5)
-    assert changed.status_code == 201
-    assert requests.get(url, headers=job.headers, timeout=5).content == b"two"
-
-
-def test_sha256_mismatch_stores_nothing(devserver):
-    job = devserver.create_job()
-    answer = requests.put(
-        job.url + "/artifacts/a.txt",
-        data=b"content",
-        headers={**job.headers, "X-Content-SHA256": "0" * 64},
-        timeout=5,
-    )
-    assert answer.status_code == 400
-    assert requests.get(job.url + "/artifacts", headers=job.headers, timeout=5).json() == {
-        "artifacts": []
-    }
-    assert not list((devserver.root / "jobs" / job.id / "artifacts").rglob("*"))
-    assert not list((devserver.root / "tmp").glob("*"))
-
-
-def test_output_charts_progress_and_status(devserver):
-    job = devserver.create_job()
-    status = requests.get(job.url + "/status", headers=job.headers, timeout=5).json()
-    assert status == {"status": "created", "model_path": None, "reason": None, "metrics": {}}
-    output = {"output": {"accuracy": 0.9}, "environment": {}, "config": {}}
-    put = requests.put(job.url + "/output", json=output, headers=job.headers, timeout=5)
-    assert put.status_code == 200 and put.json() == {"ok": True}
+    state = devserver.state(job.id)
+    assert (state["status"], state["model_path"], state["reason"]) == ("created", None, None)
+    assert state["metrics"] == {} and state["output"] is None
     chart = {"mark": "line", "data": {"values": [{"x": 1, "y": 2}]}}
     posted = requests.post(
         job.url + "/charts",
@@ -191,10 +151,8 @@ def test_output_charts_progress_and_status(devserver):
         job.url + "/remotemonitor", json={"epoch": 2, "loss": 0.4}, headers=job.headers, timeout=5
     )
     assert form.status_code == 204 and as_json.status_code == 204
-    status = requests.get(job.url + "/status", headers=job.headers, timeout=5).json()
-    assert status["status"] == "running" and status["metrics"] == {"accuracy": 0.9}
     state = devserver.state(job.id)
-    assert state["output"] == output
+    assert state["status"] == "running"
     assert state["charts"] == {"loss curve": chart}
     assert state["progress"] == [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}]
 
@@ -216,8 +174,6 @@ def test_complete_ends_write_access(devserver):
     again = requests.post(job.url + "/complete", headers=job.headers, timeout=5)
     assert again.status_code == 409 and again.json() == {"error": "already completed"}
     for method, path, kwargs in (
-        ("PUT", "/output", {"json": {}}),
-        ("PUT", "/artifacts/x.bin", {"data": b"x"}),
         ("POST", "/charts?name=c", {"json": {}}),
         ("POST", "/remotemonitor", {"json": {"epoch": 1}}),
     ):
@@ -237,7 +193,7 @@ def test_a_failure_is_a_completion_with_a_reason(devserver):
         timeout=5,
     )
     assert failed.status_code == 200
-    status = requests.get(job.url + "/status", headers=job.headers, timeout=5).json()
+    status = devserver.state(job.id)
     assert status["status"] == "failed" and status["reason"] == "out of memory"
     assert status["model_path"] == ""
 
@@ -274,7 +230,8 @@ def test_an_idempotency_key_reused_for_another_request_is_refused(devserver):
     job = devserver.create_job()
     key = _key()
     headers = {**job.headers, **key}
-    assert requests.put(job.url + "/output", json={}, headers=headers, timeout=5).ok
+    chart = requests.post(job.url + "/charts?name=c", json={}, headers=headers, timeout=5)
+    assert chart.ok
     other = requests.post(job.url + "/remotemonitor", json={"epoch": 1}, headers=headers, timeout=5)
     assert other.status_code == 422
     assert devserver.state(job.id)["progress"] == []
@@ -292,19 +249,20 @@ def test_writes_without_an_idempotency_key_are_applied_each_time(devserver):
 
 def test_a_bad_idempotency_key_is_refused(devserver):
     job = devserver.create_job()
-    answer = requests.put(
-        job.url + "/output",
+    answer = requests.post(
+        job.url + "/charts?name=c",
         json={},
         headers={**job.headers, "Idempotency-Key": "../../etc"},
         timeout=5,
     )
     assert answer.status_code == 400
-    assert devserver.state(job.id)["output"] is None
+    assert devserver.state(job.id)["charts"] == {}
 
 
 def test_the_store_keeps_no_key(devserver):
     job = devserver.create_job()
-    requests.put(job.url + "/output", json={"a": 1}, headers={**job.headers, **_key()}, timeout=5)
+    requests.post(job.url + "/charts?name=c", json={"a": 1}, headers={**job.headers, **_key()},
+                  timeout=5)  # fmt: skip
     for path in devserver.root.rglob("*"):
         if path.is_file():
             assert job.api_key.encode() not in path.read_bytes(), path

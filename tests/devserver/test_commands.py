@@ -100,10 +100,13 @@ def test_a_created_job_works_against_a_server_on_that_root(tmp_path, capsys, dev
     created = json.loads(capsys.readouterr().out)
     assert created["kind"] == "report" and created["name"] == "nightly"
     assert created["host"] == server.base_url  # read from the running server's server.json
-    url = f"{server.base_url}/api/reports/{created['id']}"
-    answer = requests.get(url, headers={"Authorization": f"Bearer {created['api_key']}"}, timeout=5)
-    assert answer.status_code == 200
-    assert answer.json()["settings"]["training"]["epochs"] == 9
+    url = f"{server.base_url}/api/reports/{created['id']}/charts?name=c"
+    answer = requests.post(url, json={}, timeout=5,
+                           headers={"Authorization": f"Bearer {created['api_key']}"})  # fmt: skip
+    assert answer.status_code == 204  # the key works for the report's calls
+    state = server.state(created["id"])
+    assert state["kind"] == "report" and state["charts"] == {"c": {}}
+    assert state["description"]["settings"]["training"]["epochs"] == 9
 
 
 def test_create_with_a_preset_and_a_report_comment(start_devserver, capsys):

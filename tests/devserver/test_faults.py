@@ -8,25 +8,32 @@ import pytest
 import requests
 
 
-def _output(job, key: str | None = None, timeout: float = 5):
+def _chart(job, key: str | None = None, timeout: float = 5):
+    """POST the chart ``m`` (a write)."""
     headers = dict(job.headers)
     if key is not None:
         headers["Idempotency-Key"] = key
-    return requests.put(
-        job.url + "/output", json={"output": {"m": 1}}, headers=headers, timeout=timeout
+    return requests.post(
+        job.url + "/charts", params={"name": "m"}, json={"m": 1}, headers=headers, timeout=timeout
     )
+
+
+def _root_tags(job, timeout: float = 5):
+    """The platform's root-tags call (a read)."""
+    params = {"key": job.api_key, "id": job.id}
+    return requests.get(job.base_url + "/api/resources/roottags", params=params, timeout=timeout)
 
 
 def test_503_answers_before_applying_anything(devserver):
     job = devserver.create_job()
     with devserver.faults(1.0, modes=["503"]):
-        answer = _output(job, "k-503")
-        read = requests.get(job.url, headers=job.headers, timeout=5)
+        answer = _chart(job, "k-503")
+        read = _root_tags(job)
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "0"
     assert read.status_code == 503
     state = devserver.state(job.id)  # admin calls are never faulted
-    assert state["output"] is None and state["writes"] == {} and state["status"] == "created"
-    assert _output(job, "k-503").status_code == 200  # not a replay: nothing was stored
+    assert state["charts"] == {} and state["writes"] == {} and state["status"] == "created"
+    assert _chart(job, "k-503").status_code == 204  # not a replay: nothing was stored
     assert devserver.state(job.id)["writes"] == {"k-503": 1}
 
 
@@ -34,25 +41,11 @@ def test_drop_closes_the_connection_without_an_answer(devserver):
     job = devserver.create_job()
     with devserver.faults(1.0, modes=["drop"]):
         with pytest.raises(requests.ConnectionError):
-            _output(job, "k-drop")
+            _chart(job, "k-drop")
         with pytest.raises(requests.ConnectionError):
-            requests.get(job.url, headers=job.headers, timeout=5)
+            _root_tags(job)
         assert devserver.fault_state()["injected"]["drop"] == 2
-    assert devserver.state(job.id)["output"] is None
-
-
-def test_drop_mid_upload_stores_nothing(devserver):
-    job = devserver.create_job()
-    body = b"z" * (3 * 1024 * 1024)
-    with devserver.faults(1.0, modes=["drop"]), pytest.raises(requests.ConnectionError):
-        requests.put(job.url + "/artifacts/big.bin", data=body, headers=job.headers, timeout=10)
-    devserver.wait_idle()
-    assert devserver.state(job.id)["artifacts"] == []
-    folder = devserver.root / "jobs" / job.id
-    assert not list((folder / "artifacts").rglob("*"))
-    assert not list((devserver.root / "tmp").glob("*"))
-    retry = requests.put(job.url + "/artifacts/big.bin", data=body, headers=job.headers, timeout=10)
-    assert retry.status_code == 201 and retry.json()["size"] == len(body)
+    assert devserver.state(job.id)["charts"] == {}
 
 
 def test_slow_answers_late_and_a_retry_applies_once(devserver):
@@ -60,10 +53,10 @@ def test_slow_answers_late_and_a_retry_applies_once(devserver):
     key = str(uuid.uuid4())
     devserver.set_faults(1.0, modes=["slow"], delay=0.8)
     with pytest.raises(requests.Timeout):
-        _output(job, key, timeout=0.2)
+        _chart(job, key, timeout=0.2)
     devserver.set_faults(0.0)
-    retry = _output(job, key)
-    assert retry.status_code == 200
+    retry = _chart(job, key)
+    assert retry.status_code == 204
     devserver.wait_idle()  # the slow first attempt finishes too
     assert devserver.state(job.id)["writes"] == {key: 1}
 
@@ -71,7 +64,7 @@ def test_slow_answers_late_and_a_retry_applies_once(devserver):
 def test_slow_without_a_timeout_is_just_late(devserver):
     job = devserver.create_job()
     with devserver.faults(1.0, modes=["slow"], delay=0.3):
-        answer = requests.get(job.url + "/status", headers=job.headers, timeout=5)
+        answer = _root_tags(job)
     assert answer.status_code == 200
     assert answer.elapsed.total_seconds() >= 0.3
 
@@ -80,29 +73,28 @@ def test_applied_then_503_applies_and_the_retry_replays(devserver):
     job = devserver.create_job()
     key = str(uuid.uuid4())
     with devserver.faults(1.0, modes=["applied-then-503"]):
-        answer = _output(job, key)
+        answer = _chart(job, key)
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "0"
     state = devserver.state(job.id)
-    assert state["output"] == {"output": {"m": 1}} and state["writes"] == {key: 1}
-    retry = _output(job, key)
-    assert retry.status_code == 200 and retry.headers["Idempotent-Replay"] == "true"
+    assert state["charts"] == {"m": {"m": 1}} and state["writes"] == {key: 1}
+    retry = _chart(job, key)
+    assert retry.status_code == 204 and retry.headers["Idempotent-Replay"] == "true"
     assert devserver.state(job.id)["writes"] == {key: 1}
 
 
 def test_errors_pass_through_applied_then_503(devserver):
     job = devserver.create_job()
     with devserver.faults(1.0, modes=["applied-then-503"]):
-        answer = requests.get(job.url + "/artifacts/none.bin", headers=job.headers, timeout=5)
-    assert answer.status_code == 404
+        answer = requests.get(job.base_url + "/api/resources/roottags", timeout=5,
+                              params={"key": job.api_key})  # fmt: skip  # no ?id=
+    assert answer.status_code == 400
 
 
 def _outcomes(devserver, job, n: int) -> list[int]:
     seen = []
     for _ in range(n):
         try:
-            seen.append(
-                requests.get(job.url + "/status", headers=job.headers, timeout=5).status_code
-            )
+            seen.append(_root_tags(job).status_code)
         except requests.ConnectionError:
             seen.append(0)
     return seen

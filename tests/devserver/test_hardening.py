@@ -30,10 +30,15 @@ def _key() -> dict[str, str]:
 @pytest.mark.parametrize(
     ("method", "path", "first", "second"),
     [
-        ("PUT", "/output", {"json": {"output": {"a": 1}}}, {"json": {"output": {"a": 2}}}),
+        (
+            "POST",
+            "/complete",
+            {"json": {"status": "failed", "reason": "a"}},
+            {"json": {"status": "failed", "reason": "b"}},
+        ),
         ("POST", "/remotemonitor", {"json": {"epoch": 1}}, {"json": {"epoch": 2}}),
         ("POST", "/charts?name=c", {"json": {"mark": "bar"}}, {"json": {"mark": "line"}}),
-        ("PUT", "/artifacts/a.bin", {"data": b"one"}, {"data": b"two"}),
+        ("POST", "/charts?name=c", {"json": {"mark": "bar"}}, {"json": {"mark": "bar", "x": 1}}),
         ("POST", "/remotemonitor", {"data": {"data": '{"epoch": 1}'}}, {"data": {"data": "{}"}}),
     ],
 )
@@ -60,22 +65,21 @@ def test_another_body_under_a_used_key_is_422_and_not_applied(
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("/output", b'{"output": {"x": 1e999}}'),
-        ("/output", b'{"output": {"x": -1e400}}'),
-        ("/output", b'{"output": {"\\ud800": 1}}'),
-        ("/output", b'{"output": {"x": "a\\udfffb"}}'),
+        ("/charts?name=c", b'{"x": 1e999}'),
+        ("/charts?name=c", b'{"x": -1e400}'),
+        ("/charts?name=c", b'{"\\ud800": 1}'),
+        ("/charts?name=c", b'{"x": "a\\udfffb"}'),
         ("/charts?name=c", b'{"title": "\\udc80"}'),
         ("/remotemonitor", b'{"epoch": 1e999}'),
         ("/remotemonitor", b'{"epoch": 1, "loss": "\\ud83d"}'),
-        ("/output", b'{"x": ' + b"1" * 5000 + b"}"),
+        ("/charts?name=c", b'{"x": ' + b"1" * 5000 + b"}"),
     ],
 )
 def test_unstorable_json_is_400_not_500(devserver, path, body):
     job = devserver.create_job()
     before = snapshot(devserver.root)
-    method = "PUT" if path == "/output" else "POST"
     answer = requests.request(
-        method,
+        "POST",
         job.url + path,
         data=body,
         headers={**job.headers, **_key(), "Content-Type": "application/json"},
@@ -88,14 +92,14 @@ def test_unstorable_json_is_400_not_500(devserver, path, body):
 
 def test_a_surrogate_pair_is_text_and_accepted(devserver):
     job = devserver.create_job()
-    answer = requests.put(
-        job.url + "/output",
-        data=b'{"output": {"smile": "\\ud83d\\ude00"}}',
+    answer = requests.post(
+        job.url + "/charts?name=c",
+        data=b'{"smile": "\\ud83d\\ude00"}',
         headers={**job.headers, "Content-Type": "application/json"},
         timeout=5,
     )
-    assert answer.status_code == 200
-    assert devserver.state(job.id)["output"] == {"output": {"smile": "\U0001f600"}}
+    assert answer.status_code == 204
+    assert devserver.state(job.id)["charts"] == {"c": {"smile": "\U0001f600"}}
 
 
 def test_a_lone_surrogate_in_a_progress_form_is_400(devserver):
@@ -136,14 +140,14 @@ def test_admin_create_refuses_wrong_types_with_400(devserver, body):
 
 
 @pytest.mark.parametrize("length", ["-1", "abc", "1.5", "+3", " ", "0x10", "9" * 30])
-@pytest.mark.parametrize("path", ["/artifacts/a.bin", "/output"])
+@pytest.mark.parametrize("path", ["/charts?name=c", "/complete"])
 def test_a_malformed_or_negative_content_length_is_400(devserver, length, path):
     job = devserver.create_job()
     before = snapshot(devserver.root)
     parts = urlsplit(job.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         request = (
-            f"PUT {parts.path}{path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"POST {parts.path}{path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
             f"Authorization: Bearer {job.api_key}\r\nContent-Length: {length}\r\n"
             "Connection: close\r\n\r\n"
         )
@@ -162,10 +166,9 @@ def test_a_malformed_or_negative_content_length_is_400(devserver, length, path):
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("DELETE", "", {"GET", "HEAD"}),
-        ("POST", "/output", {"PUT"}),
+        ("PUT", "/complete", {"POST"}),
         ("GET", "/remotemonitor", {"POST"}),
-        ("PATCH", "/artifacts/a.bin", {"GET", "HEAD", "PUT"}),
+        ("PATCH", "/charts", {"POST"}),
     ],
 )
 def test_405_says_which_methods_are_allowed(devserver, method, path, allowed):
@@ -196,7 +199,9 @@ def test_an_idle_connection_is_closed_after_the_timeout(start_devserver):
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as idle:
         assert idle.recv(1) == b""  # the server hung up; without a timeout this blocks
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as stalled:
-        stalled.sendall(b"PUT /api/models/x/output HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        stalled.sendall(
+            b"POST /api/models/x/charts?name=c HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"
+        )
         reply = b""
         while chunk := stalled.recv(65536):
             reply += chunk
@@ -258,5 +263,6 @@ def test_serve_refuses_a_root_in_use_with_a_clear_error(devserver_process):
 
 def test_raw_request_helper_still_reaches_the_server(devserver):
     job = devserver.create_job()
-    status, _ = raw_request(devserver.base_url, "GET", urlsplit(job.url).path, job.headers)
-    assert status == 200
+    path = urlsplit(job.url).path + "/charts?name=c"
+    status, _ = raw_request(devserver.base_url, "POST", path, job.headers, b"{}")
+    assert status == 204

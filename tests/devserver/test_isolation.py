@@ -35,8 +35,9 @@ def snapshot(root: Path) -> dict[str, Any]:
 def two_jobs(devserver):
     job = devserver.create_job()
     other = devserver.create_job()
-    requests.put(job.url + "/output", json={"output": {"a": 1}}, headers=job.headers, timeout=5)
-    requests.put(job.url + "/artifacts/keep.txt", data=b"keep", headers=job.headers, timeout=5)
+    kept = requests.post(job.url + "/charts", params={"name": "kept"}, json={"mark": "bar"},
+                         headers=job.headers, timeout=5)  # fmt: skip
+    assert kept.status_code == 204
     return job, other
 
 
@@ -56,13 +57,7 @@ def raw_request(base_url: str, method: str, path: str, headers: dict[str, str], 
 
 
 CALLS = [
-    ("GET", "", {}),
-    ("GET", "/status", {}),
-    ("GET", "/artifacts", {}),
-    ("GET", "/artifacts/keep.txt", {}),
-    ("HEAD", "/artifacts/keep.txt", {}),
-    ("PUT", "/artifacts/new.txt", {"data": b"new"}),
-    ("PUT", "/output", {"json": {"output": {"b": 2}}}),
+    ("GET", "/securitycredentials", {}),
     ("POST", "/charts?name=c", {"json": {"mark": "bar"}}),
     ("POST", "/remotemonitor", {"json": {"epoch": 1}}),
     ("POST", "/complete", {}),
@@ -93,63 +88,70 @@ def test_another_jobs_key_gets_403_and_changes_nothing(devserver, two_jobs, meth
 
 def test_an_unknown_job_is_401_without_a_valid_key_and_403_with_one(devserver, two_jobs):
     job, other = two_jobs
-    unknown = job.url.replace(job.id, "00000000-0000-0000-0000-000000000000")
-    assert requests.get(unknown, timeout=5).status_code == 401
+    unknown = job.url.replace(job.id, "00000000-0000-0000-0000-000000000000") + "/complete"
+    assert requests.post(unknown, timeout=5).status_code == 401
     bad = {"Authorization": "Bearer nope"}
-    assert requests.get(unknown, headers=bad, timeout=5).status_code == 401
-    assert requests.get(unknown, headers=other.headers, timeout=5).status_code == 403
+    assert requests.post(unknown, headers=bad, timeout=5).status_code == 401
+    assert requests.post(unknown, headers=other.headers, timeout=5).status_code == 403
 
 
 def test_the_key_is_taken_from_the_query_as_the_platform_urls_carry_it(devserver, two_jobs):
     job, other = two_jobs
-    assert requests.get(job.url, params={"key": job.api_key}, timeout=5).status_code == 200
-    assert requests.get(job.url, params={"key": other.api_key}, timeout=5).status_code == 403
-    assert requests.get(job.url, params={"key": "nope"}, timeout=5).status_code == 401
-    assert requests.get(job.url, params={"key": ""}, timeout=5).status_code == 401
+    charts = job.url + "/charts"
+
+    def status(key: str) -> int:
+        answer = requests.post(charts, params={"key": key, "name": "q"}, json={}, timeout=5)
+        return answer.status_code
+
+    assert status(other.api_key) == 403
+    assert status("nope") == 401
+    assert status("") == 401
+    assert status(job.api_key) == 204
 
 
 TRAVERSALS = [
-    "/artifacts/../../job.json",
-    "/artifacts/%2e%2e/%2e%2e/job.json",
-    "/artifacts/a/../../job.json",
-    "/artifacts/./x",
-    "/artifacts//etc/passwd",
-    "/artifacts/a//b",
-    "/artifacts/a/",
-    "/artifacts/a%5c..%5cjob.json",
-    "/artifacts/a%00b",
-    "/artifacts/",
+    "../../platform.db",
+    "%2e%2e/%2e%2e/platform.db",
+    "a/../../platform.db",
+    "./x",
+    "/etc/passwd",
+    "a//b",
+    "a/",
+    "a%5c..%5cplatform.db",
+    "a%00b",
+    "",
 ]
 
 
-@pytest.mark.parametrize("path", TRAVERSALS)
-def test_path_traversal_is_400_and_changes_nothing(devserver, two_jobs, path):
-    job, _ = two_jobs
-    before = snapshot(devserver.root)
-    route = urlsplit(job.url).path + path
-    status, body = raw_request(devserver.base_url, "PUT", route, job.headers, b"evil")
-    assert status == 400, body
-    status, _ = raw_request(devserver.base_url, "GET", route, job.headers)
-    assert status == 400
-    assert snapshot(devserver.root) == before
+@pytest.fixture
+def dataset(devserver) -> dict[str, Any]:
+    """A dataset with one file, made through the admin API."""
+    return devserver.create_dataset("isolation", {"kept.txt": b"kept"})
 
 
-def test_an_artifact_path_cannot_clash_with_a_stored_one(devserver, two_jobs):
-    job, _ = two_jobs
-    before = snapshot(devserver.root)
-    answer = requests.put(
-        job.url + "/artifacts/keep.txt/inner", data=b"x", headers=job.headers, timeout=5
-    )
-    assert answer.status_code == 409
-    assert snapshot(devserver.root) == before
+def _dataset_files(object_store, devserver, dataset) -> dict[str, bytes]:
+    """The dataset's objects in the store: key -> content."""
+    bucket = devserver.create_job().data_bucket.removeprefix("s3://")
+    s3 = object_store.client()
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=dataset["id"] + "/").get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed}
+
+
+@pytest.mark.parametrize("name", TRAVERSALS)
+def test_a_file_name_leading_out_of_its_dataset_is_refused(devserver, object_store, dataset, name):
+    before = _dataset_files(object_store, devserver, dataset)
+    route = f"/api/admin/datasets/{dataset['id']}/files/{name}"
+    status, body = raw_request(devserver.base_url, "PUT", route, devserver.admin_headers, b"evil")
+    assert status in (400, 404), body  # 404: no such route (an empty name)
+    assert _dataset_files(object_store, devserver, dataset) == before
 
 
 def test_oversized_json_is_413_and_changes_nothing(devserver, two_jobs):
     job, _ = two_jobs
     before = snapshot(devserver.root)
-    body = b'{"output": "' + b"x" * (8 * 1024 * 1024) + b'"}'
-    answer = requests.put(
-        job.url + "/output",
+    body = b'{"mark": "' + b"x" * (8 * 1024 * 1024) + b'"}'
+    answer = requests.post(
+        job.url + "/charts?name=big",
         data=body,
         headers={**job.headers, "Content-Type": "application/json"},
         timeout=30,
@@ -158,43 +160,37 @@ def test_oversized_json_is_413_and_changes_nothing(devserver, two_jobs):
     assert snapshot(devserver.root) == before
 
 
-def test_oversized_artifact_is_413_without_storing(start_devserver):
+def test_an_oversized_dataset_file_is_413_and_not_stored(start_devserver, object_store):
     server = start_devserver(max_artifact_bytes=1024)
-    job = server.create_job()
-    before = snapshot(server.root)
-    answer = requests.put(
-        job.url + "/artifacts/big.bin", data=b"x" * 4096, headers=job.headers, timeout=30
-    )
-    assert answer.status_code == 413
-    ok = requests.put(
-        job.url + "/artifacts/small.bin", data=b"x" * 1024, headers=job.headers, timeout=5
-    )
-    assert ok.status_code == 201
-    after = snapshot(server.root)
-    assert after["files"].keys() - before["files"].keys() == {f"jobs/{job.id}/artifacts/small.bin"}
-    assert [a["name"] for a in after["records"][job.id]["artifacts"]] == ["small.bin"]
+    dataset = server.create_dataset("limits", {})
+    url = f"{server.base_url}/api/admin/datasets/{dataset['id']}/files"
+    big = requests.put(url + "/big.bin", data=b"x" * 4096, headers=server.admin_headers, timeout=30)
+    assert big.status_code == 413
+    small = requests.put(url + "/small.bin", data=b"x" * 1024, headers=server.admin_headers,
+                         timeout=30)  # fmt: skip
+    assert small.status_code == 201
+    assert set(_dataset_files(object_store, server, dataset)) == {f"{dataset['id']}/small.bin"}
 
 
-def test_an_upload_without_content_length_is_411(devserver, two_jobs):
-    job, _ = two_jobs
-    before = snapshot(devserver.root)
+def test_a_dataset_file_without_content_length_is_411(devserver, object_store, dataset):
+    before = _dataset_files(object_store, devserver, dataset)
     answer = requests.put(
-        job.url + "/artifacts/chunked.bin",
+        f"{devserver.base_url}/api/admin/datasets/{dataset['id']}/files/chunked.bin",
         data=iter([b"a", b"b"]),
-        headers=job.headers,
+        headers=devserver.admin_headers,
         timeout=5,
     )
     assert answer.status_code == 411
-    assert snapshot(devserver.root) == before
+    assert _dataset_files(object_store, devserver, dataset) == before
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("PUT", "/output", b"{not json"),
-        ("PUT", "/output", b"[1, 2]"),
-        ("PUT", "/output", b'{"a": NaN}'),
-        ("PUT", "/output", b"\xff\xfe"),
+        ("POST", "/charts?name=c", b"{not json"),
+        ("POST", "/charts?name=c", b"[1, 2]"),
+        ("POST", "/charts?name=c", b'{"a": NaN}'),
+        ("POST", "/charts?name=c", b"\xff\xfe"),
         ("POST", "/charts?name=c", b"{"),
         ("POST", "/charts", b"{}"),
         ("POST", "/charts?name=..%2Fescape", b"{}"),
@@ -234,5 +230,5 @@ def test_unknown_paths_and_methods_answer_json(devserver, two_jobs):
     job, _ = two_jobs
     missing = requests.get(devserver.base_url + "/api/nothing", timeout=5)
     assert missing.status_code == 404 and missing.json() == {"error": "no such endpoint"}
-    method = requests.delete(job.url, headers=job.headers, timeout=5)
+    method = requests.put(job.url + "/complete", headers=job.headers, timeout=5)
     assert method.status_code == 405 and "error" in method.json()

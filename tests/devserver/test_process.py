@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-
 import requests
 
 from brevetti_job.devserver._objectstore import ObjectStore
@@ -12,54 +9,43 @@ from brevetti_job.devserver._objectstore import ObjectStore
 from ..conftest import DevServer, PlatformJob
 
 
-def _fill(server: DevServer) -> tuple[PlatformJob, bytes]:
+def _fill(server: DevServer) -> PlatformJob:
     job = server.create_job(settings={"training": {"epochs": 3}})
-    blob = os.urandom(300_000)
-    key = {"Idempotency-Key": "upload-1"}
-    put = requests.put(
-        job.url + "/artifacts/model.bin", data=blob, headers={**job.headers, **key}, timeout=10
-    )
-    assert put.status_code == 201
-    requests.put(job.url + "/output", json={"output": {"acc": 0.5}}, headers=job.headers, timeout=5)
+    key = {"Idempotency-Key": "chart-1"}
+    chart = requests.post(job.url + "/charts?name=loss", json={"mark": "line"},
+                          headers={**job.headers, **key}, timeout=10)  # fmt: skip
+    assert chart.status_code == 204
     requests.post(job.url + "/remotemonitor", json={"epoch": 1}, headers=job.headers, timeout=5)
-    return job, blob
+    return job
 
 
-def _check(server: DevServer, job: PlatformJob, blob: bytes) -> None:
-    description = requests.get(job.url, headers=job.headers, timeout=5)
-    assert description.status_code == 200
-    assert description.json()["settings"]["training"]["epochs"] == 3
-    got = requests.get(job.url + "/artifacts/model.bin", headers=job.headers, timeout=10)
-    assert got.content == blob
-    assert got.headers["X-Content-SHA256"] == hashlib.sha256(blob).hexdigest()
-    replay = requests.put(
-        job.url + "/artifacts/model.bin",
-        data=blob,
-        headers={**job.headers, "Idempotency-Key": "upload-1"},
-        timeout=10,
-    )
-    assert replay.status_code == 201 and replay.headers["Idempotent-Replay"] == "true"
+def _check(server: DevServer, job: PlatformJob) -> None:
+    replay = requests.post(job.url + "/charts?name=loss", json={"mark": "line"},
+                           headers={**job.headers, "Idempotency-Key": "chart-1"}, timeout=10)  # fmt: skip
+    assert replay.status_code == 204 and replay.headers["Idempotent-Replay"] == "true"
     state = server.state(job.id)
-    assert state["output"] == {"output": {"acc": 0.5}}
+    assert state["description"]["settings"]["training"]["epochs"] == 3
+    assert state["charts"] == {"loss": {"mark": "line"}}
     assert state["progress"] == [{"epoch": 1}]
-    assert state["writes"] == {"upload-1": 1}
+    assert state["writes"] == {"chart-1": 1}
+    assert state["status"] == "running"
 
 
 def test_a_restart_keeps_the_store(devserver_process):
     server = devserver_process()
-    job, blob = _fill(server)
+    job = _fill(server)
     server.stop()
     assert not server.running
     server.start()
-    _check(server, job, blob)
+    _check(server, job)
 
 
 def test_a_killed_server_keeps_the_store(devserver_process):
     server = devserver_process()
-    job, blob = _fill(server)
+    job = _fill(server)
     server.kill()
     server.start()
-    _check(server, job, blob)
+    _check(server, job)
     assert (server.root / "admin-token").read_text().strip() == server.admin_token
     assert oct((server.root / "admin-token").stat().st_mode & 0o777) == "0o600"
 
@@ -79,19 +65,21 @@ def test_a_prepared_server_answers_only_once_started(devserver_process):
 def test_fault_flags_switch_injection_on(devserver_process):
     server = devserver_process(None, None, "--fail-rate", "1", "--fail-modes", "503")
     job = server.create_job()
-    answer = requests.get(job.url, headers=job.headers, timeout=5)
+    charts = job.url + "/charts?name=c"
+    answer = requests.post(charts, json={}, headers=job.headers, timeout=5)
     assert answer.status_code == 503
     state = server.fault_state()
     assert state["rate"] == 1.0 and state["modes"] == ["503"]
     server.set_faults(0.0)
-    assert requests.get(job.url, headers=job.headers, timeout=5).status_code == 200
+    assert requests.post(charts, json={}, headers=job.headers, timeout=5).status_code == 204
 
 
 def test_the_log_shows_no_key(devserver_process):
     server = devserver_process()
     job = server.create_job()
-    requests.get(job.url, headers=job.headers, timeout=5)
-    requests.get(job.url, params={"key": job.api_key}, timeout=5)
+    charts = job.url + "/charts"
+    requests.post(charts, params={"name": "a"}, json={}, headers=job.headers, timeout=5)
+    requests.post(charts, params={"key": job.api_key, "name": "b"}, json={}, timeout=5)
     server.stop()
     log = server.log.read_text()
     assert f"/api/models/{job.id}" in log

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import http.server
 import json
 import logging
-import os
-import pty
-import random
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -20,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from brevetti_job import PlatformAuthError, PlatformError, PlatformUnavailable
+from brevetti_job import PlatformAuthError, PlatformUnavailable
 from brevetti_job._client import (
     PlatformClient,
     RetryPolicy,
@@ -53,12 +46,29 @@ def _path(job: Any, suffix: str = "") -> str:
     return f"/api/{'models' if job.kind == 'model' else 'reports'}/{job.id}{suffix}"
 
 
-def test_description_is_fetched_with_the_key_in_a_header(devserver) -> None:
+def _root_tags(client: PlatformClient, job: Any) -> Any:
+    """The platform's root-tags call (``?key=`` and ``id``), as a job makes it."""
+    answer = client.request(
+        "GET", "/api/resources/roottags", params=[("id", job.id)], key_in_query=True
+    )
+    return answer.json()
+
+
+def _chart(client: PlatformClient, job: Any, name: str, **kw: Any) -> Any:
+    """POST a chart to the job's charts URL."""
+    return client.request(
+        "POST", _path(job, "/charts"), params=[("name", name)], json_body={"mark": "line"}, **kw
+    )
+
+
+def test_a_platform_call_is_made_with_the_key_and_the_key_stays_out_of_the_repr(
+    devserver,
+) -> None:
     job = devserver.create_job(preset="quick")
     client = _client(job)
-    data = client.get_json(_path(job))
-    assert data["id"] == job.id and "api_key" not in data
-    assert data["settings"]["data"]["samples"] == 200
+    assert isinstance(_root_tags(client, job), list)
+    assert _chart(client, job, "loss").status == 204
+    assert devserver.state(job.id)["charts"] == {"loss": {"mark": "line"}}
     assert job.api_key not in repr(client)
     client.close()
 
@@ -71,7 +81,7 @@ def test_auth_failures_are_clear_and_never_retried(devserver, wrong: str) -> Non
     sleeps = Sleeps()
     client = PlatformClient(job.base_url, key, sleep=sleeps, seed=1)
     with pytest.raises(PlatformAuthError) as caught:
-        client.request("PUT", _path(job, "/output"), json_body={"output": {}})
+        _chart(client, job, "c")
     assert caught.value.status == (403 if wrong == "other-job" else 401)
     assert "API key" in str(caught.value) and key not in str(caught.value)
     assert sleeps == []  # not retried
@@ -85,7 +95,7 @@ def test_503_is_retried_until_the_attempts_run_out(devserver) -> None:
     client = _client(job, sleeps, retry=RetryPolicy(attempts=4, budget=30.0))
     with devserver.faults(1.0, modes=["503"]):
         with pytest.raises(PlatformUnavailable) as caught:
-            client.get_json(_path(job))
+            _chart(client, job, "c")
         injected = devserver.fault_state()["injected"]["503"]
     assert "503" in str(caught.value) and "4 attempts" in str(caught.value)
     assert injected == 4
@@ -114,7 +124,7 @@ def test_the_total_budget_stops_retrying_before_the_attempts_do() -> None:
     client = PlatformClient(f"http://127.0.0.1:{free_port()}", "key_x", retry=policy)
     started = time.monotonic()
     with pytest.raises(PlatformUnavailable):
-        client.get_json("/api/models/x")
+        client.request("GET", "/api/models/x")
     assert time.monotonic() - started < 5.0
     client.close()
 
@@ -163,34 +173,20 @@ def test_applied_then_503_is_replayed_not_applied_again(devserver) -> None:
     client.close()
 
 
-def test_drops_mid_body_are_retried_for_streamed_uploads(devserver, tmp_path: Path) -> None:
+def test_connections_dropped_mid_request_are_retried_and_applied_once(devserver) -> None:
     job = devserver.create_job()
-    source = tmp_path / "weights.bin"
-    source.write_bytes(random.Random(1).randbytes(3 << 20))
-    sha = hashlib.sha256(source.read_bytes()).hexdigest()
     client = _client(job, retry=RetryPolicy(attempts=30, budget=60.0, base=0.0, cap=0.0))
+    spec = {"mark": "point", "data": {"values": [{"x": n, "y": n * n} for n in range(20_000)]}}
     key = new_idempotency_key()
     with devserver.faults(0.6, modes=["drop"], seed=4):
-        answer = client.put_file(
-            _path(job, "/artifacts/models/weights.bin"), source, sha256=sha, idempotency_key=key
-        )
+        answer = client.request(
+            "POST", _path(job, "/charts"), params=[("name", "big")], json_body=spec,
+            idempotency_key=key,
+        )  # fmt: skip
         injected = devserver.fault_state()["injected"]["drop"]
-    assert answer.status == 201 and answer.json()["sha256"] == sha and injected >= 1
-    assert client.head_artifact(_path(job, "/artifacts/models/weights.bin")) == (3 << 20, sha)
-    assert client.head_artifact(_path(job, "/artifacts/nothing.bin")) is None
-    assert devserver.state(job.id)["writes"] == {key: 1}
-    client.close()
-
-
-def test_a_wrong_sha256_is_refused_and_nothing_is_stored(devserver, tmp_path: Path) -> None:
-    job = devserver.create_job()
-    source = tmp_path / "a.txt"
-    source.write_text("hello")
-    client = _client(job)
-    with pytest.raises(PlatformError) as caught:
-        client.put_file(_path(job, "/artifacts/a.txt"), source, sha256="0" * 64)
-    assert caught.value.status == 400 and not isinstance(caught.value, PlatformUnavailable)
-    assert devserver.state(job.id)["artifacts"] == []
+    assert answer.status == 204 and injected >= 1 and answer.attempts > 1
+    state = devserver.state(job.id)
+    assert state["charts"] == {"big": spec} and state["writes"] == {key: 1}
     client.close()
 
 
@@ -232,7 +228,7 @@ def test_a_hostile_retry_after_falls_back_to_the_backoff(header: str) -> None:
     )
     try:
         with pytest.raises(PlatformUnavailable, match="gave up after 6 attempts"):
-            client.get_json("/api/models/x")
+            client.request("GET", "/api/models/x")
     finally:
         client.close()
         server.shutdown()
@@ -250,7 +246,7 @@ def test_a_retry_that_would_overrun_the_budget_is_not_made(devserver) -> None:
     )
     with devserver.faults(1.0, modes=["503"]):
         with pytest.raises(PlatformUnavailable, match="after 1 attempt "):
-            client.get_json(_path(job))
+            _chart(client, job, "c")
         assert devserver.fault_state()["injected"]["503"] == 1
     assert sleeps == []
     client.close()
@@ -288,57 +284,6 @@ def test_description_urls_are_honoured_without_their_key() -> None:
     assert routes.progress() == ("/api/models/m1/remotemonitor", (("x", "1"),))
     plain = Routes.for_job("reports", "r/1")
     assert plain.progress() == ("/api/reports/r%2F1/remotemonitor", ())
-
-
-_UPLOAD = """
-import sys
-from pathlib import Path
-from brevetti_job._client import PlatformClient
-client = PlatformClient(sys.argv[1], sys.argv[2])
-client.put_file(sys.argv[3], Path(sys.argv[4]), sha256=sys.argv[5])
-# VmHWM is this process's own peak (ru_maxrss would include the parent's, kept over exec)
-hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM")]
-print("peak_rss_kib", hwm[0].split()[1], flush=True)
-"""
-
-
-def test_large_uploads_stream_in_constant_memory_with_progress_on_a_terminal(
-    devserver, tmp_path: Path
-) -> None:
-    job = devserver.create_job()
-    source = tmp_path / "big.bin"
-    block = random.Random(2).randbytes(1 << 20)
-    digest = hashlib.sha256()
-    with source.open("wb") as handle:
-        for n in range(160):
-            chunk = block[n:] + block[:n]
-            handle.write(chunk)
-            digest.update(chunk)
-    sha = digest.hexdigest()
-    master, slave = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-c", textwrap.dedent(_UPLOAD), job.base_url, job.api_key,
-            _path(job, "/artifacts/big.bin"), str(source), sha]  # fmt: skip
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=env, text=True)
-    os.close(slave)
-    out, _ = child.communicate(timeout=120)
-    terminal = b""
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        terminal += data
-    os.close(master)
-    assert child.returncode == 0
-    assert b"upload big.bin" in terminal and b"100.0%" in terminal
-    peak_mib = int(out.split()[-1]) / 1024
-    assert peak_mib < 100, f"the client peaked at {peak_mib:.0f} MiB for a 160 MiB upload"
-    client = _client(job)
-    assert client.head_artifact(_path(job, "/artifacts/big.bin")) == (160 << 20, sha)
-    client.close()
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
