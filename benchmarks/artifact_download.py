@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import socket
 import subprocess
@@ -139,8 +140,8 @@ def run(quick: bool) -> list[Table]:
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "brevetti_job", "serve", "--root", str(work / "store"),
-             "--port", str(port), "--admin-token", TOKEN],
-            stdout=out, stderr=out, cwd=ROOT,
+             "--port", str(port)],
+            stdout=out, stderr=out, cwd=ROOT, env={**os.environ, "BREVETTI_ADMIN_TOKEN": TOKEN},
         )  # fmt: skip
     seaweed = SeaweedStore(work / "seaweed")
     times: dict[str, list[float]] = {"boto3": [], "ours": []}

@@ -99,8 +99,9 @@ class Server:
         if self.kind == "dev":
             command = [
                 sys.executable, "-m", "brevetti_job", "serve", "--root", str(self.root),
-                "--port", str(self.port), "--admin-token", TOKEN,
+                "--port", str(self.port),
             ]  # fmt: skip
+            env["BREVETTI_ADMIN_TOKEN"] = TOKEN
             if self.store is not None:
                 command += ["--s3-endpoint", self.store.endpoint]
                 env["AWS_ACCESS_KEY_ID"] = self.store.access_key

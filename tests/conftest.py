@@ -293,9 +293,10 @@ class DevServerProcess(DevServer):
         assert not self.running, "already running"
         command = [
             sys.executable, "-m", "brevetti_job", "serve", "--root", str(self.root),
-            "--port", str(self.port), "--admin-token", self.admin_token, *self.args,
+            "--port", str(self.port), *self.args,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        env.setdefault("BREVETTI_ADMIN_TOKEN", self.admin_token)  # not in argv: ps shows argv
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env, cwd=REPO)
         self._wait_ready(timeout)

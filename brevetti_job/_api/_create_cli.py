@@ -45,8 +45,13 @@ def _host(args: argparse.Namespace) -> str:
 
 
 def _admin_token(args: argparse.Namespace) -> str | None:
-    token = args.admin_token or os.environ.get("BREVETTI_ADMIN_TOKEN")
-    return token.strip() if token else None
+    """``--admin-token-file``, ``--admin-token`` (with a warning: it shows in ``ps``) or
+    ``BREVETTI_ADMIN_TOKEN``."""
+    from ..devserver._auth import ON_COMMAND_LINE, admin_token_given  # noqa: PLC0415
+
+    if args.admin_token is not None:
+        print(ON_COMMAND_LINE, file=sys.stderr)
+    return admin_token_given(args.admin_token, args.admin_token_file, os.environ)
 
 
 def _root_admin_token(args: argparse.Namespace) -> str | None:
@@ -83,7 +88,12 @@ def create_command(args: argparse.Namespace) -> int:
     given = load_settings_file(args.settings) if args.settings else None
     schema_ui, settings = job_settings(schema, given, args.preset)
     host = _host(args)
-    admin = _admin_token(args)
+    from ..devserver._auth import AdminTokenError  # noqa: PLC0415
+
+    try:
+        admin = _admin_token(args)
+    except AdminTokenError as exc:
+        return _fail(str(exc))
     try:
         api = None if admin else _login(args, host)
         if api is None:
@@ -95,7 +105,8 @@ def create_command(args: argparse.Namespace) -> int:
         else:
             return _fail(
                 f"no login for {host}: run `brevetti-job platform login` (or set "
-                "BREVETTI_AI_USER and BREVETTI_AI_PW), or give --admin-token"
+                "BREVETTI_AI_USER and BREVETTI_AI_PW), or give the dev platform's admin token "
+                "(BREVETTI_ADMIN_TOKEN or --admin-token-file)"
             )
     except _Refused as exc:
         return _fail(str(exc))

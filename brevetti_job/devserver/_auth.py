@@ -7,11 +7,15 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 __all__ = [
+    "ADMIN_TOKEN_ENV",
     "ADMIN_TOKEN_FILE",
+    "AdminTokenError",
+    "admin_token_given",
     "bearer_token",
     "key_hash",
     "key_matches",
@@ -23,6 +27,39 @@ _BEARER: Final = re.compile(r"\s*[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+)\s*")
 
 ADMIN_TOKEN_FILE: Final = "admin-token"  # noqa: S105 - a file name, not a secret
 """Where the server keeps its admin token, under the store root (mode 0600)."""
+
+
+ADMIN_TOKEN_ENV: Final = "BREVETTI_ADMIN_TOKEN"  # noqa: S105 - a variable name
+"""The environment variable that gives the admin token without showing it in ``ps``."""
+
+ON_COMMAND_LINE: Final = (
+    "warning: --admin-token puts the token on the command line, where every user of this "
+    f"machine can read it (ps); set {ADMIN_TOKEN_ENV} or use --admin-token-file instead"
+)
+
+
+class AdminTokenError(Exception):
+    """The admin token named by ``--admin-token-file`` cannot be read."""
+
+
+def admin_token_given(
+    flag: str | None, file: str | os.PathLike[str] | None, env: Mapping[str, str]
+) -> str | None:
+    """The admin token a command was given: ``--admin-token-file``, else ``--admin-token``
+    (the caller warns: it shows in ``ps``), else ``BREVETTI_ADMIN_TOKEN``; else ``None``."""
+    if file is not None:
+        try:
+            token = Path(file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise AdminTokenError(f"cannot read the admin token file {file}: {reason}") from None
+        if not token:
+            raise AdminTokenError(f"the admin token file {file} is empty")
+        return token
+    for given in (flag, env.get(ADMIN_TOKEN_ENV)):
+        if given and given.strip():
+            return given.strip()
+    return None
 
 
 def new_key() -> str:

@@ -8,6 +8,7 @@ Werkzeug loads only when ``serve`` runs, so the rest of the CLI works without it
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import sys
@@ -82,15 +83,23 @@ def _serve(args: argparse.Namespace) -> int:
             raise
         print(f"brevetti-job: error: {_MISSING_SERVER}", file=sys.stderr)
         return 1
+    from ._auth import ON_COMMAND_LINE, AdminTokenError, admin_token_given  # noqa: PLC0415
     from ._objectstore import ObjectStore, ObjectStoreError  # noqa: PLC0415
     from ._root_lock import RootLocked  # noqa: PLC0415
 
+    if args.admin_token is not None:
+        print(ON_COMMAND_LINE, file=sys.stderr)
+    try:
+        admin_token = admin_token_given(args.admin_token, args.admin_token_file, os.environ)
+    except AdminTokenError as exc:
+        print(f"brevetti-job: error: {exc}", file=sys.stderr)
+        return 1
     try:
         object_store = None
         if args.s3_endpoint is not None:
             object_store = ObjectStore.from_environment(args.s3_endpoint)
         serve(
-            args.root, host=args.host, port=args.port, admin_token=args.admin_token,
+            args.root, host=args.host, port=args.port, admin_token=admin_token,
             max_artifact_bytes=args.max_artifact_bytes, faults=faults,
             max_threads=args.max_threads, connection_timeout=args.connection_timeout,
             object_store=object_store, data_bucket=args.data_bucket,
@@ -162,7 +171,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8750, help="port (default 8750; 0 picks one)")
-    serve.add_argument("--admin-token", help="admin token (default: saved one, or a new one)")
+    given = serve.add_mutually_exclusive_group()
+    given.add_argument(
+        "--admin-token-file", metavar="PATH",
+        help="read the admin token from this file (default: BREVETTI_ADMIN_TOKEN, else the "
+        "saved one, else a new one)",
+    )  # fmt: skip
+    given.add_argument(
+        "--admin-token", metavar="T",
+        help="the admin token itself (shows in ps: prefer BREVETTI_ADMIN_TOKEN or "
+        "--admin-token-file)",
+    )  # fmt: skip
     serve.add_argument(
         "--max-artifact-bytes", type=_size, default=4 * 1024**3, metavar="N",
         help="largest dataset file the admin upload accepts (default 4 GiB)",
@@ -238,10 +257,16 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     create.add_argument(
         "--model", action="append", metavar="ID", help="a test report's model under test"
     )
-    create.add_argument(
+    admin = create.add_mutually_exclusive_group()
+    admin.add_argument(
+        "--admin-token-file", metavar="PATH",
+        help="use the dev platform's admin API with the token in this file (default "
+        "BREVETTI_ADMIN_TOKEN; without a login, the one saved in --root)",
+    )  # fmt: skip
+    admin.add_argument(
         "--admin-token", metavar="T",
-        help="use the dev platform's admin API with this token (default BREVETTI_ADMIN_TOKEN; "
-        "without a login, the one saved in --root)",
+        help="the admin token itself (shows in ps: prefer BREVETTI_ADMIN_TOKEN or "
+        "--admin-token-file)",
     )  # fmt: skip
     create.add_argument(
         "--dataset", action="append", type=_dataset_spec, metavar="NAME=FOLDER",

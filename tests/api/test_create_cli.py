@@ -7,6 +7,7 @@ import shlex
 import uuid
 from pathlib import Path
 
+import pytest
 import requests
 
 from brevetti_job._cli import main
@@ -134,3 +135,32 @@ def test_an_admin_token_creates_by_host_without_the_store_folder(devserver, tmp_
     wrong = argv.index(devserver.admin_token)
     assert main([*argv[:wrong], "wrong", *argv[wrong + 1 :]]) == 1
     assert "refused" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source", ["file", "env", "flag"])
+def test_the_admin_token_comes_from_a_file_the_environment_or_the_flag(
+    devserver, tmp_path, capsys, monkeypatch, source
+):
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(devserver.admin_token + "\n")
+    argv = [
+        "platform", "create", "--schema", str(_schema(tmp_path)), "--host", devserver.base_url,
+        "--token-dir", str(tmp_path / "nobody"), "--json",
+    ]  # fmt: skip
+    monkeypatch.delenv("BREVETTI_ADMIN_TOKEN", raising=False)
+    if source == "file":
+        argv += ["--admin-token-file", str(token_file)]
+    elif source == "env":
+        monkeypatch.setenv("BREVETTI_ADMIN_TOKEN", devserver.admin_token)
+    else:
+        argv += ["--admin-token", devserver.admin_token]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert devserver.state(json.loads(out)["id"])["status"] == "created"
+    warned = "--admin-token puts the token on the command line" in err
+    assert warned == (source == "flag") and devserver.admin_token not in err
+    if source == "file":
+        token_file.unlink()
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "cannot read the admin token file" in err and "Traceback" not in err

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 import requests
 
 from brevetti_job.devserver._objectstore import ObjectStore
 
-from ..conftest import DevServer, PlatformJob
+from ..conftest import REPO, DevServer, DevServerProcess, PlatformJob
 
 
 def _fill(server: DevServer) -> PlatformJob:
@@ -131,3 +136,48 @@ def test_serve_runs_its_own_object_store_and_stops_it_with_itself(devserver_proc
             store = ObjectStore(endpoint, keys["access_key"], keys["secret_key"])
             info = store.client().get_object(Bucket="brevetti-data", Key=f"{job.id}/info.json")
             assert json.loads(info["Body"].read())["id"] == job.id  # kept across the restart
+
+
+def test_the_admin_token_from_the_environment_is_not_on_the_command_line(devserver_process):
+    server = devserver_process()  # the fixture gives it BREVETTI_ADMIN_TOKEN
+    assert server.process is not None
+    argv = Path(f"/proc/{server.process.pid}/cmdline").read_bytes()
+    assert server.admin_token.encode() not in argv
+    assert server.fault_state()["rate"] == 0.0  # an admin call with that token works
+
+
+def test_the_admin_token_is_read_from_a_file(devserver_process, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("token-from-a-file\n")
+    server = devserver_process(None, None, "--admin-token-file", str(token_file), start=False)
+    server.admin_token = "token-from-a-file"
+    server.env["BREVETTI_ADMIN_TOKEN"] = "not-this-one"  # the file comes first
+    server.start()
+    assert server.fault_state()["rate"] == 0.0
+    wrong = requests.get(
+        server.base_url + "/api/admin/faults",
+        headers={"Authorization": "Bearer not-this-one"}, timeout=5,
+    )  # fmt: skip
+    assert wrong.status_code == 401
+
+
+@pytest.mark.parametrize("content", [None, ""])
+def test_an_unreadable_or_empty_token_file_is_a_clear_error(tmp_path, content):
+    token_file = tmp_path / "token"
+    if content is not None:
+        token_file.write_text(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "brevetti_job", "serve", "--root", str(tmp_path / "store"),
+         "--port", "0", "--admin-token-file", str(token_file)],
+        capture_output=True, text=True, cwd=REPO, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    expected = "is empty" if content is not None else "cannot read the admin token file"
+    assert expected in result.stderr and str(token_file) in result.stderr
+
+
+def test_a_token_on_the_command_line_works_with_a_warning(devserver_process):
+    server = devserver_process(None, None, "--admin-token", DevServerProcess.TOKEN)
+    assert server.fault_state()["rate"] == 0.0
+    server.stop()
+    assert "--admin-token puts the token on the command line" in server.log.read_text()
