@@ -30,6 +30,7 @@ from ._fault_answers import drop as _drop
 from ._fault_answers import unavailable as _unavailable
 from ._faults import FaultInjector, parse_fault_config
 from ._job_files import JobFiles
+from ._job_info import info_document
 from ._object_space import ObjectSpace
 from ._openapi import openapi_text
 from ._pages import PageSite
@@ -503,7 +504,7 @@ class DevServerApp:
         if self.space is not None:
             record = self.store.meta(created.id)
             assert record is not None
-            self.space.put_info(created.id, _info_document(record, created.api_key, host))
+            self.space.put_info(created.id, info_document(record, created.api_key, host))
             answer["s3_endpoint"] = self.space.store.endpoint
             answer["data_bucket"] = self.space.url
         answer["datasets"] = [{"id": d["id"], "name": d["name"]} for d in datasets]
@@ -599,24 +600,6 @@ def _id_list(value: Any, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _Fail(400, f"'{what}' must be a list of ids")
     return list(dict.fromkeys(value))
-
-
-def _info_document(record: Mapping[str, Any], key: str, host: str) -> dict[str, Any]:
-    """``info.json`` as the platform writes it: the description with the job's key, its
-    host and the job call URLs carrying ``?key=`` (job-contract.md)."""
-    description = dict(record["description"])
-    base = f"/api/{KINDS[record['kind']]}/{record['id']}"
-    return {
-        "id": description.pop("id"),
-        "name": description.pop("name"),
-        "run_id": description.pop("run_id", None),
-        "api_key": key,
-        "host_name": host,
-        **description,
-        "complete_url": f"{base}/complete?key={key}&modelPath=",
-        "charts_url": f"{base}/charts?key={key}",
-        "remote_url": f"{base}/remotemonitor?key={key}",
-    }
 
 
 def _request_line(request: Request) -> str:

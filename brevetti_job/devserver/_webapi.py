@@ -48,6 +48,7 @@ from ._fault_answers import drop as _drop
 from ._fault_answers import unavailable as _unavailable
 from ._faults import FaultInjector
 from ._job_files import OUTPUT, JobFiles
+from ._job_info import info_document
 from ._store import Store, StoreError, valid_idempotency_key
 from ._users import (
     Session,
@@ -697,12 +698,10 @@ class WebApi:
             models=models or [], datasets=[self._dataset_entry(d, session) for d in datasets],
         )  # fmt: skip
         if self.space is not None:  # info.json in the job's folder, as the platform writes it
-            from ._app import _info_document  # noqa: PLC0415 - _app imports this module
-
             meta = self.store.meta(created.id)
             if meta is None:
                 raise ApiError(500, f"the job {created.id} vanished as it was made")
-            self.space.put_info(created.id, _info_document(meta, created.api_key, host))
+            self.space.put_info(created.id, info_document(meta, created.api_key, host))
         record.update(
             id=created.id, jobId=created.id, name=name, created=now_iso(),
             organizationId=session.org_id,
