@@ -35,9 +35,9 @@ _KIND_TYPES: Final[Mapping[Kind, tuple[tuple[type, ...], str]]] = {
     Kind.TEXT: ((str, pathlib.PurePath), "str"),
     Kind.BOOLEAN: ((bool,), "bool"),
     Kind.SECRET: ((Secret,), "Secret"),
-    Kind.MULTI_CHOICE: (_SEQUENCES, "a tuple"),
-    Kind.LIST: (_SEQUENCES, "a tuple"),
-    Kind.CLASSES: (_SEQUENCES, "a tuple of str"),
+    Kind.MULTI_CHOICE: (_SEQUENCES, "a list"),
+    Kind.LIST: (_SEQUENCES, "a list"),
+    Kind.CLASSES: (_SEQUENCES, "a list of str"),
     Kind.CLASS_MAPPING: (_MAPPINGS, "a mapping"),
 }
 """The annotations whose values hold each kind's, and what to say is expected (choices

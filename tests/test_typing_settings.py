@@ -185,7 +185,7 @@ def test_a_class_that_does_not_fit_the_schema_is_a_clear_error(tmp_path: Path) -
     problems = {p.path: p.message for p in info.value.problems}
     assert problems == {
         "classes": "BadSettings.classes is int, but this is a classes setting: expected a "
-        "tuple of str",
+        "list of str",
         "token": "BadSettings.token is str | None, but this is a secret setting: expected Secret",
         "training.epochs": "BadTraining.epochs is str, but this is an integer setting: "
         "expected int",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Final
 
+from .._model.frozen import FrozenList
 from .._model.nodes import Field, Kind
 from .._model.patterns import pattern_problem
 from .._model.rendering import LARGEST_NUMBER as LARGEST_NUMBER  # the kinds read it here
@@ -464,9 +465,9 @@ def same_value(c: Consts, f: Field, g: str) -> str:
     return g
 
 
-def to_tuple(c: Consts, f: Field, g: str) -> str:
-    """A list held as a tuple."""
-    return f"tuple({g})"
+def to_frozen_list(c: Consts, f: Field, g: str) -> str:
+    """A list held as a `FrozenList` (read-only, yet a `list` for JSON, YAML and libraries)."""
+    return f"{c.const(FrozenList)}({g})"
 
 
 # -- the allowed values in words (comments of the defaults YAML) ----------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._model.frozen import FrozenList
 from .._model.nodes import Field, Kind
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
@@ -45,9 +46,9 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_nothing,
-    python_type=lambda f: tuple[str, ...],
-    type_name="tuple",
+    python_type=lambda f: FrozenList[str],
+    type_name="FrozenList",
     fast_test=fast_test,
-    convert=s.to_tuple,
+    convert=s.to_frozen_list,
     help="The list of class names a model predicts.",
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from .._model.frozen import FrozenList
 from .._model.nodes import Field, Kind
 from . import _shared as s
 from . import boolean, integer, number, text
@@ -62,7 +63,7 @@ def ui_part(field: Field) -> UIPart:
 
 
 def python_type(field: Field) -> Any:
-    return tuple[_item_spec(field).python_type(field), ...]  # type: ignore[misc]
+    return FrozenList[_item_spec(field).python_type(field)]  # type: ignore[misc]
 
 
 def fast_test(c: Consts, f: Field, g: str) -> str:
@@ -79,8 +80,8 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
 
 def convert(c: Consts, f: Field, g: str) -> str:
     if f.item_kind is Kind.NUMBER:
-        return f"tuple([float(_x) for _x in {g}])"
-    return f"tuple({g})"
+        return f"{c.const(FrozenList)}([float(_x) for _x in {g}])"
+    return s.to_frozen_list(c, f, g)
 
 
 SPEC = KindSpec(
@@ -93,7 +94,7 @@ SPEC = KindSpec(
     ui_part=ui_part,
     ui_read=s.read_nothing,
     python_type=python_type,
-    type_name="tuple",
+    type_name="FrozenList",
     fast_test=fast_test,
     convert=convert,
     help="A list of integers, numbers, texts or booleans (of).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._model.frozen import FrozenList
 from .._model.nodes import Field, Kind
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
@@ -52,7 +53,7 @@ def python_type(field: Field) -> Any:
     item = option_type(field)
     if None in field.option_values():
         item = item | None
-    return tuple[item, ...]  # type: ignore[valid-type]
+    return FrozenList[item]  # type: ignore[valid-type]
 
 
 def fast_test(c: Consts, f: Field, g: str) -> str:
@@ -69,9 +70,11 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
 
 
 def convert(c: Consts, f: Field, g: str) -> str:
-    """A tuple of the options the items are (`_shared.as_option`)."""
+    """A `FrozenList` of the options the items are (`_shared.as_option`)."""
     item = s.as_option(c, f, "_x")
-    return f"tuple({g})" if item == "_x" else f"tuple([{item} for _x in {g}])"
+    if item == "_x":
+        return s.to_frozen_list(c, f, g)
+    return f"{c.const(FrozenList)}([{item} for _x in {g}])"
 
 
 SPEC = KindSpec(
@@ -84,7 +87,7 @@ SPEC = KindSpec(
     ui_part=ui_part,
     ui_read=ui_read,
     python_type=python_type,
-    type_name="tuple",
+    type_name="FrozenList",
     fast_test=fast_test,
     convert=convert,
     help="Any subset of options.",

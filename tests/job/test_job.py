@@ -48,7 +48,7 @@ def test_init_types_settings_and_writes_the_description(tmp_path: Path) -> None:
     job = _init(tmp_path, "--training.epochs", "5", job_id="j1")
     assert job.settings.training.epochs == 5
     assert job.settings.training.lr == 0.1
-    assert job.settings.sizes == (32, 32)
+    assert job.settings.sizes == [32, 32]
     with pytest.raises(AttributeError):
         job.settings.training.epochs = 3
     info = _json(tmp_path / "job" / "info.json")
@@ -79,7 +79,7 @@ def test_existing_description_is_read(tmp_path: Path) -> None:
     )
     job = _init(tmp_path)
     assert (job.id, job.name) == ("abc", "My model")
-    assert job.settings.training.epochs == 7 and job.settings.sizes == (1, 2)
+    assert job.settings.training.epochs == 7 and job.settings.sizes == [1, 2]
     assert job.datasets[0].name == "Screws" and job.tags == ("t",)
     assert job.description.extra == {"future_key": {"x": 1}}
 
@@ -156,7 +156,7 @@ def test_hyperparameter_file_mode(tmp_path: Path) -> None:
     env = {"BREVETTI_HYPERPARAMETERS_FILE": str(hyper)}
     job = Job.init(schema=_builder(), argv=[], env=env, job_dir=tmp_path / "job")
     assert job.id == "sm-1"
-    assert job.settings.training.epochs == 4 and job.settings.sizes == (8, 8)
+    assert job.settings.training.epochs == 4 and job.settings.sizes == [8, 8]
 
 
 def test_artifact_paths_stay_inside(tmp_path: Path) -> None:

@@ -76,11 +76,11 @@ def test_annotations_are_precise() -> None:
         "loss": Literal["bce", "mse"],
         "size": Literal[64, 128],
         "ratio": int | float,
-        "metrics": tuple[Literal["acc", "f1"], ...],
-        "shape": tuple[int, ...],
-        "scales": tuple[float, ...],
+        "metrics": FrozenList[Literal["acc", "f1"]],
+        "shape": FrozenList[int],
+        "scales": FrozenList[float],
         "extra": dict[str, Any] | list[Any],
-        "classes": tuple[str, ...],
+        "classes": FrozenList[str],
         "class_mapping": FrozenDict[str, str | FrozenList[str]],
         "token": Secret,
         "api_key": Secret | None,
@@ -99,8 +99,10 @@ def test_defaults_are_on_the_attributes_in_attribute_form() -> None:
     assert fields["epochs"].default == 10
     assert fields["lr"].default == 1.0 and isinstance(fields["lr"].default, float)
     assert fields["name"].default is None
-    assert fields["metrics"].default == ("acc",)
-    assert fields["scales"].default == (1.0, 2.5)
+    assert fields["metrics"].default == ["acc"] and isinstance(
+        fields["metrics"].default, FrozenList
+    )
+    assert fields["scales"].default == [1.0, 2.5]
     assert fields["class_mapping"].default == {"good": "ok", "scratch": ["bad", "worse"]}
     assert isinstance(fields["class_mapping"].default, FrozenDict)
     assert isinstance(fields["class_mapping"].default["scratch"], FrozenList)
@@ -120,7 +122,9 @@ def test_instances_are_frozen_slotted_and_deeply_immutable() -> None:
         settings.class_mapping["new"] = "x"
     with pytest.raises(TypeError, match="read-only"):
         settings.class_mapping["scratch"].append("x")
-    assert isinstance(settings.shape, tuple)
+    with pytest.raises(TypeError, match="read-only"):
+        settings.shape.append(3)
+    assert isinstance(settings.shape, FrozenList) and isinstance(settings.shape, list)
     assert isinstance(settings.class_mapping, dict)
     assert isinstance(settings.class_mapping["scratch"], list)
 
@@ -142,7 +146,7 @@ def test_the_class_is_cached_per_schema() -> None:
 def test_structure_fills_defaults_and_keeps_given_values() -> None:
     settings = _instance(epochs=5, size=128, metrics=["f1", "acc"], class_mapping={"x": ["a"]})
     assert settings.epochs == 5 and settings.size == 128 and settings.lr == 1.0
-    assert settings.metrics == ("f1", "acc") and settings.class_mapping == {"x": ["a"]}
+    assert settings.metrics == ["f1", "acc"] and settings.class_mapping == {"x": ["a"]}
     # fields under a condition are None unless the tree holds them (the pipeline fills
     # their defaults only while they are active)
     assert settings.aug.radius is None and settings.aug.kernel is None
@@ -315,7 +319,7 @@ def test_a_settings_object_unpickles_in_a_fresh_process() -> None:
     done = subprocess.run(
         [sys.executable, "-c", script], input=payload, capture_output=True, check=True
     )
-    assert done.stdout.decode().split() == ["DemoJob", "7", "s3cret", "3", "(224,", "224)"]
+    assert done.stdout.decode().split() == ["DemoJob", "7", "s3cret", "3", "[224,", "224]"]
 
 
 @given(st.data())

@@ -22,6 +22,7 @@ from brevetti_schema import (
     FrozenList,
     SchemaBuilder,
     freeze,
+    generate_source,
     resolve_settings,
     structure,
     unstructure,
@@ -57,6 +58,30 @@ def test_the_unstructured_settings_go_to_json_and_yaml() -> None:
     assert json.loads(json.dumps(tree)) == tree
     assert yaml.safe_load(yaml.safe_dump(tree)) == tree
     assert structure(type(settings), tree) == settings
+
+
+def test_a_list_setting_is_a_frozen_list_json_and_yaml_take() -> None:
+    """Lists, multi-choices and classes are `FrozenList`s: in the live classes (the
+    validator's build and `structure`), and in the generated source's annotations."""
+    b = SchemaBuilder().list("sizes", of="number", default=[224, 0.5])
+    b.multi_choice("metrics", options=["acc", "f1"], default=["f1"]).classes("names")
+    schema = b.build()
+    resolved = resolve_settings(schema, {"names": ["good", "bad"]})
+    for settings in (resolved.settings, structure(schema, resolved.tree)):
+        assert settings.sizes == [224.0, 0.5] and type(settings.sizes[0]) is float
+        for value in (settings.sizes, settings.metrics, settings.names):
+            assert type(value) is FrozenList and isinstance(value, list)
+            assert json.loads(json.dumps(value)) == value
+            assert yaml.safe_load(yaml.safe_dump(value)) == value
+            with pytest.raises(TypeError, match="read-only"):
+                value.append(1)
+            with pytest.raises(TypeError, match="read-only"):
+                value[0] = 1
+        assert yaml.safe_dump(settings.sizes) == "- 224.0\n- 0.5\n"
+        assert hash(settings) == hash(resolve_settings(schema, {"names": ["good", "bad"]}).settings)
+    source = generate_source(schema)
+    assert "sizes: FrozenList[float] = attrs.field(default=FrozenList([224.0, 0.5]))" in source
+    assert "from brevetti_schema import FrozenList" in source and "tuple" not in source
 
 
 def test_a_class_mapping_cannot_change() -> None:

@@ -282,7 +282,7 @@ def test_list_items_are_checked_with_all_the_lists_number_rules() -> None:
         )
     )
     ok = resolve_settings(schema, {"sizes": [32, 64], "rates": [0.5]})
-    assert ok.settings.sizes == (32, 64) and ok.settings.rates == (0.5,)
+    assert ok.settings.sizes == [32, 64] and ok.settings.rates == [0.5]
     with pytest.raises(SettingsError) as info:
         resolve_settings(schema, {"sizes": [32, 50], "rates": [0.5, 0]})
     assert [p.path for p in info.value.problems] == ["sizes[1]", "rates[1]"]

@@ -131,7 +131,7 @@ def test_every_problem_in_one_pass_and_the_valid_path_builds_the_object() -> Non
         (("aug", "sizes", 3), "below_minimum"),
     ]
     ok = resolve_settings(schema, {"aug": {"gamma": "2", "sizes": "1,2"}})
-    assert ok.settings.aug.gamma == 2.0 and ok.settings.aug.sizes == (1, 2)
+    assert ok.settings.aug.gamma == 2.0 and ok.settings.aug.sizes == [1, 2]
     assert ok.settings.epochs == 1 and ok.settings.loss is None
 
 

@@ -171,20 +171,26 @@ def _structure_class_mapping(value: Any, _: Any) -> FrozenDict[str, str | Frozen
     return FrozenDict(result)
 
 
-def _is_homogeneous_tuple(tp: Any) -> bool:
+def _is_item_sequence(tp: Any) -> bool:
+    """``FrozenList[X]`` (our classes' lists) or ``tuple[X, ...]`` (a class of one's own)."""
     args = get_args(tp)
+    if get_origin(tp) is FrozenList:
+        return len(args) == 1
     return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
-def _tuple_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], tuple[Any, ...]]:
+def _sequence_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """A list of items structured one by one, held as `tp`'s own sequence type; a bad item
+    is reported by its index."""
     item_type = get_args(tp)[0]
     item_hook = converter.get_structure_hook(item_type)
+    make: Callable[[list[Any]], Any] = FrozenList if get_origin(tp) is FrozenList else tuple
 
-    def structure_tuple(value: Any, _: Any) -> tuple[Any, ...]:
+    def structure_sequence(value: Any, _: Any) -> Any:
         if not isinstance(value, list | tuple):
             raise TypeError(f"expected a list, got {type(value).__name__}")
         try:
-            return tuple([item_hook(item, item_type) for item in value])
+            return make([item_hook(item, item_type) for item in value])
         except (TypeError, ValueError):
             pass
         problems = []
@@ -195,7 +201,7 @@ def _tuple_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], tu
                 problems.append(f"item {index}: {exc}")
         raise ValueError("; ".join(problems))
 
-    return structure_tuple
+    return structure_sequence
 
 
 def _attrs_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
@@ -239,7 +245,7 @@ def _make_structurer() -> cattrs.Converter:
     converter.register_structure_hook_func(
         lambda tp: tp == CLASS_MAPPING_TYPE, _structure_class_mapping
     )
-    converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
+    converter.register_structure_hook_factory(_is_item_sequence, _sequence_hook)
     converter.register_structure_hook_factory(attrs.has, _attrs_structure_hook)
     return converter
 

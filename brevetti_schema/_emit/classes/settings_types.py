@@ -3,10 +3,11 @@
 The live classes and the generated source (`_codegen`) both take their types from
 `field_type`:
 
-* Collections are tuples (multi-choice, lists, classes) and class mappings are
-  read-only `Mapping`s (a `MappingProxyType` whose list values are tuples), so a
-  settings object is immutable all the way down. JSON values stay plain `dict`/`list`
-  (they are handed to other libraries as they are), typed ``dict[str, Any] | list[Any]``.
+* Lists (multi-choice, lists, classes) are `FrozenList`s and class mappings
+  `FrozenDict`s whose lists are `FrozenList`s: read-only, so a settings object is
+  immutable all the way down, yet a `list` and a `dict`, so `json.dumps`,
+  `yaml.safe_dump` and libraries take them as they are. JSON values stay plain
+  `dict`/`list` (copied per object), typed ``dict[str, Any] | list[Any]``.
 * Choices are ``Literal[...]`` when every option is text, an integer or a boolean
   (PEP 586 allows no floats); otherwise the union of the options' types, tried in the
   order bool, int, float, str, so that an integer option stays an integer.
