@@ -61,6 +61,10 @@ class Minter(Protocol):
     def remove_identity(self, name: str, access_key: str | None = None) -> None: ...
 
 
+PENDING: Final = "pending:"
+"""The access-key column of an identity recorded before the store made it (its name)."""
+
+
 @attrs.frozen
 class Credentials:
     """An access key, its secret and session token (never in a repr) and when it expires
@@ -171,29 +175,33 @@ class CredentialIssuer:
         resource: str,
         grants: Sequence[Grant],
     ) -> Credentials:
-        """Keys made by the store itself, then recorded (removed again if that fails)."""
+        """Keys made by the store itself. The identity's name is recorded before it is
+        made, so one made just before a crash is removed when a server starts again."""
+        expires_at = time.time() + self.ttl
+        placeholder = PENDING + name
+        self.store.add_credential(
+            placeholder, name, str(description["id"]), resource, expires_at, issued=False
+        )
         try:
             keys = minter.mint(name, grants, self.ttl)
         except (ObjectStoreError, ValueError) as exc:
+            self.store.forget_credential(placeholder)
             raise StoreError(503, f"the object store did not make the credentials: {exc}") from None
-        credentials = Credentials(
-            access_key=keys.access_key,
-            secret_key=keys.secret_key,
-            expires_at=time.time() + self.ttl,
-            resource=resource,
-            session_token=keys.session_token,
-        )
         try:
-            self.store.add_credential(
-                credentials.access_key, name, str(description["id"]), resource,
-                credentials.expires_at,
-            )  # fmt: skip
+            self.store.settle_credential(placeholder, keys.access_key)
         except BaseException:
             with contextlib.suppress(ObjectStoreError):
                 minter.remove_identity(name)
+            self.store.forget_credential(placeholder)
             raise
         self._wake.set()
-        return credentials
+        return Credentials(
+            access_key=keys.access_key,
+            secret_key=keys.secret_key,
+            expires_at=expires_at,
+            resource=resource,
+            session_token=keys.session_token,
+        )
 
     def revoke_job(self, job_id: str) -> int:
         """Remove every identity of the job (at completion); how many were removed."""
@@ -209,10 +217,20 @@ class CredentialIssuer:
             self._remove(record)
         return len(records)
 
+    def reap_unsettled(self) -> int:
+        """Remove the identities a previous run recorded but never finished making (it
+        stopped mid-mint); how many. Call before this server mints any."""
+        records = [r for r in self.store.credentials() if r["access_key"].startswith(PENDING)]
+        for record in records:
+            self._remove(record)
+        return len(records)
+
     def _remove(self, record: dict[str, Any]) -> None:
         if self.identities is not None:
+            access_key = record["access_key"]
+            known = None if access_key.startswith(PENDING) else access_key
             try:
-                self.identities.remove_identity(record["identity"], record["access_key"])
+                self.identities.remove_identity(record["identity"], known)
             except ObjectStoreError:
                 logger.warning("could not remove identity %s from the store", record["identity"])
                 return  # kept: tried again on the next round
@@ -221,8 +239,13 @@ class CredentialIssuer:
     # -- the reaper thread ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the reaper (removes expired identities, also those of a previous run)."""
+        """Start the reaper (removes expired identities, also those of a previous run, and
+        at once those a previous run left half made)."""
         if self._thread is None:
+            try:
+                self.reap_unsettled()
+            except Exception:  # the reaper's rounds try again
+                logger.exception("removing half-made credentials failed")
             self._thread = threading.Thread(target=self._run, name="credential-reaper", daemon=True)
             self._thread.start()
 

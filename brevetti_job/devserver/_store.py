@@ -274,6 +274,14 @@ def _job_record(row: sqlite3.Row) -> dict[str, Any]:
     return record
 
 
+def _count_issued(db: sqlite3.Connection, job_id: str, resource: str) -> None:
+    db.execute(
+        "INSERT INTO credential_counts (job_id, resource, issued) VALUES (?, ?, 1) "
+        "ON CONFLICT (job_id, resource) DO UPDATE SET issued = issued + 1",
+        (job_id, resource),
+    )
+
+
 class Transaction:
     """One write transaction on the store (see `Store.write`); the job is locked in."""
 
@@ -516,20 +524,40 @@ class Store:
     # -- credentials (identities minted on the object store) ---------------------------
 
     def add_credential(
-        self, access_key: str, identity: str, job_id: str, resource: str, expires_at: float
+        self,
+        access_key: str,
+        identity: str,
+        job_id: str,
+        resource: str,
+        expires_at: float,
+        *,
+        issued: bool = True,
     ) -> None:
-        """Record an identity made for `job_id` (removed from the store when it expires)."""
+        """Record an identity made for `job_id` (removed from the store when it expires);
+        `issued` False: one about to be made, counted once `settle_credential` names it."""
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO credentials (access_key, identity, job_id, resource, expires_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (access_key, identity, job_id, resource, expires_at),
             )
+            if issued:
+                _count_issued(db, job_id, resource)
+
+    def settle_credential(self, placeholder: str, access_key: str) -> None:
+        """Give the record made with `placeholder` the access key the store made, and count
+        it as issued."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT job_id, resource FROM credentials WHERE access_key = ?", (placeholder,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(500, "no pending credential record to settle")
             db.execute(
-                "INSERT INTO credential_counts (job_id, resource, issued) VALUES (?, ?, 1) "
-                "ON CONFLICT (job_id, resource) DO UPDATE SET issued = issued + 1",
-                (job_id, resource),
+                "UPDATE credentials SET access_key = ? WHERE access_key = ?",
+                (access_key, placeholder),
             )
+            _count_issued(db, row["job_id"], row["resource"])
 
     def credentials_issued(self, job_id: str) -> dict[str, int]:
         """How many credentials each resource of the job was given (``securitycredentials``

@@ -169,3 +169,49 @@ def test_a_store_that_cannot_mint_stops_the_server_at_start(object_store, tmp_pa
     assert "BREVETTI_S3_ROLE_ARN" in done.stderr
     assert "Traceback" not in done.stderr
     assert object_store.secret_key not in done.stderr + done.stdout
+
+
+def test_an_identity_made_just_before_a_crash_is_removed_at_the_next_start(
+    external_store, tmp_path
+):
+    from brevetti_job.devserver import Store
+    from brevetti_job.devserver._credentials import PENDING, CredentialIssuer
+    from brevetti_job.devserver._objectstore import IamIdentities
+
+    store = Store(tmp_path / "root")
+    minter = IamIdentities(
+        ObjectStore(
+            external_store.endpoint, external_store.store.access_key,
+            external_store.store.secret_key,
+        )
+    )  # fmt: skip
+    # what a server killed inside a mint leaves: the name recorded, the user made, no key kept
+    minter.mint("job-crashed0001", folder_grants("brevetti-data", "j1", write=True), 3600)
+    store.add_credential(
+        PENDING + "job-crashed0001", "job-crashed0001", "j1", "job j1", 9e9, issued=False
+    )
+    settled = minter.mint("job-settled0001", folder_grants("brevetti-data", "j2", write=False), 3600)
+    store.add_credential(settled.access_key, "job-settled0001", "j2", "job j2", 9e9)
+    assert {"job-crashed0001", "job-settled0001"} <= iam_users(external_store)
+
+    issuer = CredentialIssuer(store, minter, "s3://brevetti-data")
+    issuer.start()  # as a server starting again on that root does
+    try:
+        users = iam_users(external_store)
+        assert "job-crashed0001" not in users and "job-settled0001" in users
+        assert [r["identity"] for r in store.credentials()] == ["job-settled0001"]
+        assert store.credentials_issued("j1") == {} and store.credentials_issued("j2") == {
+            "job j2": 1
+        }
+    finally:
+        issuer.stop()
+        minter.remove_identity("job-settled0001")
+        store.close()
+
+
+def test_a_mint_is_recorded_under_its_real_key_and_counted_once(external_devserver):
+    job = external_devserver.create_job()
+    own = PlatformCredentials(job.base_url, job.id, job.api_key, model_id=job.id).credentials()
+    records = external_devserver.app.store.credentials(job_id=job.id)
+    assert [r["access_key"] for r in records] == [own.access_key]
+    assert external_devserver.state(job.id)["credentials_issued"] == {f"job {job.id}": 1}
