@@ -190,7 +190,9 @@ def test_an_identity_made_just_before_a_crash_is_removed_at_the_next_start(
     store.add_credential(
         PENDING + "job-crashed0001", "job-crashed0001", "j1", "job j1", 9e9, issued=False
     )
-    settled = minter.mint("job-settled0001", folder_grants("brevetti-data", "j2", write=False), 3600)
+    settled = minter.mint(
+        "job-settled0001", folder_grants("brevetti-data", "j2", write=False), 3600
+    )
     store.add_credential(settled.access_key, "job-settled0001", "j2", "job j2", 9e9)
     assert {"job-crashed0001", "job-settled0001"} <= iam_users(external_store)
 
