@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -676,23 +676,14 @@ class PlatformAPI:
         self, obj: Any, prefix: str = "", recursive: bool = False, type: str | None = None
     ) -> list[Artifact]:
         """The artifacts of a model or report under `prefix` (all levels with `recursive`)."""
-        segment = type or ("reports" if isinstance(obj, TestReport) else "models")
-        if segment not in ("models", "reports"):
-            raise ValueError("type must be 'models' or 'reports'")
-        ident = _ident(obj)
-
-        def level(current: str) -> list[tuple[Artifact, bool]]:
-            data = self._session.get_json(
-                f"/api/{segment}/{ident}/artifacts", params=[("prefix", current)]
-            )
-            return [(_with_path(from_json(Artifact, e), current), is_folder(e)) for e in data or []]
-
+        segment, ident = _artifact_owner(obj, type)
         found: list[Artifact] = []
         pending = [prefix]
         with ThreadPoolExecutor(max_workers=_LISTING_WORKERS) as pool:
             while pending:  # one level at a time, its folders listed side by side
                 folders: list[str] = []
-                for entries in pool.map(level, pending):
+                listed = pool.map(lambda at: self._artifact_level(segment, ident, at), pending)
+                for entries in listed:
                     for artifact, folder in entries:
                         if folder and recursive:
                             folders.append(artifact.path + "/")
@@ -700,6 +691,11 @@ class PlatformAPI:
                             found.append(artifact)
                 pending = folders
         return found
+
+    def _artifact_level(self, segment: str, ident: str, at: str) -> list[tuple[Artifact, bool]]:
+        """One level of a job's artifacts: each entry and whether it is a folder."""
+        data = self._session.get_json(f"/api/{segment}/{ident}/artifacts", params=[("prefix", at)])
+        return [(_with_path(from_json(Artifact, e), at), is_folder(e)) for e in data or []]
 
     def download_url(
         self, url: str, dst: str | os.PathLike[str] | None = None, *, sha256: str | None = None
@@ -721,11 +717,17 @@ class PlatformAPI:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         digest = hashlib.sha256()
+        length = answer.headers.get("content-length", "")
         try:
             with os.fdopen(fd, "wb") as handle, answer.response as response:
-                for block in response.iter_content(_CHUNK):
-                    digest.update(block)
-                    handle.write(block)
+                if length.isdigit() and int(length) <= _CHUNK:  # small: one read, one write
+                    body = response.content
+                    digest.update(body)
+                    handle.write(body)
+                else:
+                    for block in response.iter_content(_CHUNK):
+                        digest.update(block)
+                        handle.write(block)
             if expected and digest.hexdigest() != expected:
                 raise PlatformError(
                     f"the download of {target.name} failed its checksum (sha256 differs)"
@@ -745,26 +747,57 @@ class PlatformAPI:
         type: str | None = None,
         workers: int = 16,
     ) -> list[Path]:
-        """Download every artifact (under `prefix`) into `dest`, each checksum verified."""
+        """Download every artifact (under `prefix`) into `dest`, each checksum verified.
+
+        Files are fetched as soon as their level is listed, while deeper levels are still
+        being listed; the paths come back in listing order (level by level)."""
         folder = Path(dest)
-        artifacts = [a for a in self.get_artifacts(obj, prefix, True, type) if a.link]
-        targets: list[tuple[Artifact, Path]] = []
-        for artifact in artifacts:
+        segment, ident = _artifact_owner(obj, type)
+
+        def target_of(artifact: Artifact) -> Path:
             relative = PurePosixPath(artifact.path)
             if relative.is_absolute() or ".." in relative.parts:
                 raise PlatformError(f"artifact name {artifact.path!r} leads out of {folder}")
-            targets.append((artifact, folder.joinpath(*relative.parts)))
+            return folder.joinpath(*relative.parts)
 
-        def fetch(item: tuple[Artifact, Path]) -> Path:
-            artifact, target = item
+        def fetch(artifact: Artifact, target: Path) -> Path:
             assert artifact.link is not None
             result: Path = self.download_url(artifact.link, target, sha256=artifact.sha256)
             return result
 
-        if not targets:
-            return []
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
-            return list(pool.map(fetch, targets))
+        fetches: list[Future[Path]] = []
+        with (
+            ThreadPoolExecutor(max_workers=_LISTING_WORKERS) as lister,
+            ThreadPoolExecutor(max_workers=max(1, workers)) as fetcher,
+        ):
+            try:
+                pending = [lister.submit(self._artifact_level, segment, ident, prefix)]
+                while pending:
+                    deeper: list[Future[list[tuple[Artifact, bool]]]] = []
+                    for listing in pending:
+                        for artifact, is_folder_entry in listing.result():
+                            if is_folder_entry:
+                                at = artifact.path + "/"
+                                deeper.append(
+                                    lister.submit(self._artifact_level, segment, ident, at)
+                                )
+                            elif artifact.link:
+                                target = target_of(artifact)
+                                fetches.append(fetcher.submit(fetch, artifact, target))
+                    pending = deeper
+                return [done.result() for done in fetches]
+            except BaseException:
+                for waiting in fetches:
+                    waiting.cancel()
+                raise
+
+
+def _artifact_owner(obj: Any, type: str | None) -> tuple[str, str]:
+    """The path segment (``models`` or ``reports``) and id of a model or report."""
+    segment = type or ("reports" if isinstance(obj, TestReport) else "models")
+    if segment not in ("models", "reports"):
+        raise ValueError("type must be 'models' or 'reports'")
+    return segment, _ident(obj)
 
 
 def _with_path(artifact: Artifact, prefix: str) -> Artifact:
