@@ -28,7 +28,6 @@ from .._emit.platform_ui import (
     EXTENSION_KEY,
     field_record,
     heading_record,
-    plain,
     section_record,
     trailing_headings,
 )
@@ -36,6 +35,7 @@ from .._errors import SchemaError, SchemaProblem
 from .._kinds.checks import check_schema, raise_for_problems
 from .._model.equality import same_json
 from .._model.nodes import Field, Heading, Kind, Node, Schema, Section, derive_label
+from .._model.trees import plain_copy
 from .platform_ui_records import (
     RecordError,
     RecordReader,
@@ -66,7 +66,7 @@ def load_platform_ui(
 def _read(document: Any, source: str | None) -> tuple[Any, str | None]:
     if isinstance(document, Mapping):
         try:
-            return json.loads(json.dumps(plain(document))), source
+            return json.loads(json.dumps(plain_copy(document))), source
         except (TypeError, ValueError) as exc:
             raise SchemaError.single("", f"the document is not JSON data: {exc}") from None
     if isinstance(document, str) and document.lstrip().startswith(("{", "[")):

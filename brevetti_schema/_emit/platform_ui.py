@@ -21,6 +21,7 @@ from .._kinds._shared import CLASS_MAPPING_HINT
 from .._kinds._transport import encode_in_record
 from .._model.conditions import condition_to_data
 from .._model.nodes import Field, Heading, Kind, Node, Schema, Section
+from .._model.trees import plain_copy
 
 __all__ = [
     "CLASS_MAPPING_HINT",
@@ -31,7 +32,6 @@ __all__ = [
     "field_record",
     "heading_record",
     "json_text",
-    "plain",
     "section_record",
     "trailing_headings",
 ]
@@ -66,22 +66,13 @@ def _put(record: dict[str, Any], key: str, value: Any) -> None:
         record[key] = value
 
 
-def plain(value: Any) -> Any:
-    """`value` as plain JSON data: mappings become dicts, tuples lists."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
 def _extension(field: Field, carried: frozenset[str]) -> dict[str, Any]:
     extension: dict[str, Any] = {}
     for name in EXTENSION_ATTRIBUTES:
         value = getattr(field, name)
         if name in carried or value is None or value is False:
             continue
-        extension[name] = value.value if isinstance(value, Kind) else plain(value)
+        extension[name] = value.value if isinstance(value, Kind) else plain_copy(value)
     return extension
 
 
@@ -115,7 +106,7 @@ def field_record(field: Field, path: str, *, hidden: bool = False) -> dict[str, 
         extension["advanced"] = True
     if extension:
         record[EXTENSION_KEY] = extension
-    record.update(plain(field.ui_extra))
+    record.update(plain_copy(field.ui_extra))
     if field.has_default and "default" not in field.ui_extra:
         record["default"] = encode_in_record(field, record, field.default)
     for key in field.ui_omit:
@@ -133,7 +124,7 @@ def section_record(section: Section, path: str, *, hidden: bool = False) -> dict
         record["visibleWhen"] = condition_to_data(section.visible_when)
     if hidden and section.advanced:
         record[EXTENSION_KEY] = {"advanced": True}
-    record.update(plain(section.ui_extra))
+    record.update(plain_copy(section.ui_extra))
     return record
 
 
@@ -147,7 +138,7 @@ def heading_record(
         record["visible"] = False
     if section:
         record[EXTENSION_KEY] = {"section": section}
-    record.update(plain(heading.ui_extra))
+    record.update(plain_copy(heading.ui_extra))
     return record
 
 
@@ -199,7 +190,7 @@ class _Emitter:
             elif path in self.sections and isinstance(value, Mapping):
                 result[key] = self.preset(value, path + ".")
             else:
-                result[key] = plain(value)
+                result[key] = plain_copy(value)
         return result
 
 
