@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +83,9 @@ _MAIN_DEFAULTS: Final[Mapping[str, Any]] = {
     "env": None, "strict": False, "kind": None,
 }  # fmt: skip
 """The main API's defaults of the keywords compat passes on (`MainJob.init`'s)."""
+
+_SCHEMA_SUFFIXES: Final = (".json", ".yaml", ".yml")
+"""Endings of a settings-schema file given where brevettiai 0.5 took `schema_path`."""
 
 
 def __getattr__(name: str) -> Any:
@@ -382,7 +386,9 @@ class Job(Generic[S]):
         other is given. `type_selector` picks the job class from the description: a
         callable given it, or the first class whose settings accept its settings. Also
         takes the main API's keywords (``schema``, ``into``, ``job_dir``, ``host``,
-        ``argv``, ``env`` ...) and, from brevettiai 0.5, ``schema_path``. Without a schema
+        ``argv``, ``env`` ...) and, from brevettiai 0.5, ``schema_path``; an existing
+        .json/.yaml/.yml file (or a compat `SchemaBuilder`) given first, where 0.5 took
+        `schema_path`, is taken as it, with a `DeprecationWarning`. Without a schema
         or a declared settings type, a 0.5 job's nested ``Settings`` class (a
         `brevetti_schema.compat.VueSettingsModule`) is the schema, and `settings` an
         instance of it.
@@ -391,8 +397,26 @@ class Job(Generic[S]):
         logging.getLogger().setLevel(log_level)
         for chatty in ("urllib3", "charset_normalizer"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
+        if _is_schema_path(job_id):  # brevettiai 0.5: ``Job.init(schema_path, ...)``
+            if "schema_path" in kwargs or "schema" in kwargs:
+                raise TypeError(
+                    "Job.init() got a schema as its first argument (brevettiai 0.5's "
+                    "schema_path) and a schema_path= or schema= keyword as well"
+                )
+            warnings.warn(
+                "Job.init(): the first argument is job_id (brevettiai 2.0's order); a "
+                "schema there is taken as brevettiai 0.5's schema_path, but pass it as "
+                "schema_path= by keyword",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["schema_path"], job_id = job_id, None
+        elif isinstance(job_id, str) and job_id.lower().endswith(_SCHEMA_SUFFIXES):
+            logger.warning("job id %r names no file: a schema path goes in schema_path=", job_id)
         if "schema_path" in kwargs:
-            kwargs.setdefault("schema", kwargs.pop("schema_path"))
+            if "schema" in kwargs:
+                raise TypeError("Job.init() got both schema_path= and schema=")
+            kwargs["schema"] = kwargs.pop("schema_path")
         for name in sorted(set(kwargs) & _IGNORED_KWARGS):
             logger.debug("Job.init: %s= is not needed by brevetti_job and is ignored", name)
             kwargs.pop(name)
@@ -672,6 +696,23 @@ class Job(Generic[S]):
 
     def __exit__(self, *exc_info: Any) -> None:
         self._main.__exit__(*exc_info)
+
+
+def _is_schema_path(value: object) -> bool:
+    """Whether `value` names an existing settings-schema file (.json, .yaml, .yml) or is
+    a compat `SchemaBuilder`: never a job id, so brevettiai 0.5's first argument."""
+    compat = sys.modules.get("brevetti_schema.compat")
+    if compat is not None and isinstance(value, compat.SchemaBuilder):
+        return True
+    if not isinstance(value, str | os.PathLike):
+        return False
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text.lower().endswith(_SCHEMA_SUFFIXES):
+        return False
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name the system cannot look up is no file
+        return False
 
 
 def _legacy_settings(job_class: type) -> type | None:

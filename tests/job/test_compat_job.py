@@ -621,6 +621,71 @@ def test_init_keywords(tmp_path: Path) -> None:
         _init(tmp_path, "--training.epochs", "0", job_dir=tmp_path / "bad")
 
 
+@pytest.mark.parametrize("form", ["relative text", "Path", "yaml"])
+def test_a_0_5_call_with_the_schema_path_first_runs_locally_with_that_schema(
+    form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """brevettiai 0.5's `Job.init` took `schema_path` first (`Job.init("settings-schema.json")`);
+    2.0's order puts `job_id` there. An existing schema file there is the schema, with a
+    warning at the caller's line, and the job is a local one of a fresh id."""
+    monkeypatch.chdir(tmp_path)
+    if form == "yaml":
+        name = "settings.yaml"
+        (tmp_path / name).write_text(
+            "fields:\n  training:\n    type: section\n    fields:\n"
+            "      epochs: {type: integer, default: 2, min: 1, max: 50}\n"
+            "  image_size: {type: json, default: [32, 32]}\n"
+        )
+    else:
+        name = "settings-schema.json"
+        (tmp_path / name).write_text(SCHEMA.read_text())
+    first: Any = tmp_path / name if form == "Path" else name
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    with pytest.warns(DeprecationWarning, match="pass it as schema_path= by keyword") as caught:
+        job = Job.init(first, argv=["--training.epochs", "7"], env=env)
+    assert [w.filename for w in caught] == [__file__]  # points at the script's call
+    assert job.mode == "local" and job.id != name and job.id.startswith("local-")
+    assert Path(job.job_dir) == tmp_path / "jobs" / job.id
+    assert (job.settings.training.epochs, job.settings.image_size) == (7, [32, 32])
+    assert job.settings.extra == {}
+    with pytest.warns(DeprecationWarning), pytest.raises(SettingsError, match=r"training\.epochs"):
+        Job.init(first, argv=["--training.epochs", "0"], env=env)  # that schema's minimum
+    with pytest.raises(TypeError, match="schema_path= or schema= keyword as well"):
+        Job.init(first, schema=SCHEMA, argv=[], env=env)
+
+
+def test_a_compat_schema_builder_first_is_the_schema_too(tmp_path: Path) -> None:
+    """0.5's `schema_path` could also be a `SchemaBuilder`; that is never a job id."""
+    from brevetti_schema.compat import SchemaBuilder, number_input
+
+    builder = SchemaBuilder(advanced=False).add_field(number_input("Epochs", "epochs", 4))
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    with pytest.warns(DeprecationWarning, match="schema_path="):
+        job = Job.init(builder, argv=[], job_dir=tmp_path / "job", env=env)  # type: ignore[arg-type]
+    assert job.settings.epochs == 4 and job.id.startswith("local-")
+
+
+def test_a_job_id_first_stays_a_job_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only an existing schema file is read as 0.5's `schema_path`: an id (a GUID, an
+    existing file of another kind, a .json name that names no file) stays the job id,
+    without a warning (warnings are errors in this suite)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a schema")
+    (tmp_path / "folder.json").mkdir()
+    ids = ["5c1e0d7a-8f31-4b6e-9a0c-2d4f6b8e1a3c", "notes.txt", "folder.json", "run.json"]
+    for job_id in ids:
+        job = Job.init(
+            job_id, schema=SCHEMA, argv=[], job_dir=tmp_path / "j" / job_id,
+            env={"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")},
+        )  # fmt: skip
+        assert job.id == job_id
+        assert job.settings.training.epochs == 2
+    assert "job id 'run.json' names no file: a schema path goes in schema_path=" in caplog.text
+    assert "'notes.txt' names no file" not in caplog.text
+
+
 def test_a_mistyped_setting_is_kept_with_a_did_you_mean(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
