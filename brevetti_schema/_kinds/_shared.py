@@ -376,32 +376,40 @@ def read_area_rows(read: RecordReading) -> dict[str, Any]:
 # -- generated code ------------------------------------------------------------------------
 
 
-def fast_bounds(f: Field, g: str, *, integer: bool) -> list[str]:
-    """Inline tests of number bounds, with `check_bounds`' meaning."""
-    tests = []
-    if f.minimum is not None:
-        tests.append(f"{g} >= {f.minimum!r}")
-    if f.maximum is not None:
-        tests.append(f"{g} <= {f.maximum!r}")
-    if f.exclusive_minimum is not None:
-        tests.append(f"{g} > {f.exclusive_minimum!r}")
-    if f.exclusive_maximum is not None:
-        tests.append(f"{g} < {f.exclusive_maximum!r}")
+def fast_number(f: Field, g: str, *, integer: bool) -> str:
+    """Inline test of an integer or a number with its bounds (`is_number` and
+    `check_bounds`' meaning).
+
+    The float range is tested only where no bound already implies it (NaN fails every
+    comparison, infinities the range), and a number's whole bounds are written as floats
+    where that is exact, so a float value meets float constants (the cheap comparison).
+    """
+    if integer:
+        tests = [f"{g}.__class__ is int"]
+    else:
+        tests = [f"({g}.__class__ is float or {g}.__class__ is int)"]
+
+    def bound(value: float) -> str:
+        if not integer and is_int(value) and float(value) == value:
+            return repr(float(value))
+        return repr(value)
+
+    lows = [(">=", f.minimum), (">", f.exclusive_minimum)]
+    highs = [("<=", f.maximum), ("<", f.exclusive_maximum)]
+    largest = repr(int(LARGEST_NUMBER)) if integer else repr(LARGEST_NUMBER)
+    if not any(b is not None and b >= -LARGEST_NUMBER for _, b in lows):
+        tests.append(f"{g} >= -{largest}")
+    tests += [f"{g} {op} {bound(b)}" for op, b in (*lows, *highs) if b is not None]
+    if not any(b is not None and b <= LARGEST_NUMBER for _, b in highs):
+        tests.append(f"{g} <= {largest}")
     step = f.multiple_of
-    if step is not None:
-        if step <= 0:
-            pass
-        elif float(step).is_integer() and integer:
+    if step is not None and step > 0:
+        if float(step).is_integer() and integer:
             tests.append(f"{g} % {int(step)} == 0")
         else:  # a finite quotient within 1e-9 of a whole number (else: `check_bounds`)
             q = f"{g} / {float(step)!r}"
             tests.append(f"{q} - {q} == 0.0 and abs({q} - round({q})) <= 1e-9")
-    return tests
-
-
-def fast_in_range(g: str) -> str:
-    """Inline test that an integer lies in the float range (see `LARGEST_NUMBER`)."""
-    return f"{-LARGEST_NUMBER!r} <= {g} <= {LARGEST_NUMBER!r}"
+    return " and ".join(tests)
 
 
 def fast_text(c: Consts, f: Field, g: str) -> str:

@@ -44,8 +44,7 @@ def ui_part(field: Field) -> UIPart:
 
 
 def fast_test(c: Consts, f: Field, g: str) -> str:
-    typed = [f"{g}.__class__ is int", s.fast_in_range(g)]
-    return " and ".join([*typed, *s.fast_bounds(f, g, integer=True)])
+    return s.fast_number(f, g, integer=True)
 
 
 SPEC = KindSpec(

@@ -194,7 +194,8 @@ def ui_part(field: Field) -> UIPart:
 
 
 def fast_test(c: Consts, f: Field, g: str) -> str:
-    typed = f"({g}.__class__ is dict or {g}.__class__ is list) and {c.const(s.is_plain_json)}({g})"
+    plain = c.const(s.is_plain_json)
+    typed = f"({g}.__class__ is dict or {g}.__class__ is list) and (not {g} or {plain}({g}))"
     if f.json_schema is None:
         return typed
     return f"{typed} and {c.const(_lazy_is_valid(f))}({g})"
@@ -220,7 +221,8 @@ def _lazy_is_valid(f: Field) -> Any:
 
 
 def convert(c: Consts, f: Field, g: str) -> str:
-    return f"{c.const(plain_copy)}({g})"
+    # the usual value, an empty one, copied without the walk (plain_copy's result)
+    return f"([] if {g} == [] else {{}} if {g} == {{}} else {c.const(plain_copy)}({g}))"
 
 
 SPEC = KindSpec(

@@ -178,6 +178,15 @@ def resolve_settings(
             run.problem((), "unknown_preset", message, preset)
         else:
             deep_merge(tree, schema.presets[preset])
+    if overrides:
+        _override(schema, tree, run, overrides)
+    return _validated(schema, tree, run, structure, into)
+
+
+def _override(
+    schema: Schema, tree: dict[str, Any], run: Run, overrides: Mapping[str, Any] | Iterable[str]
+) -> None:
+    """Set each override's value in `tree`; an unknown setting is a problem."""
     items = (
         overrides.items()
         if isinstance(overrides, Mapping)
@@ -193,21 +202,37 @@ def resolve_settings(
             run.problem(tuple(path.split(".")), "unknown_override", message, value)
             continue
         set_setting(tree, path, value)
-    return _validated(schema, tree, run, structure, into)
 
 
 def _validated(
     schema: Schema, tree: dict[str, Any], run: Run, structure: bool, into: type | None
 ) -> Resolved[Any]:
     """The generated validator's result: every problem at once, or the settings."""
-    engine = validator(schema)
-    complete = engine.validate(tree, run)
+    complete, made = validator(schema).resolve(tree, run)
     if run.problems:
         raise SettingsError(run.problems)
     if not structure:
-        return Resolved(complete, complete, run.unknown, tuple(run.warnings))
-    settings = engine.build(complete) if into is None else _typed(schema, complete, into)
-    return Resolved(settings, complete, run.unknown, tuple(run.warnings))
+        return _resolved(complete, complete, run.unknown, tuple(run.warnings))
+    settings = made if into is None and made is not None else _typed(schema, complete, into)
+    return _resolved(settings, complete, run.unknown, tuple(run.warnings))
+
+
+_SET_SETTINGS = Resolved.settings.__set__  # type: ignore[misc]
+_SET_TREE = Resolved.tree.__set__  # type: ignore[attr-defined]
+_SET_UNKNOWN = Resolved.unknown.__set__  # type: ignore[attr-defined]
+_SET_WARNINGS = Resolved.warnings.__set__  # type: ignore[attr-defined]
+
+
+def _resolved(
+    settings: Any, tree: dict[str, Any], unknown: dict[str, Any], warnings: tuple[Any, ...]
+) -> Resolved[Any]:
+    """``Resolved(...)`` without the frozen class's `__init__` (its slots set directly)."""
+    result: Resolved[Any] = object.__new__(Resolved)
+    _SET_SETTINGS(result, settings)
+    _SET_TREE(result, tree)
+    _SET_UNKNOWN(result, unknown)
+    _SET_WARNINGS(result, warnings)
+    return result
 
 
 def _typed(schema: Schema, tree: dict[str, Any], into: type | None) -> Any:

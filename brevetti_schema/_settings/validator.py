@@ -2,27 +2,32 @@
 
 `validator(schema)` writes (once per schema) one function per section, and for a long
 section one per run of fields, so compiling stays linear in the size of the schema. Each
-function reads one level of a settings tree: it decodes transported strings (each kind's
-`decode`), tests each value with the kind's inline `fast_test`, and only when that test
-fails asks the kind's `check` for every problem, so valid documents are fast and invalid
-ones get a full report in the same pass (as cattrs' generated structuring functions do
-with detailed validation). A second generated pass makes the typed settings object from
-the complete tree, filling the slots of the frozen classes directly.
+function reads one level of a settings tree: it tests each value with the kind's inline
+`fast_test`, decodes a transported string (each kind's `decode`) only when that test
+fails on one, and only then asks the kind's `check` for every problem, so valid
+documents are fast and invalid ones get a full report in the same pass (as cattrs'
+generated structuring functions do with detailed validation). In the same pass each
+valid value is stored, converted, straight into its slot of the frozen settings object
+(no `__init__`); the object is used only when no problem was found.
 
-The source is registered in `linecache` under a unique file name, so tracebacks, pdb and
-`inspect.getsource` show it; `Validator.source` holds it too.
+Every function names its constants itself and gets them in a namespace of its own, so
+sections of one shape share one compiled code object. The source is registered in
+`linecache` under a unique file name, so tracebacks, pdb and `inspect.getsource` show
+it; `Validator.source` holds it too.
 """
 
 from __future__ import annotations
 
+import builtins
 import copy
 import difflib
 import itertools
 import json
 import linecache
 import logging
+import sys
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final, cast
 
 import attrs
@@ -130,13 +135,15 @@ class Run:
     def required(self, loc: Loc) -> None:
         self.problem(loc, "required", "a value is required")
 
-    def check(self, field: Field, value: Any, loc: Loc) -> None:
-        """Every problem of a value its fast test refused (there may be none)."""
+    def check(self, field: Field, value: Any, loc: Loc) -> bool:
+        """Record every problem of a value its fast test refused; whether there was none."""
         secret = field.kind is Kind.SECRET
-        for code, message, inner in spec(field.kind).check(field, value):
+        issues = spec(field.kind).check(field, value)
+        for code, message, inner in issues:
             given = _inside(value, inner) if inner else value
             shown = MASK if secret and given not in (None, "") else given
             self.problems.append(SettingsProblem((*loc, *inner), code, field.label, message, shown))
+        return not issues
 
     def inactive(self, loc: Loc) -> None:
         self.warn(loc, "inactive", "is not active under its visible_when condition (ignored)")
@@ -209,124 +216,251 @@ def _needs_decode(field: Field) -> bool:
     return True
 
 
-class _Writer:
-    """Writes the source of one schema's validator and object builder."""
+_NAMES: Final[list[str]] = []
 
-    def __init__(self, schema: Schema, dynamic: frozenset[str]) -> None:
-        self.schema = schema
-        self.dynamic = dynamic
-        self.consts: dict[str, Any] = {
-            "_M": _M, "_BAD": _BAD, "_new": object.__new__, "_EMPTY": {},
-            "_deepcopy": copy.deepcopy,
-        }  # fmt: skip
-        self.functions: list[str] = []
-        self.count = 0
+
+def _name(index: int) -> str:
+    """The `index`-th constant name (one string object shared by every function)."""
+    while len(_NAMES) <= index:
+        _NAMES.append(sys.intern(f"_k{len(_NAMES)}"))
+    return _NAMES[index]
+
+
+class _Code:
+    """The source of one generated function and the constants it names (its own)."""
+
+    def __init__(self, header: str) -> None:
+        self.lines = [header]
+        self.consts: dict[str, Any] = {}
 
     def const(self, value: Any) -> str:
-        name = f"_k{len(self.consts)}"
+        name = _name(len(self.consts))
         self.consts[name] = value
         return name
 
-    def name(self, prefix: str) -> str:
-        self.count += 1
-        return f"{prefix}{self.count}"
 
-    # -- validation ---------------------------------------------------------------------
+def _indent(lines: list[str], depth: int = 1) -> list[str]:
+    return [" " * (4 * depth) + line for line in lines]
 
-    def section(self, nodes: tuple[Node, ...], loc: Loc) -> str:
-        """The function that validates one level; returns its name."""
-        keys = tuple(n.key for n in nodes if not isinstance(n, Heading))
+
+class _Writer:
+    """Writes and compiles the functions of one schema's validator.
+
+    Each function names its constants itself (``_k0``, ``_k1``, ...) and gets them in a
+    namespace of its own, so sections of the same shape share one code object: the
+    source, and the compiled code, grow with the number of distinct shapes.
+    """
+
+    def __init__(self, schema: Schema, dynamic: tuple[str, ...], filename: str) -> None:
+        self.schema = schema
+        self.dynamic = {path: index for index, path in enumerate(dynamic)}
+        """The index of each dynamic node's activity in the activity tuple."""
+        self.filename = filename
+        self.common: dict[str, Any] = {
+            "__builtins__": builtins, "_M": _M, "_BAD": _BAD, "_new": object.__new__,
+            "_EMPTY": {}, "_deepcopy": copy.deepcopy, "_given": _given,
+        }  # fmt: skip
+        self.codes: dict[str, types.CodeType] = {}
+        self.sources: list[str] = []
+        self.line = 0
+
+    def finish(self, code: _Code) -> types.FunctionType:
+        """The function of `code` (compiled once per distinct source) with its constants."""
+        text = "\n".join(code.lines)
+        compiled = self.codes.get(text)
+        if compiled is None:
+            module = compile(text, self.filename, "exec")
+            (compiled,) = (c for c in module.co_consts if isinstance(c, types.CodeType))
+            # moved to where it stands in the whole source (linecache, tracebacks)
+            compiled = self.codes[text] = _shifted(compiled, self.line)
+            self.sources.append(text)
+            self.line += text.count("\n") + 2
+        namespace = dict(self.common)
+        namespace.update(code.consts)
+        return types.FunctionType(compiled, namespace, compiled.co_name)
+
+    # -- validation (and the object, in the same pass) ------------------------------------
+
+    def section(self, nodes: tuple[Node, ...], loc: Loc, cls: type | None) -> Callable[..., Any]:
+        """The function that validates one level: ``(data, run, act) -> (tree, object)``.
+
+        With a class (`cls`), the frozen object is filled slot by slot as each value is
+        found valid; it is only used when the whole validation found no problem.
+        """
         members = [n for n in nodes if not isinstance(n, Heading)]
-        chunks = [members[i : i + _CHUNK] for i in range(0, len(members), _CHUNK)] or [[]]
-        names = [self.chunk(chunk, loc) for chunk in chunks]
-        name = self.name("_section")
-        lc, kc = self.const(loc), self.const(frozenset(keys))
-        body = [
-            f"def {name}(data, run, act):",
+        keys = tuple(n.key for n in members)
+        code = _Code("def _section(data, run, act):")
+        lc = code.const(loc)
+        code.lines += [
             f"    if data.__class__ is not dict: data = run.section(data, {lc})",
-            f"    if not data.keys() <= {kc}: run.unknown_keys(data, {self.const(keys)}, {lc})",
-            "    t = {}",
-            *(f"    {n}(data, t, run, act)" for n in names),
-            "    return t",
+            f"    if not {code.const(frozenset(keys).issuperset)}(data): "
+            f"run.unknown_keys(data, {code.const(keys)}, {lc})",
+            f"    o = _new({code.const(cls)})" if cls is not None else "    o = None",
         ]
-        self.functions.append("\n".join(body))
-        return name
+        if len(members) <= _CHUNK:
+            code.lines += _indent(self.members(code, members, loc, cls))
+        else:
+            for start in range(0, len(members), _CHUNK):
+                chunk = self.chunk(members[start : start + _CHUNK], loc, cls)
+                call = f"{code.const(chunk)}(data, run, act, o)"
+                code.lines.append(f"    t = {call}" if start == 0 else f"    t.update({call})")
+        code.lines.append("    return t, o")
+        return self.finish(code)
 
-    def chunk(self, nodes: Sequence[Node], loc: Loc) -> str:
-        name = self.name("_fields")
-        lines = [f"def {name}(data, t, run, act):"]
-        for node in nodes:
+    def chunk(self, nodes: Sequence[Node], loc: Loc, cls: type | None) -> Callable[..., Any]:
+        """A run of a long section's members: ``(data, run, act, o) -> tree part``."""
+        code = _Code("def _fields(data, run, act, o):")
+        code.lines += _indent(self.members(code, nodes, loc, cls))
+        code.lines.append("    return t")
+        return self.finish(code)
+
+    def members(self, code: _Code, nodes: Sequence[Node], loc: Loc, cls: type | None) -> list[str]:
+        """Lines reading each member into ``v<i>`` (and its slot), then the tree ``t``."""
+        attributes = _attributes(cls) if cls is not None else {}
+        lines: list[str] = []
+        entries = []
+        dropped = []
+        for i, node in enumerate(nodes):
             assert not isinstance(node, Heading)
             here = (*loc, node.key)
             path = ".".join(here)  # type: ignore[arg-type]
+            attribute = attributes.get(node.key)
+            setter = None
+            if cls is not None and attribute is not None:
+                setter = code.const(getattr(cls, attribute.name).__set__)
+            v = f"v{i}"
             if isinstance(node, Section):
-                lines += self.section_entry(node, here, path)
+                lines += self.section_entry(code, node, here, path, v, attribute, setter)
             else:
-                lines += self.field_entry(node, here, path)
-        if len(lines) == 1:
-            lines.append("    pass")
-        self.functions.append("\n".join(lines))
-        return name
+                lines += self.field_entry(code, node, here, path, v, attribute, setter)
+            entries.append(f"{node.key!r}: {v}")
+            if path in self.dynamic:
+                dropped.append(f"if {v} is _M: del t[{node.key!r}]")
+        return [*lines, f"t = {{{', '.join(entries)}}}", *dropped]
 
-    def section_entry(self, node: Section, here: Loc, path: str) -> list[str]:
-        inner = self.section(node.children, here)
-        get = f"d = data.get({node.key!r}, _EMPTY)"
-        call = f"t[{node.key!r}] = {inner}(d, run, act)"
+    def section_entry(
+        self,
+        code: _Code,
+        node: Section,
+        here: Loc,
+        path: str,
+        v: str,
+        attribute: attrs.Attribute[Any] | None,
+        setter: str | None,
+    ) -> list[str]:
+        inner_cls = cast(type, attribute.type) if attribute is not None and setter else None
+        inner = code.const(self.section(node.children, here, inner_cls))
+        put = [f"{setter}(o, p)"] if setter else []
         if path not in self.dynamic:
-            return [f"    {get}", f"    {call}"]
+            return [f"{v}, p = {inner}(data.get({node.key!r}, _EMPTY), run, act)", *put]
+        off = [f"{setter}(o, {self.default_of(code, attribute)})"] if setter and attribute else []
         return [
-            f"    {get}",
-            f"    if act[{path!r}]: {call}",
-            f"    elif d and d is not _EMPTY: run.inactive({self.const(here)})",
+            f"d = data.get({node.key!r}, _EMPTY)",
+            f"if act[{code.const(self.dynamic[path])}]:",
+            f"    {v}, p = {inner}(d, run, act)",
+            *_indent(put),
+            "else:",
+            f"    if d and d is not _EMPTY: run.inactive({code.const(here)})",
+            f"    {v} = _M",
+            *_indent(off),
         ]
 
-    def field_entry(self, field: Field, here: Loc, path: str) -> list[str]:
-        f, lc = self.const(field), self.const(here)
-        lines = [f"    g = data.get({field.key!r}, _M)"]
-        if _needs_decode(field):
-            lines.append(
-                f"    if g.__class__ is str: g = _M if g == '' else run.decode({f}, g, {lc})"
-            )
-        test = spec(field.kind).fast_test(self, field, "g")
-        if field.has_default:
-            default = self.copier(field.default)
-            missing = f"g = {default}"
-        elif field.required:
-            missing = f"run.required({lc}); g = None"
+    def field_entry(
+        self,
+        code: _Code,
+        field: Field,
+        here: Loc,
+        path: str,
+        v: str,
+        attribute: attrs.Attribute[Any] | None,
+        setter: str | None,
+    ) -> list[str]:
+        f, lc = code.const(field), code.const(here)
+        kind = spec(field.kind)
+        test = kind.fast_test(code, field, "g")
+        # the value as the object holds it: converted, or (for None) the attribute's own
+        if field.required or attribute is None or _admits_none(attribute.type):
+            none = "None"
         else:
-            missing = "g = None"
-        none = f"run.required({lc})" if field.required else "pass"
+            none = self.default_of(code, attribute)
+        converted = kind.convert(code, field, "g")
+
+        def put(expr: str) -> list[str]:
+            return [f"{setter}(o, {expr})"] if setter else []
+
+        if field.has_default:
+            given = put(converted if field.default is not None else none)
+            if field.json_schema is not None:
+                # a default's inner JSON Schema is checked here, not at build time (no
+                # jsonschema then)
+                check = f"if g is not None and not ({test}): run.check({f}, g, {lc})"
+                given = [check, *(["else: " + given[0]] if given else [])]
+            missing = [f"g = {self.copier(code, field.default)}", *given]
+        elif field.required:
+            missing = [f"run.required({lc}); g = None"]
+        else:
+            missing = ["g = None", *put(none)]
+        if field.required:
+            on_none = [f"elif g is None: run.required({lc})"]
+        elif setter:
+            on_none = ["elif g is None:", *_indent(put(none))]
+        else:
+            on_none = ["elif g is None: pass"]
         # the sentinels and None fail every kind's test, so a valid value passes one test
-        body = [f"if not ({test}):", "    if g is _M:", f"        {missing}"]
-        if field.json_schema is not None and field.has_default:
-            # a default's inner JSON Schema is checked here, not at build time (no jsonschema)
-            body.append(f"        if g is not None and not ({test}): run.check({f}, g, {lc})")
-        body += [
-            f"    elif g is None: {none}",
-            "    elif g is _BAD: g = None",
-            f"    else: run.check({f}, g, {lc})",
-            f"t[{field.key!r}] = g",
+        branches = [
+            f"if {test}:",
+            *_indent(put(converted) or ["pass"]),
+            "elif g is _M:",
+            *_indent(missing),
+            *on_none,
+            "elif g is _BAD: g = None",
+            # the test and the check agree; should they not, the value is kept as valid
+            *([f"elif run.check({f}, g, {lc}): {put(converted)[0]}"] if setter else []),
+            *([] if setter else [f"else: run.check({f}, g, {lc})"]),
         ]
+        read = [f"g = data.get({field.key!r}, _M)"]
+        decode = f"if g.__class__ is str: g = _M if g == '' else run.decode({f}, g, {lc})"
         if path not in self.dynamic:
-            return lines + [f"    {line}" for line in body]
+            if not _needs_decode(field):
+                return [*read, *branches, f"{v} = g"]
+            # a string fails the test, so it is decoded (and tested again) only then
+            fast = [f"if {test}:", *_indent(put(converted) or ["pass"])]
+            return [*read, *fast, "else:", *_indent([decode, *branches]), f"{v} = g"]
+        off = put(self.default_of(code, attribute)) if attribute is not None else []
         return [
-            *lines,
-            f"    if act[{path!r}]:",
-            *(f"        {line}" for line in body),
-            f"    elif g is not _M and g is not _BAD: run.inactive({lc})",
+            *read,
+            *([decode] if _needs_decode(field) else []),
+            f"if act[{code.const(self.dynamic[path])}]:",
+            *_indent([*branches, f"{v} = g"]),
+            "else:",
+            f"    if g is not _M and g is not _BAD: run.inactive({lc})",
+            f"    {v} = _M",
+            *_indent(off),
         ]
 
-    def copier(self, value: Any) -> str:
-        if isinstance(value, str | int | float | bool | None):
-            return self.const(value)
-        if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
-            return f"list({self.const(value)})"
-        return f"_deepcopy({self.const(value)})"
+    def copier(self, code: _Code, value: Any) -> str:
+        """A fresh copy of a default, as cheap as its shape allows."""
+        scalar = str | int | float | bool | None
+        if isinstance(value, scalar):
+            return code.const(value)
+        if isinstance(value, list) and all(isinstance(v, scalar) for v in value):
+            return f"list({code.const(value)})" if value else "[]"
+        if type(value) is dict and all(isinstance(v, scalar) for v in value.values()):
+            return f"dict({code.const(value)})" if value else "{}"
+        return f"_deepcopy({code.const(value)})"
+
+    def default_of(self, code: _Code, attribute: attrs.Attribute[Any]) -> str:
+        """The attribute's own default as an expression (what attrs would give)."""
+        default: Any = attribute.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            return f"{code.const(default.factory)}()"
+        return code.const(None if default is attrs.NOTHING else default)
 
     # -- activity -----------------------------------------------------------------------
 
-    def activity(self, dynamic: tuple[str, ...]) -> str:
-        """The function that decides, from the given values, which dynamic nodes are active.
+    def activity(self, dynamic: tuple[str, ...]) -> Callable[[Any], tuple[bool, ...]]:
+        """The function that decides, from the given values, which dynamic nodes are active
+        (in the order of `dynamic`).
 
         `Condition.holds` inlined: a tested field's value, while it is active, is the given
         one (decoded), else its default; an inactive field's is missing (`Activity`).
@@ -340,7 +474,9 @@ class _Writer:
             if isinstance(paths.get(f), Field)
         }
         self.names: dict[str, str] = {}
-        lines = ["def _activity(data):"]
+        code = _Code("def _activity(data):")
+        self.code = code
+        lines = code.lines
         for path in dependency_order(paths, set(dynamic) | read):
             node = paths[path]
             v = self.var(path)
@@ -353,7 +489,7 @@ class _Writer:
                 lines.append(f"    a{v} = {' and '.join(parts) or 'True'}")
             if path in read and isinstance(node, Field):
                 *parents, last = path.split(".")
-                slow = f"_given(data, {self.const(tuple(path.split('.')))}, {self.const(node)})"
+                slow = f"_given(data, {code.const(tuple(path.split('.')))}, {code.const(node)})"
                 lines.append("    x = data")
                 for part in parents:
                     lines.append(f"    x = x.get({part!r}, _EMPTY) if x.__class__ is dict else _M")
@@ -362,15 +498,12 @@ class _Writer:
                     lines.append(f"    if l{v}.__class__ is str: l{v} = {slow}")
                 if node.has_default:
                     active = f"a{v}" if path in self.dynamic else "True"
-                    default = self.const(node.default)
+                    default = code.const(node.default)
                     lines.append(f"    if l{v} is _M and {active}: l{v} = {default}")
                 if path in self.dynamic:  # an inactive field reads as missing
                     lines.append(f"    if not a{v}: l{v} = _M")
-        entries = ", ".join(f"{p!r}: a{self.var(p)}" for p in dynamic)
-        lines.append(f"    return {{{entries}}}")
-        self.consts["_given"] = _given
-        self.functions.append("\n".join(lines))
-        return "_activity"
+        lines.append(f"    return ({''.join(f'a{self.var(p)}, ' for p in dynamic)})")
+        return self.finish(code)
 
     def var(self, path: str) -> str:
         if path not in self.names:
@@ -397,81 +530,7 @@ class _Writer:
         """``_same(value, expected)`` as an expression: booleans never equal numbers."""
         if isinstance(expected, bool) or expected is None:
             return f"{value} is {expected!r}"
-        return f"({value}.__class__ is not bool and {value} == {self.const(expected)})"
-
-    # -- the object ---------------------------------------------------------------------
-
-    def builder(self, nodes: tuple[Node, ...], cls: type, prefix: str) -> str:
-        """The function that makes one level's object from its complete tree."""
-        attributes = _attributes(cls)
-        members = [n for n in nodes if not isinstance(n, Heading) and n.key in attributes]
-        chunks = [members[i : i + _CHUNK] for i in range(0, len(members), _CHUNK)] or [[]]
-        plain = _plain_slots(cls)
-        names = [
-            self.build_chunk(chunk, attributes, prefix, cls if plain else None) for chunk in chunks
-        ]
-        name = self.name("_build")
-        c = self.const(cls)
-        if plain:
-            body = [f"def {name}(t):", f"    o = _new({c})", *(f"    {n}(t, o)" for n in names)]
-        else:
-            body = [
-                f"def {name}(t):",
-                "    o = {}",
-                *(f"    {n}(t, o)" for n in names),
-                f"    o = {c}(**o)",
-            ]
-        body.append("    return o")
-        self.functions.append("\n".join(body))
-        return name
-
-    def build_chunk(
-        self,
-        nodes: Sequence[Node],
-        attributes: dict[str, attrs.Attribute[Any]],
-        prefix: str,
-        plain: type | None,
-    ) -> str:
-        name = self.name("_make")
-        lines = [f"def {name}(t, o):"]
-        for node in nodes:
-            assert not isinstance(node, Heading)
-            attribute = attributes[node.key]
-            path = prefix + node.key
-            default = self.default_of(attribute)
-            if isinstance(node, Section):
-                inner = self.builder(node.children, cast(type, attribute.type), path + ".")
-                value = f"{inner}(t[{node.key!r}])"
-                if path in self.dynamic:
-                    value = f"{inner}(t[{node.key!r}]) if {node.key!r} in t else {default}"
-            else:
-                converted = spec(node.kind).convert(self, node, "g")
-                if node.required:
-                    value = converted
-                elif _admits_none(attribute.type):
-                    value = converted if converted == "g" else f"None if g is None else {converted}"
-                else:
-                    value = f"{default} if g is None else {converted}"
-                get = f"t[{node.key!r}]" if path not in self.dynamic else f"t.get({node.key!r})"
-                lines.append(f"    g = {get}")
-                if path in self.dynamic:
-                    value = f"({value}) if {node.key!r} in t else {default}"
-            if plain is not None:
-                setter = self.const(getattr(plain, attribute.name).__set__)
-                lines.append(f"    {setter}(o, {value})")
-            else:
-                lines.append(f"    o[{attribute.name!r}] = {value}")
-        if len(lines) == 1:
-            lines.append("    pass")
-        self.functions.append("\n".join(lines))
-        return name
-
-    def default_of(self, attribute: attrs.Attribute[Any]) -> str:
-        """The attribute's own default as an expression (what attrs would give)."""
-        default: Any = attribute.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            return f"{self.const(default.factory)}()"
-        return self.const(None if default is attrs.NOTHING else default)
+        return f"({value}.__class__ is not bool and {value} == {self.code.const(expected)})"
 
 
 def _attributes(cls: type) -> dict[str, attrs.Attribute[Any]]:
@@ -506,27 +565,31 @@ def _plain_slots(cls: type) -> bool:
 
 @attrs.frozen
 class Validator:
-    """A schema's generated validator: `validate` a tree, `build` its typed object."""
+    """A schema's generated validator: `resolve` a tree to its complete tree and object."""
 
     schema: Schema
     source: str
     filename: str
-    _validate: Callable[[Any, Run, Any], dict[str, Any]]
-    _build: Callable[[dict[str, Any]], Any] | None
-    _activity: Callable[[Any], dict[str, bool]] | None
+    _validate: Callable[[Any, Run, Any], tuple[dict[str, Any], Any]]
+    _activity: Callable[[Any], tuple[bool, ...]] | None
+    dynamic: tuple[str, ...] = ()
 
-    def validate(self, data: Any, run: Run) -> dict[str, Any]:
-        """The complete tree of a (merged) settings tree; problems go to `run`."""
+    def activity(self, data: Any) -> dict[str, bool]:
+        """Whether each node whose activity depends on values is active, by path."""
+        if self._activity is None:
+            return {}
+        return dict(zip(self.dynamic, self._activity(data), strict=True))
+
+    def resolve(self, data: Any, run: Run) -> tuple[dict[str, Any], Any]:
+        """The complete tree of a (merged) settings tree, and its live settings object
+        (``None`` when the classes are not plain slots); problems go to `run`, and the
+        object is only meaningful when there are none."""
         act = self._activity(data) if self._activity is not None else None
         return self._validate(data, run, act)
 
-    def build(self, tree: dict[str, Any]) -> Any:
-        """The live settings object of a complete, valid tree."""
-        if self._build is None:
-            from .._emit.classes.attrs_classes import structure  # noqa: PLC0415
-
-            return structure(self.schema, tree)
-        return self._build(tree)
+    def validate(self, data: Any, run: Run) -> dict[str, Any]:
+        """The complete tree of a (merged) settings tree; problems go to `run`."""
+        return self.resolve(data, run)[0]
 
 
 def _shifted(code: types.CodeType, lines: int) -> types.CodeType:
@@ -542,32 +605,28 @@ def validator(schema: Schema) -> Validator:
     return schema.memo("validator", _generate)
 
 
+def _classes(cls: type) -> Iterator[type]:
+    """A settings class and the classes of its sections."""
+    yield cls
+    attrs.resolve_types(cls)
+    for attribute in attrs.fields(cls):
+        if isinstance(attribute.type, type) and attrs.has(attribute.type):
+            yield from _classes(attribute.type)
+
+
 def _generate(schema: Schema) -> Validator:
     from .._emit.classes.attrs_classes import settings_class  # noqa: PLC0415 - classes need cattrs
 
     dynamic = dynamic_paths(schema)
-    writer = _Writer(schema, frozenset(dynamic))
-    activity = writer.activity(dynamic) if dynamic else None
-    root = writer.section(schema.children, ())
-    build: str | None = writer.builder(schema.children, settings_class(schema), "")
-    source = "\n\n".join(writer.functions) + "\n"
     title = "".join(c if c.isalnum() else "_" for c in schema.title or "settings")
     filename = f"brevetti_schema-validator-{next(_counter)}-{title}"
+    writer = _Writer(schema, dynamic, filename)
+    activity = writer.activity(dynamic) if dynamic else None
+    cls: type | None = settings_class(schema)
+    if not all(_plain_slots(c) for c in _classes(cast(type, cls))):
+        cls = None  # made by the classes' own __init__ afterwards (`structure`)
+    root = writer.section(schema.children, (), cls)
+    source = "\n\n".join(writer.sources) + "\n"
     # a lazy entry: the lines are split only when a traceback or pdb asks for them
     linecache.cache[filename] = (lambda: source,)
-    namespace = dict(writer.consts)
-    line = 0
-    for function in writer.functions:
-        # one function at a time, so the compiler's memory stays that of one function;
-        # its line numbers are moved to where it stands in the whole source (linecache)
-        code = _shifted(compile(function, filename, "exec"), line)
-        exec(code, namespace)  # noqa: S102 - our own generated source
-        line += function.count("\n") + 2
-    return Validator(
-        schema,
-        source,
-        filename,
-        namespace[root],
-        namespace[build] if build is not None else None,
-        namespace[activity] if activity is not None else None,
-    )
+    return Validator(schema, source, filename, root, activity, dynamic)

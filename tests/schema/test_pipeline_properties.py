@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from brevetti_schema import Field, Kind, Schema, Section, SettingsError, unstructure
+from brevetti_schema import Field, Kind, Schema, Section, SettingsError, structure, unstructure
 from brevetti_schema._settings.pipeline import encode_settings, resolve_settings
 from tests.strategies import schemas, settings_for, shaped_like
 
@@ -47,6 +47,27 @@ def test_valid_settings_resolve_and_round_trip(data: st.DataObject) -> None:
     again = resolve_settings(schema, back)
     assert again.settings == result.settings
     assert resolve_settings(schema, result.tree).settings == result.settings
+
+
+@given(st.data())
+def test_the_object_filled_while_validating_is_what_the_classes_make(data: st.DataObject) -> None:
+    """The validator fills the frozen objects' slots as it checks; the live classes' own
+    structuring (cattrs, `__init__` with every default) makes the same object, every slot
+    set, from the complete tree."""
+    schema = data.draw(schemas())
+    how = data.draw(st.sampled_from(["complete", "partial", "anything"]))
+    if how == "anything":  # any values (strings to decode, None, ...), the valid ones kept
+        raw = data.draw(shaped_like(schema))
+    else:
+        raw = data.draw(settings_for(schema, complete=how == "complete"))
+    note(f"raw={raw!r}")
+    result = _resolve(schema, raw)
+    if isinstance(result, SettingsError):
+        return
+    made = structure(schema, result.tree)
+    assert type(result.settings) is type(made)
+    assert result.settings == made
+    assert repr(result.settings) == repr(made)
 
 
 @given(st.data())
