@@ -92,9 +92,21 @@ class JobFiles:
                 return opened[0], opened[1], str(record["sha256"])
         return None
 
-    def digest(self, job_id: str, name: str, etag: str, size: int) -> str | None:
-        """The sha256 of the artifact listed with this ETag and size (``None``: removed)."""
-        return self._sha256(job_id, name, etag, size)
+    def digests(self, job_id: str, files: list[dict[str, Any]]) -> dict[str, str]:
+        """The sha256 of each listed file (``name``, ``etag``, ``size``) by name, from one
+        look at the noted ones; a file removed since it was listed is left out."""
+        known = self.store.file_digests(job_id)
+        found: dict[str, str] = {}
+        for item in files:
+            name, etag, size = str(item["name"]), str(item["etag"]), int(item["size"])
+            noted = known.get(name)
+            if noted is not None and noted[0] == etag and noted[1] == size:
+                found[name] = noted[2]
+                continue
+            sha256 = self._sha256(job_id, name, etag, size)
+            if sha256 is not None:
+                found[name] = sha256
+        return found
 
     def _sha256(self, job_id: str, name: str, etag: str, size: int) -> str | None:
         known = self.store.file_digest(job_id, name, etag, size)

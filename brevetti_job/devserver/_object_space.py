@@ -115,6 +115,36 @@ class ObjectSpace:
             if item["key"] != prefix
         ]
 
+    def artifact_level(
+        self, job_id: str, prefix: str = ""
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """One level of the job's ``artifacts/`` under `prefix` (empty or ending in '/'):
+        its files (name relative to ``artifacts/``, size, etag, modified) and the names of
+        its sub-folders; one delimited listing, not the whole folder."""
+        base = f"{job_id}/artifacts/"
+        files: list[dict[str, Any]] = []
+        folders: list[str] = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=base + prefix, Delimiter="/"
+        )
+        for page in pages:
+            for common in page.get("CommonPrefixes", []):
+                name = common["Prefix"][len(base) + len(prefix) :].rstrip("/")
+                if name:
+                    folders.append(name)
+            for item in page.get("Contents", []):
+                name = item["Key"][len(base) :]
+                if name and not name.endswith("/"):
+                    files.append(
+                        {
+                            "name": name,
+                            "size": item["Size"],
+                            "etag": item.get("ETag", "").strip('"'),
+                            "modified": item["LastModified"].isoformat(),
+                        }
+                    )
+        return files, folders
+
     def open(self, key: str, etag: str | None = None) -> tuple[IO[bytes], int] | None:
         """A streaming body and the size of the object at `key`, or ``None`` if missing
         (or, with `etag`, if the object there is no longer that version)."""

@@ -607,6 +607,14 @@ class Store:
             ).fetchone()
         return None if row is None else str(row["sha256"])
 
+    def file_digests(self, job_id: str) -> dict[str, tuple[str, int, str]]:
+        """Every sha256 noted for the job's files: name -> (etag, size, sha256)."""
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT name, etag, size, sha256 FROM file_digests WHERE job_id = ?", (job_id,)
+            ).fetchall()
+        return {row["name"]: (row["etag"], row["size"], row["sha256"]) for row in rows}
+
     def note_file_digest(self, job_id: str, name: str, etag: str, size: int, sha256: str) -> None:
         """Keep the sha256 of a version of a job's file (replacing an older version's)."""
         with self._transaction() as db:

@@ -835,38 +835,34 @@ class WebApi:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         entries: dict[str, dict[str, Any]] = {}
-        listed = self.space.artifacts(ident) if self.space is not None else []
-        for artifact in listed:  # the sha256 only of the files at this level
+        files, folders = (
+            ([], []) if self.space is None else self.space.artifact_level(ident, prefix)
+        )
+        for head in folders:
+            entries[head] = {
+                "name": head,
+                "isPrefix": True,
+                "mimeType": "folder",
+                "size": 0,
+                "link": None,
+                "lastModified": None,
+                "tileSource": None,
+            }
+        files = [f for f in files if f["name"] != OUTPUT]
+        digests = self.files.digests(ident, files)  # the sha256 only of this level's files
+        for artifact in files:
             name = str(artifact["name"])
-            if not name.startswith(prefix) or name == OUTPUT:
+            if name not in digests:  # removed while it was listed
                 continue
             rest = name[len(prefix) :]
-            head, sep, _ = rest.partition("/")
-            if sep:
-                entries.setdefault(
-                    head,
-                    {
-                        "name": head,
-                        "isPrefix": True,
-                        "mimeType": "folder",
-                        "size": 0,
-                        "link": None,
-                        "lastModified": None,
-                        "tileSource": None,
-                    },
-                )
-                continue
-            sha256 = self.files.digest(ident, name, str(artifact["etag"]), int(artifact["size"]))
-            if sha256 is None:  # removed while it was listed
-                continue
             entries[rest] = {
                 "name": rest,
                 "isPrefix": False,
                 "mimeType": _mime(rest),
-                "size": artifact.get("size", 0),
-                "sha256": sha256,
+                "size": artifact["size"],
+                "sha256": digests[name],
                 "link": self._link(ident, name),
-                "lastModified": artifact.get("modified") or artifact.get("updated_at"),
+                "lastModified": artifact["modified"],
                 "tileSource": None,
             }
         return _json(200, [entries[k] for k in sorted(entries)])
