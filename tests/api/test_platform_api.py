@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,9 @@ def test_create_train_complete_and_download_artifacts(webapi_user, tmp_path) -> 
     assert done.completed is not None and done.model_url == model_path
     top = {a.name: a for a in api.get_artifacts(done)}
     assert top["plots"].is_prefix and not top["report.html"].is_prefix
+    assert top["plots"].last_modified is None  # a folder has no time of its own
+    modified = datetime.fromisoformat(str(top["report.html"].last_modified))
+    assert abs((datetime.now(UTC) - modified).total_seconds()) < 3600
     names = {a.path for a in api.get_artifacts(done, recursive=True)}
     assert {"report.html", "plots/loss.json", model_path[len("artifacts/") :]} <= names
     assert [a.path for a in api.get_artifacts(done, prefix="plots/")] == ["plots/loss.json"]
