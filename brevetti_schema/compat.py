@@ -19,7 +19,8 @@ where it is right, and its defects corrected:
   ``AssertionError`` (``python -O`` cannot remove the check).
 
 The only keys added to brevettiai's records are ones vue-form-generator needs:
-``listBox`` on checklists (it reads that spelling, not ``listbox``). Enum classes and
+``listBox`` on checklists (it reads that spelling, not ``listbox``); so a pydantic
+``gt``/``lt`` becomes an inclusive ``min``/``max`` (`from_pydantic_model`). Enum classes and
 members are accepted wherever values are (their ``.value`` is used). Pydantic is never
 imported here: `from_pydantic_model` only calls the class it is given.
 """
@@ -33,6 +34,7 @@ import enum
 import inspect
 import json
 import logging
+import math
 import os
 import types
 import typing
@@ -1004,14 +1006,37 @@ def _definition(reference: str, definitions: Mapping[str, Any]) -> dict[str, Any
     return dict(definitions[reference.rsplit("/", 1)[-1]])
 
 
+def _bound(value: Any) -> float | None:
+    """A JSON Schema bound that is a number (not a bool, not draft 4's flag)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _inclusive_bounds(value: Mapping[str, Any], *, integer: bool) -> tuple[Any, Any]:
+    """The form's ``min``/``max`` for a number property: the record has no exclusive key
+    (the reference allows no keys beyond brevettiai's), so ``gt``/``lt`` become inclusive
+    bounds, the tighter one kept where ``ge``/``le`` are given too. For an integer that is
+    exact (``gt=n`` is ``min=n+1``); for a float the form says ``min=n`` while a job whose
+    settings are the pydantic class still refuses ``n`` itself (the class validates)."""
+    low: Any = value.get("minimum")
+    high: Any = value.get("maximum")
+    above, below = _bound(value.get("exclusiveMinimum")), _bound(value.get("exclusiveMaximum"))
+    if above is not None:
+        first: float = math.floor(above) + 1 if integer else above
+        low = first if _bound(low) is None else max(low, first)
+    if below is not None:
+        last: float = math.ceil(below) - 1 if integer else below
+        high = last if _bound(high) is None else min(high, last)
+    return low, high
+
+
 def build_from_pydantic_schema(
     schema: Mapping[str, Any], definitions: Mapping[str, Any], namespace: str | None = None
 ) -> SchemaBuilder:
     """Fields from a pydantic JSON Schema: ``visible = not advanced``, numbers with step
-    0.1 (integers 1), ``min``/``max`` None when unset (``gt``/``lt`` kept as
-    ``exclusiveMinimum``/``exclusiveMaximum``), the first member of ``anyOf`` used,
-    enums as selects (a list of enum members as a checklist), nested models as
-    namespaced sections; ``SchemaConfig(exclude=True)`` (as ``vue``) leaves a field out."""
+    0.1 (integers 1), ``min``/``max`` None when unset (``gt``/``lt`` folded into them,
+    see `_inclusive_bounds`), the first member of ``anyOf`` used, enums as selects (a
+    list of enum members as a checklist), nested models as namespaced sections;
+    ``SchemaConfig(exclude=True)`` (as ``vue``) leaves a field out."""
     builder = SchemaBuilder(namespace=namespace)
     for name, given in schema.get("properties", {}).items():
         value = dict(given)
@@ -1053,19 +1078,9 @@ def build_from_pydantic_schema(
             else:
                 builder.add_field(text_area(**payload, json=True))
         elif kind in ("integer", "number"):
-            extra = {
-                key: value[key] for key in ("exclusiveMinimum", "exclusiveMaximum") if key in value
-            }
+            low, high = _inclusive_bounds(value, integer=kind == "integer")
             step = 0.1 if kind == "number" else 1
-            builder.add_field(
-                number_input(
-                    **payload,
-                    step=step,
-                    min=value.get("minimum"),
-                    max=value.get("maximum"),
-                    **extra,
-                )
-            )
+            builder.add_field(number_input(**payload, step=step, min=low, max=high))
         elif kind == "object":
             builder.add_field(text_area(**payload, json=True))
         elif kind == "boolean":

@@ -39,7 +39,7 @@ _STANDARD_KEYS: Final = frozenset(
      "listbox", "listBox", "validator", "criterionType", "visibleWhen", "tag", EXTENSION_KEY,
      "exclusiveMinimum", "exclusiveMaximum"}
 )  # fmt: skip
-"""Keys the loader reads (``exclusive*`` as our compat layer writes gt/lt bounds)."""
+"""Keys the loader reads (``exclusive*`` as files our compat layer once wrote hold)."""
 
 PRESENTATION_KEYS: Final = frozenset(
     {"id", "inputName", "featured", "disabled", "styleClasses", "fieldClasses", "labelClasses",

@@ -686,6 +686,43 @@ def test_a_job_id_first_stays_a_job_id(
     assert "'notes.txt' names no file" not in caplog.text
 
 
+def test_a_float_gt_bound_the_form_shows_inclusive_is_still_refused_by_the_job(
+    tmp_path: Path,
+) -> None:
+    """`from_pydantic_model` gives a float's ``gt=0`` as the form's inclusive ``min: 0``
+    (the form has no exclusive key), and the form's own schema admits 0; a job whose
+    settings are the pydantic class refuses 0 at `Job.init`, from the command line and
+    from the platform's description alike, naming the field."""
+    pydantic = pytest.importorskip("pydantic")
+    from brevetti_schema import resolve_settings
+    from brevetti_schema.compat import from_pydantic_model
+
+    class Settings(pydantic.BaseModel):
+        rate: float = pydantic.Field(0.1, gt=0)
+
+    class Train(Job[Settings]):
+        pass
+
+    (record,) = from_pydantic_model(Settings).schema["fields"]
+    assert record["min"] == 0 and "exclusiveMinimum" not in record
+    assert resolve_settings(load_schema(from_pydantic_model(Settings)), {"rate": 0}).tree == {
+        "rate": 0
+    }
+    env = {"BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json")}
+    with pytest.raises(SettingsError, match=r"rate.*greater than 0") as from_argv:
+        Train.init(argv=["--rate", "0"], job_dir=tmp_path / "a", env=env)
+    assert [p.path for p in from_argv.value.problems] == ["rate"]
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "info.json").write_text(
+        json.dumps({"id": "d1", "name": "n", "settings": {"rate": 0}})
+    )
+    with pytest.raises(SettingsError, match=r"rate.*greater than 0"):
+        Train.init(argv=[], job_dir=folder, env=env)
+    job = Train.init(argv=["--rate", "0.001"], job_dir=tmp_path / "c", env=env)
+    assert isinstance(job.settings, Settings) and job.settings.rate == 0.001
+
+
 def test_a_mistyped_setting_is_kept_with_a_did_you_mean(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

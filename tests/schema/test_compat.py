@@ -623,7 +623,7 @@ def test_from_pydantic_model_reads_fields_enums_optionals_and_nested_models() ->
     }
     assert set(fields) == {"rate", "epochs", "seed", "color", "tags", "inner", "inner.depth"}
     rate = fields["rate"]
-    assert (rate["step"], rate["min"], rate["max"], rate["exclusiveMinimum"]) == (0.1, None, 1, 0)
+    assert (rate["step"], rate["min"], rate["max"]) == (0.1, 0, 1)  # gt=0: see below
     assert rate["help"] == "step size" and rate["visible"] is False
     assert fields["epochs"]["visible"] is True and fields["epochs"]["step"] == 1
     assert fields["seed"]["default"] is None  # not 0
@@ -635,6 +635,65 @@ def test_from_pydantic_model_reads_fields_enums_optionals_and_nested_models() ->
         "presets": {},
     }
     assert SchemaConfig().exclude is False
+
+
+def test_from_pydantic_model_gives_gt_and_lt_as_min_and_max_and_adds_no_key() -> None:
+    """The reference: "Our emitter may add keys that vue-form-generator needs (`validator`,
+    `listBox`); nothing else may differ", so no ``exclusiveMinimum``/``exclusiveMaximum``.
+    An integer's ``gt=n``/``lt=n`` are exactly ``min=n+1``/``max=n-1``; a float's are the
+    inclusive ``min=n``/``max=n`` (the job's pydantic class still refuses ``n``, see
+    tests/job/test_compat_job.py); with ``ge``/``le`` as well the tighter bound is kept."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Bounds(pydantic.BaseModel):
+        epochs: int = pydantic.Field(10, gt=0, lt=1000)
+        batch: int = pydantic.Field(8, gt=2, ge=4, lt=64)
+        rate: float = pydantic.Field(0.1, gt=0, le=1)
+        momentum: float = pydantic.Field(0.9, ge=0, lt=1)
+        seed: int | None = pydantic.Field(None, gt=-1)
+        free: float = 2.5
+
+    def number(model: str, default: Any, low: Any, high: Any, step: float) -> dict[str, Any]:
+        return {
+            "type": "input", "inputType": "number", "min": low, "max": high, "step": step,
+            "label": model.title(), "model": model, "default": default, "required": False,
+            "visible": False,
+        }  # fmt: skip
+
+    assert from_pydantic_model(Bounds).schema == {
+        "fields": [
+            number("epochs", 10, 1, 999, 1),
+            number("batch", 8, 4, 63, 1),
+            number("rate", 0.1, 0, 1, 0.1),
+            number("momentum", 0.9, 0, 1, 0.1),
+            number("seed", None, 0, None, 1),
+            number("free", 2.5, None, None, 0.1),
+        ],
+        "presets": {},
+    }
+
+
+@given(
+    low=st.one_of(st.none(), st.integers(-50, 50), st.floats(-50, 50)),
+    high=st.one_of(st.none(), st.integers(-50, 50), st.floats(-50, 50)),
+)
+def test_an_integers_exclusive_bounds_become_exactly_the_same_inclusive_ones(
+    low: float | None, high: float | None
+) -> None:
+    """Every integer the form's ``min``/``max`` admit is one ``gt``/``lt`` admit, and back."""
+    prop: dict[str, Any] = {"type": "integer", "default": 0}
+    if low is not None:
+        prop["exclusiveMinimum"] = low
+    if high is not None:
+        prop["exclusiveMaximum"] = high
+    (record,) = build_from_pydantic_schema({"properties": {"n": prop}}, {}).schema["fields"]
+    assert not {"exclusiveMinimum", "exclusiveMaximum"} & set(record)
+    for k in range(-60, 61):
+        exclusive = (low is None or k > low) and (high is None or k < high)
+        inclusive = (record["min"] is None or k >= record["min"]) and (
+            record["max"] is None or k <= record["max"]
+        )
+        assert inclusive == exclusive, (k, low, high, record["min"], record["max"])
 
 
 def _parts() -> tuple[SchemaBuilder, SchemaBuilder]:
