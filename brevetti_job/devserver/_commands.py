@@ -171,16 +171,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8750, help="port (default 8750; 0 picks one)")
-    given = serve.add_mutually_exclusive_group()
-    given.add_argument(
-        "--admin-token-file", metavar="PATH",
-        help="read the admin token from this file (default: BREVETTI_ADMIN_TOKEN, else the "
+    _admin_token_options(
+        serve, "read the admin token from this file (default: BREVETTI_ADMIN_TOKEN, else the "
         "saved one, else a new one)",
-    )  # fmt: skip
-    given.add_argument(
-        "--admin-token", metavar="T",
-        help="the admin token itself (shows in ps: prefer BREVETTI_ADMIN_TOKEN or "
-        "--admin-token-file)",
     )  # fmt: skip
     serve.add_argument(
         "--max-artifact-bytes", type=_size, default=4 * 1024**3, metavar="N",
@@ -257,16 +250,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     create.add_argument(
         "--model", action="append", metavar="ID", help="a test report's model under test"
     )
-    admin = create.add_mutually_exclusive_group()
-    admin.add_argument(
-        "--admin-token-file", metavar="PATH",
-        help="use the dev platform's admin API with the token in this file (default "
+    _admin_token_options(
+        create, "use the dev platform's admin API with the token in this file (default "
         "BREVETTI_ADMIN_TOKEN; without a login, the one saved in --root)",
-    )  # fmt: skip
-    admin.add_argument(
-        "--admin-token", metavar="T",
-        help="the admin token itself (shows in ps: prefer BREVETTI_ADMIN_TOKEN or "
-        "--admin-token-file)",
     )  # fmt: skip
     create.add_argument(
         "--dataset", action="append", type=_dataset_spec, metavar="NAME=FOLDER",
@@ -282,3 +268,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     add_admin_commands(actions, DEFAULT_ROOT)
     add_client_commands(actions, DEFAULT_ROOT)
+
+
+def _admin_token_options(parser: argparse.ArgumentParser, file_help: str) -> None:
+    """``--admin-token-file`` (what `file_help` says) or ``--admin-token`` (shows in ps)."""
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--admin-token-file", metavar="PATH", help=file_help)
+    given.add_argument(
+        "--admin-token", metavar="T",
+        help="the admin token itself (shows in ps: prefer BREVETTI_ADMIN_TOKEN or "
+        "--admin-token-file)",
+    )  # fmt: skip
