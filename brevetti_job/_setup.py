@@ -22,6 +22,7 @@ from brevetti_schema import (
     Schema,
     SettingsError,
     SettingsProblem,
+    check_settings_class,
     encode_settings,
     load_schema,
     resolve_settings,
@@ -33,7 +34,6 @@ from ._description import JobDescription, new_job_id
 from ._errors import JobArgumentTypeError, JobConfigError
 from ._files import atomic_write_json, check_name, finite_json, non_finite_paths
 from ._identity import Identity, resolve_identity
-from ._into import check_target
 from ._raw_settings import freeze, gather_raw_settings, read_local_settings, set_setting
 from ._secrets import secret_paths, without_paths
 from ._status import write_failure_file, write_status
@@ -100,7 +100,10 @@ def set_up(
             raise JobConfigError(
                 f"into={getattr(into, '__qualname__', into)!r} needs a schema: pass schema="
             )
-        check_target(model, into)
+        try:
+            check_settings_class(model, into)
+        except TypeError as exc:  # no settings class at all: a wrong argument
+            raise JobArgumentTypeError(str(exc)) from None
         target = into
     paths = [path for path, _ in model.fields()] if model is not None else None
     explicit = {

@@ -35,6 +35,7 @@ from ._model.nodes import (
 )
 from ._model.secret import MASK, Secret
 from ._model.trees import merge_settings, set_setting
+from ._settings.into import check_settings_class
 from ._settings.pipeline import Resolved, encode_settings, masked_tree, resolve_settings
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ __all__ = [
     "__version__",
     "all_of",
     "any_of",
+    "check_settings_class",
     "defaults",
     "derive_label",
     "dump_defaults_yaml",

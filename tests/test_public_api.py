@@ -9,7 +9,7 @@ import brevetti_schema.compat
 SCHEMA_API = {
     "MASK", "MISSING", "BrevettiError", "BrevettiSchemaError", "Condition", "Field", "FrozenDict", "FrozenList", "Heading", "Kind", "Option",
     "Resolved", "Schema", "SchemaBuilder", "SchemaError", "SchemaProblem", "Secret", "Section",
-    "SectionBuilder", "SettingsError", "SettingsProblem", "__version__", "all_of", "any_of",
+    "SectionBuilder", "SettingsError", "SettingsProblem", "__version__", "all_of", "any_of", "check_settings_class",
     "defaults", "derive_label", "dump_defaults_yaml", "dump_json_schema", "dump_platform_ui",
     "dump_schema_yaml", "emit_json_schema", "emit_platform_ui", "encode_settings", "equals",
     "format_schema", "freeze", "generate_source", "load_platform_ui", "load_schema", "load_schema_file",

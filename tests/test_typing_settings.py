@@ -198,6 +198,22 @@ def test_a_class_that_does_not_fit_the_schema_is_a_clear_error(tmp_path: Path) -
     assert not (tmp_path / "bad").exists()  # refused before the job exists
 
 
+def test_a_generated_class_of_a_changed_schema_is_refused_by_setting(
+    tmp_path: Path, generated: types.ModuleType
+) -> None:
+    """`Job.init(schema=..., into=Generated)` with a schema that changed since the module
+    was generated: a `SchemaError` naming each setting, before the job exists."""
+    changed = SCHEMA_YAML.replace("rate: {type: number, default: 0.5}", "rate: {type: text}")
+    (tmp_path / "changed.yaml").write_text(changed + "  seed: {type: integer, default: 1}\n")
+    with pytest.raises(SchemaError) as info:
+        Job.init(schema=str(tmp_path / "changed.yaml"), into=generated.Demo, **_argv(tmp_path, "c"))
+    assert [str(p) for p in info.value.problems] == [
+        "training.rate: Training.rate is float, but this is a text setting: expected str",
+        "seed: Demo has no attribute for this integer setting",
+    ]
+    assert not (tmp_path / "c").exists()
+
+
 def test_a_pydantic_class_fits_and_a_missing_attribute_is_named(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text(SCHEMA_YAML)
     schema = str(tmp_path / "settings.yaml")

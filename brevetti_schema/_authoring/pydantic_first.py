@@ -407,7 +407,9 @@ def _read(
     tree = presets_tree(reader.preset_values, presets, reader.model_value)
     schema = Schema(children=children, presets=tree, title=title)
     warnings = raise_for_problems(check_schema(schema))
-    return Schema(children=children, presets=tree, title=title, warnings=tuple(warnings))
+    return Schema(
+        children=children, presets=tree, title=title, warnings=tuple(warnings), declared_by=cls
+    )
 
 
 # -- typed settings -------------------------------------------------------------------------

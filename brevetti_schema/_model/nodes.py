@@ -233,13 +233,16 @@ class Schema:
     """A whole declaration: the top-level nodes, named presets and load warnings.
 
     Presets are partial settings trees holding decoded values (not JSON text). Warnings
-    are problems a legacy document was accepted with.
+    are problems a legacy document was accepted with. `declared_by` is the attrs or
+    pydantic class a class-first front end read it from: that class holds its settings
+    by construction (it is not checked as an `into=` class is).
     """
 
     children: tuple[Node, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     title: str | None = None
     warnings: tuple[SchemaProblem, ...] = attrs.field(default=(), eq=False)
+    declared_by: type | None = attrs.field(default=None, eq=False, repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     __hash__ = None  # type: ignore[assignment]

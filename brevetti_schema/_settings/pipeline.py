@@ -24,6 +24,7 @@ from .._errors import SettingsError, SettingsProblem
 from .._kinds._transport import encode_value
 from .._model.nodes import Field, Heading, Kind, Schema, Section
 from .._model.trees import deep_merge, set_setting
+from .into import check_settings_class
 from .validator import Run, mask_value, validator
 
 __all__ = [
@@ -165,10 +166,13 @@ def resolve_settings(
     mapping of dotted path to value, or ``"path=value"`` strings). With
     ``structure=False`` the result's `settings` is the plain decoded tree; with `into`
     (an attrs class, e.g. the class-first declaration, or a pydantic model class) it is
-    an instance of that class
-    instead of the live class. The settings are checked by the schema's generated
+    an instance of that class instead of the live class; a class that does not fit the
+    schema is a `SchemaError` naming each mismatch (`check_settings_class`), raised
+    before any setting is read. The settings are checked by the schema's generated
     validator (`_validator`), which reports every problem at once.
     """
+    if into is not None:
+        check_settings_class(schema, into)
     run = Run(schema, strict)
     tree: dict[str, Any] = dict(raw) if raw else {}
     if preset is not None:

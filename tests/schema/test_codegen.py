@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import brevetti_schema
-from brevetti_schema import Schema, SchemaBuilder
+from brevetti_schema import Schema, SchemaBuilder, resolve_settings
 from brevetti_schema._emit.classes.attrs_classes import settings_class, structure, unstructure
 from brevetti_schema._emit.classes.codegen import generate_source
 from brevetti_schema._emit.classes.plan import plan_classes
@@ -235,3 +235,23 @@ def test_odd_keys_titles_and_help_still_give_working_source(
     data[section] = {key: 2 for key in keys}
     assert unstructure(structure(generated, data)) == data
     assert unstructure(structure(schema, data)) == data
+
+
+def test_resolving_into_a_generated_class_of_another_schema_names_each_mismatch(
+    tmp_path: Path,
+) -> None:
+    """A generated class that no longer fits its schema (the schema changed, the module
+    was not regenerated) is a `SchemaError` naming each setting, before any is read."""
+    old = SchemaBuilder().integer("epochs", default=3).list("sizes", of="integer").build()
+    _, Generated = _write(tmp_path, old, "stale_settings")
+    assert resolve_settings(old, {"epochs": 4}, into=Generated).settings.epochs == 4
+    new = SchemaBuilder().text("epochs", default="3").list("sizes", of="integer")
+    new.boolean("augment", default=False)
+    with pytest.raises(brevetti_schema.SchemaError) as info:
+        resolve_settings(new.build(), {"epochs": "not read"}, into=Generated)
+    assert [str(p) for p in info.value.problems] == [
+        "epochs: Settings.epochs is int, but this is a text setting: expected str",
+        "augment: Settings has no attribute for this boolean setting",
+    ]
+    with pytest.raises(TypeError, match="into= must be an attrs or pydantic settings class"):
+        resolve_settings(old, {}, into=dict)

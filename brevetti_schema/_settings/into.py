@@ -1,11 +1,12 @@
-"""Does a settings class fit a schema? Checked before `Job.init(into=...)` reads settings.
+"""Does a settings class fit a schema? Checked before settings are made into it.
 
 A class from ``brevetti-schema codegen``, or any attrs or pydantic class, can receive a
 schema's settings when each setting has an attribute (by its settings key) of a type
 that holds the setting's values, each section a settings class, and each attribute the
 schema does not know has a default. What does not fit is a `SchemaError` listing every
-mismatch by setting path, before the job reads its settings: a wrong class is the
-author's mistake, not an invalid setting of the job's.
+mismatch by setting path, before any setting is read: a wrong class is the author's
+mistake, not an invalid setting. `resolve_settings(..., into=)` checks (once per schema
+and class), and `Job.init(into=)` checks before the job reads its settings.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ import pathlib
 import sys
 import types
 import typing
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any, Final, Literal, Union
 
 import attrs
 
-from brevetti_schema import Field, Kind, Schema, SchemaError, SchemaProblem, Secret, Section
+from .._errors import SchemaError, SchemaProblem
+from .._model.nodes import Field, Kind, Schema, Section
+from .._model.secret import Secret
 
-from ._errors import JobArgumentTypeError
-
-__all__ = ["check_target"]
+__all__ = ["check_settings_class"]
 
 _SEQUENCES: Final = (tuple, list, set, frozenset, collections.abc.Sequence, collections.abc.Set)
 _MAPPINGS: Final = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
@@ -53,17 +55,25 @@ class _Attribute:
     required: bool
 
 
-def check_target(schema: Schema, cls: Any) -> None:
-    """Raise `SchemaError` unless `cls` can hold the settings of `schema` (see above);
-    `JobArgumentTypeError` when `cls` is no attrs or pydantic class at all."""
+def check_settings_class(schema: Schema, cls: Any) -> None:
+    """Raise `SchemaError` unless `cls` can hold the settings of `schema` (see above),
+    naming every mismatch; `TypeError` when `cls` is no attrs or pydantic class at all.
+    The class a class-first schema was declared by fits by construction; one that fits
+    is remembered per schema, so a second check costs a lookup."""
+    if cls is schema.declared_by:
+        return
+    fitting: weakref.WeakSet[type] = schema.memo("fitting classes", lambda _: weakref.WeakSet())
+    if isinstance(cls, type) and cls in fitting:
+        return
     if _attributes(cls) is None:
-        raise JobArgumentTypeError(
+        raise TypeError(
             f"into= must be an attrs or pydantic settings class (such as one made by "
             f"brevetti-schema codegen), got {_shown(cls)}"
         )
     problems = list(_mismatches(schema.children, cls, ""))
     if problems:
         raise SchemaError(problems)
+    fitting.add(cls)
 
 
 def _mismatches(nodes: tuple[Any, ...], cls: type, prefix: str) -> Iterator[SchemaProblem]:
