@@ -16,12 +16,11 @@ def declared_settings(cls: type) -> type | None:
     """The attrs or pydantic class that the nearest class in `cls`'s bases declares as
     its settings type (a ``Job[Settings]`` base or a ``settings:`` annotation), or
     ``None`` when none declares such a class. One class declaring two is an error."""
-    runtime = _runtime_jobs()
     for klass in cls.__mro__:
-        if klass in runtime:
+        if _is_runtime(klass):
             return None  # the runtime's own classes declare nothing
         annotated = _annotated(klass)
-        generic = _generic_argument(klass, runtime)
+        generic = _generic_argument(klass)
         if annotated is not None and generic is not None and annotated is not generic:
             raise JobConfigError(
                 f"{klass.__name__} declares two settings types: {_name(generic)} (its "
@@ -44,20 +43,27 @@ def _annotated(klass: type) -> Any:
     return annotation
 
 
-def _runtime_jobs() -> tuple[type, ...]:
-    """`brevetti_job.Job`, and `brevetti_job.compat.Job` once compat is loaded."""
-    from ._job import Job  # noqa: PLC0415 - _job imports this module
-
-    compat = sys.modules.get("brevetti_job.compat")
-    return (Job,) if compat is None else (Job, compat.Job)
+RUNTIME_MARK = "_brevetti_runtime_job"
+"""Set to True in the body of the runtime's own job classes (`brevetti_job.Job`,
+`brevetti_job.compat.Job`): they declare no settings type, their subclasses may."""
 
 
-def _generic_argument(klass: type, runtime: tuple[type, ...]) -> Any:
+def _is_runtime(klass: type) -> bool:
+    """Whether `klass` is one of the runtime's own job classes (not a subclass)."""
+    return bool(vars(klass).get(RUNTIME_MARK, False))
+
+
+def _is_job_class(klass: type) -> bool:
+    """Whether `klass` is a runtime job class or derives from one."""
+    return any(_is_runtime(base) for base in klass.__mro__)
+
+
+def _generic_argument(klass: type) -> Any:
     """The settings type of a ``Job[Settings]`` among `klass`'s own bases, or ``None``
     (also for a type variable: ``class Base(Job[S])`` leaves it to its subclasses)."""
     for base in vars(klass).get("__orig_bases__", ()):
         origin = typing.get_origin(base)
-        if not (isinstance(origin, type) and issubclass(origin, runtime)):
+        if not (isinstance(origin, type) and _is_job_class(origin)):
             continue
         args = typing.get_args(base)
         if not args or isinstance(args[0], typing.TypeVar) or args[0] is Any:

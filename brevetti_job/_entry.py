@@ -5,19 +5,30 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from brevetti_schema import BrevettiSchemaError, SettingsError
 
 from ._errors import BrevettiJobError
 from ._identity import SWITCHES
 
-if TYPE_CHECKING:
-    from ._job import Job
-
 __all__ = ["asks_for_help", "run_main"]
+
+
+class _StartedJob(Protocol):
+    """What the entry uses of a job it made: warnings, its folder, start, scrub."""
+
+    @property
+    def settings_warnings(self) -> tuple[Any, ...]: ...
+
+    @property
+    def job_dir(self) -> Path: ...
+
+    def start(self) -> Any: ...
+
+    def scrub(self, text: str) -> str: ...
 
 
 def asks_for_help(args: Sequence[str]) -> bool:
@@ -34,9 +45,14 @@ def asks_for_help(args: Sequence[str]) -> bool:
 
 
 def run_main(
-    job_class: type[Job], schema: Any, argv: Sequence[str] | None, kwargs: dict[str, Any]
+    job_class: type,
+    init: Callable[..., _StartedJob],
+    schema: Any,
+    argv: Sequence[str] | None,
+    kwargs: dict[str, Any],
 ) -> int:
-    """Init from argv, `start()`, and the exit status (0 done, 1 invalid or failed)."""
+    """Init from argv with `init` (`job_class`'s), `start()`, and the exit status (0 done,
+    1 invalid or failed)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if schema is None:
         from ._declared import declared_settings  # noqa: PLC0415
@@ -57,7 +73,7 @@ def run_main(
             return 141
         return 0
     try:
-        job = job_class.init(schema=schema, argv=args, **kwargs)
+        job = init(schema=schema, argv=args, **kwargs)
     except SettingsError as exc:
         print(exc.table(), file=sys.stderr)
         return 1

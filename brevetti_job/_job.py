@@ -80,6 +80,8 @@ class Job(Generic[S]):
     the class the settings are made into when `init` is given a schema.
     """
 
+    _brevetti_runtime_job = True  # declares no settings type (see _declared.py)
+
     def __init__(self, setup: Setup) -> None:
         self._description = setup.description
         self._identity = setup.identity
@@ -761,7 +763,7 @@ class Job(Generic[S]):
         Invalid settings or arguments print a readable report and give 1; an exception
         in `run()` fails the job and gives 1 with the traceback on stderr.
         """
-        return run_main(cls, schema, argv, kwargs)
+        return run_main(cls, cls.init, schema, argv, kwargs)
 
 
 def _chart_from_text(name: str, text: str) -> Any:

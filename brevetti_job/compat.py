@@ -285,6 +285,8 @@ class Job(Generic[S]):
     ``settings: MySettings`` annotation (or as ``Job[MySettings]``) and a `run()` for
     `start()`, as in brevettiai 2.0."""
 
+    _brevetti_runtime_job = True  # declares no settings type (see _declared.py)
+
     def __init__(
         self,
         main: MainJob,
