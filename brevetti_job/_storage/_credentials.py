@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .._errors import PlatformAuthError, PlatformError, PlatformUnavailable
 from .._log_mask import mask_in_logs
@@ -172,6 +172,11 @@ class PlatformCredentials:
         self._api_key = api_key
         mask_in_logs(api_key)  # the call's URL carries it, and urllib3 logs that URL
         self.resource = f"modelId={model_id}" if model_id is not None else f"datasetId={dataset_id}"
+        self.what = (
+            f"dataset {dataset_id}"
+            if dataset_id is not None
+            else "the job's own folder" if model_id == job_id else f"model {model_id}"
+        )  # fmt: skip
         self.timeout = timeout
         self.attempts = attempts
         self._lock = threading.Lock()
@@ -222,19 +227,23 @@ class PlatformCredentials:
             except requests.RequestException as error:
                 last = type(error).__name__
                 continue
-            if answer.status_code in (401, 403):
+            status = answer.status_code
+            if status in (401, 403):
+                whose = "the job's key for " if status == 401 else ""
                 raise PlatformAuthError(
-                    f"the platform refused the job's key for credentials ({answer.status_code})",
-                    status=answer.status_code,
+                    f"the platform refused {whose}credentials for {self.what} "
+                    f"({status}: {self._reason(answer)})",
+                    status=status,
                     request=f"GET {self.url}",
                 )
-            if answer.status_code >= 500 or answer.status_code == 429:
-                last = f"HTTP {answer.status_code}"
+            if status >= 500 or status == 429:
+                last = f"HTTP {status}"
                 continue
-            if answer.status_code >= 400:
+            if status >= 400:
                 raise PlatformError(
-                    f"the platform answered {answer.status_code} to the credentials request",
-                    status=answer.status_code,
+                    f"the platform answered {status} to the credentials request for "
+                    f"{self.what} ({self._reason(answer)})",
+                    status=status,
                     request=f"GET {self.url}",
                 )
             self.fetches += 1
@@ -243,6 +252,16 @@ class PlatformCredentials:
             f"no credentials from the platform after {self.attempts} attempts ({last})",
             request=f"GET {self.url}",
         )
+
+    def _reason(self, answer: Any) -> str:
+        """The platform's reason for a refusal (its JSON ``error``), key masked."""
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        reason = data.get("error") if isinstance(data, dict) else None
+        text = str(reason)[:300] if isinstance(reason, str) else (answer.reason or "no reason")
+        return text.replace(self._api_key, "***") if self._api_key else text
 
 
 class CredentialRoutes:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from brevetti_job import Job, StoragePermissionError
+from brevetti_job import Job, PlatformAuthError, StoragePermissionError
 from brevetti_job._datasets import read_samples_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,3 +242,45 @@ def test_the_cache_path_caches_dataset_reads(devserver, tmp_path: Path) -> None:
     ) as running:  # fmt: skip
         (sample,) = running.datasets[0].samples()
         assert again in running.storage.cached(sample.path).parents  # or BREVETTI_AI_CACHE
+
+
+def test_a_dataset_the_platform_does_not_know_or_in_a_wrong_bucket_is_a_clear_error(
+    devserver, object_store, tmp_path: Path
+) -> None:
+    """The description lists a dataset the platform has no record of (deleted, say), and
+    datasets whose bucket is wrong: each is a clear error naming it when the job reads it;
+    the store, not our client, refuses the wrong buckets; the good dataset still reads."""
+    good = devserver.create_dataset("good", {"a/1.png": b"one"})
+    other = devserver.create_dataset("other", {"b/2.png": b"two"})
+    job = devserver.create_job(preset="quick", datasets=[good["id"]])
+    ghost = "00000000-0000-4000-8000-00000000dead"
+    bucket = job.data_bucket.removeprefix("s3://")
+    admin = object_store.client()
+    info = json.loads(admin.get_object(Bucket=bucket, Key=f"{job.id}/info.json")["Body"].read())
+    info["datasets"] += [
+        {"id": ghost, "name": "ghost"},
+        {"id": good["id"], "name": "no such bucket", "bucket": f"s3://gone-{os.getpid()}/x"},
+        {
+            "id": good["id"],
+            "name": "another's folder",
+            "bucket": f"{job.data_bucket}/{other['id']}",
+        },
+    ]
+    admin.put_object(Bucket=bucket, Key=f"{job.id}/info.json", Body=json.dumps(info).encode())
+    with _init(tmp_path, devserver, job) as running:
+        found, unknown, nowhere, elsewhere = running.datasets
+        assert [s.category for s in found.samples()] == [("a",)]
+        with pytest.raises(PlatformAuthError) as refused:
+            unknown.samples()
+        assert refused.value.status == 403
+        assert f"dataset {ghost}" in str(refused.value) and "not given" in str(refused.value)
+        for dataset in (nowhere, elsewhere):
+            with pytest.raises(StoragePermissionError, match="refused by the store") as caught:
+                dataset.samples()
+            assert dataset.bucket in str(caught.value) and "AccessDenied" in str(caught.value)
+        for error in (refused.value, caught.value):
+            assert job.api_key not in f"{error} {error!r} {error.__cause__}"
+        running.add_output_metric("read", 1)
+    state = devserver.state(job.id)
+    assert state["status"] == "completed" and state["output"]["output"] == {"read": 1}
+    _no_key(job.api_key, folder=tmp_path / "job")
