@@ -110,6 +110,14 @@ def test_every_error_derives_from_the_package_base() -> None:
     assert issubclass(brevetti_schema.SettingsError, ValueError)
     for name in ("JobConfigError", "ArtifactPathError", "MetricError", "JobStateError"):
         assert issubclass(getattr(brevetti_job, name), brevetti_job.BrevettiJobError)
+    # the storage errors: one small tree under the job errors, each also the OS error
+    assert issubclass(brevetti_job.StorageError, brevetti_job.BrevettiJobError)
+    for name, builtin in (
+        ("StorageNotFound", FileNotFoundError),
+        ("StoragePermissionError", PermissionError),
+    ):
+        error = getattr(brevetti_job, name)
+        assert issubclass(error, brevetti_job.StorageError) and issubclass(error, builtin), name
 
 
 def test_every_public_name_of_every_public_package_reports_that_package() -> None:

@@ -119,6 +119,34 @@ def test_credentials_expiring_mid_run_are_renewed_unnoticed(start_devserver):
     assert provider.credentials().access_key != first.access_key
 
 
+def test_credentials_are_renewed_before_they_expire_without_a_refusal(start_devserver):
+    """Due credentials (half of a short life gone) are fetched again before the next call:
+    the store never refuses the old ones first."""
+    server = start_devserver(credential_ttl=12)
+    job = server.create_job()
+    storage = platform_storage(job)
+    storage.write_bytes("artifacts/1.txt", b"one")
+    location = storage.location("artifacts/1.txt")
+    provider = storage._s3.routes.provider_for(location)
+    first = provider.credentials()
+    assert provider.fetches == 1
+    statuses: list[int] = []
+
+    def seen(http_response, **_):
+        statuses.append(http_response.status_code)
+
+    storage.client(location).meta.events.register("after-call.s3", seen)
+    storage._s3._session.events.register("after-call.s3", seen)  # clients made from now on
+    deadline = time.monotonic() + 60
+    while not first.due():  # six of its twelve seconds
+        assert time.monotonic() < deadline, "the credentials never came due"
+        time.sleep(0.05)  # polling interval; the credentials' own clock decides
+    storage.write_bytes("artifacts/2.txt", b"two")
+    assert storage.read_bytes("artifacts/1.txt") == b"one"
+    assert provider.fetches == 2 and provider.credentials().access_key != first.access_key
+    assert statuses and all(status < 300 for status in statuses), statuses
+
+
 def test_a_wrong_key_is_a_clear_error_that_does_not_show_it(devserver):
     job = devserver.create_job()
     provider = PlatformCredentials(job.base_url, job.id, "not-the-key-0123", model_id=job.id)
