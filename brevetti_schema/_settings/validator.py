@@ -458,14 +458,16 @@ class _Writer:
 
     # -- activity -----------------------------------------------------------------------
 
-    def activity(self, dynamic: tuple[str, ...]) -> Callable[[Any], tuple[bool, ...]]:
-        """The function that decides, from the given values, which dynamic nodes are active
-        (in the order of `dynamic`).
+    def activity(self, dynamic: tuple[str, ...]) -> Callable[[Any], list[Any]]:
+        """The function that decides, from the given values, which dynamic nodes are active:
+        a list whose first items are the activity of each of `dynamic`, in its order (the
+        others hold the values the conditions read).
 
         `Condition.holds` inlined: a tested field's value, while it is active, is the given
-        one (decoded), else its default; an inactive field's is missing (`Activity`).
+        one (decoded), else its default; an inactive field's is missing (`Activity`). The
+        nodes are decided in dependency order by functions of at most `_CHUNK` nodes each.
         """
-        paths = {p: n for p, n in self.schema.walk() if p}
+        paths = self.paths = {p: n for p, n in self.schema.walk() if p}
         read = {
             f
             for n in paths.values()
@@ -473,42 +475,57 @@ class _Writer:
             for f in n.visible_when.fields()
             if isinstance(paths.get(f), Field)
         }
-        self.names: dict[str, str] = {}
-        code = _Code("def _activity(data):")
-        self.code = code
-        lines = code.lines
-        for path in dependency_order(paths, set(dynamic) | read):
-            node = paths[path]
-            v = self.var(path)
-            if path in self.dynamic:
-                parent = path.rpartition(".")[0]
-                parts = [f"a{self.var(parent)}"] if parent in self.dynamic else []
-                condition = node.visible_when if isinstance(node, Field | Section) else None
-                if condition is not None:
-                    parts.append(self.condition(condition, paths))
-                lines.append(f"    a{v} = {' and '.join(parts) or 'True'}")
-            if path in read and isinstance(node, Field):
-                *parents, last = path.split(".")
-                slow = f"_given(data, {code.const(tuple(path.split('.')))}, {code.const(node)})"
-                lines.append("    x = data")
-                for part in parents:
-                    lines.append(f"    x = x.get({part!r}, _EMPTY) if x.__class__ is dict else _M")
-                lines.append(f"    l{v} = x.get({last!r}, _M) if x.__class__ is dict else {slow}")
-                if _needs_decode(node):
-                    lines.append(f"    if l{v}.__class__ is str: l{v} = {slow}")
-                if node.has_default:
-                    active = f"a{v}" if path in self.dynamic else "True"
-                    default = code.const(node.default)
-                    lines.append(f"    if l{v} is _M and {active}: l{v} = {default}")
-                if path in self.dynamic:  # an inactive field reads as missing
-                    lines.append(f"    if not a{v}: l{v} = _M")
-        lines.append(f"    return ({''.join(f'a{self.var(p)}, ' for p in dynamic)})")
-        return self.finish(code)
+        self.slots: dict[str, int] = {}
+        order = dependency_order(paths, set(dynamic) | read)
+        chunks = []
+        for start in range(0, len(order), _CHUNK):
+            code = self.code = _Code("def _activity(data, s):")
+            for path in order[start : start + _CHUNK]:
+                code.lines += _indent(self.decide(path, paths[path], path in read))
+            chunks.append(self.finish(code))
+        top = _Code("def _activity(data):")
+        top.lines.append(f"    s = [_M] * {len(self.dynamic) + len(self.slots)}")
+        top.lines += [f"    {top.const(chunk)}(data, s)" for chunk in chunks]
+        top.lines.append("    return s")
+        return self.finish(top)
 
-    def var(self, path: str) -> str:
-        if path not in self.names:
-            self.names[path] = str(len(self.names))
-        return self.names[path]
+    def active(self, path: str) -> str:
+        """Where a dynamic node's activity is kept."""
+        return f"s[{self.dynamic[path]}]"
+
+    def value(self, path: str) -> str:
+        """Where the value a condition reads of a field is kept."""
+        if path not in self.slots:
+            self.slots[path] = len(self.dynamic) + len(self.slots)
+        return f"s[{self.slots[path]}]"
+
+    def decide(self, path: str, node: Node, read: bool) -> list[str]:
+        """Lines deciding one node's activity, and reading its value if a condition does."""
+        code = self.code
+        lines = []
+        if path in self.dynamic:
+            parent = path.rpartition(".")[0]
+            parts = [self.active(parent)] if parent in self.dynamic else []
+            condition = node.visible_when if isinstance(node, Field | Section) else None
+            if condition is not None:
+                parts.append(self.condition(condition, self.paths))
+            lines.append(f"{self.active(path)} = {' and '.join(parts) or 'True'}")
+        if read and isinstance(node, Field):
+            *parents, last = path.split(".")
+            slow = f"_given(data, {code.const(tuple(path.split('.')))}, {code.const(node)})"
+            lines.append("x = data")
+            for part in parents:
+                lines.append(f"x = x.get({part!r}, _EMPTY) if x.__class__ is dict else _M")
+            lines.append(f"y = x.get({last!r}, _M) if x.__class__ is dict else {slow}")
+            if _needs_decode(node):
+                lines.append(f"if y.__class__ is str: y = {slow}")
+            if node.has_default:
+                active = self.active(path) if path in self.dynamic else "True"
+                lines.append(f"if y is _M and {active}: y = {code.const(node.default)}")
+            if path in self.dynamic:  # an inactive field reads as missing
+                lines.append(f"if not {self.active(path)}: y = _M")
+            lines.append(f"{self.value(path)} = y")
+        return lines
 
     def condition(self, condition: Condition, paths: Mapping[str, Node]) -> str:
         """An inline expression with the meaning of `Condition.holds`."""
@@ -518,7 +535,7 @@ class _Writer:
         path = condition.field or ""
         if not isinstance(paths.get(path), Field):
             return "False" if condition.op != "not_equals" else "True"
-        value = f"l{self.var(path)}"
+        value = self.value(path)
         if condition.op == "equals":
             return f"({value} is not _M and {self.same(value, condition.value)})"
         if condition.op == "not_equals":
@@ -571,14 +588,14 @@ class Validator:
     source: str
     filename: str
     _validate: Callable[[Any, Run, Any], tuple[dict[str, Any], Any]]
-    _activity: Callable[[Any], tuple[bool, ...]] | None
+    _activity: Callable[[Any], list[Any]] | None
     dynamic: tuple[str, ...] = ()
 
     def activity(self, data: Any) -> dict[str, bool]:
         """Whether each node whose activity depends on values is active, by path."""
         if self._activity is None:
             return {}
-        return dict(zip(self.dynamic, self._activity(data), strict=True))
+        return dict(zip(self.dynamic, self._activity(data)[: len(self.dynamic)], strict=True))
 
     def resolve(self, data: Any, run: Run) -> tuple[dict[str, Any], Any]:
         """The complete tree of a (merged) settings tree, and its live settings object

@@ -114,6 +114,30 @@ def test_no_generated_function_grows_with_the_schema() -> None:
     assert large.count("\ndef ") >= 10
 
 
+def _repeated(count: int) -> Schema:
+    b = SchemaBuilder()
+    for i in range(count):
+        with b.section(f"g{i}") as s:
+            s.boolean("on", default=True)
+            s.integer("n", default=1, min=0, visible_when={"field": f"g{i}.on", "equals": True})
+    return b.build()
+
+
+def test_sections_of_one_shape_share_one_function_source_each_with_its_own_values() -> None:
+    """Sections that read alike are compiled once; each still reads its own location,
+    condition and class (its constants are its own)."""
+    engine = validator(_repeated(300))
+    assert engine.source.count("def _section(") == 2  # the root, and the one shape
+    result = resolve_settings(_repeated(300), {"g5": {"on": False, "n": 3}, "g7": {"n": 4}})
+    assert (result.settings.g5.on, result.settings.g5.n, result.settings.g7.n) == (False, None, 4)
+    assert result.tree["g5"] == {"on": False} and result.tree["g7"] == {"on": True, "n": 4}
+    assert [(w.loc, w.code) for w in result.warnings] == [(("g5", "n"), "inactive")]
+    assert type(result.settings.g5) is not type(result.settings.g7)
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(_repeated(300), {"g299": {"n": -1}})
+    assert [(p.loc, p.code) for p in info.value.problems] == [(("g299", "n"), "below_minimum")]
+
+
 def test_every_problem_in_one_pass_and_the_valid_path_builds_the_object() -> None:
     b = SchemaBuilder().integer("epochs", default=1, min=1).choice("loss", options=["a", "b"])
     with b.section("aug") as aug:
