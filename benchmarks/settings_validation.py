@@ -24,9 +24,9 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from brevetti_schema import (
     Schema,
@@ -38,6 +38,7 @@ from brevetti_schema import (
 )
 
 from ._common import EXAMPLES, Table, interleaved, load, main, median, ms, ratio, spread, us
+from ._pydantic_twin import segmentation
 
 SCHEMA_FILE = EXAMPLES / "segmentation.yaml"
 
@@ -120,115 +121,8 @@ def count_leaves(tree: Mapping[str, Any], schema: Schema) -> int:
 
 # -- the equivalent pydantic model -----------------------------------------------------
 
-
-def _unique(value: tuple[Any, ...]) -> tuple[Any, ...]:
-    if len(set(value)) != len(value):
-        raise ValueError("options are listed more than once")
-    return value
-
-
-def _between(ge: float | None = None, le: float | None = None, **more: Any) -> Any:
-    return Field(ge=ge, le=le, **more)
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
-
-
-class PDataset(_Frozen):
-    image_height: Annotated[int, _between(32, 8192, multiple_of=32)] = 512
-    image_width: Annotated[int, _between(32, 8192, multiple_of=32)] = 512
-    channels: Literal[1, 3] = 3
-    mask_format: Literal["png", "polygons"] = "polygons"
-    ignore_label: Annotated[int, _between(0, 255)] = 255
-    validation_split: Annotated[float, Field(gt=0, lt=1)] = 0.2
-    cache_images: bool = True
-    tile_overlap: Annotated[int, _between(0, 256)] = 0
-
-
-class PModel(_Frozen):
-    architecture: Literal["unet", "deeplab", "fpn"] = "unet"
-    backbone: Literal["resnet18", "resnet34", "resnet50", "efficientnet_b0"] = "resnet34"
-    pretrained: bool = True
-    depth: Annotated[int, _between(2, 6)] = 4
-    base_filters: Annotated[int, _between(8, 256)] = 32
-    output_stride: Literal[8, 16] = 16
-    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.1
-    activation: Literal["relu", "gelu", "swish"] = "relu"
-    batch_norm: bool = True
-    freeze_backbone_epochs: Annotated[int, _between(0)] = 0
-
-
-class PTraining(_Frozen):
-    epochs: Annotated[int, _between(1, 10000)] = 50
-    batch_size: Annotated[int, _between(1, 512)] = 8
-    optimizer: Literal["adam", "sgd", "adamw"] = "adam"
-    learning_rate: Annotated[float, Field(gt=0, le=1)] = 0.001
-    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
-    weight_decay: Annotated[float, _between(0, 1)] = 0.0001
-    schedule: Literal["constant", "cosine", "step"] = "cosine"
-    step_epochs: tuple[Annotated[int, _between(1)], ...] = (30, 45)
-    warmup_epochs: Annotated[int, _between(0, 100)] = 2
-    mixed_precision: bool = True
-    gradient_clip: Annotated[float, _between(0)] = 0.0
-    seed: Annotated[int, _between(0)] = 1234
-
-
-class PAugmentation(_Frozen):
-    enabled: bool = True
-    flip_horizontal: bool = True
-    flip_vertical: bool = False
-    rotation_degrees: Annotated[float, _between(0, 180)] = 10.0
-    scale_range: Annotated[
-        tuple[Annotated[float, _between(0.1, 10)], ...], Field(min_length=2, max_length=2)
-    ] = (0.9, 1.1)
-    brightness: Annotated[float, _between(0, 1)] = 0.1
-    contrast: Annotated[float, _between(0, 1)] = 0.1
-    hue: Annotated[float, _between(0, 0.5)] = 0.0
-    blur_probability: Annotated[float, _between(0, 1)] = 0.1
-    blur_sigma: Annotated[float, Field(gt=0, le=10)] = 1.0
-    noise_std: Annotated[float, _between(0, 1)] = 0.02
-    cutout_count: Annotated[int, _between(0, 20)] = 0
-    elastic: bool = False
-    pipeline_override: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-class PLoss(_Frozen):
-    function: Literal["ce", "dice", "focal", "combo"] = "combo"
-    class_weights: tuple[Annotated[float, _between(0)], ...] = ()
-    focal_gamma: Annotated[float, _between(0, 10)] = 2.0
-    dice_smooth: Annotated[float, _between(0)] = 1.0
-    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    ignore_background: bool = False
-
-
-class PExport(_Frozen):
-    formats: Annotated[
-        tuple[Literal["onnx", "tflite", "saved_model"], ...],
-        Field(min_length=1),
-        AfterValidator(_unique),
-    ] = ("onnx",)
-    quantize: bool = False
-    archive_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = "saved_model.tar.gz"
-    threshold: Annotated[float, _between(0, 1)] = 0.5
-    min_region_px: Annotated[int, _between(0)] = 16
-    report_per_class: bool = True
-    notes: Annotated[str, Field(max_length=2000)] = ""
-
-
-class PSegmentation(_Frozen):
-    """The pydantic v2 twin of ``schema_examples/segmentation.yaml``."""
-
-    classes: Annotated[tuple[str, ...], Field(min_length=2)] = (
-        "background", "scratch", "dent", "stain",
-    )  # fmt: skip
-    class_mapping: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
-    dataset: PDataset = Field(default_factory=PDataset)
-    model: PModel = Field(default_factory=PModel)
-    training: PTraining = Field(default_factory=PTraining)
-    augmentation: PAugmentation = Field(default_factory=PAugmentation)
-    loss: PLoss = Field(default_factory=PLoss)
-    export: PExport = Field(default_factory=PExport)
+PSegmentation = segmentation()
+"""The pydantic v2 twin of ``schema_examples/segmentation.yaml`` (`_pydantic_twin`)."""
 
 
 # -- checks that both sides agree -------------------------------------------------------
