@@ -420,6 +420,14 @@ class PlatformAPI:
             return from_json(ModelType, self._session.get_json(f"{base}/{ident}"))
         return [from_json(ModelType, t) for t in self._session.get_json(f"{base}/") or []]
 
+    def delete_modeltype(self, id: Any) -> None:
+        """Delete a model type."""
+        self._session.request("DELETE", f"/api/resources/modeltypes/{_ident(id)}")
+
+    def delete_reporttype(self, id: Any) -> None:
+        """Delete a report type."""
+        self._session.request("DELETE", f"/api/resources/reporttypes/{_ident(id)}")
+
     def get_available_model_types(self) -> list[ModelType]:
         """The model types the user may train."""
         data = self._session.get_json("/api/models/availabletypes")
@@ -532,8 +540,13 @@ class PlatformAPI:
         """Delete a model."""
         self._session.request("DELETE", f"/api/models/{_ident(id)}")
 
-    def start_training(self, model: Any, submit_to_cloud: bool = False) -> str:
-        """Start a model's training; returns the URL of its job description."""
+    def start_training(
+        self, model: Any, submit_to_cloud: bool = False, *, submitToCloud: bool | None = None
+    ) -> str:
+        """Start a model's training; returns the URL of its job description.
+
+        ``submitToCloud`` is brevettiai's spelling of `submit_to_cloud`."""
+        submit_to_cloud = submit_to_cloud if submitToCloud is None else submitToCloud
         answer = self._session.request(
             "POST",
             f"/api/models/{_ident(model)}/start",
@@ -547,13 +560,20 @@ class PlatformAPI:
         return from_json(Model, data)
 
     def initialize_training(
-        self, model: Any, job_type: Any = None, submit_to_cloud: bool = False, **kwargs: Any
+        self,
+        model: Any,
+        job_type: Any = None,
+        submit_to_cloud: bool = False,
+        *,
+        submitToCloud: bool | None = None,
+        **kwargs: Any,
     ) -> Job | None:
         """Start a training and return our `Job` for it, to run here (``None`` in the cloud).
 
         `job_type` is a `Job` subclass (default `Job`); `kwargs` go to its ``init``
-        (``schema=``, ``job_dir=``, ...).
+        (``schema=``, ``job_dir=``, ...); ``submitToCloud`` is brevettiai's spelling.
         """
+        submit_to_cloud = submit_to_cloud if submitToCloud is None else submitToCloud
         record = model if isinstance(model, Model) else self.get_model(_ident(model))
         self.start_training(record, submit_to_cloud=submit_to_cloud)
         if submit_to_cloud:
@@ -603,11 +623,15 @@ class PlatformAPI:
         settings: Mapping[str, Any] | None = None,
         tags: Iterable[Any] = (),
         submitCloudJob: bool = False,
+        *,
+        submitToCloud: bool | None = None,
     ) -> TestReport:
         """Create (and with `submitCloudJob`, start) a test report of models on datasets.
 
         The settings are checked against the report type's schema first (`SettingsError`).
+        ``submitToCloud`` is the other spelling brevettiai versions use.
         """
+        submitCloudJob = submitCloudJob if submitToCloud is None else submitToCloud
         if report_type is None:
             raise ValueError("a test report needs a report type")
         kind = self._type_of("reporttypes", report_type)

@@ -363,3 +363,51 @@ def test_no_secret_reaches_a_log_line(webapi_user, tmp_path, caplog) -> None:
     assert "refreshing" in caplog.text  # the refresh happened, and was logged
     for secret in secrets:
         assert secret and secret not in caplog.text
+
+
+def test_a_brevettiai_notebook_runs_as_written(webapi_user, tmp_path, monkeypatch) -> None:
+    """brevettiai's names, argument order and spellings (``submitToCloud``), its
+    environment defaults and its token folder under the home directory."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    host = webapi_user.server.base_url
+    web = PlatformAPI(
+        env={
+            "BREVETTI_AI_USER": webapi_user.username,
+            "BREVETTI_AI_PW": webapi_user.password,
+            "BREVETTIAI_HOST_NAME": host,
+        }
+    )
+    assert web.logged_in and web.host == host and web.username == webapi_user.username
+    netloc = host.removeprefix("http://")
+    saved = home / ".brevetti" / f"webapi.{netloc}" / webapi_user.username / "default"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert webapi_user.password not in saved.read_text()
+    fresh = PlatformAPI(host=host, token_dir=tmp_path / "empty", env={})
+    assert not fresh.logged_in
+    fresh.login(webapi_user.username, webapi_user.password)
+    assert fresh.logged_in and fresh.get_organizations()[0].name == "default"
+
+    model_type = web.get_modeltype(webapi_user.add_type("notebook model"))
+    report_type = web.get_reporttype(
+        webapi_user.add_type("notebook report", REPORT_SCHEMA.read_text(), kind="report")
+    )
+    assert model_type.id in [t.id for t in web.get_available_model_types()]
+    dataset = web.create_dataset("notebook images")
+    model = web.create_model("notebook model", model_type, {}, [dataset])
+    assert web.initialize_training(model, submitToCloud=True) is None  # started, not here
+    assert web.get_model(model.id).started is not None
+    started = web.create_testreport(
+        "in the cloud", model, [dataset], report_type, {}, None, submitToCloud=True
+    )
+    assert started.models == (model.id,) and started.started is not None
+    queued = web.create_testreport("queued", [model], [dataset], report_type, {}, [], False)
+    assert queued.started is None and queued.datasets == (dataset.id,)
+
+    web.delete_reporttype(report_type)
+    web.delete_modeltype(model_type)
+    for get, ident in ((web.get_modeltype, model_type.id), (web.get_reporttype, report_type.id)):
+        with pytest.raises(PlatformError) as caught:
+            get(ident)
+        assert caught.value.status == 404
+    assert model_type.id not in [t.id for t in web.get_modeltype()]
