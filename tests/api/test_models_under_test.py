@@ -188,3 +188,28 @@ def test_a_model_in_object_storage_is_read_with_the_jobs_credentials(
         other.download(tmp_path / "d")  # the store refuses: the report was not given model2
     assert report.secret_key not in str(caught.value)
     assert list((tmp_path / "d").iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_damaged_archive_without_a_sha256_is_refused_and_nothing_is_extracted(
+    tmp_path: Path, damage: str
+) -> None:
+    """No sha256 in the entry to check first: opening the package finds the damage, a
+    clear `PackageError`, and leaves no half-extracted folder behind."""
+    folder = tmp_path / "m1"
+    weights = bytes(range(256)) * 4000  # enough that a cut lands inside a member
+    path = ModelPackage("m").add_bytes("w.bin", weights).save(folder / "artifacts" / "m.tar.gz")
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        middle = len(data) // 2
+        flipped = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+        path.write_bytes(data[:middle] + flipped + data[middle + 64 :])  # same length
+    entry = {"id": "m1", "bucket": str(folder), "model_path": "artifacts/m.tar.gz"}
+    (model,) = models_of([entry])
+    with pytest.raises(PackageError) as caught:
+        model.open_package(tmp_path / "opened")
+    assert "Traceback" not in str(caught.value) and str(caught.value)
+    assert not (tmp_path / "opened").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["m1"]
