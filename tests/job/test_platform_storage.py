@@ -284,3 +284,30 @@ def test_a_dataset_the_platform_does_not_know_or_in_a_wrong_bucket_is_a_clear_er
     state = devserver.state(job.id)
     assert state["status"] == "completed" and state["output"]["output"] == {"read": 1}
     _no_key(job.api_key, folder=tmp_path / "job")
+
+
+def test_links_out_of_the_artifacts_folder_never_reach_the_store(
+    devserver, object_store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file link or a folder link under artifacts/ that leads out of it is not sent
+    (a job must not publish what lies beside it); a link inside the folder is."""
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "secret.txt").write_text("not an artifact")
+    (outside / "deep" / "more.txt").write_text("nor this")
+    job = devserver.create_job(preset="quick")
+    with _init(tmp_path, devserver, job) as running:
+        artifacts = running.artifacts_dir
+        (artifacts / "report.html").write_text("<p>report</p>")
+        (artifacts / "leak.txt").symlink_to(outside / "secret.txt")
+        (artifacts / "folder").symlink_to(outside, target_is_directory=True)
+        (artifacts / "same.html").symlink_to(artifacts / "report.html")
+        running.sync_artifacts()
+    stored = _objects(object_store, job)
+    names = {name for name in stored if name.startswith("artifacts/")}
+    assert names == {"artifacts/output.json", "artifacts/report.html", "artifacts/same.html"}
+    assert all(
+        b"not an artifact" not in data and b"nor this" not in data for data in stored.values()
+    )
+    assert "not sent to the platform" in caplog.text and "leak.txt" in caplog.text
+    assert devserver.state(job.id)["status"] == "completed"
