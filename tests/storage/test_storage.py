@@ -331,3 +331,63 @@ def test_long_transfers_show_a_bar_only_when_asked_or_on_a_terminal(object_store
         loud.put(url, b"s")
     loud.storage.download_many(names, tmp_path / "many")
     assert "download" in capsys.readouterr().err
+
+
+_UPLOAD_SCRIPT = """
+import sys
+from pathlib import Path
+from brevetti_job._storage import StaticCredentials, Storage
+
+job, endpoint, access, secret, big = sys.argv[1:]
+storage = Storage(job, credentials=StaticCredentials.from_keys(access, secret), endpoint_url=endpoint)
+storage.upload(Path(big), "on-a-terminal.bin")
+print("uploaded", file=sys.stderr, flush=True)
+"""
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_long_upload_shows_a_bar_on_a_real_terminal_by_default(object_store, tmp_path, terminal):
+    """The default decides by standard error: a pseudo-terminal gets tqdm's bar, a pipe
+    gets nothing but the script's own line."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from tests.storage.conftest import make_s3_target
+
+    target = make_s3_target(object_store, tmp_path)
+    identity = target.storage.test_identity  # type: ignore[attr-defined]
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\x05" * (17 << 20))
+    command = [
+        sys.executable, "-c", _UPLOAD_SCRIPT, target.job, object_store.endpoint,
+        identity.access_key, identity.secret_key, str(big),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    if terminal:
+        main, side = os.openpty()
+        fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 wide
+        child = subprocess.Popen(command, stderr=side, stdout=subprocess.DEVNULL, env=env)
+        os.close(side)
+        chunks = []
+        while True:  # until the child closes its end of the terminal
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: no writer left
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(main)
+        assert child.wait(timeout=120) == 0
+        err = b"".join(chunks).decode(errors="replace")
+    else:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        err = done.stderr
+    assert "uploaded" in err
+    assert ("upload big.bin" in err and "17.0M" in err) == terminal, err
+    assert target.storage.stat("on-a-terminal.bin").size == 17 << 20
