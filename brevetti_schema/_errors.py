@@ -172,6 +172,25 @@ class SettingsProblem:
         return f"{where}{label}: {self.message}"
 
 
+_SET_LOC = SettingsProblem.loc.__set__  # type: ignore[attr-defined]
+_SET_CODE = SettingsProblem.code.__set__  # type: ignore[attr-defined]
+_SET_LABEL = SettingsProblem.label.__set__  # type: ignore[attr-defined]
+_SET_MESSAGE = SettingsProblem.message.__set__  # type: ignore[attr-defined]
+_SET_VALUE = SettingsProblem.value.__set__
+
+
+def settings_problem(loc: Loc, code: str, label: str, message: str, value: Any) -> SettingsProblem:
+    """``SettingsProblem(loc, ...)`` for a `loc` that is already a tuple, without the
+    frozen class's `__init__` (the validator makes one per problem it finds)."""
+    problem: SettingsProblem = object.__new__(SettingsProblem)
+    _SET_LOC(problem, loc)
+    _SET_CODE(problem, code)
+    _SET_LABEL(problem, label)
+    _SET_MESSAGE(problem, message)
+    _SET_VALUE(problem, value)
+    return problem
+
+
 def _json_safe(value: Any) -> Any:
     """`value` as strict JSON data: NaN and infinities become ``"NaN"``, ``"Infinity"``
     and ``"-Infinity"``, integers too long to write out a note, so a report of bad

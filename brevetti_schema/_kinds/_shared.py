@@ -188,8 +188,24 @@ def check_option(field: Field, value: Any) -> list[Issue]:
     """A value that must be one of the options."""
     if in_options(field, value):
         return []
-    allowed = ", ".join(describe(v) for v in field.option_values())
+    allowed = _allowed_text(field)
     return [("not_an_option", f"{describe(value)} is not one of the options ({allowed})", ())]
+
+
+_ALLOWED: dict[int, tuple[Any, str]] = {}
+"""The options in words, by the identity of a field's options (kept, so ids stay theirs)."""
+
+
+def _allowed_text(field: Field) -> str:
+    """The options as messages list them, written once per field's options."""
+    entry = _ALLOWED.get(id(field.options))
+    if entry is not None and entry[0] is field.options:
+        return entry[1]
+    if len(_ALLOWED) >= 1024:
+        _ALLOWED.clear()
+    text = ", ".join(describe(v) for v in field.option_values())
+    _ALLOWED[id(field.options)] = (field.options, text)
+    return text
 
 
 # -- transport -----------------------------------------------------------------------------

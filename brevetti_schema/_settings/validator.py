@@ -32,8 +32,9 @@ from typing import Any, Final, cast
 
 import attrs
 
-from .._errors import Loc, SettingsProblem
+from .._errors import Loc, SettingsProblem, settings_problem
 from .._kinds import DecodeError, spec
+from .._kinds._spec import Issue
 from .._model.activity import dependency_order, dynamic_paths
 from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
 from .._model.secret import MASK
@@ -135,14 +136,21 @@ class Run:
     def required(self, loc: Loc) -> None:
         self.problem(loc, "required", "a value is required")
 
-    def check(self, field: Field, value: Any, loc: Loc) -> bool:
-        """Record every problem of a value its fast test refused; whether there was none."""
+    def check(
+        self, field: Field, value: Any, loc: Loc, check: Callable[[Field, Any], list[Issue]]
+    ) -> bool:
+        """Record every problem `check` (the field kind's) finds in a value its fast test
+        refused; whether there was none."""
+        issues = check(field, value)
         secret = field.kind is Kind.SECRET
-        issues = spec(field.kind).check(field, value)
         for code, message, inner in issues:
-            given = _inside(value, inner) if inner else value
+            if inner:
+                given = _inside(value, inner)
+                here = (*loc, *inner)
+            else:
+                given, here = value, loc
             shown = MASK if secret and given not in (None, "") else given
-            self.problems.append(SettingsProblem((*loc, *inner), code, field.label, message, shown))
+            self.problems.append(settings_problem(here, code, field.label, message, shown))
         return not issues
 
     def inactive(self, loc: Loc) -> None:
@@ -377,6 +385,7 @@ class _Writer:
     ) -> list[str]:
         f, lc = code.const(field), code.const(here)
         kind = spec(field.kind)
+        kc = code.const(kind.check)
         test = kind.fast_test(code, field, "g")
         # the value as the object holds it: converted, or (for None) the attribute's own
         if field.required or attribute is None or _admits_none(attribute.type):
@@ -393,7 +402,7 @@ class _Writer:
             if field.json_schema is not None:
                 # a default's inner JSON Schema is checked here, not at build time (no
                 # jsonschema then)
-                check = f"if g is not None and not ({test}): run.check({f}, g, {lc})"
+                check = f"if g is not None and not ({test}): run.check({f}, g, {lc}, {kc})"
                 given = [check, *(["else: " + given[0]] if given else [])]
             missing = [f"g = {self.copier(code, field.default)}", *given]
         elif field.required:
@@ -415,8 +424,8 @@ class _Writer:
             *on_none,
             "elif g is _BAD: g = None",
             # the test and the check agree; should they not, the value is kept as valid
-            *([f"elif run.check({f}, g, {lc}): {put(converted)[0]}"] if setter else []),
-            *([] if setter else [f"else: run.check({f}, g, {lc})"]),
+            *([f"elif run.check({f}, g, {lc}, {kc}): {put(converted)[0]}"] if setter else []),
+            *([] if setter else [f"else: run.check({f}, g, {lc}, {kc})"]),
         ]
         read = [f"g = data.get({field.key!r}, _M)"]
         decode = f"if g.__class__ is str: g = _M if g == '' else run.decode({f}, g, {lc})"
