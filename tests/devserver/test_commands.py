@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -156,3 +157,45 @@ def test_serve_refuses_a_bad_fault_mode(tmp_path):
         timeout=30,
     )  # fmt: skip
     assert result.returncode == 2 and "modes" in result.stderr
+
+
+_JOB_FROM_THE_SHELL = """
+import json, sys
+from brevetti_job import Job
+
+with Job.init(schema=sys.argv[1], argv=["--job_dir", sys.argv[2]]) as job:
+    (parts,) = job.datasets
+    found = sorted((s.path.rsplit("/", 1)[1], s.category) for s in parts.samples())
+    job.add_output_metric("images", len(found))
+    print(json.dumps({"id": job.id, "mode": job.mode, "samples": found}))
+"""
+
+
+def test_a_job_started_from_the_exported_shell_finds_everything(tmp_path, start_devserver, capsys):
+    server = start_devserver()
+    folder = tmp_path / "parts"
+    for relative in ("ok/1.png", "nok/2.png"):
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_bytes(relative.encode())
+    argv = [
+        "platform", "create", "--schema", str(DEMO_SCHEMA), "--root", str(server.root),
+        "--dataset", f"parts={folder}",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    exported = _exports(capsys.readouterr().out)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("BREVETTI", "AWS_"))}
+    env = {
+        **base, **exported, "PYTHONPATH": str(REPO),
+        "BREVETTI_HYPERPARAMETERS_FILE": str(tmp_path / "none.json"),
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _JOB_FROM_THE_SHELL, str(DEMO_SCHEMA), str(tmp_path / "job")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ran = json.loads(done.stdout.splitlines()[-1])
+    assert ran["id"] == exported["BREVETTI_JOB_ID"] and ran["mode"] == "platform"
+    assert ran["samples"] == [["1.png", ["ok"]], ["2.png", ["nok"]]]
+    state = server.state(ran["id"])
+    assert state["status"] == "completed" and state["output"]["output"] == {"images": 2}
+    assert exported["BREVETTI_API_KEY"] not in done.stdout + done.stderr
