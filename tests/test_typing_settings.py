@@ -13,8 +13,15 @@ import attrs
 import pytest
 from pydantic import BaseModel, SecretStr
 
-from brevetti_job import Job, JobArgumentTypeError, JobConfigError, SchemaError, compat
-from brevetti_schema import Secret, generate_source, load_schema_text, setting
+from brevetti_job import (
+    Job,
+    JobArgumentTypeError,
+    JobConfigError,
+    SchemaError,
+    SettingsError,
+    compat,
+)
+from brevetti_schema import Secret, generate_source, load_schema, load_schema_text, setting
 
 SCHEMA_YAML = """\
 title: Demo
@@ -196,6 +203,28 @@ def test_a_class_that_does_not_fit_the_schema_is_a_clear_error(tmp_path: Path) -
         "setting to fill it",
     }
     assert not (tmp_path / "bad").exists()  # refused before the job exists
+
+
+def test_job_of_a_generated_class_alone_keeps_the_schemas_constraints(
+    tmp_path: Path, generated: types.ModuleType
+) -> None:
+    """``class Train(Job[Generated])`` with no schema: the generated module carries its
+    schema, so a value below a minimum is refused and the choice keeps its options."""
+
+    class Train(Job[generated.Demo]):  # type: ignore[name-defined]
+        pass
+
+    assert load_schema(generated.Demo) == load_schema_text(SCHEMA_YAML)
+    with pytest.raises(SettingsError) as info:
+        Train.init(**_argv(tmp_path, "low", "--training.epochs", "0"), console=False)
+    assert [(p.loc, p.code) for p in info.value.problems] == [
+        (("training", "epochs"), "below_minimum")
+    ]
+    with pytest.raises(SettingsError, match="not one of the options"):
+        Train.init(**_argv(tmp_path, "arch", "--training.arch", "rnn"), console=False)
+    job = Train.init(**_argv(tmp_path, "ok", "--training.epochs", "1"), console=False)
+    assert type(job.settings) is generated.Demo and job.settings.training.epochs == 1
+    job.complete_job()
 
 
 def test_a_generated_class_of_a_changed_schema_is_refused_by_setting(

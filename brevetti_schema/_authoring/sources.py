@@ -1,9 +1,10 @@
 """`load_schema`: one entry point from anything that declares a schema to the model.
 
-Accepted: a `Schema`; a `SchemaBuilder`; a brevettiai-style compat builder; a class-first
-attrs class; a pydantic model class; a platform UI JSON document (mapping); a path to a
-YAML/JSON authoring file or to a platform UI JSON file; or ``"package.module:attr"``
-naming any of these.
+Accepted: a `Schema`; a `SchemaBuilder`; a brevettiai-style compat builder; a settings
+class that carries its schema (a live class, or the root class of a module from
+``brevetti-schema codegen``); a class-first attrs class; a pydantic model class; a
+platform UI JSON document (mapping); a path to a YAML/JSON authoring file or to a
+platform UI JSON file; or ``"package.module:attr"`` naming any of these.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def load_schema(source: Any) -> Schema:
         from .platform_ui_load import load_platform_ui  # noqa: PLC0415
 
         return load_platform_ui(source)
+    carried = _carried_schema(source)
+    if carried is not None:
+        return carried
     if isinstance(source, type) and hasattr(source, "__attrs_attrs__"):
         from .class_first import schema_from_class  # noqa: PLC0415
 
@@ -59,6 +63,22 @@ def load_schema(source: Any) -> Schema:
         "SchemaBuilder, an attrs class, a pydantic model class, a platform UI JSON document, "
         "a file path or 'module:attr'",
     )
+
+
+def _carried_schema(source: Any) -> Schema | None:
+    """The schema a settings class was made from, when it carries it as its own
+    ``__brevetti_schema__``: a live root class (the `Schema`), or a generated root class
+    (the authoring-format document as JSON text); its annotations alone lose bounds,
+    conditions, the defaults of conditional fields and presets."""
+    carried = vars(source).get("__brevetti_schema__") if isinstance(source, type) else None
+    if isinstance(carried, Schema) and vars(source).get("__brevetti_path__") == "":
+        return carried
+    if isinstance(carried, str):
+        from .yaml_format import load_schema_text  # noqa: PLC0415
+
+        where = f"{source.__module__}.{source.__qualname__}.__brevetti_schema__"
+        return load_schema_text(carried, source=where)
+    return None
 
 
 def _looks_like_object_ref(text: str) -> bool:

@@ -33,7 +33,7 @@ from .._model.nodes import (
 from .._model.trees import plain_copy
 from .format_schema import CORE_SCALARS, FIELD_OPTIONS, KIND_OPTIONS
 
-__all__ = ["dump_schema_yaml"]
+__all__ = ["dump_schema_yaml", "schema_document"]
 
 _FLOW_WIDTH: Final = 60
 """Longest list of scalars (as written) that stays on one line."""
@@ -180,6 +180,18 @@ def _entries(nodes: tuple[Node, ...]) -> dict[str, Any]:
 
 def dump_schema_yaml(schema: Schema) -> str:
     """The schema as YAML in the authoring format; loading it gives an equal model."""
+    return yaml.dump(
+        schema_document(schema),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=88,
+    )
+
+
+def schema_document(schema: Schema) -> dict[str, Any]:
+    """The schema as authoring-format data (what `dump_schema_yaml` writes as YAML)."""
     document: dict[str, Any] = {}
     if schema.title is not None:
         document["title"] = schema.title
@@ -189,11 +201,4 @@ def dump_schema_yaml(schema: Schema) -> str:
         document["fields"] = _entries(schema.children)
     if schema.presets:
         document["presets"] = plain_copy(schema.presets)
-    return yaml.dump(
-        document,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=88,
-    )
+    return document

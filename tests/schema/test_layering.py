@@ -30,6 +30,8 @@ KINDS = frozenset({"_kinds"})
 ALLOWED = {
     # the dumper writes the format whose vocabulary (option tables) format_schema holds
     "_emit.yaml_dump": frozenset({"_emit.format_schema"}),
+    # a generated module carries its schema as the authoring-format document
+    "_emit.classes.codegen": frozenset({"_emit.yaml_dump"}),
 }
 
 

@@ -36,7 +36,7 @@ SECTION_DEFAULT: Final = object()
 RESERVED_NAMES: Final = frozenset(
     {"self", "int", "float", "str", "bool", "tuple", "dict", "list", "attrs", "Any",
      "Literal", "Mapping", "MappingProxyType", "FrozenDict", "FrozenList", "Secret", "None",
-     "True", "False"}
+     "True", "False", "SCHEMA"}
 )  # fmt: skip
 """Names an attribute or class may not take: `__init__` and the generated module use them."""
 
