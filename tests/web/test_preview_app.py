@@ -78,7 +78,7 @@ def test_check_of_valid_transport_settings(client: Any) -> None:
     report = client.post("/check", json=sent).get_json()
     assert report["valid"] is True
     assert report["settings"]["classes"] == ["background", "scratch", "dent", "stain"]
-    assert report["typed"].startswith("SegmentationTraining(classes=('background', ")
+    assert report["typed"].startswith("SegmentationTraining(classes=['background', ")
     assert "epochs=50" in report["typed"]
     # every default was sent, so the values of fields hidden by their condition are ignored
     inactive = {"model.output_stride", "training.momentum", "training.step_epochs"}
