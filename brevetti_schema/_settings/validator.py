@@ -303,7 +303,7 @@ class _Writer:
             f"    if data.__class__ is not dict: data = run.section(data, {lc})",
             f"    if not {code.const(frozenset(keys).issuperset)}(data): "
             f"run.unknown_keys(data, {code.const(keys)}, {lc})",
-            f"    o = _new({code.const(cls)})" if cls is not None else "    o = None",
+            f"    o = _new({code.const(_filling(cls))})" if cls is not None else "    o = None",
         ]
         if len(members) <= _CHUNK:
             code.lines += _indent(self.members(code, members, loc, cls))
@@ -312,6 +312,8 @@ class _Writer:
                 chunk = self.chunk(members[start : start + _CHUNK], loc, cls)
                 call = f"{code.const(chunk)}(data, run, act, o)"
                 code.lines.append(f"    t = {call}" if start == 0 else f"    t.update({call})")
+        if cls is not None:
+            code.lines.append(f"    o.__class__ = {code.const(cls)}")
         code.lines.append("    return t, o")
         return self.finish(code)
 
@@ -335,7 +337,7 @@ class _Writer:
             attribute = attributes.get(node.key)
             setter = None
             if cls is not None and attribute is not None:
-                setter = code.const(getattr(cls, attribute.name).__set__)
+                setter = f"o.{attribute.name}"
             v = f"v{i}"
             if isinstance(node, Section):
                 lines += self.section_entry(code, node, here, path, v, attribute, setter)
@@ -358,10 +360,10 @@ class _Writer:
     ) -> list[str]:
         inner_cls = cast(type, attribute.type) if attribute is not None and setter else None
         inner = code.const(self.section(node.children, here, inner_cls))
-        put = [f"{setter}(o, p)"] if setter else []
+        put = [f"{setter} = p"] if setter else []
         if path not in self.dynamic:
             return [f"{v}, p = {inner}(data.get({node.key!r}, _EMPTY), run, act)", *put]
-        off = [f"{setter}(o, {self.default_of(code, attribute)})"] if setter and attribute else []
+        off = [f"{setter} = {self.default_of(code, attribute)}"] if setter and attribute else []
         return [
             f"d = data.get({node.key!r}, _EMPTY)",
             f"if act[{code.const(self.dynamic[path])}]:",
@@ -395,7 +397,7 @@ class _Writer:
         converted = kind.convert(code, field, "g")
 
         def put(expr: str) -> list[str]:
-            return [f"{setter}(o, {expr})"] if setter else []
+            return [f"{setter} = {expr}"] if setter else []
 
         if field.has_default:
             given = put(converted if field.default is not None else none)
@@ -629,6 +631,28 @@ def _shifted(code: types.CodeType, lines: int) -> types.CodeType:
 def validator(schema: Schema) -> Validator:
     """The generated validator of a schema (made once per schema object)."""
     return schema.memo("validator", _generate)
+
+
+def _filling(cls: type) -> type:
+    """A subclass of a frozen settings class that takes plain attribute stores.
+
+    The generated code makes the object as this class, stores each slot (the cheapest
+    store there is: no `__setattr__` of ours to pass), then gives it its own class (the
+    layouts are one, the subclass adding no slot). Made once per class.
+    """
+    filling: type | None = cls.__dict__.get("__brevetti_filling__")
+    if filling is None:
+        namespace = {
+            "__slots__": (),
+            # both, so that the type's attribute store is the generic one (specialised)
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": cls.__module__,
+            "__qualname__": f"{cls.__qualname__}.filling",
+        }
+        filling = type(cls.__name__, (cls,), namespace)
+        type.__setattr__(cls, "__brevetti_filling__", filling)
+    return filling
 
 
 def _classes(cls: type) -> Iterator[type]:
