@@ -420,6 +420,20 @@ class PlatformAPI:
             return from_json(ModelType, self._session.get_json(f"{base}/{ident}"))
         return [from_json(ModelType, t) for t in self._session.get_json(f"{base}/") or []]
 
+    def update_modeltype(self, model_type: ModelType | Mapping[str, Any]) -> ModelType:
+        """Update a model type (master mode: the whole object is sent); its name, status,
+        texts, run settings and report types. Returns the type as stored."""
+        return self._update_type("modeltypes", model_type)
+
+    def update_reporttype(self, report_type: ModelType | Mapping[str, Any]) -> ModelType:
+        """Update a report type (master mode), as `update_modeltype`."""
+        return self._update_type("reporttypes", report_type)
+
+    def _update_type(self, segment: str, value: ModelType | Mapping[str, Any]) -> ModelType:
+        body = _type_body(value) if isinstance(value, ModelType) else dict(value)
+        answer = self._session.request("POST", f"/api/master/{segment}/update", json_body=body)
+        return from_json(ModelType, answer.json())
+
     def delete_modeltype(self, id: Any) -> None:
         """Delete a model type."""
         self._session.request("DELETE", f"/api/resources/modeltypes/{_ident(id)}")
@@ -814,6 +828,23 @@ class PlatformAPI:
                 for waiting in fetches:
                     waiting.cancel()
                 raise
+
+
+def _type_body(kind: ModelType) -> dict[str, Any]:
+    """The whole object of a type as the platform takes it: what was read, with the typed
+    fields (perhaps changed with ``attrs.evolve``) over it."""
+    body = dict(kind.raw)
+    body.update(
+        id=kind.id, name=kind.name, status=kind.status, version=kind.version,
+        shortDescription=kind.short_description, longDescription=kind.long_description,
+        settingsSchemaName=kind.settings_schema_name,
+        settingsSchemaPath=kind.settings_schema_path, dockerImage=kind.docker_image,
+    )  # fmt: skip
+    if "modelTypeIds" in body or kind.model_type_ids:
+        body["modelTypeIds"] = list(kind.model_type_ids)
+    if "reportTypeIds" in body or kind.report_type_ids:
+        body["reportTypeIds"] = list(kind.report_type_ids)
+    return body
 
 
 def _artifact_owner(obj: Any, type: str | None) -> tuple[str, str]:

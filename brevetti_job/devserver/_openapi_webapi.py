@@ -441,6 +441,25 @@ def webapi_paths() -> dict[str, dict[str, Any]]:
                 _one("SettingsSchema", "Platform UI JSON"),
             ),
         },
+        "/api/master/{kind}/": {
+            "parameters": [_TYPE_KIND],
+            "get": _op(
+                "masterTypes", "The model (report) types, master mode", _many("ModelType", "Ok")
+            ),
+        },
+        "/api/master/{kind}/{id}": {
+            "parameters": [_TYPE_KIND, _ID],
+            "get": _op("masterType", "A model (report) type, master mode", _one("ModelType", "Ok")),
+        },
+        "/api/master/{kind}/update": {
+            "parameters": [_TYPE_KIND],
+            "post": _op(
+                "updateType",
+                "Update a type (the whole object; its id, organisation and schema are kept)",
+                _one("ModelType", "Updated"),
+                body="ModelType",
+            ),
+        },
         "/api/models/availabletypes": {
             "get": _op("availableTypes", "The model types one may train", _many("ModelType", "Ok"))
         },

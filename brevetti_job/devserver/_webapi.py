@@ -186,6 +186,9 @@ class WebApi:
             (f"/api/resources/{types}/<ident>", "type", "GET"),
             (f"/api/resources/{types}/<ident>", "delete_type", "DELETE"),
             (f"/api/resources/{types}/<ident>/settings-schema.json", "type_schema", "GET"),
+            (f"/api/master/{types}/", "types", "GET"),
+            (f"/api/master/{types}/<ident>", "type", "GET"),
+            (f"/api/master/{types}/update", "update_type", "POST"),
             ("/api/models/availabletypes", "available_types", "GET"),
             ("/api/models", "models", "GET"),
             ("/api/models", "create_model", "POST"),
@@ -607,6 +610,17 @@ class WebApi:
     ) -> Response:
         return _json(200, self._one(_TYPES[segment], ident, session)["schema"])
 
+    def _update_type(self, request: Request, session: Session, segment: str) -> Response:
+        """Master mode's update: the whole type object; its id, organisation and schema
+        stay as they are (a new schema is a new type)."""
+        body = _body(request)
+        ident = _pick(body, "id")
+        if not isinstance(ident, str) or not ident:
+            raise ApiError(400, "'id' is required: the type to update")
+        record = self._one(_TYPES[segment], ident, session)
+        record.update(_type_changes(body, record["kind"]))
+        return _json(200, self._type_out(request, self.records.put(_TYPES[segment], record)))
+
     def _delete_type(
         self, request: Request, session: Session, segment: str, ident: str
     ) -> Response:
@@ -954,6 +968,56 @@ def _mime(name: str) -> str:
         "txt": "text/plain",
         "gz": "application/gzip",
     }.get(suffix, "application/octet-stream")
+
+
+_ABSENT: Final = object()
+_TYPE_TEXTS: Final = ("shortDescription", "longDescription")
+_TYPE_OPTIONAL_TEXTS: Final = ("dockerImage", "instanceType")
+_TYPE_COUNTS: Final = ("maxRuntimeInSeconds", "instanceCount", "volumeSizeInGB")
+_REPORT_FLAGS: Final = ("canRunOnProjects", "canRunOnApplications", "canRunOnModels")
+
+
+def _type_changes(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """What an update of a type may change, checked: name, status, version, the texts,
+    the run settings and the linked types; other keys of the object are ignored."""
+    changes: dict[str, Any] = {}
+    if _pick(body, "name") is not None:
+        changes["name"] = _text(body, "name", required=True)
+    for key in _TYPE_TEXTS:
+        if _pick(body, key) is not None:
+            changes[key] = _text(body, key)
+    for key in _TYPE_OPTIONAL_TEXTS:
+        value = _pick(body, key, _ABSENT)
+        if value is not _ABSENT:
+            if value is not None and not isinstance(value, str):
+                raise ApiError(400, f"'{key}' must be text or null")
+            changes[key] = value
+    status = _pick(body, "status")
+    if status is not None:
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise ApiError(400, "'status' must be an integer")
+        changes["status"] = status
+    if _pick(body, "version") is not None:
+        changes["version"] = _pick(body, "version")
+    for key in _TYPE_COUNTS:
+        value = _pick(body, key, _ABSENT)
+        if value is not _ABSENT:
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ApiError(400, f"'{key}' must be a non-negative integer or null")
+            changes[key] = value
+    links = "reportTypeIds" if kind == "model" else "modelTypeIds"
+    if _pick(body, links) is not None:
+        changes[links] = _id_list(body, links)
+    if kind == "report":
+        for key in _REPORT_FLAGS:
+            value = _pick(body, key)
+            if value is not None:
+                if not isinstance(value, bool):
+                    raise ApiError(400, f"'{key}' must be true or false")
+                changes[key] = value
+    return changes
 
 
 def add_type(

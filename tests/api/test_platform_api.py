@@ -9,6 +9,7 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 import requests
 
@@ -189,6 +190,37 @@ def test_model_types_come_with_their_settings_schema(webapi_user) -> None:
         api.get_model_type(name="no such type")
     document = api.get_schema(plain)
     assert isinstance(document["fields"], list)
+
+
+def test_a_type_is_updated_in_master_mode_and_keeps_its_schema(webapi_user) -> None:
+    api = webapi_user.api()
+    model_type = api.get_modeltype(webapi_user.add_type("to update"))
+    report_type = api.get_reporttype(webapi_user.add_type("its report", kind="report"))
+    changed = api.update_modeltype(
+        attrs.evolve(model_type, name="updated", short_description="now with a text", status=1,
+                     report_type_ids=(report_type.id,))
+    )  # fmt: skip
+    assert (changed.id, changed.name, changed.status) == (model_type.id, "updated", 1)
+    assert changed.short_description == "now with a text"
+    assert changed.report_type_ids == (report_type.id,)
+    again = api.get_modeltype(model_type.id, master=True)
+    assert again == changed and model_type.id in [t.id for t in api.get_modeltype(master=True)]
+    assert model_type.id not in [t.id for t in api.get_available_model_types()]  # status 1
+    schema = api.get_model_type(model_type.id).schema
+    assert schema is not None and schema.find("training.epochs") is not None
+    flags = api.update_reporttype({"id": report_type.id, "canRunOnProjects": True})
+    assert flags.raw["canRunOnProjects"] is True and flags.name == "its report"
+    for body, status in (
+        ({"name": "no id"}, 400),
+        ({"id": model_type.id, "status": "one"}, 400),
+        ({"id": model_type.id, "name": ""}, 400),
+        ({"id": model_type.id, "instanceCount": -1}, 400),
+        ({"id": "no-such-type"}, 404),
+    ):
+        with pytest.raises(PlatformError) as caught:
+            api.update_modeltype(body)
+        assert caught.value.status == status, body
+    assert api.get_modeltype(model_type.id) == changed  # nothing refused was applied
 
 
 # -- models ------------------------------------------------------------------------------------
