@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -172,23 +172,26 @@ class SettingsProblem:
         return f"{where}{label}: {self.message}"
 
 
-_SET_LOC = SettingsProblem.loc.__set__  # type: ignore[attr-defined]
-_SET_CODE = SettingsProblem.code.__set__  # type: ignore[attr-defined]
-_SET_LABEL = SettingsProblem.label.__set__  # type: ignore[attr-defined]
-_SET_MESSAGE = SettingsProblem.message.__set__  # type: ignore[attr-defined]
-_SET_VALUE = SettingsProblem.value.__set__
+class _Filling(SettingsProblem):
+    """`SettingsProblem` with the generic attribute store (no slot of its own): a problem
+    is made as one, its slots stored, then given its own class (one layout)."""
+
+    __slots__ = ()
+    __setattr__ = object.__setattr__
+    __delattr__ = object.__delattr__
 
 
 def settings_problem(loc: Loc, code: str, label: str, message: str, value: Any) -> SettingsProblem:
     """``SettingsProblem(loc, ...)`` for a `loc` that is already a tuple, without the
     frozen class's `__init__` (the validator makes one per problem it finds)."""
-    problem: SettingsProblem = object.__new__(SettingsProblem)
-    _SET_LOC(problem, loc)
-    _SET_CODE(problem, code)
-    _SET_LABEL(problem, label)
-    _SET_MESSAGE(problem, message)
-    _SET_VALUE(problem, value)
-    return problem
+    problem: Any = object.__new__(_Filling)
+    problem.loc = loc
+    problem.code = code
+    problem.label = label
+    problem.message = message
+    problem.value = value
+    problem.__class__ = SettingsProblem
+    return cast(SettingsProblem, problem)
 
 
 def _json_safe(value: Any) -> Any:

@@ -33,7 +33,9 @@ CLASS_MAPPING_HINT: Final = "Json mapping from folder name to class"
 
 def number_text(value: float) -> str:
     """A bound or step as written in messages (``:g``), safe for any integer."""
-    return describe(value) if is_int(value) and abs(value) > LARGEST_NUMBER else f"{value:g}"
+    if value.__class__ is float or -LARGEST_NUMBER <= value <= LARGEST_NUMBER:
+        return f"{value:g}"
+    return describe(value) if is_int(value) else f"{value:g}"
 
 
 def shown(text: str) -> str:
@@ -125,18 +127,22 @@ def is_plain_json(value: Any) -> bool:
 def check_bounds(field: Field, value: float) -> list[Issue]:
     """Bounds and multiple of a number."""
     issues: list[Issue] = []
-    given = describe(value)
-    if field.minimum is not None and value < field.minimum:
-        message = f"{given} is below the minimum {number_text(field.minimum)}"
+    # the value is written out only for a message (most values checked are valid items)
+    bound = field.minimum
+    if bound is not None and value < bound:
+        message = f"{describe(value)} is below the minimum {number_text(bound)}"
         issues.append(("below_minimum", message, ()))
-    if field.maximum is not None and value > field.maximum:
-        message = f"{given} is above the maximum {number_text(field.maximum)}"
+    bound = field.maximum
+    if bound is not None and value > bound:
+        message = f"{describe(value)} is above the maximum {number_text(bound)}"
         issues.append(("above_maximum", message, ()))
-    if field.exclusive_minimum is not None and value <= field.exclusive_minimum:
-        message = f"{given} must be greater than {number_text(field.exclusive_minimum)}"
+    bound = field.exclusive_minimum
+    if bound is not None and value <= bound:
+        message = f"{describe(value)} must be greater than {number_text(bound)}"
         issues.append(("not_above_exclusive_minimum", message, ()))
-    if field.exclusive_maximum is not None and value >= field.exclusive_maximum:
-        message = f"{given} must be less than {number_text(field.exclusive_maximum)}"
+    bound = field.exclusive_maximum
+    if bound is not None and value >= bound:
+        message = f"{describe(value)} must be less than {number_text(bound)}"
         issues.append(("not_below_exclusive_maximum", message, ()))
     step = field.multiple_of
     if step is not None and step > 0:
@@ -145,7 +151,7 @@ def check_bounds(field: Field, value: float) -> list[Issue]:
         elif isinstance(step, int):
             step = float(step)  # a number field's: the float rule, as the fast path
         if not is_multiple(value, step):
-            message = f"{given} is not a multiple of {number_text(step)}"
+            message = f"{describe(value)} is not a multiple of {number_text(step)}"
             issues.append(("not_a_multiple", message, ()))
     return issues
 

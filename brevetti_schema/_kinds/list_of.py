@@ -37,7 +37,9 @@ def check(field: Field, value: Any) -> list[Issue]:
     issues = s.check_items(field, value)
     item_check = _item_spec(field).check
     for index, item in enumerate(value):
-        issues += [(code, m, (index, *loc)) for code, m, loc in item_check(field, item)]
+        found = item_check(field, item)
+        if found:
+            issues += [(code, m, (index, *loc)) for code, m, loc in found]
     return issues
 
 

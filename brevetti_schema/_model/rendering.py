@@ -24,6 +24,8 @@ _LONGEST: Final = 60
 
 def describe(value: Any) -> str:
     """A short rendering of a value for messages, as Python writes it."""
+    if value.__class__ is float or value.__class__ is bool:  # always short
+        return repr(value)
     return _render(value, repr, "holding an integer too long to show")
 
 
