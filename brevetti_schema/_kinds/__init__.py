@@ -2,8 +2,9 @@
 
 Every front end and back end asks `spec(kind)` (or `REGISTRY`) for what a kind means:
 the options it takes, how a value is checked, decoded and encoded, its JSON Schema
-fragment, its platform UI record, its Python type and its help. Adding a kind means a
-new module here, a `Kind` member and a line below.
+fragment, its platform UI record, its Python type (and which annotations of a user's
+settings class hold its values) and its help. Adding a kind means a new module here, a
+`Kind` member and a line below.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from . import (
     secret,
     text,
 )
+from ._shared import a_kind
 from ._spec import COMMON_OPTIONS, KIND_ATTRIBUTES, DecodeError, Issue, KindSpec, UIPart
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "Issue",
     "KindSpec",
     "UIPart",
+    "a_kind",
     "misplaced_options",
     "spec",
 ]

@@ -6,11 +6,13 @@ test), so kinds with bounds or lengths say so in one line.
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import json
 import math
 import re
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Final
 
@@ -528,3 +530,43 @@ def allowed_options(field: Field, show: Callable[[Any], str]) -> str | None:
         for o in field.options
     ]
     return ("One of: " if field.kind is Kind.CHOICE else "Any of: ") + ", ".join(shown)
+
+
+# -- which annotations of a user's settings class hold a kind's values -----------------------
+
+SEQUENCE_HOLDERS: Final = (
+    tuple, list, set, frozenset, collections.abc.Sequence, collections.abc.Set
+)  # fmt: skip
+"""Annotation origins that hold a list value."""
+
+MAPPING_HOLDERS: Final = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
+"""Annotation origins that hold a mapping value."""
+
+
+def a_kind(kind: Kind) -> str:
+    """The kind's name with its article, as messages say it (``an integer``)."""
+    name = kind.value.replace("_", "-")
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def fits_anything(field: Field, choices: Sequence[Any]) -> str | None:
+    """Any annotation may describe the value (a JSON value)."""
+    return None
+
+
+def misfit_unless(
+    holders: tuple[type, ...], expected: str, *, refuse_bool: bool = False
+) -> Callable[[Field, Sequence[Any]], str | None]:
+    """A kind's `misfit`: an annotation fits when its origin is a subclass of one of
+    `holders` (a `bool` refused when `refuse_bool`); else the message says `expected`."""
+
+    def misfit(field: Field, choices: Sequence[Any]) -> str | None:
+        for choice in choices:
+            origin = typing.get_origin(choice) or choice
+            if not isinstance(origin, type) or (refuse_bool and origin is bool):
+                continue
+            if issubclass(origin, holders):
+                return None
+        return f"this is {a_kind(field.kind)} setting: expected {expected}"
+
+    return misfit

@@ -6,7 +6,7 @@ a kind's spec instead of keeping a table of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 import attrs
@@ -92,6 +92,9 @@ class KindSpec:
       record part, and the attributes read back from such a record;
     * `python_type`: the attribute type of its settings classes; `type_name`: how the
       generated source names that type's family;
+    * `misfit`: why an attribute of a user's settings class whose annotation allows the
+      types `choices` (no ``None``, no `Annotated`) cannot hold the kind's values, or
+      ``None`` when it can (`check_settings_class` asks it for ``into=`` classes);
     * `fast_test` / `convert`: inline expressions for the generated validator (is a
       non-None value valid; the value as the settings object holds it);
     * `help`: one line for editors and the documentation;
@@ -110,6 +113,7 @@ class KindSpec:
     ui_read: Callable[[RecordReading], dict[str, Any]]
     python_type: Callable[[Field], Any]
     type_name: str
+    misfit: Callable[[Field, Sequence[Any]], str | None]
     fast_test: Callable[[Consts, Field, str], str]
     convert: Callable[[Consts, Field, str], str]
     help: str

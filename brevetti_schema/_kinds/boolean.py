@@ -53,6 +53,7 @@ SPEC = KindSpec(
     ui_read=s.read_nothing,
     python_type=lambda f: bool,
     type_name="bool",
+    misfit=s.misfit_unless((bool,), "bool"),
     fast_test=fast_test,
     convert=s.same_value,
     help="A checkbox: true or false.",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import operator
+import typing
+from collections.abc import Sequence
 from types import NoneType
 from typing import Any, Final, Literal
 
@@ -75,6 +78,30 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
     return f"{g}.__class__ in {scalars} and ({g}.__class__, {g}) in {c.const(s.option_table(f))}"
 
 
+def misfit(field: Field, choices: Sequence[Any]) -> str | None:
+    """Each option's value must be one an annotation admits (a Literal, an Enum, a type)."""
+    values = [o.value for o in field.options if o.value is not None]
+    missing = [v for v in values if not any(_holds(c, v) for c in choices)]
+    if missing:
+        return f"the choice's option {missing[0]!r} is not one of its values"
+    return None
+
+
+def _holds(annotation: Any, value: Any) -> bool:
+    """Whether `annotation` (a Literal, an Enum or a plain type) admits the option `value`."""
+    if typing.get_origin(annotation) is Literal:
+        return value in typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return any(member.value == value for member in annotation)
+    if isinstance(annotation, type):
+        if isinstance(value, bool):
+            return issubclass(annotation, bool)
+        if isinstance(value, int) and issubclass(annotation, float):
+            return True
+        return isinstance(value, annotation)
+    return False
+
+
 SPEC = KindSpec(
     kind=Kind.CHOICE,
     options=frozenset({"options"}),
@@ -86,6 +113,7 @@ SPEC = KindSpec(
     ui_read=ui_read,
     python_type=option_type,
     type_name="Literal",
+    misfit=misfit,
     fast_test=fast_test,
     convert=s.as_option,
     help="One value out of options.",

@@ -83,6 +83,7 @@ SPEC = KindSpec(
     ui_read=ui_read,
     python_type=lambda f: CLASS_MAPPING_TYPE,
     type_name="Mapping",
+    misfit=s.misfit_unless(s.MAPPING_HOLDERS, "a mapping"),
     fast_test=fast_test,
     convert=convert,
     help="A mapping from dataset folder name to a class name or a list of them.",

@@ -48,6 +48,7 @@ SPEC = KindSpec(
     ui_read=s.read_nothing,
     python_type=lambda f: FrozenList[str],
     type_name="FrozenList",
+    misfit=s.misfit_unless(s.SEQUENCE_HOLDERS, "a list of str"),
     fast_test=fast_test,
     convert=s.to_frozen_list,
     help="The list of class names a model predicts.",

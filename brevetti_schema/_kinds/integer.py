@@ -58,6 +58,7 @@ SPEC = KindSpec(
     ui_read=s.read_numeric,
     python_type=lambda f: int,
     type_name="int",
+    misfit=s.misfit_unless((int, float), "int", refuse_bool=True),  # an int fits a float (PEP 484),
     fast_test=fast_test,
     convert=s.same_value,
     help="A whole number.",

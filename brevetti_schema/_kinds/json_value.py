@@ -236,6 +236,7 @@ SPEC = KindSpec(
     ui_read=s.read_area_rows,
     python_type=lambda f: JSON_TYPE,
     type_name="dict",
+    misfit=s.fits_anything,
     fast_test=fast_test,
     convert=convert,
     help="A JSON object or list, optionally checked by json_schema.",

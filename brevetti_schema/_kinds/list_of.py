@@ -97,6 +97,7 @@ SPEC = KindSpec(
     ui_read=s.read_nothing,
     python_type=python_type,
     type_name="FrozenList",
+    misfit=s.misfit_unless(s.SEQUENCE_HOLDERS, "a list"),
     fast_test=fast_test,
     convert=convert,
     help="A list of integers, numbers, texts or booleans (of).",

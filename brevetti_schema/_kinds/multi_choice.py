@@ -88,6 +88,7 @@ SPEC = KindSpec(
     ui_read=ui_read,
     python_type=python_type,
     type_name="FrozenList",
+    misfit=s.misfit_unless(s.SEQUENCE_HOLDERS, "a list"),
     fast_test=fast_test,
     convert=convert,
     help="Any subset of options.",

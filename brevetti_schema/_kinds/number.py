@@ -56,6 +56,7 @@ SPEC = KindSpec(
     ui_read=s.read_numeric,
     python_type=lambda f: float,
     type_name="float",
+    misfit=s.misfit_unless((float,), "float", refuse_bool=True),
     fast_test=fast_test,
     convert=convert,
     help="A real number.",

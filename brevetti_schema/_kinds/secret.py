@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 from .._model.nodes import Field, Kind
@@ -28,6 +30,14 @@ def ui_part(field: Field) -> UIPart:
     return UIPart(head, s.LENGTHS, s.text_validators(field))
 
 
+def misfit(field: Field, choices: Sequence[Any]) -> str | None:
+    """Our `Secret` holds a secret, and so does pydantic's `SecretStr` when pydantic is in use."""
+    pydantic = sys.modules.get("pydantic")
+    secret_str = getattr(pydantic, "SecretStr", None)
+    holders = (Secret, secret_str) if isinstance(secret_str, type) else (Secret,)
+    return s.misfit_unless(holders, "Secret")(field, choices)
+
+
 def convert(c: Consts, f: Field, g: str) -> str:
     return f"{c.const(Secret)}({g})"
 
@@ -43,6 +53,7 @@ SPEC = KindSpec(
     ui_read=s.read_lengths,
     python_type=lambda f: Secret,
     type_name="Secret",
+    misfit=misfit,
     fast_test=s.fast_text,
     convert=convert,
     help="A password-like text, masked wherever it could leak.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 from .._model.nodes import Field, Kind
@@ -46,6 +47,7 @@ SPEC = KindSpec(
     ui_read=ui_read,
     python_type=lambda f: str,
     type_name="str",
+    misfit=s.misfit_unless((str, pathlib.PurePath), "str"),
     fast_test=s.fast_text,
     convert=s.same_value,
     help="A line of text, or a text area with multiline or rows.",

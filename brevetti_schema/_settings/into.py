@@ -11,39 +11,20 @@ and class), and `Job.init(into=)` checks before the job reads its settings.
 
 from __future__ import annotations
 
-import collections.abc
-import enum
-import pathlib
 import sys
 import types
 import typing
 import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any, Final, Literal, Union
+from typing import Any, Union
 
 import attrs
 
 from .._errors import SchemaError, SchemaProblem
-from .._model.nodes import Field, Kind, Schema, Section
-from .._model.secret import Secret
+from .._kinds import a_kind, spec
+from .._model.nodes import Field, Schema, Section
 
 __all__ = ["check_settings_class"]
-
-_SEQUENCES: Final = (tuple, list, set, frozenset, collections.abc.Sequence, collections.abc.Set)
-_MAPPINGS: Final = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
-_KIND_TYPES: Final[Mapping[Kind, tuple[tuple[type, ...], str]]] = {
-    Kind.INTEGER: ((int, float), "int"),  # an int fits where a float is declared (PEP 484)
-    Kind.NUMBER: ((float,), "float"),
-    Kind.TEXT: ((str, pathlib.PurePath), "str"),
-    Kind.BOOLEAN: ((bool,), "bool"),
-    Kind.SECRET: ((Secret,), "Secret"),
-    Kind.MULTI_CHOICE: (_SEQUENCES, "a list"),
-    Kind.LIST: (_SEQUENCES, "a list"),
-    Kind.CLASSES: (_SEQUENCES, "a list of str"),
-    Kind.CLASS_MAPPING: (_MAPPINGS, "a mapping"),
-}
-"""The annotations whose values hold each kind's, and what to say is expected (choices
-and JSON values: any annotation)."""
 
 
 @attrs.frozen
@@ -116,44 +97,13 @@ def _mismatches(nodes: tuple[Any, ...], cls: type, prefix: str) -> Iterator[Sche
 
 
 def _field_mismatch(field: Field, choices: list[Any]) -> str | None:
-    """Why an attribute of one of the types `choices` cannot hold `field`'s values."""
+    """Why an attribute of one of the types `choices` cannot hold `field`'s values (the
+    field's kind says which annotations hold its values)."""
     if _anything(choices):
         return None
     if any(_attributes(c) is not None for c in choices):
-        return f"this is {_article(field.kind)} setting, not a section"
-    if field.kind is Kind.CHOICE:
-        values = [o.value for o in field.options if o.value is not None]
-        missing = [v for v in values if not any(_holds(c, v) for c in choices)]
-        if missing:
-            return f"the choice's option {missing[0]!r} is not one of its values"
-        return None
-    if field.kind not in _KIND_TYPES:  # a JSON value: any annotation may describe it
-        return None
-    expected, wanted = _KIND_TYPES[field.kind]
-    for choice in choices:
-        origin = typing.get_origin(choice) or choice
-        if not isinstance(origin, type):
-            continue
-        if field.kind in (Kind.INTEGER, Kind.NUMBER) and origin is bool:
-            continue
-        if issubclass(origin, expected) or _is_pydantic_secret(origin, field.kind):
-            return None
-    return f"this is {_article(field.kind)} setting: expected {wanted}"
-
-
-def _holds(annotation: Any, value: Any) -> bool:
-    """Whether `annotation` (a Literal, an Enum or a plain type) admits the option `value`."""
-    if typing.get_origin(annotation) is Literal:
-        return value in typing.get_args(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return any(member.value == value for member in annotation)
-    if isinstance(annotation, type):
-        if isinstance(value, bool):
-            return issubclass(annotation, bool)
-        if isinstance(value, int) and issubclass(annotation, float):
-            return True
-        return isinstance(value, annotation)
-    return False
+        return f"this is {a_kind(field.kind)} setting, not a section"
+    return spec(field.kind).misfit(field, choices)
 
 
 def _choices(annotation: Any) -> list[Any]:
@@ -174,12 +124,6 @@ def _choices(annotation: Any) -> list[Any]:
 def _anything(choices: list[Any]) -> bool:
     """Whether the annotation says nothing about the value (`Any`, `object`, a TypeVar)."""
     return any(c is Any or c is object or isinstance(c, typing.TypeVar) for c in choices)
-
-
-def _is_pydantic_secret(origin: type, kind: Kind) -> bool:
-    pydantic = sys.modules.get("pydantic")
-    secret = getattr(pydantic, "SecretStr", None)
-    return kind is Kind.SECRET and isinstance(secret, type) and issubclass(origin, secret)
 
 
 def _attributes(cls: Any) -> dict[str, _Attribute] | None:
@@ -210,11 +154,6 @@ def _attributes(cls: Any) -> dict[str, _Attribute] | None:
             for name, info in fields.items()
         }
     return None
-
-
-def _article(kind: Kind) -> str:
-    name = kind.value.replace("_", "-")
-    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
 def _shown(annotation: Any) -> str:

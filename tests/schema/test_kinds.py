@@ -63,6 +63,13 @@ def test_spec_is_complete(spec: KindSpec) -> None:
     attribute_of = {o.name: o.attr for o in FIELD_OPTIONS.values()} | {"of": "item_kind"}
     yaml_specific = {attribute_of[n] for n in KIND_OPTIONS[spec.kind]} - COMMON_OPTIONS - {"label"}
     assert yaml_specific <= spec.options
+    # an into= class holds the kind's values in the type its generated classes declare,
+    # not in an unrelated one (a JSON value: any annotation may describe it)
+    field = _sample(spec.kind)
+    assert spec.misfit(field, [spec.python_type(field)]) is None
+    refused = spec.misfit(field, [complex])
+    assert (refused is None) == (spec.kind is Kind.JSON), refused
+    assert refused is None or "this is" in refused or "option" in refused
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
