@@ -68,16 +68,6 @@ class JobFiles:
                 return {"name": name, "size": item["size"], "sha256": sha256, "etag": item["etag"]}
         return None
 
-    def open(self, job_id: str, name: str) -> tuple[IO[bytes], int] | None:
-        """A streaming body and the size of an artifact, or ``None`` if there is none."""
-        if self.space is None:
-            return None
-        try:
-            name = check_artifact_name(name)
-        except StoreError:
-            return None
-        return self.space.open(f"{job_id}/artifacts/{name}")
-
     def open_checked(self, job_id: str, name: str) -> tuple[IO[bytes], int, str] | None:
         """An artifact's streaming body, size and sha256 (of exactly the version streamed),
         or ``None`` if there is none."""

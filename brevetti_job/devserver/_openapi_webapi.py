@@ -528,21 +528,6 @@ def webapi_paths() -> dict[str, dict[str, Any]]:
             "parameters": [_ID],
             "post": _op("stopModel", "Stop a training", _one("Model", "Stopped")),
         },
-        "/api/download": {
-            "get": _op(
-                "download",
-                "An artifact's bytes (the links of an artifact listing)",
-                {
-                    "description": "The file",
-                    "content": {
-                        "application/octet-stream": {
-                            "schema": {"type": "string", "format": "binary"}
-                        }
-                    },
-                },
-                params=({"name": "path", "in": "query", "required": True, "schema": _S},),
-            )
-        },
     }
     return paths
 

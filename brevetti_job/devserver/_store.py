@@ -48,7 +48,6 @@ __all__ = [
     "Write",
     "check_artifact_name",
     "check_chart_name",
-    "is_sha256",
     "read_server_url",
     "valid_idempotency_key",
 ]
@@ -71,7 +70,6 @@ KINDS: Final = {"model": "models", "report": "reports"}
 _JOB_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _CHART_NAME: Final = re.compile(r"[^/\\\x00-\x1f\x7f.][^/\\\x00-\x1f\x7f]{0,199}")
-_SHA256: Final = re.compile(r"[0-9a-f]{64}")
 _MAX_NAME: Final = 1024
 _ENDED: Final = ("completed", "failed")
 
@@ -231,11 +229,6 @@ def check_chart_name(name: str | None) -> str:
             "and does not start with '.'",
         )
     return name
-
-
-def is_sha256(text: str) -> bool:
-    """Whether `text` is a sha256 hex digest (either case)."""
-    return _SHA256.fullmatch(text.lower()) is not None
 
 
 def valid_idempotency_key(key: str) -> bool:
@@ -467,12 +460,6 @@ class Store:
             return None
         self._logins[job_id] = dict(row)
         return dict(row)
-
-    def job_status(self, job_id: str) -> str | None:
-        """The job's status (created, running, completed, failed), or None."""
-        with self._pool.connection() as db:
-            row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else str(row["status"])
 
     def schema(self, job_id: str) -> Any:
         """The platform UI JSON the job was made with, or ``None``."""

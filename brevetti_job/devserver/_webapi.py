@@ -3,14 +3,14 @@
 ``POST /connect/token`` (OAuth2 password and refresh grants, HTTP Basic
 ``generic_client:``) gives a bearer token; with it: organisations, datasets, tags,
 models (create, start, stop, delete), test reports, model and report types with their
-settings schemas, projects, and the artifacts of models and reports with downloads.
+settings schemas, projects, and the artifacts of models and reports (with presigned
+object-store links to download them).
 
 Models and reports are jobs of the job store: creating one makes the job (its id is
 the model's id), so the job-side calls work for it as they do for any job. Settings
 are validated against the type's schema here too; an invalid document creates
 nothing. `respond` answers the requests that are the web API's and leaves the others
-(``None``) to the job-side app: on the paths both share (``GET /api/models/<id>``,
-the artifact list) a user token decides.
+(``None``) to the job-side app (the platform's job calls, the admin API and the pages).
 
 Organisations separate: every dataset, tag, project, model and report belongs to the
 organisation it was made in (the token's, or the ``/api/orgs/<org>`` of the path), and
@@ -33,13 +33,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Final
-from urllib.parse import quote
 
 import attrs
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import wrap_file
 
 from brevetti_schema import SchemaError, SettingsError, load_schema, resolve_settings
 
@@ -73,7 +71,6 @@ DATA_BUCKET: Final = "s3://data"
 CLIENT_ID: Final = "generic_client"
 LINK_LIFETIME: Final = 900
 """Seconds an artifact listing's presigned download links stay valid."""
-_UUID: Final = re.compile(r"[0-9a-fA-F-]{36}")
 _TYPES: Final = {"modeltypes": "modeltype", "reporttypes": "reporttype"}
 _JOBS: Final = {"models": "model", "reports": "report"}
 _OWNED: Final = frozenset({"dataset", "tag", "project", "model", "report"})
@@ -199,7 +196,6 @@ class WebApi:
             ("/api/models/<ident>/start", "start_model", "POST"),
             ("/api/models/<ident>/stop", "stop_model", "POST"),
             (f"/api/{kinds}/<ident>/artifacts", "artifacts", "GET"),
-            ("/api/download", "download", "GET"),
         ]
         self.url_map = Map(
             [Rule(path, endpoint=name, methods=[method]) for path, name, method in rules],
@@ -883,40 +879,15 @@ class WebApi:
 
     def _link(self, job_id: str, name: str) -> str:
         """Where an artifact is fetched: a presigned GET of the object store (fetched
-        without the bearer, as the platform's storage links are; valid for a while), or
-        the web API's ``/api/download`` when there is no object store."""
-        if self.space is not None:
-            return str(
-                self.space.client.generate_presigned_url(
-                    "get_object",
-                    Params={"Bucket": self.space.bucket, "Key": f"{job_id}/artifacts/{name}"},
-                    ExpiresIn=LINK_LIFETIME,
-                )
+        without the bearer, as the platform's storage links are; valid for a while)."""
+        assert self.space is not None  # listed files come from the object store
+        return str(
+            self.space.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.space.bucket, "Key": f"{job_id}/artifacts/{name}"},
+                ExpiresIn=LINK_LIFETIME,
             )
-        return "/api/download?path=" + quote(f"{job_id}/artifacts/{name}", safe="")
-
-    def _download(self, request: Request, session: Session) -> Response:
-        path = request.args.get("path", "")
-        ident, _, rest = path.partition("/")
-        folder, _, name = rest.partition("/")
-        if folder != "artifacts" or not name or not _UUID.fullmatch(ident):
-            raise ApiError(404, "no such file")
-        owner = self.records.get("model", ident) or self.records.get("report", ident)
-        if owner is None or self._owner(owner) != session.org_id:
-            raise ApiError(404, "no such file")
-        record = self.files.artifact(ident, name)  # the job's storage folder holds it
-        opened = self.files.open(ident, name) if record is not None else None
-        if record is None or opened is None:
-            raise ApiError(404, "no such file")
-        handle, size = opened
-        response = Response(
-            wrap_file(request.environ, handle), mimetype="application/octet-stream",
-            direct_passthrough=True,
-        )  # fmt: skip
-        response.headers["Content-Length"] = str(size)
-        if record.get("sha256"):
-            response.headers["X-Content-SHA256"] = str(record["sha256"])
-        return response
+        )
 
 
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
