@@ -240,11 +240,24 @@ class _Code:
     def __init__(self, header: str) -> None:
         self.lines = [header]
         self.consts: dict[str, Any] = {}
+        self.inline = False
+        """Whether its sections are read inline (all it reads fits in one function)."""
+        self.scopes = 0
+        """How many sections it reads inline (their variables are numbered)."""
 
     def const(self, value: Any) -> str:
         name = _name(len(self.consts))
         self.consts[name] = value
         return name
+
+
+def _size(section: Section) -> int:
+    """How many fields a section holds, its own sections' included."""
+    return sum(
+        _size(n) if isinstance(n, Section) else 1
+        for n in section.children
+        if not isinstance(n, Heading)
+    )
 
 
 def _indent(lines: list[str], depth: int = 1) -> list[str]:
@@ -293,20 +306,16 @@ class _Writer:
         """The function that validates one level: ``(data, run, act) -> (tree, object)``.
 
         With a class (`cls`), the frozen object is filled slot by slot as each value is
-        found valid; it is only used when the whole validation found no problem.
+        found valid; it is only used when the whole validation found no problem. When it
+        holds at most `_CHUNK` fields, its sections are read inline (no calls).
         """
         members = [n for n in nodes if not isinstance(n, Heading)]
-        keys = tuple(n.key for n in members)
         code = _Code("def _section(data, run, act):")
-        lc = code.const(loc)
-        code.lines += [
-            f"    if data.__class__ is not dict: data = run.section(data, {lc})",
-            f"    if not {code.const(frozenset(keys).issuperset)}(data): "
-            f"run.unknown_keys(data, {code.const(keys)}, {lc})",
-            f"    o = _new({code.const(_filling(cls))})" if cls is not None else "    o = None",
-        ]
+        # inline only where everything fits: elsewhere, sections of one shape share code
+        code.inline = sum(_size(n) if isinstance(n, Section) else 1 for n in members) <= _CHUNK
+        code.lines += _indent(self.opening(code, members, loc, cls, "data", "o"))
         if len(members) <= _CHUNK:
-            code.lines += _indent(self.members(code, members, loc, cls))
+            code.lines += _indent(self.members(code, members, loc, cls, "data", "o", "t", "v"))
         else:
             for start in range(0, len(members), _CHUNK):
                 chunk = self.chunk(members[start : start + _CHUNK], loc, cls)
@@ -317,15 +326,39 @@ class _Writer:
         code.lines.append("    return t, o")
         return self.finish(code)
 
+    def opening(
+        self, code: _Code, members: Sequence[Node], loc: Loc, cls: type | None, data: str, o: str
+    ) -> list[str]:
+        """A level's first lines: its value as a dict, its unknown keys, its new object."""
+        keys = tuple(n.key for n in members if not isinstance(n, Heading))
+        lc = code.const(loc)
+        return [
+            f"if {data}.__class__ is not dict: {data} = run.section({data}, {lc})",
+            f"if not {code.const(frozenset(keys).issuperset)}({data}): "
+            f"run.unknown_keys({data}, {code.const(keys)}, {lc})",
+            f"{o} = _new({code.const(_filling(cls))})" if cls is not None else f"{o} = None",
+        ]
+
     def chunk(self, nodes: Sequence[Node], loc: Loc, cls: type | None) -> Callable[..., Any]:
         """A run of a long section's members: ``(data, run, act, o) -> tree part``."""
         code = _Code("def _fields(data, run, act, o):")
-        code.lines += _indent(self.members(code, nodes, loc, cls))
+        code.lines += _indent(self.members(code, nodes, loc, cls, "data", "o", "t", "v"))
         code.lines.append("    return t")
         return self.finish(code)
 
-    def members(self, code: _Code, nodes: Sequence[Node], loc: Loc, cls: type | None) -> list[str]:
-        """Lines reading each member into ``v<i>`` (and its slot), then the tree ``t``."""
+    def members(
+        self,
+        code: _Code,
+        nodes: Sequence[Node],
+        loc: Loc,
+        cls: type | None,
+        data: str,
+        o: str,
+        t: str,
+        v: str,
+    ) -> list[str]:
+        """Lines reading each member of `data` into ``<v><i>`` (and its slot in `o`), then
+        the level's tree `t`."""
         attributes = _attributes(cls) if cls is not None else {}
         lines: list[str] = []
         entries = []
@@ -337,16 +370,17 @@ class _Writer:
             attribute = attributes.get(node.key)
             setter = None
             if cls is not None and attribute is not None:
-                setter = f"o.{attribute.name}"
-            v = f"v{i}"
+                setter = f"{o}.{attribute.name}"
+            value = f"{v}{i}"
             if isinstance(node, Section):
-                lines += self.section_entry(code, node, here, path, v, attribute, setter)
+                entry = self.section_entry(code, node, here, path, value, attribute, setter, data)
             else:
-                lines += self.field_entry(code, node, here, path, v, attribute, setter)
-            entries.append(f"{node.key!r}: {v}")
+                entry = self.field_entry(code, node, here, path, value, attribute, setter, data)
+            lines += entry
+            entries.append(f"{node.key!r}: {value}")
             if path in self.dynamic:
-                dropped.append(f"if {v} is _M: del t[{node.key!r}]")
-        return [*lines, f"t = {{{', '.join(entries)}}}", *dropped]
+                dropped.append(f"if {value} is _M: del {t}[{node.key!r}]")
+        return [*lines, f"{t} = {{{', '.join(entries)}}}", *dropped]
 
     def section_entry(
         self,
@@ -357,17 +391,42 @@ class _Writer:
         v: str,
         attribute: attrs.Attribute[Any] | None,
         setter: str | None,
+        data: str,
     ) -> list[str]:
         inner_cls = cast(type, attribute.type) if attribute is not None and setter else None
-        inner = code.const(self.section(node.children, here, inner_cls))
+        off = [f"{setter} = {self.default_of(code, attribute)}"] if setter and attribute else []
+        if code.inline:  # read in this function
+            code.scopes += 1
+            n = code.scopes
+            inner, o = f"data{n}", f"o{n}"
+            members = [m for m in node.children if not isinstance(m, Heading)]
+            block = [
+                *self.opening(code, members, here, inner_cls, inner, o),
+                *self.members(code, members, here, inner_cls, inner, o, f"t{n}", f"v{n}_"),
+                *([f"{o}.__class__ = {code.const(inner_cls)}"] if inner_cls is not None else []),
+                f"{v} = t{n}",
+                *([f"{setter} = {o}"] if setter else []),
+            ]
+            read = f"{inner} = {data}.get({node.key!r}, _EMPTY)"
+            if path not in self.dynamic:
+                return [read, *block]
+            return [
+                read,
+                f"if act[{code.const(self.dynamic[path])}]:",
+                *_indent(block),
+                "else:",
+                f"    if {inner} and {inner} is not _EMPTY: run.inactive({code.const(here)})",
+                f"    {v} = _M",
+                *_indent(off),
+            ]
+        function = code.const(self.section(node.children, here, inner_cls))
         put = [f"{setter} = p"] if setter else []
         if path not in self.dynamic:
-            return [f"{v}, p = {inner}(data.get({node.key!r}, _EMPTY), run, act)", *put]
-        off = [f"{setter} = {self.default_of(code, attribute)}"] if setter and attribute else []
+            return [f"{v}, p = {function}({data}.get({node.key!r}, _EMPTY), run, act)", *put]
         return [
-            f"d = data.get({node.key!r}, _EMPTY)",
+            f"d = {data}.get({node.key!r}, _EMPTY)",
             f"if act[{code.const(self.dynamic[path])}]:",
-            f"    {v}, p = {inner}(d, run, act)",
+            f"    {v}, p = {function}(d, run, act)",
             *_indent(put),
             "else:",
             f"    if d and d is not _EMPTY: run.inactive({code.const(here)})",
@@ -384,6 +443,7 @@ class _Writer:
         v: str,
         attribute: attrs.Attribute[Any] | None,
         setter: str | None,
+        data: str,
     ) -> list[str]:
         f, lc = code.const(field), code.const(here)
         kind = spec(field.kind)
@@ -429,7 +489,7 @@ class _Writer:
             *([f"elif run.check({f}, g, {lc}, {kc}): {put(converted)[0]}"] if setter else []),
             *([] if setter else [f"else: run.check({f}, g, {lc}, {kc})"]),
         ]
-        read = [f"g = data.get({field.key!r}, _M)"]
+        read = [f"g = {data}.get({field.key!r}, _M)"]
         decode = f"if g.__class__ is str: g = _M if g == '' else run.decode({f}, g, {lc})"
         if path not in self.dynamic:
             if not _needs_decode(field):
