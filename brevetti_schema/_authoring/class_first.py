@@ -397,6 +397,6 @@ def schema_from_class(
     if reader.problems:
         raise SchemaError(reader.problems)
     tree = presets_tree(reader.preset_values, presets, _model_value)
-    schema = Schema(children=children, presets=tree, title=title, declared_by=cls)
+    schema = Schema(children=children, presets=tree, title=title)
     warnings = raise_for_problems(check_schema(schema))
-    return attrs.evolve(schema, warnings=tuple(warnings)) if warnings else schema
+    return (attrs.evolve(schema, warnings=tuple(warnings)) if warnings else schema).declared(cls)

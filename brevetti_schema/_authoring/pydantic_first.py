@@ -407,9 +407,8 @@ def _read(
     tree = presets_tree(reader.preset_values, presets, reader.model_value)
     schema = Schema(children=children, presets=tree, title=title)
     warnings = raise_for_problems(check_schema(schema))
-    return Schema(
-        children=children, presets=tree, title=title, warnings=tuple(warnings), declared_by=cls
-    )
+    declared = Schema(children=children, presets=tree, title=title, warnings=tuple(warnings))
+    return declared.declared(cls)
 
 
 # -- typed settings -------------------------------------------------------------------------

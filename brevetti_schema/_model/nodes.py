@@ -234,15 +234,14 @@ class Schema:
 
     Presets are partial settings trees holding decoded values (not JSON text). Warnings
     are problems a legacy document was accepted with. `declared_by` is the attrs or
-    pydantic class a class-first front end read it from: that class holds its settings
-    by construction (it is not checked as an `into=` class is).
+    pydantic class a class-first front end read this very schema from: that class holds
+    its settings by construction (it is not checked as an `into=` class is).
     """
 
     children: tuple[Node, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     title: str | None = None
     warnings: tuple[SchemaProblem, ...] = attrs.field(default=(), eq=False)
-    declared_by: type | None = attrs.field(default=None, eq=False, repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     __hash__ = None  # type: ignore[assignment]
@@ -254,6 +253,19 @@ class Schema:
         except KeyError:
             value = self._memo[key] = make(self)
             return value
+
+    @property
+    def declared_by(self) -> type | None:
+        """The class a class-first front end read this schema from, else ``None``; kept
+        with the memo, so a schema changed with `attrs.evolve` (which may no longer be
+        what the class declares) has none."""
+        found = self._memo.get(_DECLARED_BY)
+        return found if isinstance(found, type) else None
+
+    def declared(self, cls: type) -> Schema:
+        """This schema, noted as the one `cls` declares (see `declared_by`)."""
+        self._memo[_DECLARED_BY] = cls
+        return self
 
     def walk(self) -> Iterator[tuple[str, Node]]:
         """Every node in document order with its dotted path (headings get ``""``)."""
@@ -278,6 +290,10 @@ class Schema:
     def field_count(self) -> int:
         """How many fields the schema declares."""
         return sum(1 for _ in self.fields())
+
+
+_DECLARED_BY: Final = "declared by"
+"""The memo key of `Schema.declared_by`."""
 
 
 def _index(schema: Schema) -> dict[str, Field | Section]:

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
-from brevetti_schema import Schema, SchemaBuilder, SettingsError, setting
+from brevetti_schema import Schema, SchemaBuilder, Section, SettingsError, setting
 from brevetti_schema._settings.pipeline import resolve_settings
 
 
@@ -254,6 +254,28 @@ def test_structure_into_a_class_of_ones_own() -> None:
     result = resolve_settings(schema, {"training": {"epochs": 5}}, into=IntoConfig)
     assert result.settings == IntoConfig(IntoTraining(5))
     assert isinstance(result.settings, IntoConfig)
+
+
+def test_a_class_first_schema_changed_with_evolve_checks_its_class_again() -> None:
+    """The declaring class is trusted for the schema it declares only: a schema evolved
+    from it with a setting the class cannot hold is a SchemaError naming that setting."""
+    from brevetti_schema import SchemaError, schema_from_class
+
+    schema = schema_from_class(IntoConfig)
+    assert schema.declared_by is IntoConfig
+    training = schema.children[0]
+    assert isinstance(training, Section)
+    epochs = training.children[0]
+    wider = attrs.evolve(
+        schema,
+        children=(attrs.evolve(training, children=(epochs, attrs.evolve(epochs, key="runs"))),),
+    )
+    assert wider.declared_by is None
+    with pytest.raises(SchemaError) as info:
+        resolve_settings(wider, {"training": {"epochs": 5, "runs": 2}}, into=IntoConfig)
+    assert [p.path for p in info.value.problems] == ["training.runs"]
+    result = resolve_settings(schema, {"training": {"epochs": 5}}, into=IntoConfig)
+    assert result.settings == IntoConfig(IntoTraining(5))
 
 
 def test_settings_files_are_read_as_yaml_1_2(tmp_path: Any) -> None:

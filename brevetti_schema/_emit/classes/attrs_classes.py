@@ -68,9 +68,9 @@ def _build(schema: Schema) -> type:
     built: dict[str, type] = {}
     for plan in plan_classes(schema):
         built[plan.path] = _make_class(plan, built)
-    # the classes hold a copy without memoised artefacts or its declaring class, so that
-    # they pickle
-    clean = attrs.evolve(schema, declared_by=None)
+    # the classes hold a copy without memoised artefacts (nor the declaring class, kept
+    # with them), so that they pickle
+    clean = attrs.evolve(schema)
     for path, cls in built.items():
         cls.__brevetti_schema__ = clean  # type: ignore[attr-defined]
         cls.__brevetti_path__ = path  # type: ignore[attr-defined]
