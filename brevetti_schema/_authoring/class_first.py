@@ -32,12 +32,12 @@ import attrs
 
 from .._emit.classes.settings_types import METADATA_KEY, is_literal, is_union
 from .._errors import SchemaError, SchemaProblem
+from .._kinds import LIST_ITEM_KINDS
 from .._kinds.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
 from .._model.frozen import FrozenDict, FrozenList
 from .._model.nodes import (
     MISSING,
-    SCALAR_KINDS,
     Field,
     Kind,
     Node,
@@ -305,7 +305,7 @@ def settle_kind(
         spec["item_kind"] = kind_named(item, path)
     if kind is not Kind.LIST:
         spec.pop("item_kind", None)
-    elif spec.get("item_kind") not in SCALAR_KINDS:
+    elif spec.get("item_kind") not in LIST_ITEM_KINDS:
         raise SchemaError.single(path, f"cannot tell the item kind of {shown_type(tp)}{hint}")
     return kind, spec
 

@@ -14,8 +14,8 @@ from typing import Any, Final
 
 import attrs
 
-from .._kinds import REGISTRY
-from .._model.nodes import SCALAR_KINDS, Kind, Option, derive_label, options_from
+from .._kinds import LIST_ITEM_KINDS, REGISTRY
+from .._model.nodes import Kind, Option, derive_label, options_from
 from .._model.rendering import describe_json
 
 __all__ = [
@@ -99,7 +99,7 @@ def _names(value: Any) -> tuple[str, ...]:
 
 
 def _item_kind(value: Any) -> Kind:
-    names = sorted(k.value for k in SCALAR_KINDS)
+    names = sorted(k.value for k in LIST_ITEM_KINDS)
     if isinstance(value, str) and value in names:
         return Kind(value)
     raise OptionValueError(
@@ -163,7 +163,7 @@ _NUM = {"type": ["number", "null"]}
 _COUNT = {"type": ["integer", "null"], "minimum": 0}
 
 FIELD_OPTIONS: Final[Mapping[str, YamlOption]] = {o.name: o for o in (
-    _opt("of", "item_kind", _item_kind, {"enum": sorted(k.value for k in SCALAR_KINDS)},
+    _opt("of", "item_kind", _item_kind, {"enum": sorted(k.value for k in LIST_ITEM_KINDS)},
          "Kind of each item of a list (default: text)."),
     _opt("label", "label", _text, _STR, "Label shown in the form (default: derived from the key)."),
     _opt("help", "help", _text, _STR, "Help text shown beside the field."),

@@ -29,10 +29,12 @@ from . import (
 )
 from ._shared import a_kind
 from ._spec import COMMON_OPTIONS, KIND_ATTRIBUTES, DecodeError, Issue, KindSpec, UIPart
+from .list_of import LIST_ITEM_KINDS
 
 __all__ = [
     "COMMON_OPTIONS",
     "KIND_ATTRIBUTES",
+    "LIST_ITEM_KINDS",
     "REGISTRY",
     "DecodeError",
     "Issue",

@@ -15,11 +15,12 @@ from typing import Any
 
 from .._errors import SchemaError, SchemaProblem
 from .._model.activity import dependency_graph, on_cycles
-from .._model.nodes import SCALAR_KINDS, Condition, Field, Heading, Kind, Node, Schema, Section
+from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
 from .._model.patterns import pattern_problem
 from .._model.rendering import describe
 from . import Issue, json_value, misplaced_options, spec
 from .json_value import inner_schema_problems
+from .list_of import ITEM_SPECS
 
 __all__ = ["check_schema", "raise_for_problems", "value_problems"]
 
@@ -90,8 +91,9 @@ def _field_declaration(field: Field) -> Iterator[str]:
         values = [repr(o.value) for o in field.options]
         if len(set(values)) != len(values):
             yield "options hold the same value more than once"
-    if field.kind is Kind.LIST and field.item_kind not in SCALAR_KINDS:
-        yield "a list needs an item kind: integer, number, text or boolean"
+    if field.kind is Kind.LIST and field.item_kind not in ITEM_SPECS:
+        *others, last = (kind.value for kind in ITEM_SPECS)
+        yield f"a list needs an item kind: {', '.join(others)} or {last}"
     if field.pattern is not None:
         problem = pattern_problem(field.pattern)
         if problem is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -16,7 +16,10 @@ from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
 ITEM_SPECS: MappingProxyType[Kind, KindSpec] = MappingProxyType(
     {spec.kind: spec for spec in (integer.SPEC, number.SPEC, text.SPEC, boolean.SPEC)}
 )
-"""The kinds a list may hold."""
+"""The kinds a list may hold, each with its spec (its items are checked as it says)."""
+
+LIST_ITEM_KINDS: Final = frozenset(ITEM_SPECS)
+"""The kinds a list may hold (the authoring format's ``of:``)."""
 
 
 def item_field(f: Field) -> Field:

@@ -66,9 +66,6 @@ class Kind(enum.Enum):
     SECRET = "secret"  # noqa: S105 - a kind name, not a password
 
 
-SCALAR_KINDS: Final = frozenset({Kind.INTEGER, Kind.NUMBER, Kind.TEXT, Kind.BOOLEAN})
-"""Kinds a list field may hold."""
-
 JSON_TRANSPORT_KINDS: Final = frozenset({Kind.LIST, Kind.JSON, Kind.CLASSES, Kind.CLASS_MAPPING})
 """Kinds the platform form edits, and sends, as JSON text."""
 
