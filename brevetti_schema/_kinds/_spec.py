@@ -97,6 +97,8 @@ class KindSpec:
       ``None`` when it can (`check_settings_class` asks it for ``into=`` classes);
     * `fast_test` / `convert`: inline expressions for the generated validator (is a
       non-None value valid; the value as the settings object holds it);
+    * `decodes`: whether a transported string may stand for another value, so the
+      validator decodes a string it is given (text and secrets are their strings);
     * `help`: one line for editors and the documentation;
     * `allowed`: the values it allows, in words, for comments beside a setting (given a
       function that writes one value as the document does); ``None`` when the kind
@@ -118,3 +120,4 @@ class KindSpec:
     convert: Callable[[Consts, Field, str], str]
     help: str
     allowed: Callable[[Field, Callable[[Any], str]], str | None] = lambda field, show: None
+    decodes: Callable[[Field], bool] = lambda field: True

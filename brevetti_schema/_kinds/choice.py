@@ -23,6 +23,12 @@ def check(field: Field, value: Any) -> list[Issue]:
     return s.check_option(field, value)
 
 
+def json_transport(field: Field) -> bool:
+    """Whether the platform form edits and sends the value as JSON text: some option is
+    not text (a select of text options sends the option itself)."""
+    return any(not isinstance(o.value, str) for o in field.options)
+
+
 def decode(field: Field, text: str) -> Any:
     """A text option as it is, another option by its JSON text."""
     for option in field.options:
@@ -31,13 +37,13 @@ def decode(field: Field, text: str) -> Any:
     for option in field.options:
         if not isinstance(option.value, str) and s.encode_json(option.value) == text.strip():
             return option.value
-    if field.json_transport:
+    if json_transport(field):
         return s.decode_json(field, text)
     return text
 
 
 def encode(field: Field, value: Any) -> Any:
-    return s.encode_json(value) if field.json_transport else value
+    return s.encode_json(value) if json_transport(field) else value
 
 
 def json_schema(field: Field, path: str) -> Fragment:
@@ -46,11 +52,11 @@ def json_schema(field: Field, path: str) -> Fragment:
 
 def ui_part(field: Field) -> UIPart:
     values: list[Any] = [
-        json.dumps(o.value) if field.json_transport else o.value for o in field.options
+        json.dumps(o.value) if json_transport(field) else o.value for o in field.options
     ]
     if field.labelled_options:
         values = [{"id": v, "name": o.shown} for v, o in zip(values, field.options, strict=True)]
-    head = {"type": "select", "values": values, "isJson": field.json_transport}
+    head = {"type": "select", "values": values, "isJson": json_transport(field)}
     return UIPart(head, validators=s.required_validator(field))
 
 
@@ -118,4 +124,5 @@ SPEC = KindSpec(
     convert=s.as_option,
     help="One value out of options.",
     allowed=s.allowed_options,
+    decodes=json_transport,  # text options only: decoding gives the text back
 )

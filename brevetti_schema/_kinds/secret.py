@@ -57,4 +57,5 @@ SPEC = KindSpec(
     fast_test=s.fast_text,
     convert=convert,
     help="A password-like text, masked wherever it could leak.",
+    decodes=lambda f: False,  # the transported string is the value
 )

@@ -51,4 +51,5 @@ SPEC = KindSpec(
     fast_test=s.fast_text,
     convert=s.same_value,
     help="A line of text, or a text area with multiline or rows.",
+    decodes=lambda f: False,  # the transported string is the value
 )

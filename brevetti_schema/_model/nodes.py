@@ -66,10 +66,6 @@ class Kind(enum.Enum):
     SECRET = "secret"  # noqa: S105 - a kind name, not a password
 
 
-JSON_TRANSPORT_KINDS: Final = frozenset({Kind.LIST, Kind.JSON, Kind.CLASSES, Kind.CLASS_MAPPING})
-"""Kinds the platform form edits, and sends, as JSON text."""
-
-
 Scalar: TypeAlias = str | int | float | bool | None
 T = TypeVar("T")
 
@@ -176,15 +172,6 @@ class Field:
     def labelled_options(self) -> bool:
         """Whether any option shows a label different from its value."""
         return any(o.label is not None and o.label != o.value for o in self.options)
-
-    @property
-    def json_transport(self) -> bool:
-        """Whether the platform form edits and sends this value as JSON text."""
-        if self.kind in JSON_TRANSPORT_KINDS:
-            return True
-        if self.kind is Kind.CHOICE:
-            return any(not isinstance(o.value, str) for o in self.options)
-        return False
 
     def option_values(self) -> tuple[Scalar, ...]:
         """The allowed values of a choice or multi-choice field."""

@@ -213,15 +213,9 @@ def _given(data: Any, parts: tuple[str, ...], field: Field) -> Any:
 
 # -- the generated source -------------------------------------------------------------------
 
-_NO_DECODE: Final = frozenset({Kind.TEXT, Kind.SECRET})
-
 
 def _needs_decode(field: Field) -> bool:
-    if field.kind in _NO_DECODE:
-        return False
-    if field.kind is Kind.CHOICE:  # text options only: decoding gives the text back
-        return any(not isinstance(o.value, str) for o in field.options)
-    return True
+    return spec(field.kind).decodes(field)
 
 
 _NAMES: Final[list[str]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from brevetti_schema import MISSING, Field, Kind, Option, Schema, Section, derive_label
+from brevetti_schema import MISSING, Field, Kind, Schema, Section, derive_label
 from brevetti_schema._model.conditions import all_of, any_of, equals, not_equals, one_of
 
 
@@ -44,13 +44,6 @@ def test_missing_is_not_none() -> None:
     assert field.default is MISSING and not field.has_default
     assert Field(Kind.TEXT, "name", "Name", default=None).has_default
     assert repr(MISSING) == "MISSING"
-
-
-def test_json_transport_by_kind() -> None:
-    assert Field(Kind.LIST, "a", "A", item_kind=Kind.INTEGER).json_transport
-    assert not Field(Kind.TEXT, "a", "A").json_transport
-    assert not Field(Kind.CHOICE, "a", "A", options=(Option("x"),)).json_transport
-    assert Field(Kind.CHOICE, "a", "A", options=(Option(1), Option(2))).json_transport
 
 
 def test_conditions_hold() -> None:
