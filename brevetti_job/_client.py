@@ -21,7 +21,6 @@ from typing import Any, Final
 
 import attrs
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import LocationParseError
 
 from ._errors import PlatformAuthError, PlatformError, PlatformUnavailable
@@ -39,9 +38,6 @@ from ._retry import retry_after as _retry_after
 __all__ = ["Answer", "PlatformClient", "RetryPolicy", "new_idempotency_key"]
 
 logger = logging.getLogger("brevetti_job.platform")
-
-BLOCK_SIZE: Final = 1 << 20
-"""Bytes handed to the socket per send (fewer, larger syscalls)."""
 
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -68,14 +64,6 @@ class Answer:
     def json(self) -> Any:
         """The body as JSON data (``None`` for an empty body)."""
         return json.loads(self.body) if self.body else None
-
-
-class _Adapter(HTTPAdapter):
-    """An adapter whose connections send streamed bodies in large blocks."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("blocksize", BLOCK_SIZE)
-        super().init_poolmanager(*args, **kwargs)
 
 
 def _error_text(response: requests.Response) -> str:
@@ -113,9 +101,6 @@ class PlatformClient:
         self._sleep = sleep
         self._rng = random.Random(seed)  # noqa: S311 - backoff jitter, not cryptography
         self._session = requests.Session()
-        adapter = _Adapter()
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
         self._session.headers["User-Agent"] = "brevetti-job"
 
     @classmethod
