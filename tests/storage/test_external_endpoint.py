@@ -217,3 +217,38 @@ def test_a_mint_is_recorded_under_its_real_key_and_counted_once(external_devserv
     records = external_devserver.app.store.credentials(job_id=job.id)
     assert [r["access_key"] for r in records] == [own.access_key]
     assert external_devserver.state(job.id)["credentials_issued"] == {f"job {job.id}": 1}
+
+
+def test_an_identity_is_recorded_by_name_before_the_store_makes_it(external_store, tmp_path):
+    """What the store holds while the IAM user is being made: a pending record naming it
+    (so a crash inside the mint leaves a name to remove); once made, its real key."""
+    from brevetti_job.devserver import Store
+    from brevetti_job.devserver._credentials import PENDING, CredentialIssuer
+    from brevetti_job.devserver._objectstore import IamIdentities
+
+    store = Store(tmp_path / "root")
+    seen: list[list[tuple[str, str]]] = []
+
+    class Watched(IamIdentities):
+        def mint(self, name, grants, ttl):  # type: ignore[no-untyped-def]
+            seen.append([(r["access_key"], r["identity"]) for r in store.credentials()])
+            return super().mint(name, grants, ttl)
+
+    minter = Watched(
+        ObjectStore(
+            external_store.endpoint, external_store.store.access_key,
+            external_store.store.secret_key,
+        )
+    )  # fmt: skip
+    issuer = CredentialIssuer(store, minter, "brevetti-data")
+    try:
+        made = issuer.issue({"id": "j3"}, "j3", None)
+        ((record,),) = seen
+        assert record[0] == PENDING + record[1] and record[1] in iam_users(external_store)
+        assert [(r["access_key"], r["identity"]) for r in store.credentials()] == [
+            (made.access_key, record[1])
+        ]
+        assert store.credentials_issued("j3") == {"job j3": 1}
+    finally:
+        issuer.revoke_job("j3")
+        store.close()
