@@ -17,7 +17,6 @@ import json
 import mimetypes
 import threading
 from collections.abc import Iterator, Mapping
-from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from ._objectstore import ObjectStore
@@ -171,17 +170,6 @@ class ObjectSpace:
             key,
             ExtraArgs={"ContentType": content_type},
         )
-
-    def upload_folder(self, dataset_id: str, folder: Path) -> int:
-        """Copy every file under `folder` to ``<dataset id>/<relative path>``; the count."""
-        count = 0
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                relative = PurePosixPath(path.relative_to(folder).as_posix())
-                with path.open("rb") as handle:
-                    self.put_file(f"{dataset_id}/{relative}", handle, path.stat().st_size)
-                count += 1
-        return count
 
 
 class _Bounded:
