@@ -32,7 +32,7 @@ import attrs
 
 from .._emit.classes.settings_types import METADATA_KEY, is_literal, is_union
 from .._errors import SchemaError, SchemaProblem
-from .._kinds import LIST_ITEM_KINDS
+from .._kinds import ANNOTATION_KINDS, LIST_ITEM_KINDS
 from .._kinds.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
 from .._model.frozen import FrozenDict, FrozenList
@@ -52,13 +52,6 @@ from .builder import presets_tree
 
 __all__ = ["schema_from_class", "setting"]
 
-_SCALARS: Final[dict[Any, Kind]] = {
-    bool: Kind.BOOLEAN,
-    int: Kind.INTEGER,
-    float: Kind.NUMBER,
-    str: Kind.TEXT,
-    Secret: Kind.SECRET,
-}
 _SEQUENCES: Final = (tuple, list, Sequence, FrozenList)
 _MAPPINGS: Final = (dict, Mapping, FrozenDict)
 _SECTION_KEYS: Final = frozenset({"key", "label", "help", "advanced", "visible_when"})
@@ -329,10 +322,10 @@ def _literal_options(tp: Any) -> tuple[Option, ...]:
 
 def _from_type(tp: Any, has_options: bool) -> tuple[Kind, dict[str, Any]] | None:
     """The kind an annotation implies, or ``None`` when it implies none we support."""
-    if tp in _SCALARS:
+    if tp in ANNOTATION_KINDS:
         if has_options and tp is not Secret:
             return Kind.CHOICE, {}
-        return _SCALARS[tp], {}
+        return ANNOTATION_KINDS[tp], {}
     if is_literal(tp):
         return Kind.CHOICE, {"options": _literal_options(tp)}
     if tp is Any or tp in (dict, list, Mapping) or _is_json_union(tp):
@@ -353,10 +346,10 @@ def _sequence(
     item = args[0] if args else Any
     if is_literal(item):
         return Kind.MULTI_CHOICE, {"options": _literal_options(item)}
-    if item in _SCALARS and item is not Secret:
+    if ANNOTATION_KINDS.get(item) in LIST_ITEM_KINDS:
         if has_options:
             return Kind.MULTI_CHOICE, {}
-        return Kind.LIST, {"item_kind": _SCALARS[item]}
+        return Kind.LIST, {"item_kind": ANNOTATION_KINDS[item]}
     if item is Any and origin is list:
         return Kind.JSON, {}
     return None

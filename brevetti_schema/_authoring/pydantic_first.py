@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Union, get_args, get_or
 
 from .._emit.classes.settings_types import is_literal, is_union
 from .._errors import SchemaError, SchemaProblem, SettingsError, SettingsProblem
+from .._kinds import ANNOTATION_KINDS, LIST_ITEM_KINDS
 from .._kinds.checks import check_schema, raise_for_problems
 from .._model.conditions import condition_from_data
 from .._model.nodes import (
@@ -293,7 +294,7 @@ class _Reader:
             if item_choices is not None:
                 return Kind.MULTI_CHOICE, {"options": item_choices}
             item_kind = self.scalar_kind(item)
-            if item_kind is not None and item_kind is not Kind.SECRET:
+            if item_kind in LIST_ITEM_KINDS:
                 if has_options:
                     return Kind.MULTI_CHOICE, {}
                 return Kind.LIST, {"item_kind": item_kind}
@@ -307,17 +308,14 @@ class _Reader:
         return None
 
     def scalar_kind(self, tp: Any) -> Kind | None:
-        if tp is bool:
-            return Kind.BOOLEAN
-        if tp is int:
-            return Kind.INTEGER
-        if tp is float:
-            return Kind.NUMBER
-        if tp is str or (isinstance(tp, type) and issubclass(tp, pathlib.PurePath)):
+        """The kind a plain annotation declares (the kinds say which), a pydantic path
+        type declaring a text and `SecretStr` a secret (our `Secret` is no pydantic type)."""
+        if isinstance(tp, type) and issubclass(tp, pathlib.PurePath):
             return Kind.TEXT
         if isinstance(tp, type) and issubclass(tp, self.secret_types):
             return Kind.SECRET
-        return None
+        kind = ANNOTATION_KINDS.get(tp)
+        return None if kind is Kind.SECRET else kind
 
 
 _PRESENTATION: Final = (

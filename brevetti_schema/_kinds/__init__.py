@@ -32,6 +32,7 @@ from ._spec import COMMON_OPTIONS, KIND_ATTRIBUTES, DecodeError, Issue, KindSpec
 from .list_of import LIST_ITEM_KINDS
 
 __all__ = [
+    "ANNOTATION_KINDS",
     "COMMON_OPTIONS",
     "KIND_ATTRIBUTES",
     "LIST_ITEM_KINDS",
@@ -55,6 +56,12 @@ REGISTRY: Mapping[Kind, KindSpec] = MappingProxyType(
     }
 )  # fmt: skip
 """Every field kind's spec, in the order of `Kind`."""
+
+
+ANNOTATION_KINDS: Mapping[type, Kind] = MappingProxyType(
+    {s.annotation: k for k, s in REGISTRY.items() if s.annotation is not None}
+)
+"""The kind each plain annotation declares in a class-first settings class."""
 
 
 def spec(kind: Kind) -> KindSpec:

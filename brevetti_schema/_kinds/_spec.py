@@ -92,6 +92,9 @@ class KindSpec:
       record part, and the attributes read back from such a record;
     * `python_type`: the attribute type of its settings classes; `type_name`: how the
       generated source names that type's family;
+    * `annotation`: the plain annotation that declares the kind in a class-first settings
+      class (``None``: the front ends tell it from the annotation's shape, a Literal, a
+      list or a mapping);
     * `misfit`: why an attribute of a user's settings class whose annotation allows the
       types `choices` (no ``None``, no `Annotated`) cannot hold the kind's values, or
       ``None`` when it can (`check_settings_class` asks it for ``into=`` classes);
@@ -121,3 +124,4 @@ class KindSpec:
     help: str
     allowed: Callable[[Field, Callable[[Any], str]], str | None] = lambda field, show: None
     decodes: Callable[[Field], bool] = lambda field: True
+    annotation: type | None = None

@@ -57,4 +57,5 @@ SPEC = KindSpec(
     fast_test=fast_test,
     convert=s.same_value,
     help="A checkbox: true or false.",
+    annotation=bool,
 )

@@ -63,4 +63,5 @@ SPEC = KindSpec(
     convert=s.same_value,
     help="A whole number.",
     allowed=s.allowed_range,
+    annotation=int,
 )

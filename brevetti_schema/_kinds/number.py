@@ -61,4 +61,5 @@ SPEC = KindSpec(
     convert=convert,
     help="A real number.",
     allowed=s.allowed_range,
+    annotation=float,
 )

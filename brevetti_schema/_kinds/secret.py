@@ -58,4 +58,5 @@ SPEC = KindSpec(
     convert=convert,
     help="A password-like text, masked wherever it could leak.",
     decodes=lambda f: False,  # the transported string is the value
+    annotation=Secret,
 )

@@ -52,4 +52,5 @@ SPEC = KindSpec(
     convert=s.same_value,
     help="A line of text, or a text area with multiline or rows.",
     decodes=lambda f: False,  # the transported string is the value
+    annotation=str,
 )

@@ -24,7 +24,14 @@ from brevetti_schema import (
     structure,
 )
 from brevetti_schema._emit.format_schema import FIELD_OPTIONS, KIND_OPTIONS
-from brevetti_schema._kinds import COMMON_OPTIONS, KIND_ATTRIBUTES, REGISTRY, KindSpec, UIPart
+from brevetti_schema._kinds import (
+    COMMON_OPTIONS,
+    KIND_ATTRIBUTES,
+    LIST_ITEM_KINDS,
+    REGISTRY,
+    KindSpec,
+    UIPart,
+)
 from brevetti_schema._kinds._transport import decode_value, encode_value
 from brevetti_schema._kinds.checks import check_schema
 from brevetti_schema._model.nodes import Schema
@@ -53,6 +60,9 @@ def test_every_kind_has_one_spec() -> None:
 def test_spec_is_complete(spec: KindSpec) -> None:
     for attribute in attrs.fields(KindSpec):
         value = getattr(spec, attribute.name)
+        if attribute.name == "annotation":  # only a kind a plain annotation declares has one
+            assert value is None or isinstance(value, type)
+            continue
         assert value is not None and value != "", attribute.name
         if attribute.name not in ("kind", "options", "type_name", "help"):
             assert callable(value), attribute.name
@@ -70,6 +80,28 @@ def test_spec_is_complete(spec: KindSpec) -> None:
     refused = spec.misfit(field, [complex])
     assert (refused is None) == (spec.kind is Kind.JSON), refused
     assert refused is None or "this is" in refused or "option" in refused
+
+
+@pytest.mark.parametrize(
+    "spec", [s for s in SPECS if s.annotation is not None], ids=lambda s: s.kind.value
+)
+def test_a_plain_annotation_declares_its_kind(spec: KindSpec) -> None:
+    """A class-first class declares the kind by its annotation (the kinds say which), and
+    a list of it when a list may hold it; the class's own type holds the values."""
+    assert spec.annotation is not None
+    annotations = {"one": spec.annotation, "many": list[spec.annotation]}
+    declared = attrs.frozen(type("Declared", (), {"__annotations__": annotations}))
+    if spec.kind not in LIST_ITEM_KINDS:
+        with pytest.raises(SchemaError, match="many"):
+            schema_from_class(declared)
+        declared = attrs.frozen(type("Declared", (), {"__annotations__": {"one": spec.annotation}}))
+    schema = schema_from_class(declared)
+    one = schema.find("one")
+    assert isinstance(one, Field) and one.kind is spec.kind
+    assert spec.python_type(one) is spec.annotation
+    many = schema.find("many")
+    if spec.kind in LIST_ITEM_KINDS:
+        assert isinstance(many, Field) and many.kind is Kind.LIST and many.item_kind is spec.kind
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
