@@ -29,7 +29,7 @@ from ._credentials import CredentialIssuer, assume_role_xml
 from ._fault_answers import drop as _drop
 from ._fault_answers import unavailable as _unavailable
 from ._faults import FaultInjector, parse_fault_config
-from ._job_files import JobFiles
+from ._job_files import JobFiles, output_metrics
 from ._job_info import info_document
 from ._object_space import ObjectSpace
 from ._openapi import openapi_text
@@ -566,8 +566,7 @@ class DevServerApp:
         if state is None:
             raise _Fail(404, "no such job")
         output = self.files.output(job_id)  # what the job wrote into its storage folder
-        metrics = output.get("output") if isinstance(output, dict) else None
-        state["metrics"] = metrics if isinstance(metrics, dict) else {}
+        state["metrics"] = output_metrics(output)
         state["output"] = output
         state["artifacts"] = self.files.artifacts(job_id)
         state["credentials_issued"] = self.store.credentials_issued(job_id)

@@ -14,10 +14,16 @@ from typing import IO, Any, Final
 from ._object_space import ObjectSpace
 from ._store import CHUNK, Store, StoreError, check_artifact_name
 
-__all__ = ["OUTPUT", "JobFiles"]
+__all__ = ["OUTPUT", "JobFiles", "output_metrics"]
 
 OUTPUT: Final = "output.json"
 """The job's output document, under ``artifacts/`` (shown as the metrics, not listed)."""
+
+
+def output_metrics(output: Any) -> dict[str, Any]:
+    """The metrics of an output.json document (its ``output`` mapping), else empty."""
+    metrics = output.get("output") if isinstance(output, dict) else None
+    return metrics if isinstance(metrics, dict) else {}
 
 
 class JobFiles:

@@ -13,7 +13,7 @@ import attrs
 
 from brevetti_schema import MASK
 
-from ._job_files import JobFiles
+from ._job_files import JobFiles, output_metrics
 from ._object_space import ObjectSpace
 from ._store import Store
 
@@ -100,16 +100,11 @@ def job_artifacts(store: Store, space: ObjectSpace | None, job_id: str) -> list[
     return JobFiles(store, space).artifacts(job_id)
 
 
-def _metrics_of(output: Any) -> dict[str, Any]:
-    metrics = output.get("output") if isinstance(output, dict) else None
-    return metrics if isinstance(metrics, dict) else {}
-
-
 def _summary(store: Store, job_id: str, space: ObjectSpace | None = None) -> JobSummary | None:
     meta = store.meta(job_id)
     if meta is None:
         return None
-    status = {"metrics": _metrics_of(job_output(store, space, job_id))}
+    status = {"metrics": output_metrics(job_output(store, space, job_id))}
     return JobSummary(
         id=meta["id"],
         kind=meta["kind"],

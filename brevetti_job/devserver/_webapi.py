@@ -614,7 +614,19 @@ class WebApi:
         if not isinstance(ident, str) or not ident:
             raise ApiError(400, "'id' is required: the type to update")
         record = self._one(_TYPES[segment], ident, session)
-        record.update(_type_changes(body, record["kind"]))
+        changes = _type_changes(body, record["kind"])
+        links, other = (
+            ("reportTypeIds", "reporttype") if record["kind"] == "model" else
+            ("modelTypeIds", "modeltype")
+        )  # fmt: skip
+        if links in changes:  # each linked type must exist; its summary is kept beside
+            linked = [self.records.get(other, i) for i in changes[links]]
+            missing = [i for i, found in zip(changes[links], linked, strict=True) if not found]
+            if missing:
+                raise ApiError(400, f"'{links}' names no such type: {', '.join(missing)}")
+            summaries = [{"id": t["id"], "name": t["name"]} for t in linked if t is not None]
+            changes[links.replace("Ids", "s")] = summaries
+        record.update(changes)
         return _json(200, self._type_out(request, self.records.put(_TYPES[segment], record)))
 
     def _delete_type(
@@ -968,8 +980,11 @@ def _type_changes(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
         if isinstance(status, bool) or not isinstance(status, int):
             raise ApiError(400, "'status' must be an integer")
         changes["status"] = status
-    if _pick(body, "version") is not None:
-        changes["version"] = _pick(body, "version")
+    version = _pick(body, "version")
+    if version is not None:
+        if isinstance(version, bool) or not isinstance(version, int | str):
+            raise ApiError(400, "'version' must be a number or text")
+        changes["version"] = version
     for key in _TYPE_COUNTS:
         value = _pick(body, key, _ABSENT)
         if value is not _ABSENT:

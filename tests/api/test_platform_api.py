@@ -203,6 +203,7 @@ def test_a_type_is_updated_in_master_mode_and_keeps_its_schema(webapi_user) -> N
     assert (changed.id, changed.name, changed.status) == (model_type.id, "updated", 1)
     assert changed.short_description == "now with a text"
     assert changed.report_type_ids == (report_type.id,)
+    assert changed.raw["reportTypes"] == [{"id": report_type.id, "name": "its report"}]
     again = api.get_modeltype(model_type.id, master=True)
     assert again == changed and model_type.id in [t.id for t in api.get_modeltype(master=True)]
     assert model_type.id not in [t.id for t in api.get_available_model_types()]  # status 1
@@ -215,6 +216,8 @@ def test_a_type_is_updated_in_master_mode_and_keeps_its_schema(webapi_user) -> N
         ({"id": model_type.id, "status": "one"}, 400),
         ({"id": model_type.id, "name": ""}, 400),
         ({"id": model_type.id, "instanceCount": -1}, 400),
+        ({"id": model_type.id, "version": {"not": "a version"}}, 400),
+        ({"id": model_type.id, "reportTypeIds": ["no-such-report-type"]}, 400),
         ({"id": "no-such-type"}, 404),
     ):
         with pytest.raises(PlatformError) as caught:
@@ -291,6 +294,8 @@ def test_create_train_complete_and_download_artifacts(webapi_user, tmp_path) -> 
     paths = api.download_artifacts(done, tmp_path / "down")
     assert (tmp_path / "down" / "plots" / "loss.json").read_text() == '{"loss": [1, 0.5]}'
     assert len(paths) == len(names)
+    listed = [a.path for a in api.get_artifacts(done, recursive=True)]  # level by level
+    assert [p.relative_to(tmp_path / "down").as_posix() for p in paths] == listed
     opened = ModelPackage.open(tmp_path / "down" / model_path[len("artifacts/") :], tmp_path / "p")
     assert opened.classes == ["good", "defect"]
 
