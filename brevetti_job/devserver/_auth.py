@@ -7,7 +7,7 @@ import hmac
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -63,8 +63,16 @@ def admin_token_given(
 
 
 def new_key() -> str:
-    """A fresh secret key (256 random bits, URL-safe text)."""
-    return secrets.token_urlsafe(32)
+    """A fresh secret key (256 random bits, URL-safe text) that does not begin with '-',
+    so that ``--api-key KEY`` on a command line is never read as another option."""
+    return _no_leading_dash(lambda: secrets.token_urlsafe(32))
+
+
+def _no_leading_dash(make: Callable[[], str]) -> str:
+    while True:
+        text = make()
+        if not text.startswith("-"):
+            return text
 
 
 def key_hash(key: str) -> str:
@@ -97,7 +105,7 @@ def load_admin_token(root: Path, given: str | None = None) -> tuple[str, bool]:
     if token is None and path.is_file():
         token = path.read_text(encoding="utf-8").strip() or None
     if token is None:
-        token = secrets.token_urlsafe(24)
+        token = _no_leading_dash(lambda: secrets.token_urlsafe(24))
         generated = True
     root.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

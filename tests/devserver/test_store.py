@@ -14,7 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brevetti_job.devserver import FaultInjector, Store, openapi_document
-from brevetti_job.devserver._auth import bearer_token, key_hash, key_matches, new_key
+from brevetti_job.devserver._auth import (
+    bearer_token,
+    key_hash,
+    key_matches,
+    load_admin_token,
+    new_key,
+)
 from brevetti_job.devserver._faults import FaultConfig, parse_fault_config
 from brevetti_job.devserver._store import StoreError, check_artifact_name
 
@@ -139,3 +145,12 @@ def test_building_the_cli_does_not_load_werkzeug():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout
     assert json.loads(out.splitlines()[-1]) == []
+
+
+def test_no_key_begins_with_a_dash_so_a_command_line_takes_it_as_a_value(tmp_path):
+    """``--api-key -abc`` would be read as a missing value and another option."""
+    keys = [new_key() for _ in range(2_000)]  # about 31 would begin with '-' by chance
+    assert not [k for k in keys if k.startswith("-")]
+    assert len(set(keys)) == len(keys) and {len(k) for k in keys} == {43}
+    token, generated = load_admin_token(tmp_path)
+    assert generated and not token.startswith("-")
