@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
@@ -172,26 +172,14 @@ class SettingsProblem:
         return f"{where}{label}: {self.message}"
 
 
-class _Filling(SettingsProblem):
-    """`SettingsProblem` with the generic attribute store (no slot of its own): a problem
-    is made as one, its slots stored, then given its own class (one layout)."""
+class ProblemFilling(SettingsProblem):
+    """`SettingsProblem` with the generic attribute store (no slot of its own): the
+    validator makes a problem as one, stores its slots, then gives it its own class (one
+    layout), which costs less than the frozen class's `__init__`."""
 
     __slots__ = ()
     __setattr__ = object.__setattr__
     __delattr__ = object.__delattr__
-
-
-def settings_problem(loc: Loc, code: str, label: str, message: str, value: Any) -> SettingsProblem:
-    """``SettingsProblem(loc, ...)`` for a `loc` that is already a tuple, without the
-    frozen class's `__init__` (the validator makes one per problem it finds)."""
-    problem: Any = object.__new__(_Filling)
-    problem.loc = loc
-    problem.code = code
-    problem.label = label
-    problem.message = message
-    problem.value = value
-    problem.__class__ = SettingsProblem
-    return cast(SettingsProblem, problem)
 
 
 def _json_safe(value: Any) -> Any:

@@ -35,9 +35,20 @@ CLASS_MAPPING_HINT: Final = "Json mapping from folder name to class"
 
 def number_text(value: float) -> str:
     """A bound or step as written in messages (``:g``), safe for any integer."""
-    if value.__class__ is float or -LARGEST_NUMBER <= value <= LARGEST_NUMBER:
-        return f"{value:g}"
-    return describe(value) if is_int(value) else f"{value:g}"
+    text = _NUMBER_TEXTS.get(value)
+    if text is None:
+        if value.__class__ is float or -LARGEST_NUMBER <= value <= LARGEST_NUMBER:
+            text = f"{value:g}"
+        else:
+            text = describe(value) if is_int(value) else f"{value:g}"
+        if len(_NUMBER_TEXTS) >= 1024:
+            _NUMBER_TEXTS.clear()
+        _NUMBER_TEXTS[value] = text
+    return text
+
+
+_NUMBER_TEXTS: dict[float, str] = {}
+"""Bounds and steps as written, by value (equal numbers, 1 and 1.0, write alike)."""
 
 
 def shown(text: str) -> str:
@@ -187,6 +198,8 @@ def check_items(field: Field, value: Any) -> list[Issue]:
 
 def in_options(field: Field, value: Any) -> bool:
     """Whether a value is one of the options (booleans apart from numbers)."""
+    if value.__class__ is str:  # only a text option equals a text
+        return value in _per_options(field, _TEXTS, _texts)
     return any(type(o.value) is type(value) and o.value == value for o in field.options) or (
         is_number(value) and any(is_number(o.value) and o.value == value for o in field.options)
     )
@@ -200,20 +213,36 @@ def check_option(field: Field, value: Any) -> list[Issue]:
     return [("not_an_option", f"{describe(value)} is not one of the options ({allowed})", ())]
 
 
-_ALLOWED: dict[int, tuple[Any, str]] = {}
-"""The options in words, by the identity of a field's options (kept, so ids stay theirs)."""
+_ALLOWED: dict[int, tuple[Any, Any]] = {}
+_TEXTS: dict[int, tuple[Any, Any]] = {}
+
+
+def _per_options(
+    field: Field, memo: dict[int, tuple[Any, Any]], make: Callable[[Field], Any]
+) -> Any:
+    """`make(field)`, made once per field's options: `memo` keeps them by identity (and
+    the options themselves, so that an identity stays theirs)."""
+    entry = memo.get(id(field.options))
+    if entry is not None and entry[0] is field.options:
+        return entry[1]
+    if len(memo) >= 1024:
+        memo.clear()
+    made = make(field)
+    memo[id(field.options)] = (field.options, made)
+    return made
 
 
 def _allowed_text(field: Field) -> str:
-    """The options as messages list them, written once per field's options."""
-    entry = _ALLOWED.get(id(field.options))
-    if entry is not None and entry[0] is field.options:
-        return entry[1]
-    if len(_ALLOWED) >= 1024:
-        _ALLOWED.clear()
-    text = ", ".join(describe(v) for v in field.option_values())
-    _ALLOWED[id(field.options)] = (field.options, text)
+    """The options as messages list them."""
+    text: str = _per_options(
+        field, _ALLOWED, lambda f: ", ".join(describe(v) for v in f.option_values())
+    )
     return text
+
+
+def _texts(field: Field) -> frozenset[str]:
+    """The text options."""
+    return frozenset(o.value for o in field.options if type(o.value) is str)
 
 
 # -- transport -----------------------------------------------------------------------------

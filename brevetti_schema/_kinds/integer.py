@@ -11,6 +11,8 @@ from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
 
 def check(field: Field, value: Any) -> list[Issue]:
     """An integer (not a boolean) within the bounds."""
+    if value.__class__ is int and -s.LARGEST_NUMBER <= value <= s.LARGEST_NUMBER:
+        return s.check_bounds(field, value)
     if not isinstance(value, int) or isinstance(value, bool):  # `is_int`, inline
         return [("not_an_integer", f"expected an integer, got {s.describe(value)}", ())]
     if abs(value) > s.LARGEST_NUMBER:

@@ -11,6 +11,8 @@ from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
 
 def check(field: Field, value: Any) -> list[Issue]:
     """A finite number (not a boolean) within the bounds."""
+    if value.__class__ is float and value - value == 0.0:  # finite: `is_number`
+        return s.check_bounds(field, value)
     if s.is_int(value) and abs(value) > s.LARGEST_NUMBER:
         return s.too_large(value)
     if not s.is_number(value):

@@ -24,8 +24,12 @@ _LONGEST: Final = 60
 
 def describe(value: Any) -> str:
     """A short rendering of a value for messages, as Python writes it."""
-    if value.__class__ is float or value.__class__ is bool:  # always short
+    cls = value.__class__
+    if cls is float or cls is bool:  # always short
         return repr(value)
+    if cls is str or (cls is int and -LARGEST_NUMBER <= value <= LARGEST_NUMBER):
+        text: str = repr(value)  # `_render`'s result, without its tests
+        return text if len(text) <= _LONGEST else text[: _LONGEST - 3] + "..."
     return _render(value, repr, "holding an integer too long to show")
 
 

@@ -32,7 +32,7 @@ from typing import Any, Final, cast
 
 import attrs
 
-from .._errors import Loc, SettingsProblem, settings_problem
+from .._errors import Loc, ProblemFilling, SettingsProblem
 from .._kinds import DecodeError, spec
 from .._kinds._spec import Issue
 from .._model.activity import dependency_order, dynamic_paths
@@ -47,6 +47,7 @@ _CHUNK: Final = 200
 """Most fields one generated function reads (bounds the size of any one function)."""
 
 _counter = itertools.count()
+_new: Final = object.__new__
 
 
 class _Sentinel:
@@ -142,6 +143,8 @@ class Run:
         """Record every problem `check` (the field kind's) finds in a value its fast test
         refused; whether there was none."""
         issues = check(field, value)
+        if not issues:
+            return True
         secret = field.kind is Kind.SECRET
         for code, message, inner in issues:
             if inner:
@@ -149,9 +152,16 @@ class Run:
                 here = (*loc, *inner)
             else:
                 given, here = value, loc
-            shown = MASK if secret and given not in (None, "") else given
-            self.problems.append(settings_problem(here, code, field.label, message, shown))
-        return not issues
+            # `settings_problem`, inline (a report of many problems makes many)
+            problem: Any = _new(ProblemFilling)
+            problem.loc = here
+            problem.code = code
+            problem.label = field.label
+            problem.message = message
+            problem.value = MASK if secret and given not in (None, "") else given
+            problem.__class__ = SettingsProblem
+            self.problems.append(problem)
+        return False
 
     def inactive(self, loc: Loc) -> None:
         self.warn(loc, "inactive", "is not active under its visible_when condition (ignored)")
