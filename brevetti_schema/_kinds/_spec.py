@@ -95,6 +95,8 @@ class KindSpec:
     * `annotation`: the plain annotation that declares the kind in a class-first settings
       class (``None``: the front ends tell it from the annotation's shape, a Literal, a
       list or a mapping);
+    * `structure`: with `annotation`, the settings classes' structuring hook for that
+      type (a decoded value as the type it is held as; `TypeError` when it is none);
     * `misfit`: why an attribute of a user's settings class whose annotation allows the
       types `choices` (no ``None``, no `Annotated`) cannot hold the kind's values, or
       ``None`` when it can (`check_settings_class` asks it for ``into=`` classes);
@@ -125,3 +127,4 @@ class KindSpec:
     allowed: Callable[[Field, Callable[[Any], str]], str | None] = lambda field, show: None
     decodes: Callable[[Field], bool] = lambda field: True
     annotation: type | None = None
+    structure: Callable[[Any, Any], Any] | None = None

@@ -42,6 +42,13 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
     return f"{g}.__class__ is bool"
 
 
+def structure(value: Any, _: Any) -> bool:
+    """The settings classes' hook: a decoded value as the type it is held as."""
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected true or false, got {type(value).__name__}")
+
+
 SPEC = KindSpec(
     kind=Kind.BOOLEAN,
     options=frozenset(),
@@ -58,4 +65,5 @@ SPEC = KindSpec(
     convert=s.same_value,
     help="A checkbox: true or false.",
     annotation=bool,
+    structure=structure,
 )

@@ -49,6 +49,15 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
     return s.fast_number(f, g, integer=True)
 
 
+def structure(value: Any, _: Any) -> int:
+    """The settings classes' hook: a decoded value as the type it is held as."""
+    if value.__class__ is int:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
 SPEC = KindSpec(
     kind=Kind.INTEGER,
     options=s.BOUNDS,
@@ -66,4 +75,5 @@ SPEC = KindSpec(
     help="A whole number.",
     allowed=s.allowed_range,
     annotation=int,
+    structure=structure,
 )

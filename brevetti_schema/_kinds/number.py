@@ -47,6 +47,15 @@ def convert(c: Consts, f: Field, g: str) -> str:
     return f"({g} if {g}.__class__ is float else float({g}))"
 
 
+def structure(value: Any, _: Any) -> float:
+    """The settings classes' hook: a decoded value as the type it is held as."""
+    if value.__class__ is float:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
 SPEC = KindSpec(
     kind=Kind.NUMBER,
     options=s.BOUNDS,
@@ -64,4 +73,5 @@ SPEC = KindSpec(
     help="A real number.",
     allowed=s.allowed_range,
     annotation=float,
+    structure=structure,
 )

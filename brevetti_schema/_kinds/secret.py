@@ -42,6 +42,13 @@ def convert(c: Consts, f: Field, g: str) -> str:
     return f"{c.const(Secret)}({g})"
 
 
+def structure(value: Any, _: Any) -> Secret:
+    """The settings classes' hook: a decoded value as the type it is held as."""
+    if isinstance(value, str | Secret):
+        return Secret(value)
+    raise TypeError(f"expected text for a secret, got {type(value).__name__}")
+
+
 SPEC = KindSpec(
     kind=Kind.SECRET,
     options=s.LENGTHS,
@@ -59,4 +66,5 @@ SPEC = KindSpec(
     help="A password-like text, masked wherever it could leak.",
     decodes=lambda f: False,  # the transported string is the value
     annotation=Secret,
+    structure=structure,
 )

@@ -36,6 +36,13 @@ def ui_read(read: RecordReading) -> dict[str, Any]:
     return spec
 
 
+def structure(value: Any, _: Any) -> str:
+    """The settings classes' hook: a decoded value as the type it is held as."""
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(f"expected text, got {type(value).__name__}")
+
+
 SPEC = KindSpec(
     kind=Kind.TEXT,
     options=s.LENGTHS | {"multiline", "rows"},
@@ -53,4 +60,5 @@ SPEC = KindSpec(
     help="A line of text, or a text area with multiline or rows.",
     decodes=lambda f: False,  # the transported string is the value
     annotation=str,
+    structure=structure,
 )

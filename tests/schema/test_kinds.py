@@ -63,6 +63,11 @@ def test_spec_is_complete(spec: KindSpec) -> None:
         if attribute.name == "annotation":  # only a kind a plain annotation declares has one
             assert value is None or isinstance(value, type)
             continue
+        if attribute.name == "structure":  # the structuring hook of that plain annotation
+            assert (value is None) == (spec.annotation is None) and (
+                value is None or callable(value)
+            )
+            continue
         assert value is not None and value != "", attribute.name
         if attribute.name not in ("kind", "options", "type_name", "help"):
             assert callable(value), attribute.name
@@ -85,7 +90,9 @@ def test_spec_is_complete(spec: KindSpec) -> None:
 @pytest.mark.parametrize(
     "spec", [s for s in SPECS if s.annotation is not None], ids=lambda s: s.kind.value
 )
-def test_a_plain_annotation_declares_its_kind(spec: KindSpec) -> None:
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_a_plain_annotation_declares_its_kind(spec: KindSpec, data: st.DataObject) -> None:
     """A class-first class declares the kind by its annotation (the kinds say which), and
     a list of it when a list may hold it; the class's own type holds the values."""
     assert spec.annotation is not None
@@ -102,6 +109,14 @@ def test_a_plain_annotation_declares_its_kind(spec: KindSpec) -> None:
     many = schema.find("many")
     if spec.kind in LIST_ITEM_KINDS:
         assert isinstance(many, Field) and many.kind is Kind.LIST and many.item_kind is spec.kind
+    # the settings classes structure a valid value into that type, and refuse another
+    assert spec.structure is not None
+    sample = _sample(spec.kind)
+    assert isinstance(
+        spec.structure(data.draw(value_for(sample)), spec.annotation), spec.annotation
+    )
+    with pytest.raises(TypeError):
+        spec.structure(object(), spec.annotation)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)

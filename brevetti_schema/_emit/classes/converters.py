@@ -19,6 +19,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from ..._kinds import REGISTRY
 from ..._model.equality import same_value
 from ..._model.frozen import FrozenDict, FrozenList
 from ..._model.secret import MASK, Secret
@@ -35,40 +36,6 @@ __all__ = ["MASKING", "REVEALING", "STRUCTURER"]
 
 
 # -- structuring -----------------------------------------------------------------------
-
-
-def _structure_int(value: Any, _: Any) -> int:
-    if value.__class__ is int:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    raise TypeError(f"expected an integer, got {type(value).__name__}")
-
-
-def _structure_float(value: Any, _: Any) -> float:
-    if value.__class__ is float:
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise TypeError(f"expected a number, got {type(value).__name__}")
-
-
-def _structure_str(value: Any, _: Any) -> str:
-    if isinstance(value, str):
-        return str(value)
-    raise TypeError(f"expected text, got {type(value).__name__}")
-
-
-def _structure_bool(value: Any, _: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise TypeError(f"expected true or false, got {type(value).__name__}")
-
-
-def _structure_secret(value: Any, _: Any) -> Secret:
-    if isinstance(value, str | Secret):
-        return Secret(value)
-    raise TypeError(f"expected text for a secret, got {type(value).__name__}")
 
 
 def _structure_literal(value: Any, tp: Any) -> Any:
@@ -92,11 +59,11 @@ def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
 
 
 _SCALAR_HOOKS: Final[dict[Any, Callable[[Any, Any], Any]]] = {
-    int: _structure_int,
-    float: _structure_float,
-    str: _structure_str,
-    bool: _structure_bool,
+    s.annotation: s.structure
+    for s in REGISTRY.values()
+    if s.annotation is not None and s.structure is not None
 }
+"""The structuring hook of each plain type a kind's values are held as (the kinds')."""
 
 
 def _shape_fits(value: Any, tp: Any) -> bool:
@@ -107,7 +74,7 @@ def _shape_fits(value: Any, tp: Any) -> bool:
         return True
     if is_literal(tp):
         return any(same_value(value, option) for option in get_args(tp))
-    scalar = _structure_secret if tp is Secret else _SCALAR_HOOKS.get(tp)
+    scalar = _SCALAR_HOOKS.get(tp)
     if scalar is not None:
         try:
             scalar(value, tp)
@@ -238,7 +205,6 @@ def _make_structurer() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
     for tp, hook in _SCALAR_HOOKS.items():
         converter.register_structure_hook(tp, hook)
-    converter.register_structure_hook(Secret, _structure_secret)
     converter.register_structure_hook_factory(is_literal, _literal_hook)
     converter.register_structure_hook_factory(is_union, _union_hook)
     converter.register_structure_hook_func(_is_json_type, _structure_json)
