@@ -144,19 +144,30 @@ def test_a_0_5_era_script_with_bad_settings_fails_clearly(tmp_path: Path) -> Non
     assert _json(tmp_path / "j" / "status.json")["status"] == "failed"
 
 
-def test_a_0_5_era_script_against_the_dev_platform(
-    devserver: Any, object_store: Any, tmp_path: Path
-) -> None:
-    job = devserver.create_job(json.loads(SCHEMA.read_text()), settings={"training": {"epochs": 4}})
+def _run_on_the_dev_platform(
+    tmp_path: Path, script: str, devserver: Any, job: Any, *extra: str
+) -> tuple[Any, Path, dict[str, Any]]:
+    """Run a brevettiai-era script as the platform's launcher does (the job's id, key and
+    host as flags, its storage space in the environment); it must complete once. The run,
+    the job folder and the dev platform's record of the job."""
     job_dir = tmp_path / "job"
     result = _run(
-        tmp_path, "train_0_5.py", "--model_id", job.id, "--api_key", job.api_key,
-        "--host", devserver.base_url, "--job_dir", str(job_dir), "--run_locally", "False",
-        **job.storage_env,
+        tmp_path, script, "--model_id", job.id, "--api_key", job.api_key,
+        "--host", devserver.base_url, "--job_dir", str(job_dir), *extra, **job.storage_env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     state = devserver.state(job.id)
     assert state["status"] == "completed" and state["completions"] == 1
+    return result, job_dir, state
+
+
+def test_a_0_5_era_script_against_the_dev_platform(
+    devserver: Any, object_store: Any, tmp_path: Path
+) -> None:
+    job = devserver.create_job(json.loads(SCHEMA.read_text()), settings={"training": {"epochs": 4}})
+    result, job_dir, state = _run_on_the_dev_platform(
+        tmp_path, "train_0_5.py", devserver, job, "--run_locally", "False"
+    )
     assert state["model_path"] == "artifacts/saved_model.tar.gz"
     assert state["output"]["output"]["epochs"] == 4
     assert state["output"] == _json(job_dir / "artifacts" / "output.json")
@@ -207,14 +218,7 @@ def test_a_2_0_era_subclass_against_the_dev_platform(
     namespace = runpy.run_path(str(SCRIPTS / "train_2_0.py"), run_name="train_2_0")
     ui = emit_platform_ui(load_schema(namespace["Settings"]))
     job = devserver.create_job(ui, settings={"training": {"epochs": 7}, "classes": '["x"]'})
-    job_dir = tmp_path / "job"
-    result = _run(
-        tmp_path, "train_2_0.py", "--model_id", job.id, "--api_key", job.api_key,
-        "--host", devserver.base_url, "--job_dir", str(job_dir), **job.storage_env,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    state = devserver.state(job.id)
-    assert state["status"] == "completed" and state["completions"] == 1
+    result, job_dir, state = _run_on_the_dev_platform(tmp_path, "train_2_0.py", devserver, job)
     assert state["model_path"] == "artifacts/model/saved_model.bin"
     assert state["output"]["output"]["epochs"] == 7
     assert state["output"]["output"]["classes"] == ["x"]
@@ -257,14 +261,9 @@ def test_a_0_5_era_job_with_a_nested_settings_class_against_the_dev_platform(
     form = namespace["TrainJob"].Settings.get_schema().schema  # the form 0.5 generated
     settings = {"epochs": 6, "classes": '["ok"]', "augmentation": {"flip": False}}
     job = devserver.create_job(form, settings=settings)
-    job_dir = tmp_path / "job"
-    result = _run(
-        tmp_path, "train_0_5_nested.py", "--model_id", job.id, "--api_key", job.api_key,
-        "--host", devserver.base_url, "--job_dir", str(job_dir), **job.storage_env,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    state = devserver.state(job.id)
-    assert state["status"] == "completed" and state["completions"] == 1
+    result, job_dir, state = _run_on_the_dev_platform(
+        tmp_path, "train_0_5_nested.py", devserver, job
+    )
     stored = _assert_reached_the_platform(object_store, devserver, job, job_dir)
     assert stored["output"] == {"epochs": 6, "classes": ["ok"], "flip": False, "gamma": 1.0}
     assert job.api_key not in result.stdout + result.stderr
