@@ -261,9 +261,7 @@ def test_a_0_5_era_job_with_a_nested_settings_class_against_the_dev_platform(
     form = namespace["TrainJob"].Settings.get_schema().schema  # the form 0.5 generated
     settings = {"epochs": 6, "classes": '["ok"]', "augmentation": {"flip": False}}
     job = devserver.create_job(form, settings=settings)
-    result, job_dir, state = _run_on_the_dev_platform(
-        tmp_path, "train_0_5_nested.py", devserver, job
-    )
+    result, job_dir, _ = _run_on_the_dev_platform(tmp_path, "train_0_5_nested.py", devserver, job)
     stored = _assert_reached_the_platform(object_store, devserver, job, job_dir)
     assert stored["output"] == {"epochs": 6, "classes": ["ok"], "flip": False, "gamma": 1.0}
     assert job.api_key not in result.stdout + result.stderr
