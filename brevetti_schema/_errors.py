@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Final
 
 import attrs
 
@@ -25,10 +25,12 @@ __all__ = [
     "BrevettiError",
     "BrevettiSchemaError",
     "Loc",
+    "Message",
     "SchemaError",
     "SchemaProblem",
     "SettingsError",
     "SettingsProblem",
+    "message_text",
     "render_path",
     "render_pointer",
 ]
@@ -127,6 +129,22 @@ def render_pointer(loc: Loc) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc)
 
 
+Message = str | tuple[Any, ...]
+"""A problem's message: its text, or the makings of it, ``(write, *arguments)``, which
+`message_text` writes as ``write(*arguments)`` when the message is first read. A report
+of many problems then writes none of them until it is shown (most reports of a job's
+settings are read as codes, or not at all). The arguments must not change afterwards
+(numbers, texts, frozen fields), so the text is what it would have been when found."""
+
+
+def message_text(message: Message) -> str:
+    """The text of a message (`Message`), written now if it was left for later."""
+    if isinstance(message, str):
+        return message
+    write: Callable[..., str] = message[0]
+    return write(*message[1:])
+
+
 @attrs.frozen
 class SettingsProblem:
     """One problem with a settings document: where (`loc`), what (`code`, `message`).
@@ -135,7 +153,8 @@ class SettingsProblem:
     `pointer` are derived from it. `code` is stable (``below_minimum``, ``unknown_key``,
     ``required``, ...; see docs/errors.md) so programs match codes, not wording. `value`
     is what was given, already masked when the field is a secret; `label` is the field's
-    label in the form, so people recognise it.
+    label in the form, so people recognise it. The validator may leave `message` to be
+    written when it is first read (`Message`); it reads as text all the same.
     """
 
     loc: Loc = attrs.field(converter=_as_loc)
@@ -172,14 +191,48 @@ class SettingsProblem:
         return f"{where}{label}: {self.message}"
 
 
+class _WrittenWhenRead:
+    """`SettingsProblem.message`: its slot holds the text or the makings of it
+    (`Message`); reading writes the text once and keeps it in the slot. Equality, hash,
+    repr, pickling, copies and `attrs.evolve` all read the attribute, so each sees text."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, problem: Any, owner: type | None = None) -> Any:
+        if problem is None:
+            return self
+        message = self.slot.__get__(problem, owner)
+        if message.__class__ is not str:
+            message = message_text(message)
+            self.slot.__set__(problem, message)
+        return message
+
+    def __set__(self, problem: Any, message: Message) -> None:
+        self.slot.__set__(problem, message)
+
+    def __delete__(self, problem: Any) -> None:
+        self.slot.__delete__(problem)
+
+
+_MESSAGE_SLOT: Final = SettingsProblem.__dict__["message"]
+type.__setattr__(SettingsProblem, "message", _WrittenWhenRead(_MESSAGE_SLOT))
+
+
 class ProblemFilling(SettingsProblem):
     """`SettingsProblem` with the generic attribute store (no slot of its own): the
     validator makes a problem as one, stores its slots, then gives it its own class (one
-    layout), which costs less than the frozen class's `__init__`."""
+    layout), which costs less than the frozen class's `__init__`. Its `message` is the
+    bare slot, so a `Message` left for later is stored as it is."""
 
     __slots__ = ()
     __setattr__ = object.__setattr__
     __delattr__ = object.__delattr__
+
+
+type.__setattr__(ProblemFilling, "message", _MESSAGE_SLOT)
 
 
 def _json_safe(value: Any) -> Any:

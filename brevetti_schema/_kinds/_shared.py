@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Final
 
+from .._errors import Message
 from .._model.frozen import FrozenList
 from .._model.nodes import Field, Kind
 from .._model.patterns import pattern_problem
@@ -81,8 +82,70 @@ def is_number(value: Any) -> bool:
 
 def too_large(value: Any) -> list[Issue]:
     """An integer beyond the float range, for number and integer kinds."""
-    message = f"{describe(value)} is too large: numbers must lie within -1.8e308 to 1.8e308"
-    return [("too_large", message, ())]
+    return [("too_large", (_too_large, value), ())]
+
+
+def got(expected: str, value: Any) -> Message:
+    """``expected <expected>, got <value>``: written when read if the value cannot change
+    (a scalar), else now (a list or mapping of the document might be changed later)."""
+    if value.__class__ in SCALAR_CLASSES:
+        return (_got, expected, value)
+    return _got(expected, value)
+
+
+# -- messages, written when read (`Message`); each argument a value that cannot change ----
+
+
+def _got(expected: str, value: Any) -> str:
+    return f"expected {expected}, got {describe(value)}"
+
+
+def _too_large(value: int) -> str:
+    return f"{describe(value)} is too large: numbers must lie within -1.8e308 to 1.8e308"
+
+
+def _below(value: float, bound: float) -> str:
+    return f"{describe(value)} is below the minimum {number_text(bound)}"
+
+
+def _above(value: float, bound: float) -> str:
+    return f"{describe(value)} is above the maximum {number_text(bound)}"
+
+
+def _not_above(value: float, bound: float) -> str:
+    return f"{describe(value)} must be greater than {number_text(bound)}"
+
+
+def _not_below(value: float, bound: float) -> str:
+    return f"{describe(value)} must be less than {number_text(bound)}"
+
+
+def _not_a_multiple(value: float, step: float) -> str:
+    return f"{describe(value)} is not a multiple of {number_text(step)}"
+
+
+def _too_short(length: int) -> str:
+    return f"text is shorter than {length} characters"
+
+
+def _too_long(length: int) -> str:
+    return f"text is longer than {length} characters"
+
+
+def _no_match(value: str, pattern: str) -> str:
+    return f"{describe(value)} does not match the pattern {pattern!r}"
+
+
+def _too_few(least: int, count: int) -> str:
+    return f"expected at least {least} items, got {count}"
+
+
+def _too_many(most: int, count: int) -> str:
+    return f"expected at most {most} items, got {count}"
+
+
+def _not_an_option(value: Any, field: Field) -> str:
+    return f"{describe(value)} is not one of the options ({_allowed_text(field)})"
 
 
 def is_multiple(value: float, step: float) -> bool:
@@ -140,23 +203,19 @@ def is_plain_json(value: Any) -> bool:
 def check_bounds(field: Field, value: float) -> list[Issue]:
     """Bounds and multiple of a number."""
     issues: list[Issue] = []
-    # the value is written out only for a message (most values checked are valid items)
+    # messages are written when read (most values checked are valid items)
     bound = field.minimum
     if bound is not None and value < bound:
-        message = f"{describe(value)} is below the minimum {number_text(bound)}"
-        issues.append(("below_minimum", message, ()))
+        issues.append(("below_minimum", (_below, value, bound), ()))
     bound = field.maximum
     if bound is not None and value > bound:
-        message = f"{describe(value)} is above the maximum {number_text(bound)}"
-        issues.append(("above_maximum", message, ()))
+        issues.append(("above_maximum", (_above, value, bound), ()))
     bound = field.exclusive_minimum
     if bound is not None and value <= bound:
-        message = f"{describe(value)} must be greater than {number_text(bound)}"
-        issues.append(("not_above_exclusive_minimum", message, ()))
+        issues.append(("not_above_exclusive_minimum", (_not_above, value, bound), ()))
     bound = field.exclusive_maximum
     if bound is not None and value >= bound:
-        message = f"{describe(value)} must be less than {number_text(bound)}"
-        issues.append(("not_below_exclusive_maximum", message, ()))
+        issues.append(("not_below_exclusive_maximum", (_not_below, value, bound), ()))
     step = field.multiple_of
     if step is not None and step > 0:
         if _integral(field) and (isinstance(step, int) or step.is_integer()):
@@ -164,8 +223,7 @@ def check_bounds(field: Field, value: float) -> list[Issue]:
         elif isinstance(step, int):
             step = float(step)  # a number field's: the float rule, as the fast path
         if not is_multiple(value, step):
-            message = f"{describe(value)} is not a multiple of {number_text(step)}"
-            issues.append(("not_a_multiple", message, ()))
+            issues.append(("not_a_multiple", (_not_a_multiple, value, step), ()))
     return issues
 
 
@@ -173,13 +231,15 @@ def check_lengths(field: Field, value: str, shown_as: str | None = None) -> list
     """Lengths and pattern of a text; `shown_as` replaces the value in messages."""
     issues: list[Issue] = []
     if field.min_length is not None and len(value) < field.min_length:
-        issues.append(("too_short", f"text is shorter than {field.min_length} characters", ()))
+        issues.append(("too_short", (_too_short, field.min_length), ()))
     if field.max_length is not None and len(value) > field.max_length:
-        issues.append(("too_long", f"text is longer than {field.max_length} characters", ()))
+        issues.append(("too_long", (_too_long, field.max_length), ()))
     pattern = compiled_pattern(field.pattern)
     if pattern is not None and pattern.search(value) is None:
-        given = describe(value) if shown_as is None else shown_as
-        message = f"{given} does not match the pattern {field.pattern!r}"
+        if shown_as is None:
+            message: Message = (_no_match, value, field.pattern)
+        else:  # written now: the makings of a message must not hold the value either
+            message = f"{shown_as} does not match the pattern {field.pattern!r}"
         issues.append(("pattern_mismatch", message, ()))
     return issues
 
@@ -188,11 +248,9 @@ def check_items(field: Field, value: Any) -> list[Issue]:
     """Item counts of a collection."""
     issues: list[Issue] = []
     if field.min_items is not None and len(value) < field.min_items:
-        message = f"expected at least {field.min_items} items, got {len(value)}"
-        issues.append(("too_few_items", message, ()))
+        issues.append(("too_few_items", (_too_few, field.min_items, len(value)), ()))
     if field.max_items is not None and len(value) > field.max_items:
-        message = f"expected at most {field.max_items} items, got {len(value)}"
-        issues.append(("too_many_items", message, ()))
+        issues.append(("too_many_items", (_too_many, field.max_items, len(value)), ()))
     return issues
 
 
@@ -209,8 +267,9 @@ def check_option(field: Field, value: Any) -> list[Issue]:
     """A value that must be one of the options."""
     if in_options(field, value):
         return []
-    allowed = _allowed_text(field)
-    return [("not_an_option", f"{describe(value)} is not one of the options ({allowed})", ())]
+    if value.__class__ in SCALAR_CLASSES:
+        return [("not_an_option", (_not_an_option, value, field), ())]
+    return [("not_an_option", _not_an_option(value, field), ())]  # a list may change: now
 
 
 _ALLOWED: dict[int, tuple[Any, Any]] = {}

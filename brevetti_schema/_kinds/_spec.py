@@ -11,6 +11,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
+from .._errors import Message
 from .._model.nodes import Field, Kind
 
 __all__ = [
@@ -24,8 +25,9 @@ __all__ = [
     "UIPart",
 ]
 
-Issue = tuple[str, str, tuple[str | int, ...]]
-"""One value problem: ``(code, message, location inside the value)``."""
+Issue = tuple[str, Message, tuple[str | int, ...]]
+"""One value problem: ``(code, message, location inside the value)``; the message may be
+left to be written when read (`Message`: a report need not word what nobody reads)."""
 
 Fragment = dict[str, Any]
 

@@ -16,7 +16,7 @@ def check(field: Field, value: Any) -> list[Issue]:
     """True or false (not 0 or 1)."""
     if isinstance(value, bool):
         return []
-    return [("not_a_boolean", f"expected true or false, got {s.describe(value)}", ())]
+    return [("not_a_boolean", s.got("true or false", value), ())]
 
 
 def decode(field: Field, text: str) -> Any:

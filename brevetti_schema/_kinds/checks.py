@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .._errors import SchemaError, SchemaProblem
+from .._errors import SchemaError, SchemaProblem, message_text
 from .._model.activity import dependency_graph, on_cycles
 from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
 from .._model.patterns import pattern_problem
@@ -184,7 +184,8 @@ def _condition_problems(
 
 def issue_text(issue: Issue) -> str:
     """An issue as a message, its location inside the value in front."""
-    code, message, loc = issue
+    code, written, loc = issue
+    message = message_text(written)
     if code == "json_schema":  # a place inside a JSON value, as a JSON Schema path
         return f"{'/'.join(str(p) for p in loc) or 'value'}: {message}"
     if not loc:

@@ -18,19 +18,16 @@ a `dict` (and its lists `list`s), so it goes to JSON, YAML and libraries as it i
 def check(field: Field, value: Any) -> list[Issue]:
     """A mapping of texts to a text or a list of texts."""
     if not isinstance(value, Mapping):
-        message = f"expected a mapping, got {s.describe(value)}"
-        return [("not_a_class_mapping", message, ())]
+        return [("not_a_class_mapping", s.got("a mapping", value), ())]
     issues: list[Issue] = []
     for folder, target in value.items():
         where = (str(folder),)
         if isinstance(target, list | tuple):
             for index, item in enumerate(target):
                 if not isinstance(item, str):
-                    message = f"expected text, got {s.describe(item)}"
-                    issues.append(("not_text", message, (*where, index)))
+                    issues.append(("not_text", s.got("text", item), (*where, index)))
         elif not isinstance(target, str):
-            message = f"expected text or a list, got {s.describe(target)}"
-            issues.append(("not_a_class_name", message, where))
+            issues.append(("not_a_class_name", s.got("text or a list", target), where))
     return issues
 
 

@@ -14,11 +14,11 @@ from .list_of import decode
 def check(field: Field, value: Any) -> list[Issue]:
     """A list of texts within the item counts."""
     if not isinstance(value, list | tuple):
-        return [("not_a_list", f"expected a list, got {s.describe(value)}", ())]
+        return [("not_a_list", s.got("a list", value), ())]
     issues = s.check_items(field, value)
     for index, item in enumerate(value):
         if not isinstance(item, str):
-            issues.append(("not_text", f"expected text, got {s.describe(item)}", (index,)))
+            issues.append(("not_text", s.got("text", item), (index,)))
     return issues
 
 

@@ -14,7 +14,7 @@ def check(field: Field, value: Any) -> list[Issue]:
     if value.__class__ is int and -s.LARGEST_NUMBER <= value <= s.LARGEST_NUMBER:
         return s.check_bounds(field, value)
     if not isinstance(value, int) or isinstance(value, bool):  # `is_int`, inline
-        return [("not_an_integer", f"expected an integer, got {s.describe(value)}", ())]
+        return [("not_an_integer", s.got("an integer", value), ())]
     if abs(value) > s.LARGEST_NUMBER:
         return s.too_large(value)
     return s.check_bounds(field, value)

@@ -108,7 +108,7 @@ def validator_of(field: Field) -> Any:
 def check_shape(field: Field, value: Any) -> list[Issue]:
     """A dict or a list (the inner JSON Schema aside)."""
     if not isinstance(value, dict | list):
-        return [("not_json", f"expected a mapping or a list, got {s.describe(value)}", ())]
+        return [("not_json", s.got("a mapping or a list", value), ())]
     problem = s.json_value_problem(value)
     if problem is not None:
         return [("not_plain_json", problem, ())]

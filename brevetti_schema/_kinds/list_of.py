@@ -36,7 +36,7 @@ def _item_spec(field: Field) -> KindSpec:
 def check(field: Field, value: Any) -> list[Issue]:
     """A list within its item counts, each item valid as its item kind."""
     if not isinstance(value, list | tuple):
-        return [("not_a_list", f"expected a list, got {s.describe(value)}", ())]
+        return [("not_a_list", s.got("a list", value), ())]
     issues = s.check_items(field, value)
     item_check = _item_spec(field).check
     for index, item in enumerate(value):

@@ -15,7 +15,7 @@ from .choice import option_type
 def check(field: Field, value: Any) -> list[Issue]:
     """A list of distinct options within the item counts."""
     if not isinstance(value, list | tuple):
-        return [("not_a_list", f"expected a list, got {s.describe(value)}", ())]
+        return [("not_a_list", s.got("a list", value), ())]
     issues = s.check_items(field, value)
     for index, item in enumerate(value):
         issues += [(code, m, (index,)) for code, m, _ in s.check_option(field, item)]

@@ -17,7 +17,7 @@ def check(field: Field, value: Any) -> list[Issue]:
         return s.too_large(value)
     if not s.is_number(value):
         finite = "a finite number" if isinstance(value, float) else "a number"
-        return [("not_a_number", f"expected {finite}, got {s.describe(value)}", ())]
+        return [("not_a_number", s.got(finite, value), ())]
     return s.check_bounds(field, value)
 
 

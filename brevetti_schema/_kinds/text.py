@@ -13,7 +13,7 @@ from ._spec import Issue, KindSpec, RecordReading, UIPart
 def check(field: Field, value: Any) -> list[Issue]:
     """Text within its lengths, matching its pattern."""
     if not isinstance(value, str):
-        return [("not_text", f"expected text, got {s.describe(value)}", ())]
+        return [("not_text", s.got("text", value), ())]
     return s.check_lengths(field, value)
 
 

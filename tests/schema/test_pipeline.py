@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import pickle
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 import pytest
 
-from brevetti_schema import Schema, SchemaBuilder, Section, SettingsError, setting
+from brevetti_schema import (
+    Schema,
+    SchemaBuilder,
+    Section,
+    SettingsError,
+    SettingsProblem,
+    setting,
+)
 from brevetti_schema._settings.pipeline import resolve_settings
 
 
@@ -350,3 +360,79 @@ def test_each_problem_kind_has_its_code(raw: dict[str, object], code: str) -> No
     with pytest.raises(SettingsError) as info:
         resolve_settings(_schema(), raw, structure=False)
     assert [p.code for p in info.value.problems] == [code]
+
+
+class _Counted(float):
+    """A number that counts how often it is written out (its `repr`)."""
+
+    written = 0
+
+    def __repr__(self) -> str:
+        _Counted.written += 1
+        return float.__repr__(self)
+
+
+def test_a_report_writes_its_messages_only_when_read() -> None:
+    """The problems of a report keep what their messages need and write them when read:
+    a program that matches codes pays for no wording."""
+    _Counted.written = 0
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(_schema(), {"epochs": 0, "lr": _Counted(-0.5)}, structure=False)
+    problems = info.value.problems
+    assert [p.code for p in problems] == ["below_minimum", "not_above_exclusive_minimum"]
+    assert [p.loc for p in problems] == [("epochs",), ("lr",)]
+    assert _Counted.written == 0
+    assert problems[1].message == "-0.5 must be greater than 0"
+    assert _Counted.written == 1
+    assert str(problems[1]) == "lr (Lr): -0.5 must be greater than 0"
+    assert _Counted.written == 1  # written once, then kept
+
+
+_MISTAKES: dict[str, Any] = {
+    "epochs": 0,
+    "lr": -1,
+    "loss": "l1",
+    "size": [64],
+    "shape": [1, "a", 2.5],
+    "classes": 3,
+    "class_mapping": {"a": 1},
+    "name": 3,
+    "flip": 2,
+    "aug": {"gamma": 11, "mode": "blur", "radius": 10**400, "kernel": ["k"]},
+}
+
+
+def _report() -> tuple[SettingsProblem, ...]:
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(_schema(), copy.deepcopy(_MISTAKES), structure=False)
+    return info.value.problems
+
+
+def _pickled(problem: SettingsProblem) -> SettingsProblem:
+    clone: SettingsProblem = pickle.loads(pickle.dumps(problem))
+    return clone
+
+
+@pytest.mark.parametrize(
+    "clone", [_pickled, copy.copy, copy.deepcopy, attrs.evolve], ids=lambda c: c.__name__
+)
+def test_a_message_reads_the_same_first_or_after_a_copy(
+    clone: Callable[[SettingsProblem], SettingsProblem],
+) -> None:
+    """A message read at once, and one left unread until its problem was pickled or
+    copied, read alike; the problems are equal (also to one made with its text), hash
+    and show alike."""
+    first = _report()
+    texts = [p.message for p in first]
+    assert len(texts) == 13 and all(isinstance(t, str) and t for t in texts)
+    later = _report()
+    clones = [clone(p) for p in later]  # before any message of `later` is read
+    assert [c.message for c in clones] == texts
+    assert clones == list(first) and list(later) == list(first)
+    hashable = [i for i, p in enumerate(first) if not isinstance(p.value, list | dict)]
+    assert [hash(clones[i]) for i in hashable] == [hash(first[i]) for i in hashable]
+    assert [repr(c) for c in clones] == [repr(p) for p in first]
+    assert [c.to_json() for c in clones] == [p.to_json() for p in first]
+    unread = _report()
+    written = [SettingsProblem(p.loc, p.code, p.label, p.message, p.value) for p in first]
+    assert list(unread) == written

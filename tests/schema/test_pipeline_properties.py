@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 from typing import Any
 
 import attrs
@@ -123,6 +124,32 @@ def test_any_value_anywhere_gives_settings_error_or_a_result(data: st.DataObject
     assert _same(first, again)
     if not isinstance(first, SettingsError):
         assert resolve_settings(schema, first.tree).settings == first.settings
+
+
+def _said(problem: Any) -> tuple[str, ...]:
+    """All a problem says (its value as written, a NaN being unequal to itself)."""
+    return (repr(problem), str(problem), json.dumps(problem.to_json()), problem.message)
+
+
+_COPIES = st.sampled_from(
+    [lambda p: pickle.loads(pickle.dumps(p)), copy.copy, copy.deepcopy, attrs.evolve]
+)
+
+
+@given(st.data())
+def test_messages_read_the_same_first_or_after_a_copy(data: st.DataObject) -> None:
+    """Each problem of a report says the same whether read at once or only after it was
+    pickled or copied (messages are written when first read)."""
+    schema = data.draw(schemas())
+    raw = data.draw(shaped_like(schema))
+    note(f"raw={raw!r}")
+    first = _resolve(schema, copy.deepcopy(raw))
+    if not isinstance(first, SettingsError):
+        return
+    said = [_said(p) for p in first.problems]
+    again = _resolve(schema, copy.deepcopy(raw))
+    clone = data.draw(_COPIES)
+    assert [_said(clone(p)) for p in again.problems] == said
 
 
 @st.composite
