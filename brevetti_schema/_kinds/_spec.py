@@ -99,6 +99,9 @@ class KindSpec:
       list or a mapping);
     * `structure`: with `annotation`, the settings classes' structuring hook for that
       type (a decoded value as the type it is held as; `TypeError` when it is none);
+    * `unstructure`: with `annotation`, the settings classes' unstructuring hook for that
+      type, given whether secrets are revealed (``None``: the plain value is its own
+      unstructured form);
     * `misfit`: why an attribute of a user's settings class whose annotation allows the
       types `choices` (no ``None``, no `Annotated`) cannot hold the kind's values, or
       ``None`` when it can (`check_settings_class` asks it for ``into=`` classes);
@@ -130,3 +133,4 @@ class KindSpec:
     decodes: Callable[[Field], bool] = lambda field: True
     annotation: type | None = None
     structure: Callable[[Any, Any], Any] | None = None
+    unstructure: Callable[[bool], Callable[[Any], Any]] | None = None

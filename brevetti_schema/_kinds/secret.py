@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._model.nodes import Field, Kind
-from .._model.secret import Secret
+from .._model.secret import MASK, Secret
 from . import _shared as s
 from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
 
@@ -49,6 +49,11 @@ def structure(value: Any, _: Any) -> Secret:
     raise TypeError(f"expected text for a secret, got {type(value).__name__}")
 
 
+def unstructure(reveal: bool) -> Callable[[Secret], str]:
+    """The settings classes' unstructuring hook: the secret revealed, or its mask."""
+    return Secret.reveal if reveal else lambda _: MASK
+
+
 SPEC = KindSpec(
     kind=Kind.SECRET,
     options=s.LENGTHS,
@@ -67,4 +72,5 @@ SPEC = KindSpec(
     decodes=lambda f: False,  # the transported string is the value
     annotation=Secret,
     structure=structure,
+    unstructure=unstructure,
 )

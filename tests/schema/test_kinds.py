@@ -35,6 +35,7 @@ from brevetti_schema._kinds import (
 from brevetti_schema._kinds._transport import decode_value, encode_value
 from brevetti_schema._kinds.checks import check_schema
 from brevetti_schema._model.nodes import Schema
+from brevetti_schema._model.secret import MASK, Secret
 from tests.strategies import VALUES, value_for
 
 SPECS = list(REGISTRY.values())
@@ -67,6 +68,9 @@ def test_spec_is_complete(spec: KindSpec) -> None:
             assert (value is None) == (spec.annotation is None) and (
                 value is None or callable(value)
             )
+            continue
+        if attribute.name == "unstructure":  # only for that plain annotation, if any
+            assert value is None or (spec.annotation is not None and callable(value))
             continue
         assert value is not None and value != "", attribute.name
         if attribute.name not in ("kind", "options", "type_name", "help"):
@@ -117,6 +121,14 @@ def test_a_plain_annotation_declares_its_kind(spec: KindSpec, data: st.DataObjec
     )
     with pytest.raises(TypeError):
         spec.structure(object(), spec.annotation)
+    # and unstructure it into a plain value, masking a secret unless revealing
+    held = spec.structure(data.draw(value_for(sample)), spec.annotation)
+    if spec.unstructure is None:
+        assert spec.kind is not Kind.SECRET
+    else:
+        assert isinstance(held, Secret)
+        assert spec.unstructure(True)(held) == held.reveal()
+        assert spec.unstructure(False)(held) == MASK
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)

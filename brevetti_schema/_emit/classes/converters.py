@@ -22,7 +22,6 @@ from cattrs.gen import make_dict_structure_fn, override
 from ..._kinds import REGISTRY
 from ..._model.equality import same_value
 from ..._model.frozen import FrozenDict, FrozenList
-from ..._model.secret import MASK, Secret
 from .settings_types import (
     CLASS_MAPPING_TYPE,
     JSON_TYPE,
@@ -237,7 +236,9 @@ def _make_unstructurer(reveal: bool) -> cattrs.Converter:
 
         return unstructure_settings
 
-    converter.register_unstructure_hook(Secret, Secret.reveal if reveal else lambda _: MASK)
+    for kind in REGISTRY.values():
+        if kind.annotation is not None and kind.unstructure is not None:
+            converter.register_unstructure_hook(kind.annotation, kind.unstructure(reveal))
     for sequence_type in (tuple, list, FrozenList):
         converter.register_unstructure_hook(sequence_type, sequence)
     for mapping_type in (dict, MappingProxyType, FrozenDict):
