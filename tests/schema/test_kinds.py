@@ -23,6 +23,7 @@ from brevetti_schema import (
     setting,
     structure,
 )
+from brevetti_schema._emit.classes.codegen import generate_source
 from brevetti_schema._emit.format_schema import FIELD_OPTIONS, KIND_OPTIONS
 from brevetti_schema._kinds import (
     COMMON_OPTIONS,
@@ -129,6 +130,24 @@ def test_a_plain_annotation_declares_its_kind(spec: KindSpec, data: st.DataObjec
         assert isinstance(held, Secret)
         assert spec.unstructure(True)(held) == held.reveal()
         assert spec.unstructure(False)(held) == MASK
+
+
+@pytest.mark.parametrize(
+    "spec", [s for s in SPECS if s.annotation is not None], ids=lambda s: s.kind.value
+)
+def test_generated_source_names_a_plain_type_as_its_kind_says(spec: KindSpec) -> None:
+    """Codegen writes the kind's type by `type_name` (imported when it is ours), and the
+    module it writes declares the kind's annotation."""
+    assert spec.annotation is not None
+    field = attrs.evolve(_sample(spec.kind), required=True)
+    source = generate_source(Schema(children=(field,)))
+    assert f"    f: {spec.type_name}\n" in source
+    ours = spec.annotation.__module__ == "brevetti_schema"
+    assert (f"from brevetti_schema import {spec.type_name}\n" in source) == ours
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    (attribute,) = attrs.fields(attrs.resolve_types(namespace["Settings"], namespace))
+    assert attribute.type is spec.annotation
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)

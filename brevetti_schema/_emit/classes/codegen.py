@@ -21,6 +21,7 @@ from typing import Any, Final, get_args, get_origin
 
 import attrs
 
+from ..._kinds import REGISTRY
 from ..._model.frozen import FrozenDict, FrozenList
 from ..._model.nodes import MISSING, Schema
 from ..._model.secret import Secret
@@ -152,13 +153,20 @@ def _value(value: Any) -> Doc:
 _NAMED: Final[dict[Any, str]] = {
     NoneType: "None",
     Any: "Any",
-    int: "int",
-    float: "float",
-    str: "str",
-    bool: "bool",
-    Secret: "Secret",
     Ellipsis: "...",
+    **{s.annotation: s.type_name for s in REGISTRY.values() if s.annotation is not None},
 }
+"""How the source names a plain type: the kinds' own (`KindSpec.type_name`) and a few more."""
+
+_OURS: Final = frozenset(
+    {"FrozenDict", "FrozenList"}
+    | {
+        s.type_name
+        for s in REGISTRY.values()
+        if s.annotation is not None and s.annotation.__module__ == "brevetti_schema"
+    }
+)
+"""The names the source imports from `brevetti_schema` (a kind's type of ours, such as `Secret`)."""
 _GENERICS: Final[dict[Any, str]] = {
     tuple: "tuple",
     dict: "dict",
@@ -261,7 +269,7 @@ def _class(plan: ClassPlan, *, root: bool = False) -> list[str]:
 def _type_names(tp: Any) -> Iterator[str]:
     if isinstance(tp, ClassPlan):
         return
-    if tp in (Any, Secret):
+    if tp in _NAMED:
         yield _NAMED[tp]
     elif is_literal(tp):
         yield "Literal"
@@ -305,7 +313,7 @@ def _imports(plans: list[ClassPlan]) -> list[str]:
     if lines:
         lines.append("")
     lines.append("import attrs")
-    ours = [name for name in ("FrozenDict", "FrozenList", "Secret") if name in names]
+    ours = sorted(names & _OURS)
     if ours:
         lines.append(f"from brevetti_schema import {', '.join(ours)}")
     return lines
