@@ -1,10 +1,11 @@
 """Reading one platform UI record: its kind, and the `Field` a field record gives.
 
 A record's ``type`` (and ``inputType``, ``criterionType``, ``isJson``, validators)
-decide its kind through `_TYPES`; each kind then reads its standard keys through
-`_KIND_READERS`, and the ``brevetti`` extension key adds the attributes the form has no
-key for. A key of the wrong type is left unread with a warning (the loader's diff keeps
-it in ``ui_extra``); a record the loader cannot read at all raises `RecordError`.
+decide its kind: the kinds say which forms of record are theirs (`KindSpec.ui_records`);
+each kind then reads its standard keys (`KindSpec.ui_read`), and the ``brevetti``
+extension key adds the attributes the form has no key for. A key of the wrong type is
+left unread with a warning (the loader's diff keeps it in ``ui_extra``); a record the
+loader cannot read at all raises `RecordError`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Final, Protocol
 
 from .._emit.platform_ui import EXTENSION_ATTRIBUTES, EXTENSION_KEY
 from .._errors import SchemaError
+from .._kinds import REGISTRY
 from .._kinds import spec as kind_spec
 from .._model.conditions import condition_from_data
 from .._model.equality import same_json
@@ -54,9 +56,16 @@ PRESENTATION_KEYS: Final = frozenset(
 _LABEL_EXTENSION: Final = frozenset({"advanced", "section"})
 _FIELD_EXTENSION: Final = frozenset(EXTENSION_ATTRIBUTES) | {"advanced"}
 
-_TEXT_INPUTS: Final = frozenset({"text", "email", "url", "tel", "search"})
-_NUMBER_INPUTS: Final = frozenset({"number", "range"})
-_CRITERIA: Final = {"classes": Kind.CLASSES, "class_mapping": Kind.CLASS_MAPPING}
+_FORMS: Final = tuple((s.kind, form) for s in REGISTRY.values() for form in s.ui_records)
+"""Each kind's forms of record (`KindSpec.ui_records`), in the order of the registry."""
+
+_TYPES: Final = frozenset({"label"} | {form.type for _, form in _FORMS})
+"""vue-form-generator field types the loader reads (a ``label`` is a section's)."""
+
+_INPUT_TYPES: Final = frozenset(
+    t for _, form in _FORMS if form.type == "input" for t in form.input_types
+)
+_CRITERIA: Final = tuple(dict.fromkeys(f.criterion for _, f in _FORMS if f.criterion is not None))
 
 
 class RecordError(Exception):
@@ -110,14 +119,13 @@ def fold_kwargs(problems: ProblemSink, index: int, record: dict[str, Any]) -> di
 def record_kind(index: int, record: Mapping[str, Any]) -> Kind | None:
     """The kind of a record (``None`` for a label); an unknown type, key or extension raises."""
     type_name = record.get("type")
-    kind_of = _TYPES.get(type_name) if isinstance(type_name, str) else None
-    if kind_of is None:
+    if not isinstance(type_name, str) or type_name not in _TYPES:
         known = ", ".join(sorted(_TYPES))
         raise RecordError(f"{where(index, record)}: unknown type (known: {known})")
     unknown = sorted(set(record) - _STANDARD_KEYS - PRESENTATION_KEYS)
     if unknown:
         raise RecordError(f"{where(index, record)}: unknown key(s) {', '.join(unknown)}")
-    kind = kind_of(record, index)
+    kind = None if type_name == "label" else _form_kind(index, record, type_name)
     _check_extension(index, record, kind)
     return kind
 
@@ -139,67 +147,35 @@ def _check_extension(index: int, record: Mapping[str, Any], kind: Kind | None) -
 # -- record types -> kinds -------------------------------------------------------------
 
 
-def _criterion(record: Mapping[str, Any], index: int) -> Kind | None:
+def _form_kind(index: int, record: Mapping[str, Any], type_name: str) -> Kind:
+    """The kind whose form the record has: a ``criterionType`` decides where some form of
+    its type has one; otherwise the first form that fits."""
+    input_type = record.get("inputType", "text") if type_name == "input" else None
+    if input_type is not None and input_type not in _INPUT_TYPES:
+        known = ", ".join(sorted(_INPUT_TYPES))
+        raise RecordError(
+            f"{where(index, record)}: unknown inputType {input_type!r} (known: {known})"
+        )
+    forms = [
+        (kind, form)
+        for kind, form in _FORMS
+        if form.type == type_name and (input_type is None or input_type in form.input_types)
+    ]
     criterion = record.get("criterionType")
-    if criterion is None:
-        return None
-    if criterion not in _CRITERIA:
+    if criterion is not None and any(form.criterion is not None for _, form in forms):
+        for kind, form in forms:
+            if form.criterion == criterion:
+                return kind
         raise RecordError(
             f"{where(index, record)}: unknown criterionType {criterion!r} "
-            "(known: classes, class_mapping)"
+            f"(known: {', '.join(_CRITERIA)})"
         )
-    return _CRITERIA[criterion]
-
-
-def _json_kind(record: Mapping[str, Any]) -> Kind:
     extension = record.get(EXTENSION_KEY)
-    has_items = isinstance(extension, Mapping) and "item_kind" in extension
-    return Kind.LIST if has_items else Kind.JSON
-
-
-def _text_kind(record: Mapping[str, Any], index: int) -> Kind:
-    criterion = _criterion(record, index)
-    if criterion is not None:
-        return criterion
-    return _json_kind(record) if record.get("isJson") is True else Kind.TEXT
-
-
-def _input(record: Mapping[str, Any], index: int) -> Kind | None:
-    input_type = record.get("inputType", "text")
-    if input_type in _NUMBER_INPUTS:
-        return _number_kind(record)
-    if input_type == "password":
-        return Kind.SECRET
-    if input_type in _TEXT_INPUTS:
-        return _text_kind(record, index)
-    known = ", ".join(sorted(_NUMBER_INPUTS | _TEXT_INPUTS | {"password"}))
-    raise RecordError(f"{where(index, record)}: unknown inputType {input_type!r} (known: {known})")
-
-
-def _number_kind(record: Mapping[str, Any]) -> Kind:
-    """``integer``/``number`` validators decide; else integral bounds, step and default."""
-    validator = record.get("validator")
-    names = validator if isinstance(validator, list) else [validator]
-    if "integer" in names:
-        return Kind.INTEGER
-    if "number" in names or "double" in names:
-        return Kind.NUMBER
-    values = [record.get(k) for k in ("min", "max", "step", "default")]
-    integral = all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
-    return Kind.INTEGER if integral and record.get("step") != "any" else Kind.NUMBER
-
-
-_TYPES: dict[str, Callable[[Mapping[str, Any], int], Kind | None]] = {
-    "label": lambda record, index: None,
-    "input": _input,
-    "textArea": _text_kind,
-    "checkbox": lambda record, index: Kind.BOOLEAN,
-    "switch": lambda record, index: Kind.BOOLEAN,
-    "select": lambda record, index: Kind.CHOICE,
-    "radios": lambda record, index: Kind.CHOICE,
-    "checklist": lambda record, index: Kind.MULTI_CHOICE,
-}
-"""vue-form-generator field types the loader reads, and the kind each gives."""
+    given = extension if isinstance(extension, Mapping) else {}
+    for kind, form in forms:
+        if form.criterion is None and form.fits(record, given):
+            return kind
+    raise RecordError(f"{where(index, record)}: no field kind reads this record")
 
 
 # -- reading one field record ----------------------------------------------------------

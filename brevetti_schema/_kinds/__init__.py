@@ -28,7 +28,7 @@ from . import (
     text,
 )
 from ._shared import a_kind
-from ._spec import COMMON_OPTIONS, KIND_ATTRIBUTES, DecodeError, Issue, KindSpec, UIPart
+from ._spec import COMMON_OPTIONS, KIND_ATTRIBUTES, DecodeError, Issue, KindSpec, UIPart, UIRecord
 from .list_of import LIST_ITEM_KINDS
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "Issue",
     "KindSpec",
     "UIPart",
+    "UIRecord",
     "a_kind",
     "misplaced_options",
     "spec",

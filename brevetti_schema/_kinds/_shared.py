@@ -12,7 +12,7 @@ import json
 import math
 import re
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, Final
 
@@ -22,7 +22,7 @@ from .._model.nodes import Field, Kind
 from .._model.patterns import pattern_problem
 from .._model.rendering import LARGEST_NUMBER as LARGEST_NUMBER  # the kinds read it here
 from .._model.rendering import describe as describe
-from ._spec import Consts, DecodeError, Fragment, Issue, RecordReading, UIPart
+from ._spec import Consts, DecodeError, Fragment, Issue, RecordReading, UIPart, UIRecord
 
 BOUNDS: Final = frozenset(
     {"minimum", "maximum", "exclusive_minimum", "exclusive_maximum", "step", "multiple_of"}
@@ -658,3 +658,39 @@ def misfit_unless(
         return f"this is {a_kind(field.kind)} setting: expected {expected}"
 
     return misfit
+
+
+# -- which platform UI records read as a kind ----------------------------------------------
+
+TEXT_INPUTS: Final = frozenset({"text", "email", "url", "tel", "search"})
+NUMBER_INPUTS: Final = frozenset({"number", "range"})
+
+
+def text_records(
+    criterion: str | None = None,
+    fits: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] = lambda r, e: True,
+) -> tuple[UIRecord, ...]:
+    """A text input or a text area (with that ``criterionType``, and fitting `fits`)."""
+    return (
+        UIRecord("input", TEXT_INPUTS, criterion, fits),
+        UIRecord("textArea", frozenset(), criterion, fits),
+    )
+
+
+def is_json_record(record: Mapping[str, Any]) -> bool:
+    """Whether a text record holds JSON (``isJson: true``)."""
+    return record.get("isJson") is True
+
+
+def integral_record(record: Mapping[str, Any], extension: Mapping[str, Any]) -> bool:
+    """Whether a number input reads as an integer: its ``integer``/``number`` validator
+    says; else integral bounds, step and default (and a step that is not ``any``)."""
+    validator = record.get("validator")
+    names = validator if isinstance(validator, list) else [validator]
+    if "integer" in names:
+        return True
+    if "number" in names or "double" in names:
+        return False
+    values = [record.get(k) for k in ("min", "max", "step", "default")]
+    integral = all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
+    return integral and record.get("step") != "any"

@@ -23,6 +23,7 @@ __all__ = [
     "KindSpec",
     "RecordReading",
     "UIPart",
+    "UIRecord",
 ]
 
 Issue = tuple[str, Message, tuple[str | int, ...]]
@@ -82,6 +83,25 @@ class UIPart:
     tail: dict[str, Any] = attrs.field(factory=dict)
 
 
+def _any_record(record: Mapping[str, Any], extension: Mapping[str, Any]) -> bool:
+    return True
+
+
+@attrs.frozen
+class UIRecord:
+    """A form of platform UI record that reads as the kind.
+
+    Its ``type``; for an ``input``, the ``inputType``s it may have; the ``criterionType``
+    it must have (``None``: a record of this form that has one is another kind's); and
+    `fits`, what else the record (and its ``brevetti`` extension, ``{}`` if none) must say.
+    """
+
+    type: str
+    input_types: frozenset[str] = frozenset()
+    criterion: str | None = None
+    fits: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] = _any_record
+
+
 @attrs.frozen
 class KindSpec:
     """Everything about one field kind.
@@ -91,7 +111,8 @@ class KindSpec:
     * `decode` / `encode`: a transported string to a value (raising `DecodeError`),
       and a value to the platform's transport form;
     * `json_schema`: its JSON Schema fragment; `ui_part` / `ui_read`: its platform UI
-      record part, and the attributes read back from such a record;
+      record part, and the attributes read back from such a record; `ui_records`: the
+      forms of record the platform UI loader reads as the kind;
     * `python_type`: the attribute type of its settings classes; `type_name`: how the
       generated source names that type's family;
     * `annotation`: the plain annotation that declares the kind in a class-first settings
@@ -123,6 +144,7 @@ class KindSpec:
     json_schema: Callable[[Field, str], Fragment]
     ui_part: Callable[[Field], UIPart]
     ui_read: Callable[[RecordReading], dict[str, Any]]
+    ui_records: tuple[UIRecord, ...]
     python_type: Callable[[Field], Any]
     type_name: str
     misfit: Callable[[Field, Sequence[Any]], str | None]

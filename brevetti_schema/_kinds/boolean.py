@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from .._model.nodes import Field, Kind
 from . import _shared as s
-from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
+from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart, UIRecord
 
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE: Final = frozenset({"false", "0", "no", "off"})
@@ -58,6 +58,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_nothing,
+    ui_records=(UIRecord("checkbox"), UIRecord("switch")),
     python_type=lambda f: bool,
     type_name="bool",
     misfit=s.misfit_unless((bool,), "bool"),

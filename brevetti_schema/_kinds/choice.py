@@ -13,7 +13,7 @@ from typing import Any, Final, Literal
 
 from .._model.nodes import Field, Kind
 from . import _shared as s
-from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
+from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart, UIRecord
 
 _TYPE_ORDER: Final = (bool, int, float, str)
 
@@ -117,6 +117,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=ui_read,
+    ui_records=(UIRecord("select"), UIRecord("radios")),
     python_type=option_type,
     type_name="Literal",
     misfit=misfit,

@@ -78,6 +78,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=ui_read,
+    ui_records=s.text_records(criterion="class_mapping"),
     python_type=lambda f: CLASS_MAPPING_TYPE,
     type_name="Mapping",
     misfit=s.misfit_unless(s.MAPPING_HOLDERS, "a mapping"),

@@ -46,6 +46,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_nothing,
+    ui_records=s.text_records(criterion="classes"),
     python_type=lambda f: FrozenList[str],
     type_name="FrozenList",
     misfit=s.misfit_unless(s.SEQUENCE_HOLDERS, "a list of str"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._model.nodes import Field, Kind
 from . import _shared as s
-from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
+from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart, UIRecord
 
 
 def check(field: Field, value: Any) -> list[Issue]:
@@ -67,6 +67,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_numeric,
+    ui_records=(UIRecord("input", s.NUMBER_INPUTS, fits=s.integral_record),),
     python_type=lambda f: int,
     type_name="int",
     misfit=s.misfit_unless((int, float), "int", refuse_bool=True),  # an int fits a float (PEP 484),

@@ -234,6 +234,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_area_rows,
+    ui_records=s.text_records(fits=lambda r, e: s.is_json_record(r) and "item_kind" not in e),
     python_type=lambda f: JSON_TYPE,
     type_name="dict",
     misfit=s.fits_anything,

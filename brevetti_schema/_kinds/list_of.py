@@ -98,6 +98,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_nothing,
+    ui_records=s.text_records(fits=lambda r, e: s.is_json_record(r) and "item_kind" in e),
     python_type=python_type,
     type_name="FrozenList",
     misfit=s.misfit_unless(s.SEQUENCE_HOLDERS, "a list"),

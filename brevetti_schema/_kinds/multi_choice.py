@@ -7,7 +7,7 @@ from typing import Any
 from .._model.frozen import FrozenList
 from .._model.nodes import Field, Kind
 from . import _shared as s
-from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart
+from ._spec import Consts, Fragment, Issue, KindSpec, RecordReading, UIPart, UIRecord
 from .choice import decode as decode_option
 from .choice import option_type
 
@@ -86,6 +86,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=ui_read,
+    ui_records=(UIRecord("checklist"),),
     python_type=python_type,
     type_name="FrozenList",
     misfit=s.misfit_unless(s.SEQUENCE_HOLDERS, "a list"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._model.nodes import Field, Kind
 from . import _shared as s
-from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart
+from ._spec import Consts, DecodeError, Fragment, Issue, KindSpec, UIPart, UIRecord
 
 
 def check(field: Field, value: Any) -> list[Issue]:
@@ -65,6 +65,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_numeric,
+    ui_records=(UIRecord("input", s.NUMBER_INPUTS, fits=lambda r, e: not s.integral_record(r, e)),),
     python_type=lambda f: float,
     type_name="float",
     misfit=s.misfit_unless((float,), "float", refuse_bool=True),

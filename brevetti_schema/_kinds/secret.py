@@ -9,7 +9,7 @@ from typing import Any
 from .._model.nodes import Field, Kind
 from .._model.secret import MASK, Secret
 from . import _shared as s
-from ._spec import Consts, Fragment, Issue, KindSpec, UIPart
+from ._spec import Consts, Fragment, Issue, KindSpec, UIPart, UIRecord
 
 
 def check(field: Field, value: Any) -> list[Issue]:
@@ -63,6 +63,7 @@ SPEC = KindSpec(
     json_schema=json_schema,
     ui_part=ui_part,
     ui_read=s.read_lengths,
+    ui_records=(UIRecord("input", frozenset({"password"})),),
     python_type=lambda f: Secret,
     type_name="Secret",
     misfit=misfit,

@@ -52,6 +52,7 @@ SPEC = KindSpec(
     json_schema=s.json_text,
     ui_part=ui_part,
     ui_read=ui_read,
+    ui_records=s.text_records(fits=lambda r, e: not s.is_json_record(r)),
     python_type=lambda f: str,
     type_name="str",
     misfit=s.misfit_unless((str, pathlib.PurePath), "str"),

@@ -23,8 +23,10 @@ from brevetti_schema import (
     setting,
     structure,
 )
+from brevetti_schema._authoring.platform_ui_records import record_kind
 from brevetti_schema._emit.classes.codegen import generate_source
 from brevetti_schema._emit.format_schema import FIELD_OPTIONS, KIND_OPTIONS
+from brevetti_schema._emit.platform_ui import field_record
 from brevetti_schema._kinds import (
     COMMON_OPTIONS,
     KIND_ATTRIBUTES,
@@ -32,6 +34,7 @@ from brevetti_schema._kinds import (
     REGISTRY,
     KindSpec,
     UIPart,
+    UIRecord,
 )
 from brevetti_schema._kinds._transport import decode_value, encode_value
 from brevetti_schema._kinds.checks import check_schema
@@ -74,6 +77,11 @@ def test_spec_is_complete(spec: KindSpec) -> None:
             assert value is None or (spec.annotation is not None and callable(value))
             continue
         assert value is not None and value != "", attribute.name
+        if attribute.name == "ui_records":  # the forms of platform UI record it reads from
+            assert isinstance(value, tuple) and value, attribute.name
+            assert all(isinstance(form, UIRecord) and form.type for form in value)
+            assert all(bool(form.input_types) == (form.type == "input") for form in value)
+            continue
         if attribute.name not in ("kind", "options", "type_name", "help"):
             assert callable(value), attribute.name
             assert inspect.signature(value).parameters, attribute.name
@@ -148,6 +156,26 @@ def test_generated_source_names_a_plain_type_as_its_kind_says(spec: KindSpec) ->
     exec(compile(source, "<generated>", "exec"), namespace)
     (attribute,) = attrs.fields(attrs.resolve_types(namespace["Settings"], namespace))
     assert attribute.type is spec.annotation
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
+def test_the_ui_record_a_kind_writes_is_one_of_its_forms(spec: KindSpec) -> None:
+    """The platform UI loader reads the record a kind writes back as that kind, and no
+    other kind's forms of record claim it (the loader asks the kinds, in turn)."""
+    for field in (_sample(spec.kind), attrs.evolve(_sample(spec.kind), required=True)):
+        record = field_record(field, "f")
+        assert record_kind(0, record) is spec.kind
+        extension = record.get("brevetti", {})
+        claims = {
+            s.kind
+            for s in SPECS
+            for form in s.ui_records
+            if form.type == record["type"]
+            and (not form.input_types or record.get("inputType", "text") in form.input_types)
+            and form.criterion == record.get("criterionType")
+            and form.fits(record, extension)
+        }
+        assert claims == {spec.kind}, record
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)
