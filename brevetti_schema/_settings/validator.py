@@ -414,26 +414,28 @@ class _Writer:
             read = f"{inner} = {data}.get({node.key!r}, _EMPTY)"
             if path not in self.dynamic:
                 return [read, *block]
-            return [
-                read,
-                f"if act[{code.const(self.dynamic[path])}]:",
-                *_indent(block),
-                "else:",
-                f"    if {inner} and {inner} is not _EMPTY: run.inactive({code.const(here)})",
-                f"    {v} = _M",
-                *_indent(off),
-            ]
+            return [read, *self.when_active(code, path, here, inner, block, v, off)]
         function = code.const(self.section(node.children, here, inner_cls))
         put = [f"{setter} = p"] if setter else []
         if path not in self.dynamic:
             return [f"{v}, p = {function}({data}.get({node.key!r}, _EMPTY), run, act)", *put]
+        call = [f"{v}, p = {function}(d, run, act)", *put]
         return [
             f"d = {data}.get({node.key!r}, _EMPTY)",
+            *self.when_active(code, path, here, "d", call, v, off),
+        ]
+
+    def when_active(
+        self, code: _Code, path: str, here: Loc, given: str, block: list[str], v: str,
+        off: list[str],
+    ) -> list[str]:  # fmt: skip
+        """`block` while the section at `path` is active; else its data `given` (if any)
+        is reported as inactive, its value is missing and `off` runs."""
+        return [
             f"if act[{code.const(self.dynamic[path])}]:",
-            f"    {v}, p = {function}(d, run, act)",
-            *_indent(put),
+            *_indent(block),
             "else:",
-            f"    if d and d is not _EMPTY: run.inactive({code.const(here)})",
+            f"    if {given} and {given} is not _EMPTY: run.inactive({code.const(here)})",
             f"    {v} = _M",
             *_indent(off),
         ]
