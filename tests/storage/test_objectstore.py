@@ -125,7 +125,10 @@ def _listening_addresses(pid: int) -> set[str]:
     """The local addresses of the TCP sockets that process `pid` listens on."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = str(fd.readlink())
+        try:
+            target = str(fd.readlink())
+        except FileNotFoundError:  # closed between the listing and the read
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     addresses = set()
