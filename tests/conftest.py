@@ -55,6 +55,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +74,10 @@ settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+if "BREVETTI_SCHEMA_CACHE" not in os.environ:
+    # the suite's compile cache (and its subprocesses'): one of its own, not the user's
+    os.environ["BREVETTI_SCHEMA_CACHE"] = tempfile.mkdtemp(prefix="brevetti-schema-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_SCHEMA = REPO / "schema_examples" / "image_classification.yaml"

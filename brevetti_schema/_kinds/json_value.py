@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .._model import cache
+from .._model.equality import same_json
 from .._model.nodes import Field, Kind
 from .._model.trees import plain_copy
 from . import _shared as s
@@ -202,22 +204,53 @@ def fast_test(c: Consts, f: Field, g: str) -> str:
 
 
 def _lazy_is_valid(f: Field) -> Any:
-    """``is_valid`` of the inner validator, made (and jsonschema imported) on first use."""
+    """``is_valid`` of the inner validator, made (and jsonschema imported) on first use.
 
+    Whether the declared default is valid is asked of the compile cache first, so a job
+    that starts with the default does not import jsonschema once the verdict is cached.
+    """
     made: list[Any] = []
     empty: dict[type, bool] = {}  # the usual value is an empty one: decided once
+    default: list[bool] = []  # the default's verdict, once known
+    material = _verdict_material(f)
 
-    def is_valid(value: Any) -> bool:
+    def inner(value: Any) -> bool:
         if not made:
             made.append(validator_of(f))
+        return bool(made[0].is_valid(value))
+
+    def judged(value: Any) -> bool:
+        if material is None or not same_json(value, f.default):
+            return inner(value)
+        if not default:
+            cached = cache.known(material)
+            valid = cached or inner(value)
+            if valid and not cached:
+                cache.remember(material)
+            default.append(valid)
+        return default[0]
+
+    def is_valid(value: Any) -> bool:
         if not value:
             known = empty.get(value.__class__)
             if known is None:
-                known = empty[value.__class__] = bool(made[0].is_valid(value))
+                known = empty[value.__class__] = judged(value)
             return known
-        return bool(made[0].is_valid(value))
+        return judged(value)
 
     return is_valid
+
+
+def _verdict_material(f: Field) -> str | None:
+    """What the cached verdict on a field's default is made from; None when it may not be
+    cached: no default, or an inner schema with ``format`` (whose checks depend on what
+    else is installed)."""
+    if not f.has_default or not isinstance(f.default, dict | list):
+        return None
+    schema = json.dumps(f.json_schema, sort_keys=True)
+    if '"format"' in schema:
+        return None
+    return f"{schema}\0{json.dumps(f.default, sort_keys=True)}"
 
 
 def convert(c: Consts, f: Field, g: str) -> str:

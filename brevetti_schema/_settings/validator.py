@@ -35,6 +35,7 @@ import attrs
 from .._errors import Loc, ProblemFilling, SettingsProblem
 from .._kinds import DecodeError, spec
 from .._kinds._spec import Issue
+from .._model import cache
 from .._model.activity import dependency_order, dynamic_paths
 from .._model.nodes import Condition, Field, Heading, Kind, Node, Schema, Section
 from .._model.secret import MASK
@@ -294,10 +295,10 @@ class _Writer:
         text = "\n".join(code.lines)
         compiled = self.codes.get(text)
         if compiled is None:
-            module = compile(text, self.filename, "exec")
+            module = cache.compiled(text)
             (compiled,) = (c for c in module.co_consts if isinstance(c, types.CodeType))
             # moved to where it stands in the whole source (linecache, tracebacks)
-            compiled = self.codes[text] = _shifted(compiled, self.line)
+            compiled = self.codes[text] = _placed(compiled, self.filename, self.line)
             self.sources.append(text)
             self.line += text.count("\n") + 2
         namespace = dict(self.common)
@@ -686,12 +687,14 @@ class Validator:
         return self.resolve(data, run)[0]
 
 
-def _shifted(code: types.CodeType, lines: int) -> types.CodeType:
-    """The code object (and those nested in it) with line numbers `lines` further down."""
+def _placed(code: types.CodeType, filename: str, lines: int) -> types.CodeType:
+    """The code object (and those nested in it) in file `filename`, `lines` further down."""
     consts = tuple(
-        _shifted(c, lines) if isinstance(c, types.CodeType) else c for c in code.co_consts
+        _placed(c, filename, lines) if isinstance(c, types.CodeType) else c for c in code.co_consts
     )
-    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
+    return code.replace(
+        co_filename=filename, co_firstlineno=code.co_firstlineno + lines, co_consts=consts
+    )
 
 
 def validator(schema: Schema) -> Validator:
