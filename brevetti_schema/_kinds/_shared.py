@@ -13,7 +13,6 @@ import math
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from fractions import Fraction
 from typing import Any, Final
 
 from .._errors import Message
@@ -156,6 +155,8 @@ def is_multiple(value: float, step: float) -> bool:
         return value % step == 0
     quotient = value / step
     if math.isinf(quotient):
+        from fractions import Fraction  # noqa: PLC0415 - rare, and fractions loads decimal
+
         return Fraction(value) % Fraction(step) == 0
     return math.isclose(quotient, round(quotient), rel_tol=0, abs_tol=1e-9)
 
