@@ -17,8 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from .._errors import SchemaError
-from .._model.nodes import Schema
+from .._model import cache
+from .._model.nodes import Kind, Schema
 from .builder import SchemaBuilder
 
 __all__ = ["load_schema"]
@@ -118,12 +121,44 @@ def _from_path(path: Path) -> Schema:
 
         return load_platform_ui(path, source=str(path))
     if suffix in (".yaml", ".yml", ".json"):
-        from .yaml_format import load_schema_file  # noqa: PLC0415
-
-        return load_schema_file(path)
+        return _authoring_file(path, suffix)
     raise SchemaError.single(
         "", f"{path}: unknown schema file type {suffix!r} (expected .yaml, .yml or .json)"
     )
+
+
+_CACHED_BYTES = 1024 * 1024
+"""The largest authoring file whose model the compile cache keeps."""
+
+
+def _authoring_file(path: Path, suffix: str) -> Schema:
+    """The model of a YAML/JSON authoring file, from the compile cache when it holds it
+    (so a job's start imports no YAML parser); a file the cache cannot take (large,
+    unreadable, not UTF-8) goes to the reader as it is, which words its problems."""
+    text = _small_text(path)
+    if text is None:
+        from .yaml_format import load_schema_file  # noqa: PLC0415 - imports PyYAML
+
+        return load_schema_file(path)
+    material = f"{path}\0{path.resolve()}\0{text}"  # the path: in warnings
+    found = cache.loaded("model", material)
+    if isinstance(found, Schema):
+        return found
+    from .yaml_format import load_schema_text  # noqa: PLC0415 - imports PyYAML
+
+    schema = load_schema_text(text, source=str(path))
+    if not any(f.kind is Kind.SECRET and f.has_default for _, f in schema.fields()):
+        cache.keep("model", material, attrs.evolve(schema))  # its memo left behind
+    return schema
+
+
+def _small_text(path: Path) -> str | None:
+    try:
+        with path.open("rb") as file:
+            data = file.read(_CACHED_BYTES + 1)
+        return data.decode("utf-8") if len(data) <= _CACHED_BYTES else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _close_name(path: Path) -> str:

@@ -1,26 +1,32 @@
 """The compile cache: what a fresh process would otherwise work out again from a schema.
 
-Two things are kept, as Python keeps bytecode in ``__pycache__``: the compiled code of
-a schema's generated validator (`compiled`), and the verdict that a JSON field's
+Three things are kept, as Python keeps bytecode in ``__pycache__``: the compiled code
+of a schema's generated validator (`compiled`); the verdict that a JSON field's
 default satisfies its inner JSON Schema (`known` / `remember`), which would otherwise
-import jsonschema in every job that starts with the default. The folder is
+import jsonschema in every job that starts with the default; and the model read from
+an authoring file (`loaded` / `keep`), which would otherwise import PyYAML and read the
+file again. The folder is
 ``$BREVETTI_SCHEMA_CACHE`` (``off`` turns the cache off), else
 ``$XDG_CACHE_HOME/brevetti-schema``, else ``~/.cache/brevetti-schema``.
 
 An entry is found by a checksum of what it was made from (with the toolkit's version
 and the interpreter's cache tag) and holds that material whole: it is used only when
 the material is the same, so a changed schema, toolkit or Python never meets a stale
-entry. The checksum (zlib's CRC-32) only finds the entry; hashlib would cost a fresh
-process more than the cache saves. Entries are written whole (a temporary file renamed
-into place) and hold no setting values: the generated code takes its constants from a
-namespace, and a verdict names only an inner schema and a declared default. A folder
-that cannot be read or written (a read-only home, a full disk) is passed over: the
-value is computed as before.
+entry; a model's material also names the toolkit's own source files by size and
+modification time (`sources`), as a ``.pyc`` names its source, so an edited checkout
+does not read a model its old code made. The checksum (zlib's CRC-32) only finds the
+entry; hashlib would cost a fresh process more than the cache saves. Entries are
+written whole (a temporary file renamed into place) and hold no setting values: the
+generated code takes its constants from a namespace, a verdict names only an inner
+schema and a declared default, and a model whose secrets have defaults is not kept. A
+folder that cannot be read or written (a read-only home, a full disk) is passed over:
+the value is computed as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
 import sys
@@ -29,7 +35,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["cache_folder", "compiled", "known", "remember"]
+__all__ = ["cache_folder", "compiled", "keep", "known", "loaded", "remember", "sources"]
 
 VERSION: Final = "0.1.0"
 """The toolkit version in every entry (brevetti_schema's ``__version__``; a test says so)."""
@@ -69,12 +75,21 @@ def _read(path: Path) -> Any:
 
 def _write(path: Path, value: Any) -> None:
     """`value` marshalled at `path`, whole or not at all; failures are ignored."""
+    try:
+        data = marshal.dumps(value)
+    except ValueError:
+        return
+    _store(path, data)
+
+
+def _store(path: Path, data: bytes) -> None:
+    """`data` at `path`, whole or not at all; failures are ignored."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary.write_bytes(marshal.dumps(value))
+        temporary.write_bytes(data)
         temporary.replace(path)
-    except (OSError, ValueError):
+    except OSError:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
 
@@ -114,3 +129,53 @@ def compiled(source: str) -> types.CodeType:
     if entry is not None:
         _write(entry[0], (entry[1], code))
     return code
+
+
+_PACKAGE: Final = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def sources() -> str:
+    """The toolkit's own source files by name, size and modification time (one line each)."""
+    lines = []
+    for folder, _, names in sorted(os.walk(_PACKAGE)):
+        for name in sorted(n for n in names if n.endswith(".py")):
+            try:
+                stat = os.stat(os.path.join(folder, name))  # noqa: PTH116, PTH118 - cheaper
+            except OSError:
+                continue
+            lines.append(
+                f"{os.path.relpath(folder, _PACKAGE)}/{name} {stat.st_size} {stat.st_mtime_ns}"
+            )
+    return "\n".join(lines)
+
+
+def loaded(kind: str, material: str) -> Any:
+    """The value of `kind` made from `material` that `keep` stored, or None."""
+    entry = _entry(kind, f"{sources()}\0{material}")
+    if entry is None:
+        return None
+    import pickle  # noqa: PLC0415 - only when the cache holds a model
+
+    try:
+        found = pickle.loads(entry[0].read_bytes())  # noqa: S301 - our own entries
+    except Exception:  # noqa: BLE001 - a damaged or outdated entry is a miss
+        return None
+    if isinstance(found, tuple) and len(found) == 2 and found[0] == entry[1]:
+        return found[1]
+    return None
+
+
+def keep(kind: str, material: str, value: Any) -> None:
+    """Store `value` (picklable) as the value of `kind` made from `material`."""
+    entry = _entry(kind, f"{sources()}\0{material}")
+    if entry is None:
+        return
+    import pickle  # noqa: PLC0415
+
+    path, stored = entry
+    try:
+        data = pickle.dumps((stored, value), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - not picklable: not kept
+        return
+    _store(path, data)

@@ -8,19 +8,23 @@ import marshal
 import os
 import subprocess
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
 
 import brevetti_schema
 from brevetti_schema import SchemaBuilder, SettingsError
 from brevetti_schema._model import cache
 from brevetti_schema._settings.pipeline import resolve_settings
 from brevetti_schema._settings.validator import validator
+from tests.strategies import schemas
 
 ROOT = Path(__file__).resolve().parents[2]
+_SUITE_CACHE = os.environ["BREVETTI_SCHEMA_CACHE"]
 
 
 @pytest.fixture
@@ -232,3 +236,134 @@ def test_verdicts_are_kept_only_for_their_material(folder: Path) -> None:
     (entry,) = _entries(folder)
     entry.write_bytes(marshal.dumps(b"something else"))
     assert not cache.known(material)
+
+
+# -- the model of an authoring file: no YAML parser in a job whose schema is known -----------
+
+_SCHEMA_FILE = """\
+title: Cached
+fields:
+  epochs: {type: integer, default: 3, min: 1, label: Epochs}
+  data:
+    type: section
+    fields:
+      rate: {type: number, default: 0.5, min: 0, max: 1}
+      mode: {type: choice, options: [a, b], default: a}
+"""
+
+_LOAD = """
+import sys
+from brevetti_schema import load_schema
+schema = load_schema(PATH)
+print(repr(("yaml" in sys.modules, [p for p, _ in schema.fields()], schema.title)))
+"""
+
+
+def _load_fresh(path: Path, env: dict[str, str]) -> Any:
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD.replace("PATH", repr(str(path)))],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return ast.literal_eval(out.strip().splitlines()[-1])
+
+
+def test_a_known_schema_file_is_read_without_yaml(tmp_path: Path, env: dict[str, str]) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text(_SCHEMA_FILE)
+    fields = ["epochs", "data.rate", "data.mode"]
+    assert _load_fresh(path, env) == (True, fields, "Cached")  # read, kept
+    assert _load_fresh(path, env) == (False, fields, "Cached")  # from the cache
+    path.write_text(_SCHEMA_FILE.replace("title: Cached", "title: Edited"))
+    assert _load_fresh(path, env) == (True, fields, "Edited")  # another text: read again
+
+
+def test_the_cached_model_is_the_model_the_reader_makes(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brevetti_schema import load_schema
+    from brevetti_schema._authoring.yaml_format import load_schema_text
+
+    path = tmp_path / "settings.yaml"
+    path.write_text(_SCHEMA_FILE)
+    first = load_schema(path)
+    assert [p.parent.name for p in _entries(folder)] == ["model"]
+    second = load_schema(path)
+    assert second is not first and second == first == load_schema_text(_SCHEMA_FILE)
+    assert resolve_settings(second).tree == {"epochs": 3, "data": {"rate": 0.5, "mode": "a"}}
+    (entry,) = (p for p in _entries(folder) if p.parent.name == "model")
+    entry.write_bytes(b"\x80\x05damaged")
+    assert load_schema(path) == first  # a damaged entry is read again and replaced
+    assert entry.read_bytes() != b"\x80\x05damaged"
+
+
+def test_an_edited_toolkit_does_not_read_models_its_old_code_made(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brevetti_schema import load_schema
+
+    path = tmp_path / "settings.yaml"
+    path.write_text(_SCHEMA_FILE)
+    load_schema(path)
+    package = tmp_path / "package"
+    (package / "_model").mkdir(parents=True)
+    source = package / "_model" / "nodes.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(cache, "_PACKAGE", package)
+    cache.sources.cache_clear()
+    try:
+        assert "_model/nodes.py 6 " in cache.sources()
+        assert cache.loaded("model", "anything") is None
+        load_schema(path)
+        assert len(_entries(folder)) == 2  # a second model, under the new sources
+        os.utime(source, ns=(1, 1))
+        cache.sources.cache_clear()
+        assert cache.sources().endswith("_model/nodes.py 6 1")
+    finally:
+        cache.sources.cache_clear()
+
+
+def test_a_model_with_secret_defaults_is_not_kept(tmp_path: Path, folder: Path) -> None:
+    from brevetti_schema import load_schema
+
+    path = tmp_path / "settings.yaml"
+    path.write_text("fields:\n  token: {type: secret, default: s3cret-in-the-file}\n")
+    assert load_schema(path).find("token") is not None
+    assert not [p for p in _entries(folder) if p.parent.name == "model"]
+
+
+def test_files_with_problems_are_worded_as_before(tmp_path: Path, folder: Path) -> None:
+    from brevetti_schema import SchemaError, load_schema
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("fields:\n  a: {type: integer\n")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"fields:\n  a: \xff\n")
+    for path, words in ((broken, "invalid YAML"), (binary, "not UTF-8")):
+        for _ in range(2):
+            with pytest.raises(SchemaError) as info:
+                load_schema(path)
+            assert words in str(info.value)
+            assert info.value.problems[0].line is not None
+    assert not _entries(folder)
+
+
+@given(schema=schemas())
+def test_property_a_cached_model_equals_the_one_read(schema: Any) -> None:
+    from brevetti_schema import load_schema
+    from brevetti_schema._authoring.yaml_format import load_schema_text
+    from brevetti_schema._emit.yaml_dump import dump_schema_yaml
+
+    text = dump_schema_yaml(schema)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "settings.yaml"
+        path.write_text(text)
+        os.environ["BREVETTI_SCHEMA_CACHE"] = str(Path(folder) / "cache")
+        try:
+            read, cached = load_schema(path), load_schema(path)
+        finally:
+            os.environ["BREVETTI_SCHEMA_CACHE"] = _SUITE_CACHE
+    expected = load_schema_text(text, source=str(path))
+    assert read == cached == expected
+    assert [(p, f.default) for p, f in cached.fields()] == [
+        (p, f.default) for p, f in expected.fields()
+    ]
