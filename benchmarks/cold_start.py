@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._common import EXAMPLES, ROOT, Table, load, main, median, ms, ratio, spread
@@ -131,6 +131,8 @@ class Variant:
     name: str
     argv: list[str]
     job: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    """Set in the variant's environment, over the clean one."""
 
 
 def variants(folder: Path) -> list[Variant]:
@@ -150,10 +152,17 @@ def variants(folder: Path) -> list[Variant]:
         Variant("`Job.init()`, segmentation.yaml", [python, str(full_job)], job=True),
         Variant("`Job.init()`, same without inner JSON Schema", [python, str(lean_job)], job=True),
         Variant(PYDANTIC_SETTINGS, [python, str(twin)]),
+        Variant(UNCACHED, [python, str(full_job)], job=True, env={CACHE_VARIABLE: "off"}),
     ]
 
 
 PYDANTIC_SETTINGS = "pydantic-settings twin: first `BaseSettings()`"
+UNCACHED = "`Job.init()`, segmentation.yaml, compile cache off"
+CACHE_VARIABLE = "BREVETTI_SCHEMA_CACHE"
+
+
+def _env(variant: Variant, env: dict[str, str]) -> dict[str, str]:
+    return {**env, **variant.env}
 
 
 def _argv(variant: Variant, job_dir: Path) -> list[str]:
@@ -171,7 +180,9 @@ def imported(variant: Variant, index: int, folder: Path, env: dict[str, str]) ->
         code = Path(last).read_text() if last.endswith(".py") else last if last != "pass" else ""
         script.write_text(code + "\n" + _REPORT.format(watched=WATCHED))
         argv = [sys.executable, str(script)]
-    out = subprocess.run(argv, cwd=folder, env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        argv, cwd=folder, env=_env(variant, env), check=True, capture_output=True, text=True
+    )
     return out.stdout.strip() or "none"
 
 
@@ -187,7 +198,9 @@ def import_profile(variant: Variant, folder: Path, env: dict[str, str]) -> str:
     """
     argv = [sys.executable, "-X", "importtime", variant.argv[-1], "--job_dir"]
     argv.append(str(folder / "jobs-importtime"))
-    err = subprocess.run(argv, cwd=folder, env=env, check=True, capture_output=True, text=True)
+    err = subprocess.run(
+        argv, cwd=folder, env=_env(variant, env), check=True, capture_output=True, text=True
+    )
     cumulative: dict[str, int] = {}
     total = 0
     for line in err.stderr.splitlines():
@@ -211,14 +224,17 @@ def run(quick: bool = False) -> list[Table]:
     before = load()
     with tempfile.TemporaryDirectory(prefix="brevetti-cold-") as tmp:
         folder = Path(tmp)
+        env[CACHE_VARIABLE] = str(folder / "schema-cache")  # the run's own, filled by warmup
         chosen = variants(folder)
         for n, variant in enumerate(chosen):  # warm the file cache and the bytecode caches
-            spawn(_argv(variant, folder / "jobs" / f"warmup-{n}"), folder, env, use_time=use_time)
+            warmup = _argv(variant, folder / "jobs" / f"warmup-{n}")
+            spawn(warmup, folder, _env(variant, env), use_time=use_time)
         samples: dict[str, list[Sample]] = {v.name: [] for v in chosen}
         for index in range(rounds):
             for n, variant in enumerate(chosen):
                 job_dir = folder / "jobs" / f"{index}-{n}"
-                sample = spawn(_argv(variant, job_dir), folder, env, use_time=use_time)
+                argv, variant_env = _argv(variant, job_dir), _env(variant, env)
+                sample = spawn(argv, folder, variant_env, use_time=use_time)
                 samples[variant.name].append(sample)
         modules = {v.name: imported(v, n, folder, env) for n, v in enumerate(chosen)}
         profiles = {v.name: import_profile(v, folder, env) for v in chosen if v.job}
@@ -293,6 +309,9 @@ def run(quick: bool = False) -> list[Table]:
         ),
         "imported: which of " + ", ".join(WATCHED) + " were in sys.modules at the end "
         "(a separate run)",
+        "compile cache (docs/settings.md): the run's own folder, filled by the warmup runs, "
+        "as bytecode is; the last row turns it off (the schema file read by PyYAML, the "
+        "validator compiled, the JSON field's default checked by jsonschema, every run)",
         "CPU ms: user + system time of the process (and of GNU time, about 1 ms), less "
         "sensitive than wall time to other work on the machine",
         f"{PYDANTIC_SETTINGS}: the pydantic v2 twin of segmentation.yaml "
