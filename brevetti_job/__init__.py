@@ -8,11 +8,11 @@
 The public API; everything in a `_module` is private.
 """
 
-from typing import TYPE_CHECKING, Any
+import importlib
+from typing import TYPE_CHECKING, Any, Final
 
 from brevetti_schema import BrevettiError, SchemaError, SettingsError
 
-from ._datasets import Dataset, Sample
 from ._description import JobDescription
 from ._errors import (
     ArtifactPathError,
@@ -31,8 +31,6 @@ from ._errors import (
     StoragePermissionError,
 )
 from ._job import Job
-from ._package import ModelPackage, OpenedPackage
-from ._storage import Storage, StorageObject
 
 
 def _publish(value: Any) -> None:
@@ -53,21 +51,33 @@ if TYPE_CHECKING:
         Tag,
         TestReport,
     )
+    from ._datasets import Dataset, Sample
+    from ._package import ModelPackage, OpenedPackage
+    from ._storage import Storage, StorageObject
 
 __version__ = "0.1.0"
 
-_API: frozenset[str] = frozenset(
-    {"Artifact", "DatasetRecord", "Model", "ModelType", "Organization", "PlatformAPI"}
-    | {"Project", "Tag", "TestReport"}
-)
-"""Names of the web API client, loaded on first use (it needs requests)."""
+_LAZY: Final = {
+    **dict.fromkeys(
+        ("Artifact", "DatasetRecord", "Model", "ModelType", "Organization", "PlatformAPI",
+         "Project", "Tag", "TestReport"),
+        "_api",
+    ),
+    "Dataset": "_datasets",
+    "Sample": "_datasets",
+    "ModelPackage": "_package",
+    "OpenedPackage": "_package",
+    "Storage": "_storage",
+    "StorageObject": "_storage",
+}  # fmt: skip
+"""Public names loaded on first use, by module: the web API client (it needs requests),
+datasets, model packages and storage (a local `Job.init` needs none of them)."""
 
 
 def __getattr__(name: str) -> Any:
-    if name in _API:
-        from . import _api  # noqa: PLC0415 - the web API client loads requests
-
-        value = getattr(_api, name)
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
         _publish(value)
         globals()[name] = value
         return value

@@ -355,3 +355,8 @@ def read_samples_csv(text: str) -> list[dict[str, Any]]:
             row["size"] = int(row["size"])
         rows.append(row)
     return rows
+
+
+for _public in (Dataset, Sample):  # brevetti_job.X in reprs however it was loaded (lazily)
+    _public.__module__ = "brevetti_job"
+del _public

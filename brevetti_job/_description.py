@@ -7,16 +7,18 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from brevetti_schema import MASK
 
-from ._datasets import Dataset
 from ._errors import JobConfigError
 
-__all__ = ["MASK", "Dataset", "JobDescription", "new_job_id"]
+if TYPE_CHECKING:
+    from ._datasets import Dataset
+
+__all__ = ["MASK", "JobDescription", "new_job_id"]
 
 
 _KNOWN: Final = (
@@ -33,6 +35,8 @@ def new_job_id() -> str:
 def _dataset(data: Any) -> Dataset:
     """A dataset record of the description, every key kept; one without a ``bucket`` keeps
     an empty one here (the job places it in its data bucket, ``<data bucket>/<id>``)."""
+    from ._datasets import Dataset  # noqa: PLC0415 - loaded for a description with datasets
+
     if isinstance(data, Mapping) and data.get("id") and not data.get("bucket"):
         return attrs.evolve(Dataset.from_json(data, data_bucket="unplaced:"), bucket="")
     return Dataset.from_json(data)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -60,6 +58,9 @@ def git_state(code_dir: Path, *, check_dirty: bool) -> dict[str, Any] | None:
         return None
     state: dict[str, Any] = {"commit": _read_commit(git_dir)}
     if check_dirty:
+        import shutil  # noqa: PLC0415 - the quick record at start runs no git
+        import subprocess  # noqa: PLC0415
+
         git = shutil.which("git")
         if git is not None:
             try:

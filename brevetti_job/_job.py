@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -20,10 +19,8 @@ import attrs
 
 from brevetti_schema import encode_settings
 
-from ._datasets import Dataset
 from ._declared import declared_settings
 from ._description import JobDescription
-from ._entry import run_main
 from ._errors import (
     JobArgumentError,
     JobArgumentTypeError,
@@ -33,19 +30,19 @@ from ._errors import (
 )
 from ._files import atomic_write_bytes, atomic_write_json, check_name, safe_child
 from ._metrics import checked_metric
-from ._models import ModelUnderTest, models_of
-from ._package import ModelPackage
 from ._secrets import Scrubber
 from ._setup import Setup, set_up, write_description
 from ._status import write_failure_file, write_status
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeVar
+    from typing_extensions import TypeIs, TypeVar
 
     from brevetti_schema import Schema, SchemaBuilder, SettingsProblem
 
     from ._console import Console
-    from ._datasets import Sample
+    from ._datasets import Dataset, Sample
+    from ._models import ModelUnderTest
+    from ._package import ModelPackage
     from ._storage import Storage
 
     S = TypeVar("S", default=Any)
@@ -314,7 +311,7 @@ class Job(Generic[S]):
             return self._datasets
 
     def _bound_datasets(self) -> tuple[Dataset, ...]:
-        from ._datasets import DEFAULT_HOST  # noqa: PLC0415
+        from ._datasets import DEFAULT_HOST, Dataset  # noqa: PLC0415 - loaded on first use
 
         local = dict(self._identity.datasets)
         found: list[Dataset] = []
@@ -349,6 +346,8 @@ class Job(Generic[S]):
     @property
     def models(self) -> tuple[ModelUnderTest, ...]:
         """The models a test report was given (id, name; ``download``/``open_package``)."""
+        from ._models import models_of  # noqa: PLC0415 - loads the package reader
+
         return models_of(self._description.models, getattr(self, "storage", None))
 
     @property
@@ -595,7 +594,7 @@ class Job(Generic[S]):
             if self._ended is not None:
                 logger.info("job %s already %s; complete_job does nothing", self.id, self._ended)
                 return None
-            if isinstance(model_archive, ModelPackage):
+            if _is_package(model_archive):
                 model_archive = self._write_package(model_archive)
             model_path = "" if model_archive is None else self._place_archive(Path(model_archive))
             self._write_output(check_dirty=True)
@@ -710,6 +709,7 @@ class Job(Generic[S]):
     def _install_sigterm(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
+        import signal  # noqa: PLC0415 - only for a job run in a with block
 
         def terminated(signum: int, frame: FrameType | None) -> None:
             self.fail("terminated (SIGTERM)")
@@ -719,6 +719,8 @@ class Job(Generic[S]):
 
     def _restore_sigterm(self) -> None:
         if self._previous_sigterm is not None:
+            import signal  # noqa: PLC0415 - loaded by _install_sigterm
+
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
 
@@ -763,7 +765,18 @@ class Job(Generic[S]):
         Invalid settings or arguments print a readable report and give 1; an exception
         in `run()` fails the job and gives 1 with the traceback on stderr.
         """
+        from ._entry import run_main  # noqa: PLC0415 - only for a command-line entry
+
         return run_main(cls, cls.init, schema, argv, kwargs)
+
+
+def _is_package(value: object) -> TypeIs[ModelPackage]:
+    """Whether `value` is a `ModelPackage`; a path or None loads no package code."""
+    if value is None or isinstance(value, str | os.PathLike):
+        return False
+    from ._package import ModelPackage  # noqa: PLC0415 - only for a package to write
+
+    return isinstance(value, ModelPackage)
 
 
 def _chart_from_text(name: str, text: str) -> Any:

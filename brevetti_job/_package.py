@@ -548,3 +548,8 @@ def _check(label: str, manifest: Mapping[str, Any], digests: Mapping[str, str]) 
         problems.append(f"files not in the manifest: {extra}")
     if problems:
         raise PackageError(f"{label} failed its integrity check: " + "; ".join(problems))
+
+
+for _public in (ModelPackage, OpenedPackage):  # brevetti_job.X however it was loaded (lazily)
+    _public.__module__ = "brevetti_job"
+del _public

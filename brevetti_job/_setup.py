@@ -26,7 +26,6 @@ from brevetti_schema import (
     encode_settings,
     load_schema,
     resolve_settings,
-    settings_target,
 )
 
 from ._backend import Backend, LocalBackend
@@ -94,7 +93,11 @@ def set_up(
     env = dict(os.environ if env is None else env)
     argv = list(sys.argv[1:] if argv is None else argv)
     model = load_schema(schema) if schema is not None else None
-    target = settings_target(schema) if isinstance(schema, type) else None
+    target = None
+    if isinstance(schema, type):  # a settings class: it is the target, or names one
+        from brevetti_schema import settings_target  # noqa: PLC0415 - only for a class
+
+        target = settings_target(schema)
     if into is not None and into is not target:
         if model is None:
             raise JobConfigError(

@@ -124,7 +124,6 @@ ALLOWED_OWN = {
     },
     "import brevetti_job": {
         "_errors", "_model", "_kinds", "_authoring.builder", "_authoring.sources",
-        "_authoring.class_first", "_authoring.pydantic_first", "_emit.classes.settings_types",
         "_settings.into", "_settings.pipeline", "_settings.validator",
     },
 }  # fmt: skip
@@ -152,6 +151,60 @@ def test_own_modules_are_an_allow_list(tmp_path: Path) -> None:
         unexpected = {n for n in loaded if not _allowed(n, allowed)}
         assert not unexpected, f"{path} loads {sorted(unexpected)}: not in the allow-list"
         assert "_model.nodes" in loaded and "_kinds.integer" in loaded  # the probe sees ours
+
+
+# -- the allow-list of brevetti_job's own modules: a local job loads no storage, datasets,
+# packages or platform client -------------------------------------------------------------
+
+_JOB_CORE = {
+    "_backend", "_declared", "_description", "_errors", "_files", "_identity", "_job",
+    "_metrics", "_raw_settings", "_secrets", "_setup", "_status",
+}  # fmt: skip
+
+ALLOWED_JOB_OWN = {
+    "import brevetti_job": _JOB_CORE,
+    "local Job.init": _JOB_CORE | {"_environment"},
+}
+"""The modules of `brevetti_job` each path may load: the job, its set-up and the files
+it writes. Storage, datasets, model packages, the platform client, the console (shown
+here: no) and the command-line entry load on first use; a new module on these paths must
+be added here on purpose."""
+
+ABSENT_STDLIB = {
+    "import brevetti_job": {"csv", "gzip", "hashlib", "signal", "subprocess", "tarfile"},
+    "local Job.init": {"csv", "gzip", "hashlib", "tarfile"},
+}
+"""Standard-library modules only later steps of a job use (sample tables, model packages,
+SIGTERM handling in a ``with`` block, the git state): these paths do not load them."""
+
+
+def test_job_modules_are_an_allow_list(tmp_path: Path) -> None:
+    paths = {
+        "import brevetti_job": "import brevetti_job",
+        "local Job.init": _LOCAL_JOB.replace("JOB_DIR", repr(str(tmp_path / "j"))),
+    }
+    for path, code in paths.items():
+        loaded = _modules_after(code, tmp_path)
+        own = {n[len("brevetti_job.") :] for n in loaded if n.startswith("brevetti_job.")}
+        unexpected = own - ALLOWED_JOB_OWN[path]
+        assert not unexpected, f"{path} loads {sorted(unexpected)}: not in the allow-list"
+        assert "_job" in own  # the probe sees ours
+        assert not loaded & ABSENT_STDLIB[path], f"{path} loads {loaded & ABSENT_STDLIB[path]}"
+
+
+def test_public_names_loaded_on_first_use_report_the_package(tmp_path: Path) -> None:
+    """A public class whose module loads on first use is ``brevetti_job.X`` also when the
+    job loads that module itself (`job.storage`, `job.datasets`), not through the name."""
+    import brevetti_job
+
+    modules = sorted(set(brevetti_job._LAZY.values()))
+    probe = "import importlib, brevetti_job\n" + "".join(
+        f"assert importlib.import_module('brevetti_job.{module}').{name}.__module__ == "
+        f"'brevetti_job', {name!r}\n"
+        for name, module in brevetti_job._LAZY.items()
+    )
+    loaded = _modules_after(probe, tmp_path)
+    assert {f"brevetti_job.{m}" for m in modules} <= loaded
 
 
 def test_the_preview_and_the_back_ends_load_on_first_use(tmp_path: Path) -> None:

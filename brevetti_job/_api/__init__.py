@@ -23,3 +23,7 @@ __all__ = [
     "Tag",
     "TestReport",
 ]
+
+for _name in __all__:  # brevetti_job.X however it was loaded (lazily)
+    globals()[_name].__module__ = "brevetti_job"
+del _name

@@ -26,3 +26,7 @@ __all__ = [
     "cache_from_environment",
     "parse_sts_answer",
 ]
+
+for _public in (Storage, StorageObject):  # brevetti_job.X however it was loaded (lazily)
+    _public.__module__ = "brevetti_job"
+del _public
