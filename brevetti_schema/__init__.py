@@ -43,8 +43,9 @@ if TYPE_CHECKING:
     from ._authoring.platform_ui_load import load_platform_ui
     from ._authoring.pydantic_first import schema_from_pydantic, settings_target
     from ._authoring.yaml_format import load_schema_file, load_schema_text
-    from ._emit.classes.attrs_classes import settings_class, structure, unstructure
+    from ._emit.classes.attrs_classes import settings_class
     from ._emit.classes.codegen import generate_source
+    from ._emit.classes.conversion import structure, unstructure
     from ._emit.defaults import defaults, dump_defaults_yaml, preset_settings
     from ._emit.format_schema import format_schema
     from ._emit.json_schema import dump_json_schema, emit_json_schema
@@ -63,8 +64,8 @@ _LAZY = {
     "FrozenList": "_model.frozen",
     "freeze": "_model.frozen",
     "settings_class": "_emit.classes.attrs_classes",
-    "structure": "_emit.classes.attrs_classes",
-    "unstructure": "_emit.classes.attrs_classes",
+    "structure": "_emit.classes.conversion",
+    "unstructure": "_emit.classes.conversion",
     "schema_from_class": "_authoring.class_first",
     "setting": "_authoring.class_first",
     "generate_source": "_emit.classes.codegen",

@@ -81,8 +81,10 @@ def test_the_job_console_loads_only_when_shown(tmp_path: Path) -> None:
 ALLOWED_THIRD_PARTY = {
     "import brevetti_schema": {"attr", "attrs", "brevetti_schema"},
     "import brevetti_job": {"attr", "attrs", "brevetti_schema", "brevetti_job"},
-    "local Job.init": {
-        "attr", "attrs", "brevetti_schema", "brevetti_job", "cattrs", "typing_extensions",
+    "local Job.init": {"attr", "attrs", "brevetti_schema", "brevetti_job"},
+    "local Job.init, YAML schema": {
+        "attr", "attrs", "brevetti_schema", "brevetti_job",
+        "yaml", "_cython_3_3_1", "cython_runtime",  # PyYAML and its libyaml binding's runtime
     },
 }  # fmt: skip
 """Beyond the standard library and what a bare interpreter loads, the only top-level
@@ -99,6 +101,14 @@ _LOCAL_JOB = (
 )
 
 
+_YAML_JOB = (
+    "from brevetti_job import Job\n"
+    "Job.init(schema={schema!r}, argv=['--job_dir', {job_dir!r}], env={{}}, console=False)"
+)
+"""The settings objects are made without cattrs (it loads when structuring or unstructuring
+is asked for); a YAML schema loads PyYAML unless the compile cache holds its model."""
+
+
 def _third_party_after(code: str, cwd: Path) -> set[str]:
     baseline = _imported_after("pass", cwd)
     return _imported_after(code, cwd) - baseline - set(sys.stdlib_module_names)
@@ -109,6 +119,10 @@ def test_imports_are_an_allow_list(tmp_path: Path) -> None:
         "import brevetti_schema": "import brevetti_schema",
         "import brevetti_job": "import brevetti_job",
         "local Job.init": _LOCAL_JOB.replace("JOB_DIR", repr(str(tmp_path / "j"))),
+        "local Job.init, YAML schema": _YAML_JOB.format(
+            schema=str(ROOT / "schema_examples" / "image_classification.yaml"),
+            job_dir=str(tmp_path / "y"),
+        ),
     }
     for path, code in paths.items():
         unexpected = _third_party_after(code, tmp_path) - ALLOWED_THIRD_PARTY[path]

@@ -246,6 +246,6 @@ def _typed(schema: Schema, tree: dict[str, Any], into: type | None) -> Any:
 
         if is_pydantic_model(into):
             return structure_pydantic(into, tree, schema)
-    from .._emit.classes.attrs_classes import structure  # noqa: PLC0415 - cattrs only when structuring
+    from .._emit.classes.conversion import structure  # noqa: PLC0415 - cattrs only when structuring
 
     return structure(into if into is not None else schema, tree)

@@ -27,7 +27,8 @@ from brevetti_schema import (
     Section,
     SettingsError,
 )
-from brevetti_schema._emit.classes.attrs_classes import settings_class, structure, unstructure
+from brevetti_schema._emit.classes.attrs_classes import settings_class
+from brevetti_schema._emit.classes.conversion import structure, unstructure
 from brevetti_schema._emit.classes.plan import plan_classes
 from brevetti_schema._emit.classes.settings_types import METADATA_KEY
 from brevetti_schema._kinds import REGISTRY

@@ -11,7 +11,8 @@ from hypothesis import given
 
 from brevetti_schema import Field, Kind, Option, Schema, SchemaBuilder, SchemaError, equals
 from brevetti_schema._authoring.class_first import schema_from_class, setting
-from brevetti_schema._emit.classes.attrs_classes import settings_class, structure, unstructure
+from brevetti_schema._emit.classes.attrs_classes import settings_class
+from brevetti_schema._emit.classes.conversion import structure, unstructure
 from brevetti_schema._model.secret import Secret
 from tests.strategies import schemas
 

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 import brevetti_schema
 from brevetti_schema import Schema, SchemaBuilder, resolve_settings
-from brevetti_schema._emit.classes.attrs_classes import settings_class, structure, unstructure
+from brevetti_schema._emit.classes.attrs_classes import settings_class
 from brevetti_schema._emit.classes.codegen import generate_source
+from brevetti_schema._emit.classes.conversion import structure, unstructure
 from brevetti_schema._emit.classes.plan import plan_classes
 from tests.strategies import schemas, settings_for
 

@@ -10,8 +10,7 @@ showing secrets masked or revealed.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import MappingProxyType, NoneType
 from typing import Any, Final, get_args, get_origin
 
@@ -20,15 +19,16 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from ..._kinds import REGISTRY
-from ..._model.equality import same_value
 from ..._model.frozen import FrozenDict, FrozenList
-from .settings_types import (
-    CLASS_MAPPING_TYPE,
-    JSON_TYPE,
-    admits_none,
-    is_literal,
-    is_union,
-    settings_key,
+from .settings_types import CLASS_MAPPING_TYPE, admits_none, is_literal, is_union, settings_key
+from .values import (
+    SCALAR_HOOKS,
+    is_item_sequence,
+    is_json_type,
+    shape_fits,
+    structure_class_mapping,
+    structure_json,
+    structure_literal,
 )
 
 __all__ = ["MASKING", "REVEALING", "STRUCTURER"]
@@ -37,55 +37,17 @@ __all__ = ["MASKING", "REVEALING", "STRUCTURER"]
 # -- structuring -----------------------------------------------------------------------
 
 
-def _structure_literal(value: Any, tp: Any) -> Any:
-    for option in get_args(tp):
-        if same_value(value, option):
-            return option
-    raise ValueError(f"{value!r} is not one of {list(get_args(tp))!r}")
-
-
 def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    """`_structure_literal` with the exact matches looked up in a table."""
+    """`structure_literal` with the exact matches looked up in a table."""
     table = {(option.__class__, option): option for option in get_args(tp)}
 
-    def structure_literal(value: Any, _: Any) -> Any:
+    def structure_literal_value(value: Any, _: Any) -> Any:
         try:
             return table[value.__class__, value]
         except (KeyError, TypeError):
-            return _structure_literal(value, tp)
+            return structure_literal(value, tp)
 
-    return structure_literal
-
-
-_SCALAR_HOOKS: Final[dict[Any, Callable[[Any, Any], Any]]] = {
-    s.annotation: s.structure
-    for s in REGISTRY.values()
-    if s.annotation is not None and s.structure is not None
-}
-"""The structuring hook of each plain type a kind's values are held as (the kinds')."""
-
-
-def _shape_fits(value: Any, tp: Any) -> bool:
-    """Whether `value` has the runtime shape of `tp` (which member of a union it is)."""
-    if tp is NoneType:
-        return value is None
-    if tp is Any:
-        return True
-    if is_literal(tp):
-        return any(same_value(value, option) for option in get_args(tp))
-    scalar = _SCALAR_HOOKS.get(tp)
-    if scalar is not None:
-        try:
-            scalar(value, tp)
-        except TypeError:
-            return False
-        return True
-    origin = get_origin(tp) or tp
-    if origin in (list, tuple, Sequence, FrozenList):
-        return isinstance(value, list | tuple)
-    if origin in (dict, Mapping, FrozenDict) or attrs.has(origin):
-        return isinstance(value, Mapping)
-    return isinstance(origin, type) and isinstance(value, origin)
+    return structure_literal_value
 
 
 def _union_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
@@ -94,55 +56,11 @@ def _union_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], An
 
     def structure_union(value: Any, _: Any) -> Any:
         for member in members:
-            if _shape_fits(value, member):
+            if shape_fits(value, member):
                 return None if member is NoneType else converter.structure(value, member)
         raise TypeError(f"{type(value).__name__} value does not match {tp}")
 
     return structure_union
-
-
-_JSON_MEMBERS: Final = frozenset(get_args(JSON_TYPE))
-
-
-def _is_json_type(tp: Any) -> bool:
-    members = set(get_args(tp)) - {NoneType} if is_union(tp) else {tp}
-    return bool(members) and members <= _JSON_MEMBERS
-
-
-def _structure_json(value: Any, tp: Any) -> Any:
-    """A deep copy, so that the settings object shares nothing with its input."""
-    members = get_args(tp) if is_union(tp) else (tp,)
-    if value is None and NoneType in members:
-        return None
-    if any(_shape_fits(value, member) for member in members if member is not NoneType):
-        return copy.deepcopy(value)
-    raise TypeError(f"expected a JSON object or list, got {type(value).__name__}")
-
-
-def _structure_class_mapping(value: Any, _: Any) -> FrozenDict[str, str | FrozenList[str]]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected a mapping of folder to class, got {type(value).__name__}")
-    result: dict[str, str | FrozenList[str]] = {}
-    for folder, target in value.items():
-        if isinstance(folder, str) and isinstance(target, str):
-            result[folder] = target
-        elif (
-            isinstance(folder, str)
-            and isinstance(target, list | tuple)
-            and all(isinstance(t, str) for t in target)
-        ):
-            result[folder] = FrozenList(target)
-        else:
-            raise TypeError(f"{folder!r}: expected a class name or a list of class names")
-    return FrozenDict(result)
-
-
-def _is_item_sequence(tp: Any) -> bool:
-    """``FrozenList[X]`` (our classes' lists) or ``tuple[X, ...]`` (a class of one's own)."""
-    args = get_args(tp)
-    if get_origin(tp) is FrozenList:
-        return len(args) == 1
-    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
 def _sequence_hook(tp: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
@@ -202,15 +120,15 @@ def _attrs_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[A
 
 def _make_structurer() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
-    for tp, hook in _SCALAR_HOOKS.items():
+    for tp, hook in SCALAR_HOOKS.items():
         converter.register_structure_hook(tp, hook)
     converter.register_structure_hook_factory(is_literal, _literal_hook)
     converter.register_structure_hook_factory(is_union, _union_hook)
-    converter.register_structure_hook_func(_is_json_type, _structure_json)
+    converter.register_structure_hook_func(is_json_type, structure_json)
     converter.register_structure_hook_func(
-        lambda tp: tp == CLASS_MAPPING_TYPE, _structure_class_mapping
+        lambda tp: tp == CLASS_MAPPING_TYPE, structure_class_mapping
     )
-    converter.register_structure_hook_factory(_is_item_sequence, _sequence_hook)
+    converter.register_structure_hook_factory(is_item_sequence, _sequence_hook)
     converter.register_structure_hook_factory(attrs.has, _attrs_structure_hook)
     return converter
 

@@ -19,8 +19,8 @@ import attrs
 
 from ..._model.frozen import FrozenDict, FrozenList
 from ..._model.nodes import MISSING, Field, Node, Schema, Section
-from .converters import STRUCTURER
 from .settings_types import admits_none, field_type
+from .values import held
 
 __all__ = [
     "RESERVED_NAMES",
@@ -202,5 +202,5 @@ def _plan(
 
 def _default(field: Field, tp: Any) -> Any:
     if field.has_default:
-        return STRUCTURER.structure(field.default, tp)
+        return held(field.default, tp)
     return None if admits_none(tp) else MISSING
