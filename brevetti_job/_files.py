@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> Non
     With `durable`, the folder is synced too, so the new name survives a power loss.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = _new_temp_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -42,6 +41,26 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> Non
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+_TEMP_FLAGS |= getattr(os, "O_BINARY", 0)
+
+
+def _new_temp_file(path: Path) -> tuple[int, str]:
+    """A new file ``.<name>.<random>.tmp`` beside `path`, only for this process (mode
+    0600, made exclusively, as `tempfile.mkstemp` makes one): its descriptor and name.
+
+    Written here because importing `tempfile` (with `random` and `shutil`) costs a
+    job's start a few milliseconds.
+    """
+    for _ in range(100):
+        temp = str(path.parent / f".{path.name}.{os.urandom(5).hex()}.tmp")
+        try:
+            return os.open(temp, _TEMP_FLAGS, 0o600), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def fsync_dir(folder: Path) -> None:

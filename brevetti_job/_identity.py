@@ -7,7 +7,6 @@ arguments are settings overrides.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -173,6 +172,8 @@ def _ignored(name: str, where: str) -> None:
 def _unknown(token: str, paths: set[str] | None) -> JobConfigError:
     name = _flag_name(token.partition("=")[0]) if token.startswith("--") else token
     candidates = sorted({*_FLAGS, *SWITCHES}) + sorted(paths or ())
+    import difflib  # noqa: PLC0415 - only for a wrong argument
+
     close = difflib.get_close_matches(name, candidates, n=1)
     hint = f" Did you mean --{close[0]}?" if close else ""
     flags = ", ".join(f"--{f}" for f in sorted({*_FLAGS, *SWITCHES}))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -411,6 +409,8 @@ class Job(Generic[S]):
     def temp_dir(self) -> Path:
         """A scratch folder, made on first use and removed when the job ends."""
         if self._temp_dir is None:
+            import tempfile  # noqa: PLC0415 - only for a job that asks for one
+
             self._temp_dir = Path(tempfile.mkdtemp(prefix=f"brevetti-{self.id}-"))
         return self._temp_dir
 
@@ -452,6 +452,8 @@ class Job(Generic[S]):
             if not source.is_file():
                 raise JobArgumentError(f"cannot upload {source}: not a file")
             temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            import shutil  # noqa: PLC0415 - only for a file to copy
+
             shutil.copyfile(source, temp)
             temp.replace(target)
         self._backend.put_artifact(target.relative_to(self.artifacts_dir).as_posix(), target)
@@ -629,6 +631,8 @@ class Job(Generic[S]):
         if root not in resolved.parents:
             target = self.artifact_path(archive.name)
             temp = target.with_name(f".{target.name}.tmp")
+            import shutil  # noqa: PLC0415 - only for an archive to copy in
+
             shutil.copyfile(resolved, temp)
             temp.replace(target)
             resolved = target.resolve()
@@ -672,6 +676,8 @@ class Job(Generic[S]):
 
     def _cleanup(self) -> None:
         if self._temp_dir is not None:
+            import shutil  # noqa: PLC0415 - loaded by now (tempfile uses it)
+
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
         self._backend.close()

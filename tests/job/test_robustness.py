@@ -106,6 +106,22 @@ def test_json_files_hold_any_text_escaped(tmp_path: Path) -> None:
     assert b"\\udcff" in path.read_bytes()
 
 
+def test_atomic_writes_make_private_files_beside_other_writers_temp_files(
+    tmp_path: Path,
+) -> None:
+    """Each write goes through a new exclusive temporary file: the result is private
+    (mode 0600, as `tempfile.mkstemp` makes it), nothing is left over, and another
+    writer's temporary file of the same pattern is neither reused nor removed."""
+    stray = tmp_path / ".out.json.0123456789.tmp"
+    stray.write_text("another writer's", encoding="utf-8")
+    for count in range(20):
+        atomic_write_json(tmp_path / "out.json", {"count": count})
+    assert _json(tmp_path / "out.json") == {"count": 19}
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == [stray.name, "out.json"]
+    assert stray.read_text(encoding="utf-8") == "another writer's"
+
+
 # -- 20: every progress record reaches the platform ----------------------------------------
 
 
