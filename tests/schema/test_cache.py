@@ -21,6 +21,7 @@ from brevetti_schema import SchemaBuilder, SettingsError
 from brevetti_schema._model import cache
 from brevetti_schema._settings.pipeline import resolve_settings
 from brevetti_schema._settings.validator import validator
+from tests.schema import raised_in_check
 from tests.strategies import schemas
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,22 +100,13 @@ def test_cached_code_is_placed_in_its_own_source(
     calls = _counting_compile(monkeypatch)
     engine = validator(_schema())
     assert not calls
-
-    class Boom(Exception):
-        pass
-
-    def explode(*args: Any) -> None:
-        raise Boom
-
-    run: Any = type("R", (), {"check": explode, "problems": []})()
-    with pytest.raises(Boom) as info:
-        engine.validate({"epochs": 0}, run)
-    frames = [f for f in traceback.extract_tb(info.value.__traceback__)]
+    error = raised_in_check(engine, {"epochs": 0})
+    frames = [f for f in traceback.extract_tb(error.__traceback__)]
     generated = [f for f in frames if f.filename == engine.filename]
     assert generated, frames
     lines = engine.source.splitlines()
     assert all(f.line == lines[f.lineno - 1].strip() for f in generated)  # type: ignore[operator]
-    assert "run.check(" in "".join(traceback.format_exception(info.value))
+    assert "run.check(" in "".join(traceback.format_exception(error))
 
 
 def test_damaged_or_foreign_entries_are_compiled_again(

@@ -19,6 +19,7 @@ from brevetti_schema import MISSING, Field, Kind, Schema, SchemaBuilder, Section
 from brevetti_schema._emit.json_schema import emit_json_schema
 from brevetti_schema._settings.pipeline import resolve_settings
 from brevetti_schema._settings.validator import validator
+from tests.schema import raised_in_check
 from tests.strategies import schemas, settings_for, shaped_like
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,17 +90,8 @@ def test_generated_source_is_in_linecache_and_tracebacks() -> None:
     assert linecache.getlines(engine.filename) == engine.source.splitlines(True)
     assert engine.source.splitlines()[0].startswith("def _section")
     assert "def _section" in engine.source and "epochs" in engine.source
-
-    class Boom(Exception):
-        pass
-
-    def explode(*args: Any) -> None:
-        raise Boom
-
-    run: Any = type("R", (), {"check": explode, "problems": []})()
-    with pytest.raises(Boom) as info:
-        engine.validate({"epochs": 0}, run)
-    shown = "".join(traceback.format_exception(info.value))
+    error = raised_in_check(engine, {"epochs": 0})
+    shown = "".join(traceback.format_exception(error))
     assert engine.filename in shown and "run.check(" in shown
 
 
