@@ -437,3 +437,47 @@ def test_a_secret_survives_pickle_and_copy() -> None:
     secret = Secret("hunter2")
     for clone in (pickle.loads(pickle.dumps(secret)), copy.copy(secret), copy.deepcopy(secret)):
         assert isinstance(clone, Secret) and clone == secret and clone.reveal() == "hunter2"
+
+
+_REFERENCES: dict[type, type] = {}
+
+
+def _attrs_made(obj: Any) -> Any:
+    """The same values in a class attrs makes with its own repr, eq and hash (same name,
+    attributes and order; one per live class), settings objects inside it likewise."""
+    cls = type(obj)
+    fields = attrs.fields(cls)
+    reference = _REFERENCES.get(cls)
+    if reference is None:
+        namespace: dict[str, Any] = {
+            "__qualname__": cls.__qualname__,
+            "__annotations__": {a.name: Any for a in fields},
+            **{a.name: attrs.field(alias=a.alias) for a in fields},
+        }
+        reference = _REFERENCES[cls] = attrs.frozen(kw_only=True)(type(cls.__name__, (), namespace))
+    values = {a.alias: getattr(obj, a.name) for a in fields}
+    made = {k: _attrs_made(v) if attrs.has(type(v)) else v for k, v in values.items()}
+    return reference(**made)
+
+
+def _hash_or_error(obj: Any) -> Any:
+    try:
+        hash(obj)
+    except TypeError:
+        return TypeError
+    return int
+
+
+@given(st.data())
+def test_repr_eq_and_hash_are_what_attrs_would_make(data: st.DataObject) -> None:
+    schema = data.draw(schemas())
+    first = structure(schema, data.draw(settings_for(schema)))
+    second = structure(schema, data.draw(settings_for(schema)))
+    ours, theirs = (first, second), (_attrs_made(first), _attrs_made(second))
+    assert [repr(o) for o in ours] == [repr(o) for o in theirs]
+    assert (first == second, first != second) == (theirs[0] == theirs[1], theirs[0] != theirs[1])
+    assert first == structure(schema, unstructure(first, reveal_secrets=True))
+    assert first != theirs[0] and (first == object()) is False
+    assert [_hash_or_error(o) for o in ours] == [_hash_or_error(o) for o in theirs]
+    if _hash_or_error(first) is int and first == second:
+        assert hash(first) == hash(second)

@@ -79,6 +79,9 @@ def _make_class(plan: ClassPlan, built: Mapping[str, type]) -> type:
         "__qualname__": plan.name,
         "__annotations__": annotations,
         "__reduce__": _reduce,
+        "__repr__": _repr,
+        "__eq__": _eq,
+        "__hash__": _hash,
     }
     for attribute in plan.attributes:
         tp = built[attribute.type.path] if isinstance(attribute.type, ClassPlan) else attribute.type
@@ -96,7 +99,34 @@ def _make_class(plan: ClassPlan, built: Mapping[str, type]) -> type:
             options["alias"] = attribute.name
         namespace[attribute.name] = attrs.field(**options)
     cls = type(plan.name, (), namespace)
-    return attrs.frozen(kw_only=True)(cls)
+    return attrs.frozen(kw_only=True, repr=False, eq=False)(cls)
+
+
+# The live classes share one repr, eq and hash, which do what attrs would write for each
+# class (attrs compiles all three per class: most of the cost of making the classes, at
+# every job start); `__init__` stays attrs'.
+
+
+def _values(obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, a.name) for a in obj.__attrs_attrs__)
+
+
+def _repr(self: Any) -> str:
+    """``Name(attribute=value, ...)``, as attrs writes it."""
+    shown = ", ".join(f"{a.name}={getattr(self, a.name)!r}" for a in self.__attrs_attrs__)
+    return f"{self.__class__.__qualname__}({shown})"
+
+
+def _eq(self: Any, other: Any) -> Any:
+    """Equal to an object of the same class with equal values, as attrs compares."""
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return _values(self) == _values(other)
+
+
+def _hash(self: Any) -> int:
+    """By class and values (a JSON value or a class mapping is not hashable)."""
+    return hash((self.__class__, *_values(self)))
 
 
 def _reduce(self: Any) -> tuple[Any, ...]:
