@@ -84,6 +84,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})  # the names loaded on first use, too
+
+
 __all__ = [
     "Artifact",
     "ArtifactPathError",

@@ -209,6 +209,16 @@ def test_job_modules_are_an_allow_list(tmp_path: Path) -> None:
         assert not loaded & ABSENT_STDLIB[path], f"{path} loads {loaded & ABSENT_STDLIB[path]}"
 
 
+def test_names_loaded_on_first_use_are_listed_before_they_load(tmp_path: Path) -> None:
+    probe = (
+        "import brevetti_job\n"
+        "names = dir(brevetti_job)\n"
+        "assert set(brevetti_job.__all__) <= set(names), set(brevetti_job.__all__) - set(names)"
+    )
+    loaded = _modules_after(probe, tmp_path)
+    assert "brevetti_job._datasets" not in loaded and "brevetti_job._api" not in loaded
+
+
 def test_public_names_loaded_on_first_use_report_the_package(tmp_path: Path) -> None:
     """A public class whose module loads on first use is ``brevetti_job.X`` also when the
     job loads that module itself (`job.storage`, `job.datasets`), not through the name."""
