@@ -22,7 +22,6 @@ from brevetti_schema import (
     Schema,
     SettingsError,
     SettingsProblem,
-    check_settings_class,
     encode_settings,
     load_schema,
     resolve_settings,
@@ -106,6 +105,8 @@ def set_up(
             raise JobConfigError(
                 f"into={getattr(into, '__qualname__', into)!r} needs a schema: pass schema="
             )
+        from brevetti_schema import check_settings_class  # noqa: PLC0415 - only for into=
+
         try:
             check_settings_class(model, into)
         except TypeError as exc:  # no settings class at all: a wrong argument

@@ -11,7 +11,6 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ._authoring.builder import SchemaBuilder, SectionBuilder
 from ._authoring.sources import load_schema
 from ._errors import (
     BrevettiError,
@@ -21,7 +20,6 @@ from ._errors import (
     SettingsError,
     SettingsProblem,
 )
-from ._model.conditions import all_of, any_of, equals, not_equals, one_of
 from ._model.nodes import (
     MISSING,
     Condition,
@@ -35,10 +33,10 @@ from ._model.nodes import (
 )
 from ._model.secret import MASK, Secret
 from ._model.trees import merge_settings, set_setting
-from ._settings.into import check_settings_class
 from ._settings.pipeline import Resolved, encode_settings, masked_tree, resolve_settings
 
 if TYPE_CHECKING:
+    from ._authoring.builder import SchemaBuilder, SectionBuilder
     from ._authoring.class_first import schema_from_class, setting
     from ._authoring.platform_ui_load import load_platform_ui
     from ._authoring.pydantic_first import schema_from_pydantic, settings_target
@@ -51,8 +49,10 @@ if TYPE_CHECKING:
     from ._emit.json_schema import dump_json_schema, emit_json_schema
     from ._emit.platform_ui import dump_platform_ui, emit_platform_ui
     from ._emit.yaml_dump import dump_schema_yaml
+    from ._model.conditions import all_of, any_of, equals, not_equals, one_of
     from ._model.frozen import FrozenDict, FrozenList, freeze
     from ._settings.files import load_settings_file, load_settings_text
+    from ._settings.into import check_settings_class
 
 __version__ = "0.1.0"
 
@@ -60,6 +60,14 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
+    "SchemaBuilder": "_authoring.builder",
+    "SectionBuilder": "_authoring.builder",
+    "all_of": "_model.conditions",
+    "any_of": "_model.conditions",
+    "equals": "_model.conditions",
+    "not_equals": "_model.conditions",
+    "one_of": "_model.conditions",
+    "check_settings_class": "_settings.into",
     "FrozenDict": "_model.frozen",
     "FrozenList": "_model.frozen",
     "freeze": "_model.frozen",

@@ -15,14 +15,13 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from .._errors import SchemaError
 from .._model import cache
 from .._model.nodes import Kind, Schema
-from .builder import SchemaBuilder
 
 __all__ = ["load_schema"]
 
@@ -31,8 +30,9 @@ def load_schema(source: Any) -> Schema:
     """The schema model declared by `source` (see the module docstring)."""
     if isinstance(source, Schema):
         return source
-    if isinstance(source, SchemaBuilder):
-        return source.build()
+    builder = sys.modules.get(f"{__package__}.builder")  # no builder before it is loaded
+    if builder is not None and isinstance(source, builder.SchemaBuilder):
+        return cast(Schema, source.build())
     if isinstance(source, os.PathLike):
         return _from_path(Path(source))
     if isinstance(source, str):

@@ -13,7 +13,6 @@ check (`_kinds`).
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -24,7 +23,6 @@ from .._errors import SettingsError, SettingsProblem
 from .._kinds._transport import encode_value
 from .._model.nodes import Field, Heading, Kind, Schema, Section
 from .._model.trees import deep_merge, set_setting
-from .into import check_settings_class
 from .validator import Run, mask_value, validator
 
 __all__ = [
@@ -172,6 +170,8 @@ def resolve_settings(
     validator (`_validator`), which reports every problem at once.
     """
     if into is not None:
+        from .into import check_settings_class  # noqa: PLC0415 - only for into= classes
+
         check_settings_class(schema, into)
     run = Run(schema, strict)
     tree: dict[str, Any] = dict(raw) if raw else {}
@@ -200,6 +200,8 @@ def _override(
     for path, value in items:
         if not isinstance(schema.find(path), Field):
             paths = paths or _override_paths(schema)
+            import difflib  # noqa: PLC0415 - only to suggest a name for an unknown one
+
             close = difflib.get_close_matches(path, paths, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             message = f"override of an unknown setting{hint}"
