@@ -73,7 +73,7 @@ class RecordReading(Protocol):
     def options(self, id_key: str) -> Any: ...
 
 
-@attrs.define
+@attrs.define(eq=False)  # never compared: attrs writes no __eq__ (it costs at every start)
 class UIPart:
     """The kind-specific part of a platform UI record and the attributes it carries."""
 
@@ -87,7 +87,7 @@ def _any_record(record: Mapping[str, Any], extension: Mapping[str, Any]) -> bool
     return True
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # one object per form of record, compared by identity
 class UIRecord:
     """A form of platform UI record that reads as the kind.
 
@@ -102,7 +102,7 @@ class UIRecord:
     fits: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] = _any_record
 
 
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)  # one per kind, compared by identity, shown by kind
 class KindSpec:
     """Everything about one field kind.
 
@@ -156,3 +156,6 @@ class KindSpec:
     annotation: type | None = None
     structure: Callable[[Any, Any], Any] | None = None
     unstructure: Callable[[bool], Callable[[Any], Any]] | None = None
+
+    def __repr__(self) -> str:
+        return f"KindSpec({self.kind})"

@@ -118,7 +118,7 @@ def _class_names(schema: Schema) -> dict[str, str]:
 # -- the plan both the live classes and the generated source follow --------------------
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # compared by identity: attrs writes no __eq__ at every start
 class AttributePlan:
     """One attribute of a settings class: name, settings key, type, default, doc."""
 
@@ -135,7 +135,7 @@ class AttributePlan:
         return isinstance(self.default, dict | list) and not frozen
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class ClassPlan:
     """One settings class: the section path it models, its name, doc and attributes."""
 
