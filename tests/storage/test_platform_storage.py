@@ -129,7 +129,10 @@ def test_credentials_are_renewed_before_they_expire_without_a_refusal(start_devs
     location = storage.location("artifacts/1.txt")
     provider = storage._s3.routes.provider_for(location)
     first = provider.credentials()
-    assert provider.fetches == 1
+    # one fetch, or two when the store refused the new identity's first call (minting
+    # reaches the gateway a moment later; a refusal fetches again): the start is not timed
+    fetched = provider.fetches
+    assert fetched in (1, 2)
     statuses: list[int] = []
 
     def seen(http_response, **_):
@@ -143,7 +146,8 @@ def test_credentials_are_renewed_before_they_expire_without_a_refusal(start_devs
         time.sleep(0.05)  # polling interval; the credentials' own clock decides
     storage.write_bytes("artifacts/2.txt", b"two")
     assert storage.read_bytes("artifacts/1.txt") == b"one"
-    assert provider.fetches == 2 and provider.credentials().access_key != first.access_key
+    assert provider.fetches == fetched + 1
+    assert provider.credentials().access_key != first.access_key
     assert statuses and all(status < 300 for status in statuses), statuses
 
 
