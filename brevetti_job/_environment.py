@@ -4,7 +4,6 @@ installed packages."""
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -108,12 +107,16 @@ def environment(
     """The ``environment`` record of output.json.
 
     The full record (`check_dirty`, written by `upload_job_output` and at the job's end)
-    also says whether the git tree is dirty and lists the installed packages; the quick
-    one written at start leaves both out so that `Job.init` stays cheap.
+    also names the OS (`platform.platform()`, which runs ``uname -p`` on Linux), says
+    whether the git tree is dirty and lists the installed packages; the quick one written
+    at start leaves these out so that `Job.init` stays cheap.
     """
-    record: dict[str, Any] = {
-        "python": sys.version,
-        "platform": platform.platform(),
+    record: dict[str, Any] = {"python": sys.version}
+    if check_dirty:
+        import platform  # noqa: PLC0415 - it loads subprocess
+
+        record["platform"] = platform.platform()
+    record |= {
         "brevetti_toolkit": toolkit_version,
         "BUILD_ID": env.get("BUILD_ID"),
         "pid": os.getpid(),

@@ -196,11 +196,11 @@ _LATER = {"csv", "gzip", "hashlib", "random", "shutil", "tarfile", "tempfile"}
 
 ABSENT_STDLIB = {
     "import brevetti_job": _LATER | {"signal", "subprocess"},
-    "local Job.init": _LATER,
+    "local Job.init": _LATER | {"subprocess"},
 }
 """Standard-library modules only later steps of a job use (sample tables, model packages,
-file copies and its scratch folder, SIGTERM handling in a ``with`` block, the git state):
-these paths do not load them."""
+file copies and its scratch folder, SIGTERM handling in a ``with`` block, the git state
+and the OS name of the full run record, found by a program): these paths do not load them."""
 
 
 def test_job_modules_are_an_allow_list(tmp_path: Path) -> None:

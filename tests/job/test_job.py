@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,8 @@ def test_bad_metrics_raise_when_added(tmp_path: Path, bad: Any) -> None:
 
 def test_output_json_content(tmp_path: Path) -> None:
     job = _init(tmp_path, "--token", SECRET, api_key=API_KEY, env={"BUILD_ID": "b-42"})
+    quick = _json(tmp_path / "job" / "artifacts" / "output.json")["environment"]  # written at start
+    assert "platform" not in quick and "packages" not in quick and quick["BUILD_ID"] == "b-42"
     job.add_output_metric("accuracy", 0.9)
     job.add_output_metrics({"per_class": {"good": 0.95, "bad": 0.85}, "note": "ok", "done": True})
     document = _json(job.upload_job_output())
@@ -219,6 +222,7 @@ def test_output_json_content(tmp_path: Path) -> None:
     }  # fmt: skip
     assert document["environment"]["BUILD_ID"] == "b-42"
     assert document["environment"]["python"].startswith("3.")
+    assert document["environment"]["platform"].startswith(platform.system())
     assert list(document) == ["output", "environment", "job"]  # the platform's keys
     config = document["job"]
     assert config["api_key"] == "********"
