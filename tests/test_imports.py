@@ -192,15 +192,16 @@ it writes. Storage, datasets, model packages, the platform client, the console (
 here: no) and the command-line entry load on first use; a new module on these paths must
 be added here on purpose."""
 
-_LATER = {"csv", "gzip", "hashlib", "random", "shutil", "tarfile", "tempfile"}
+_LATER = {"csv", "difflib", "gzip", "hashlib", "random", "shutil", "tarfile", "tempfile"}
 
 ABSENT_STDLIB = {
     "import brevetti_job": _LATER | {"signal", "subprocess"},
     "local Job.init": _LATER | {"subprocess"},
 }
 """Standard-library modules only later steps of a job use (sample tables, model packages,
-file copies and its scratch folder, SIGTERM handling in a ``with`` block, the git state
-and the OS name of the full run record, found by a program): these paths do not load them."""
+hints for unknown names, file copies and its scratch folder, SIGTERM handling in a
+``with`` block, the git state and the OS name of the full run record, found by a
+program): these paths do not load them."""
 
 
 def test_job_modules_are_an_allow_list(tmp_path: Path) -> None:

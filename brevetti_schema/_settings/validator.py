@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import builtins
 import copy
-import difflib
 import itertools
 import json
 import linecache
@@ -174,6 +173,8 @@ class Run:
                 continue
             here = (*loc, str(key))
             self.unknown[".".join(str(p) for p in here)] = value
+            import difflib  # noqa: PLC0415 - only to suggest a name for an unknown one
+
             close = difflib.get_close_matches(str(key), list(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             if self.strict:
