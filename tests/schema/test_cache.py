@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 
 import brevetti_schema
-from brevetti_schema import SchemaBuilder, SettingsError
+from brevetti_schema import Kind, SchemaBuilder, SettingsError
 from brevetti_schema._model import cache
 from brevetti_schema._settings.pipeline import resolve_settings
 from brevetti_schema._settings.validator import validator
@@ -314,13 +314,69 @@ def test_an_edited_toolkit_does_not_read_models_its_old_code_made(
         cache.sources.cache_clear()
 
 
-def test_a_model_with_secret_defaults_is_not_kept(tmp_path: Path, folder: Path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fields:\n  token: {type: secret, default: s3cret-in-the-file}\n",
+        "fields:\n  token: {type: secret}\npresets:\n  prod: {token: s3cret-in-the-file}\n",
+        "fields:\n  g: {type: section, fields: {token: {type: secret}}}\n"
+        "presets:\n  prod: {g: {token: s3cret-in-the-file}}\n",
+        "fields:\n  token: {type: secret}\n"
+        "  n: {type: integer, default: 1, visible_when: {field: token, equals: s3cret-in-the-file}}\n",
+    ],
+    ids=["default", "preset", "nested-preset", "condition"],
+)
+def test_a_model_that_holds_a_secret_value_is_not_kept(
+    tmp_path: Path, folder: Path, text: str
+) -> None:
     from brevetti_schema import load_schema
 
     path = tmp_path / "settings.yaml"
-    path.write_text("fields:\n  token: {type: secret, default: s3cret-in-the-file}\n")
-    assert load_schema(path).find("token") is not None
+    path.write_text(text)
+    resolve_settings(load_schema(path), {"token": "another-s3cret-given"}, strict=False)
     assert not [p for p in _entries(folder) if p.parent.name == "model"]
+    stored = b"".join(p.read_bytes() for p in _entries(folder))
+    assert b"s3cret" not in stored
+
+
+def test_a_model_with_a_secret_but_no_value_of_it_is_kept(tmp_path: Path, folder: Path) -> None:
+    from brevetti_schema import load_schema
+
+    path = tmp_path / "settings.yaml"
+    path.write_text("fields:\n  token: {type: secret}\n  n: {type: integer, default: 1}\n"
+                    "presets:\n  prod: {n: 2}\n")  # fmt: skip
+    load_schema(path)
+    assert [p for p in _entries(folder) if p.parent.name == "model"]
+
+
+def test_a_folder_others_may_write_is_passed_over(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validator(_schema())
+    code = folder / "code"
+    code.chmod(0o777)  # group and others may write: its entries are not run
+    calls = _counting_compile(monkeypatch)
+    before = {p: p.read_bytes() for p in _entries(folder)}
+    validator(_schema())
+    assert calls and {p: p.read_bytes() for p in _entries(folder)} == before
+    code.chmod(0o700)
+    calls.clear()
+    validator(_schema())
+    assert not calls
+
+
+def test_no_home_folder_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container's arbitrary uid: no HOME and no passwd entry."""
+    import pwd
+
+    def no_entry(uid: int) -> Any:
+        raise KeyError(uid)
+
+    for name in ("BREVETTI_SCHEMA_CACHE", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert cache.cache_folder() is None
+    assert resolve_settings(_schema()).tree["epochs"] == 3
 
 
 def test_files_with_problems_are_worded_as_before(tmp_path: Path, folder: Path) -> None:
@@ -352,10 +408,15 @@ def test_property_a_cached_model_equals_the_one_read(schema: Any) -> None:
         os.environ["BREVETTI_SCHEMA_CACHE"] = str(Path(folder) / "cache")
         try:
             read, cached = load_schema(path), load_schema(path)
+            kept = list((Path(folder) / "cache").rglob("model/*"))
         finally:
             os.environ["BREVETTI_SCHEMA_CACHE"] = _SUITE_CACHE
     expected = load_schema_text(text, source=str(path))
-    assert read == cached == expected
+    assert read == cached == expected and cached.warnings == expected.warnings
+    secret_values = any(
+        f.kind is Kind.SECRET and f.has_default for _, f in expected.fields()
+    ) or any(expected.presets.values())
+    assert kept or secret_values  # kept unless it may hold a secret's value
     assert [(p, f.default) for p, f in cached.fields()] == [
         (p, f.default) for p, f in expected.fields()
     ]
