@@ -77,13 +77,24 @@ def _private(folder: Path) -> bool:
 
 def _entry(kind: str, material: str) -> tuple[Path, bytes] | None:
     """Where the entry of `kind` made from `material` lives, and the material as stored;
-    None when the cache is off or its folder is not private."""
+    None when the cache is off or its folder is not private. Only compiled code, a pure
+    function of its source, leaves the toolkit's own `sources` out of its material."""
     folder = cache_folder()
     if folder is None or not _private(folder / kind):
         return None
+    if kind != "code":
+        material = f"{sources()}\0{material}"
     stored = f"{kind}\0{_TAG}\0{material}".encode("utf-8", "surrogatepass")
     name = f"{zlib.crc32(stored):08x}{len(stored):x}"
     return folder / kind / name, stored
+
+
+def _found(value: Any, stored: bytes) -> Any:
+    """The value of an entry read as ``(material, value)``, None unless its material is
+    `stored`."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == stored:
+        return value[1]
+    return None
 
 
 def _read(path: Path) -> Any:
@@ -122,7 +133,7 @@ def _store(path: Path, data: bytes) -> None:
 
 def known(material: str) -> bool:
     """Whether the verdict made from `material` is in the cache."""
-    entry = _entry("verdict", f"{sources()}\0{material}")
+    entry = _entry("verdict", material)
     if entry is None:
         return False
     path, stored = entry
@@ -131,7 +142,7 @@ def known(material: str) -> bool:
 
 def remember(material: str) -> None:
     """Record the verdict made from `material`."""
-    entry = _entry("verdict", f"{sources()}\0{material}")
+    entry = _entry("verdict", material)
     if entry is not None:
         _write(*entry)
 
@@ -143,14 +154,9 @@ def compiled(source: str) -> types.CodeType:
     """
     entry = _entry("code", source)
     if entry is not None:
-        found = _read(entry[0])
-        if (
-            isinstance(found, tuple)
-            and len(found) == 2
-            and found[0] == entry[1]
-            and isinstance(found[1], types.CodeType)
-        ):
-            return found[1]
+        found = _found(_read(entry[0]), entry[1])
+        if isinstance(found, types.CodeType):
+            return found
     code = compile(source, "<cached>", "exec")
     if entry is not None:
         _write(entry[0], (entry[1], code))
@@ -178,7 +184,7 @@ def sources() -> str:
 
 def loaded(kind: str, material: str) -> Any:
     """The value of `kind` made from `material` that `keep` stored, or None."""
-    entry = _entry(kind, f"{sources()}\0{material}")
+    entry = _entry(kind, material)
     if entry is None:
         return None
     import pickle  # noqa: PLC0415 - only when the cache holds a model
@@ -187,14 +193,12 @@ def loaded(kind: str, material: str) -> Any:
         found = pickle.loads(entry[0].read_bytes())  # noqa: S301 - our own entries
     except Exception:  # noqa: BLE001 - a damaged or outdated entry is a miss
         return None
-    if isinstance(found, tuple) and len(found) == 2 and found[0] == entry[1]:
-        return found[1]
-    return None
+    return _found(found, entry[1])
 
 
 def keep(kind: str, material: str, value: Any) -> None:
     """Store `value` (picklable) as the value of `kind` made from `material`."""
-    entry = _entry(kind, f"{sources()}\0{material}")
+    entry = _entry(kind, material)
     if entry is None:
         return
     import pickle  # noqa: PLC0415
